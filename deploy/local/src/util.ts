@@ -1,0 +1,150 @@
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export type Logger = (msg: string) => void;
+
+export const noopLog: Logger = () => undefined;
+
+/** `${LEAD_ROUTER_CACHE:-~/.cache/lead-router}` */
+export function defaultCacheDir(): string {
+  const fromEnv = process.env['LEAD_ROUTER_CACHE'];
+  return fromEnv !== undefined && fromEnv !== '' ? path.resolve(fromEnv) : path.join(os.homedir(), '.cache', 'lead-router');
+}
+
+/** The `java` to run: `$JAVA_HOME/bin/java` when JAVA_HOME is set, else `java` from PATH. */
+export function defaultJava(): string {
+  const home = process.env['JAVA_HOME'];
+  if (home !== undefined && home !== '') {
+    const candidate = path.join(home, 'bin', 'java');
+    if (fs.existsSync(candidate)) return candidate;
+  }
+  return 'java';
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+export function errorMessage(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** A free TCP port on 127.0.0.1: bind port 0, read it, close. */
+export function freePort(host = '127.0.0.1'): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const addr = srv.address();
+      if (addr === null || typeof addr === 'string') {
+        srv.close();
+        reject(new Error('could not read the port of a bound socket'));
+        return;
+      }
+      const port = addr.port;
+      srv.close((err) => (err ? reject(err) : resolve(port)));
+    });
+  });
+}
+
+/** True when nothing listens on host:port yet (we can bind it ourselves). */
+export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.unref();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, host, () => srv.close(() => resolve(true)));
+  });
+}
+
+/** One TCP connect attempt; resolves true when the port accepts a connection. */
+export function canConnect(port: number, host = '127.0.0.1', timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = net.connect({ port, host });
+    const done = (ok: boolean): void => {
+      sock.removeAllListeners();
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.setTimeout(timeoutMs, () => done(false));
+    sock.once('connect', () => done(true));
+    sock.once('error', () => done(false));
+  });
+}
+
+/** Last `lines` lines of a (possibly large, possibly missing) text file. */
+export function tailFile(file: string, lines = 40, maxBytes = 64 * 1024): string {
+  let fd: number | undefined;
+  try {
+    fd = fs.openSync(file, 'r');
+    const size = fs.fstatSync(fd).size;
+    const len = Math.min(size, maxBytes);
+    const buf = Buffer.alloc(len);
+    fs.readSync(fd, buf, 0, len, size - len);
+    const all = buf.toString('utf8').split('\n');
+    if (all.length > 0 && all[all.length - 1] === '') all.pop();
+    return all.slice(-lines).join('\n');
+  } catch {
+    return `(no log at ${file})`;
+  } finally {
+    if (fd !== undefined) fs.closeSync(fd);
+  }
+}
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  output: string;
+}
+
+/** Run a command to completion, capturing stdout+stderr (last ~256 KiB). Never rejects on a non-zero exit. */
+export function run(cmd: string, args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, [...args], {
+      cwd: opts.cwd ?? process.cwd(),
+      env: opts.env ?? process.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const keep = (b: Buffer): void => {
+      chunks.push(b);
+      total += b.length;
+      while (total > 256 * 1024 && chunks.length > 1) {
+        const first = chunks.shift();
+        total -= first === undefined ? 0 : first.length;
+      }
+    };
+    child.stdout.on('data', keep);
+    child.stderr.on('data', keep);
+    child.once('error', (err) => reject(new Error(`cannot run ${cmd}: ${err.message}`)));
+    child.once('close', (code, signal) => resolve({ code, signal, output: Buffer.concat(chunks).toString('utf8') }));
+  });
+}
+
+export function lastLines(text: string, n: number): string {
+  return text.trimEnd().split('\n').slice(-n).join('\n');
+}
+
+/** Is a process with this pid alive (and visible to us)? */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Linux: the command line of a pid, or undefined when unknown. */
+export function pidCommandLine(pid: number): string | undefined {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+  } catch {
+    return undefined;
+  }
+}

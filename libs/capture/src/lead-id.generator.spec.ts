@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { v5 as uuidv5, validate, version } from 'uuid';
+import { LEAD_ID_NAMESPACE, leadIdFor, randomLeadId } from './lead-id.generator';
+
+describe('leadIdFor', () => {
+  const sut = leadIdFor;
+
+  it('uses the documented namespace', () => {
+    assert.equal(LEAD_ID_NAMESPACE, uuidv5('https://lead-router.dev/ns/lead-id', uuidv5.URL));
+  });
+
+  it('gives the same v5 id for the same source and key', () => {
+    const id = sut('web-form', 'abc-123');
+    assert.equal(id, sut('web-form', 'abc-123'));
+    assert.equal(version(id), 5);
+    assert.equal(id, uuidv5('web-form\u0000abc-123', LEAD_ID_NAMESPACE));
+  });
+
+  it('separates sources and keys that would concatenate alike', () => {
+    assert.notEqual(sut('a', 'b:c'), sut('a:b', 'c'));
+    assert.notEqual(sut('web-form', 'k'), sut('partner', 'k'));
+  });
+
+  it('gives random v4 ids for leads without a key', () => {
+    const a = randomLeadId();
+    assert.ok(validate(a));
+    assert.equal(version(a), 4);
+    assert.notEqual(a, randomLeadId());
+  });
+});

@@ -1,0 +1,143 @@
+import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import {
+  allSchemas,
+  type SchemaName,
+  type TopicDeclaration,
+  valueSubject,
+} from '@lead-router/schemas';
+import { Type } from 'avsc';
+import { DecodeError, InvalidRecordError } from './errors';
+
+/** Confluent wire format: magic byte 0, then the 4-byte big-endian schema id, then Avro. */
+const MAGIC_BYTE = 0;
+const HEADER_LENGTH = 5;
+
+interface Registered {
+  id: number;
+  type: Type;
+}
+
+/**
+ * Encodes and decodes topic values as Confluent-wire-format Avro against a schema registry.
+ * Each topic's schema is registered once at start (`register`), under `<topic>-value` with
+ * BACKWARD compatibility, so a change that would break a reader is refused by the registry.
+ * Decoding resolves the writer's schema by the id in the record and reads it into our current
+ * schema, so records written by an older producer still decode.
+ */
+export class AvroCodec {
+  private readonly byTopic = new Map<string, Registered>();
+  private readonly readers = new Map<string, Type>();
+  private readonly resolvers = new Map<string, ReturnType<Type['createResolver']>>();
+  private readonly writers = new Map<number, Promise<Type>>();
+
+  constructor(readonly registry: SchemaRegistry) {}
+
+  static connect(url: string): AvroCodec {
+    return new AvroCodec(new SchemaRegistry({ host: url, retry: { retries: 5 } }));
+  }
+
+  async register(declarations: readonly TopicDeclaration[]): Promise<void> {
+    for (const d of declarations) await this.registerTopic(d.name, d.valueSchema);
+  }
+
+  async registerTopic(topic: string, schemaName: SchemaName): Promise<number> {
+    const schema = allSchemas[schemaName];
+    const { id } = await this.registry.register(
+      { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
+      { subject: valueSubject(topic), compatibility: COMPATIBILITY.BACKWARD },
+    );
+    const type = this.readerFor(schemaName);
+    this.byTopic.set(topic, { id, type });
+    this.writers.set(id, Promise.resolve(type));
+    return id;
+  }
+
+  schemaId(topic: string): number {
+    return this.registered(topic).id;
+  }
+
+  /** Encodes a value for a topic whose schema was registered; invalid values name their field. */
+  encode(topic: string, value: unknown): Buffer {
+    const { id, type } = this.registered(topic);
+    const badPaths: string[] = [];
+    if (!type.isValid(value, { errorHook: (path) => badPaths.push(path.join('.')) })) {
+      throw new InvalidRecordError(
+        `value does not match the ${type.name ?? 'topic'} schema at: ${badPaths.join(', ')}`,
+        'schema_mismatch',
+        { topic },
+      );
+    }
+    const body = type.toBuffer(value);
+    const out = Buffer.allocUnsafe(HEADER_LENGTH + body.length);
+    out.writeUInt8(MAGIC_BYTE, 0);
+    out.writeInt32BE(id, 1);
+    body.copy(out, HEADER_LENGTH);
+    return out;
+  }
+
+  /** Decodes a record value into the current version of `schemaName`. */
+  async decode<T>(buffer: Buffer | null, schemaName: SchemaName): Promise<T> {
+    if (!buffer || buffer.length < HEADER_LENGTH || buffer.readUInt8(0) !== MAGIC_BYTE) {
+      throw new DecodeError('not Confluent-wire-format Avro (missing magic byte or schema id)');
+    }
+    const id = buffer.readInt32BE(1);
+    let writer: Type;
+    try {
+      writer = await this.writerType(id);
+    } catch (cause) {
+      throw new DecodeError(`schema id ${id} is not known to the registry`, {}, cause);
+    }
+    const reader = this.readerFor(schemaName);
+    try {
+      const body = buffer.subarray(HEADER_LENGTH);
+      if (writer === reader) return reader.fromBuffer(body) as T;
+      return reader.fromBuffer(body, this.resolver(id, writer, reader)) as T;
+    } catch (cause) {
+      throw new DecodeError(
+        `bytes do not decode as ${schemaName} with schema id ${id}: ${(cause as Error).message}`,
+        {},
+        cause,
+      );
+    }
+  }
+
+  private registered(topic: string): Registered {
+    const found = this.byTopic.get(topic);
+    if (!found)
+      throw new Error(`no schema registered for topic ${topic}; call register() at start`);
+    return found;
+  }
+
+  private readerFor(schemaName: SchemaName): Type {
+    let type = this.readers.get(schemaName);
+    if (!type) {
+      type = Type.forSchema(allSchemas[schemaName] as never);
+      this.readers.set(schemaName, type);
+    }
+    return type;
+  }
+
+  private writerType(id: number): Promise<Type> {
+    let pending = this.writers.get(id);
+    if (!pending) {
+      // The registry client builds writer types with the same avsc module (one copy in the tree).
+      pending = this.registry.getSchema(id).then((s) => {
+        if (!Type.isType(s)) throw new Error(`schema id ${id} is not an Avro schema`);
+        return s as unknown as Type;
+      });
+      pending.catch(() => this.writers.delete(id));
+      this.writers.set(id, pending);
+    }
+    return pending;
+  }
+
+  private resolver(id: number, writer: Type, reader: Type): ReturnType<Type['createResolver']> {
+    const key = `${id}:${reader.name}`;
+    let resolver = this.resolvers.get(key);
+    if (!resolver) {
+      resolver = reader.createResolver(writer);
+      this.resolvers.set(key, resolver);
+    }
+    return resolver;
+  }
+}

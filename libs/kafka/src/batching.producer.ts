@@ -1,0 +1,134 @@
+import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
+
+export interface OutgoingRecord {
+  topic: string;
+  key: string | Buffer | null;
+  value: Buffer;
+  headers?: Record<string, string>;
+}
+
+export interface BatchingProducerOptions {
+  /** How long a record may wait for others to share its request (Kafka's linger.ms). */
+  lingerMs?: number;
+  /** Flush as soon as this many records wait. */
+  maxBatch?: number;
+  /** Give up on an acknowledgement after this long (the caller answers 503, not 202). */
+  ackTimeoutMs?: number;
+}
+
+interface Pending {
+  record: OutgoingRecord;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/**
+ * The process's one idempotent producer (acks=all). kafkajs sends one request per `send()` and
+ * does not linger, so callers that produce one record at a time (ingest, one HTTP request per
+ * lead) go through `send`, which groups records arriving within `lingerMs` into one `sendBatch`
+ * and resolves each caller only when the broker has acknowledged its record.
+ */
+export class BatchingProducer {
+  private queue: Pending[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private readonly lingerMs: number;
+  private readonly maxBatch: number;
+  private readonly ackTimeoutMs: number;
+  private connected = false;
+
+  constructor(
+    readonly producer: Producer,
+    options: BatchingProducerOptions = {},
+  ) {
+    this.lingerMs = options.lingerMs ?? 2;
+    this.maxBatch = options.maxBatch ?? 1000;
+    this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
+    producer.on(producer.events.CONNECT, () => (this.connected = true));
+    producer.on(producer.events.DISCONNECT, () => (this.connected = false));
+  }
+
+  static create(kafka: Kafka, options?: BatchingProducerOptions): BatchingProducer {
+    const producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 5,
+      allowAutoTopicCreation: false,
+      // Outlast a broker restart before declaring a send failed.
+      retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 3000 },
+    });
+    return new BatchingProducer(producer, options);
+  }
+
+  get isConnected(): boolean {
+    return this.connected;
+  }
+
+  connect(): Promise<void> {
+    return this.producer.connect();
+  }
+
+  /** Resolves once the broker has acknowledged the record (acks=all). */
+  send(record: OutgoingRecord): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.queue.push({ record, resolve, reject });
+      if (this.queue.length >= this.maxBatch) this.flush();
+      else this.timer ??= setTimeout(() => this.flush(), this.lingerMs);
+    });
+  }
+
+  /** Sends many records now, as one request per topic-partition; resolves when all are acked. */
+  async sendAll(records: readonly OutgoingRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await withTimeout(
+      this.producer.sendBatch({
+        acks: -1,
+        compression: CompressionTypes.None,
+        topicMessages: groupByTopic(records),
+      }),
+      this.ackTimeoutMs,
+    );
+  }
+
+  async disconnect(): Promise<void> {
+    this.flush();
+    await this.producer.disconnect();
+  }
+
+  private flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const batch = this.queue;
+    this.queue = [];
+    if (batch.length === 0) return;
+    this.sendAll(batch.map((p) => p.record)).then(
+      () => batch.forEach((p) => p.resolve()),
+      (err: unknown) => batch.forEach((p) => p.reject(err)),
+    );
+  }
+}
+
+function groupByTopic(
+  records: readonly OutgoingRecord[],
+): { topic: string; messages: Message[] }[] {
+  const byTopic = new Map<string, Message[]>();
+  for (const r of records) {
+    let messages = byTopic.get(r.topic);
+    if (!messages) byTopic.set(r.topic, (messages = []));
+    messages.push({ key: r.key, value: r.value, headers: r.headers });
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+}
+
+export class AckTimeoutError extends Error {
+  constructor(ms: number) {
+    super(`Kafka did not acknowledge within ${ms} ms`);
+    this.name = 'AckTimeoutError';
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new AckTimeoutError(ms)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

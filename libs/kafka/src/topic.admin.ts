@@ -1,0 +1,46 @@
+import type { TopicDeclaration } from '@lead-router/schemas';
+import type { Kafka } from 'kafkajs';
+
+/**
+ * Creates every declared topic that does not exist yet, with its partitions and configs, and
+ * fails loudly when an existing topic has fewer partitions than declared (the keyed order of a
+ * lead's events depends on the partition count, so we never change it silently).
+ */
+export async function ensureTopics(
+  kafka: Kafka,
+  declarations: readonly TopicDeclaration[],
+  replicationFactor = 1,
+): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = declarations.filter((d) => !existing.has(d.name));
+    if (missing.length > 0) {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((d) => ({
+          topic: d.name,
+          numPartitions: d.partitions,
+          replicationFactor,
+          configEntries: Object.entries(d.config).map(([name, value]) => ({ name, value })),
+        })),
+      });
+    }
+    const present = declarations.filter((d) => existing.has(d.name));
+    if (present.length > 0) {
+      const meta = await admin.fetchTopicMetadata({ topics: present.map((d) => d.name) });
+      for (const t of meta.topics) {
+        const declared = present.find((d) => d.name === t.name);
+        if (declared && t.partitions.length < declared.partitions) {
+          throw new Error(
+            `topic ${t.name} has ${t.partitions.length} partitions, ${declared.partitions} declared; ` +
+              'add partitions with kafka-topics --alter before starting',
+          );
+        }
+      }
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,3 @@
+export * from './logger';
+export * from './metric-names';
+export * from './metrics';

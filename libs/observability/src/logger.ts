@@ -1,0 +1,20 @@
+import pino, { type Logger } from 'pino';
+
+export type { Logger } from 'pino';
+
+/**
+ * Contact details never reach a log line: any key named like one is censored wherever it sits
+ * (two levels deep covers `lead.email` and `err.lead.phone`).
+ */
+const piiKeys = ['email', 'phone', 'first_name', 'last_name'];
+export const redactPaths = piiKeys.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
+
+export function createLogger(service: string, level: string = 'info'): Logger {
+  return pino({
+    level,
+    base: { service },
+    redact: { paths: redactPaths, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+    formatters: { level: (label) => ({ level: label }) },
+  });
+}

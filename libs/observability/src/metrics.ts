@@ -1,0 +1,101 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { MetricNames } from './metric-names';
+
+/** Latency buckets from 1 ms to 60 s: stage work is milliseconds, delivery can be seconds. */
+const latencyBuckets = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
+];
+
+export interface StageMetrics {
+  readonly registry: Registry;
+  /** Records a stage consumed, by outcome (ok, dlq, retry). */
+  readonly records: Counter<'stage' | 'topic' | 'outcome'>;
+  readonly errors: Counter<'stage' | 'code'>;
+  /** Time a stage spent on one record, from decode to handing on its outputs. */
+  readonly stageLatency: Histogram<'stage'>;
+  readonly batchDuration: Histogram<'stage'>;
+  readonly consumerLag: Gauge<'stage' | 'topic' | 'partition'>;
+  readonly produced: Counter<'topic'>;
+}
+
+export function createRegistry(service: string): Registry {
+  const registry = new Registry();
+  registry.setDefaultLabels({ service });
+  collectDefaultMetrics({ register: registry });
+  return registry;
+}
+
+export function createStageMetrics(registry: Registry): StageMetrics {
+  return {
+    registry,
+    records: new Counter({
+      name: MetricNames.records,
+      help: 'Records consumed by a stage, by outcome',
+      labelNames: ['stage', 'topic', 'outcome'],
+      registers: [registry],
+    }),
+    errors: new Counter({
+      name: MetricNames.errors,
+      help: 'Errors by stage and error code',
+      labelNames: ['stage', 'code'],
+      registers: [registry],
+    }),
+    stageLatency: new Histogram({
+      name: MetricNames.stageLatency,
+      help: 'Seconds a stage spent on one record',
+      labelNames: ['stage'],
+      buckets: latencyBuckets,
+      registers: [registry],
+    }),
+    batchDuration: new Histogram({
+      name: MetricNames.batchDuration,
+      help: 'Seconds to process one fetched batch, outputs acknowledged and offset committed',
+      labelNames: ['stage'],
+      buckets: latencyBuckets,
+      registers: [registry],
+    }),
+    consumerLag: new Gauge({
+      name: MetricNames.consumerLag,
+      help: 'Records between the last processed offset and the partition high watermark',
+      labelNames: ['stage', 'topic', 'partition'],
+      registers: [registry],
+    }),
+    produced: new Counter({
+      name: MetricNames.produced,
+      help: 'Records produced and acknowledged by the broker, by topic',
+      labelNames: ['topic'],
+      registers: [registry],
+    }),
+  };
+}
+
+export function createSpeedToLead(registry: Registry): Histogram<'source' | 'destination'> {
+  return new Histogram({
+    name: MetricNames.speedToLead,
+    help: 'Seconds from capture to the destination acknowledging the lead',
+    labelNames: ['source', 'destination'],
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+    registers: [registry],
+  });
+}
+
+export function createHttpMetrics(registry: Registry): {
+  requests: Counter<'route' | 'status'>;
+  duration: Histogram<'route'>;
+} {
+  return {
+    requests: new Counter({
+      name: MetricNames.httpRequests,
+      help: 'HTTP requests by route and status code',
+      labelNames: ['route', 'status'],
+      registers: [registry],
+    }),
+    duration: new Histogram({
+      name: MetricNames.httpDuration,
+      help: 'Seconds from request to response',
+      labelNames: ['route'],
+      buckets: latencyBuckets,
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,3 @@
+export * from './generated/types';
+export { allSchemas } from './generated/schemas';
+export * from './topics';

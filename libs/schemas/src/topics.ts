@@ -1,0 +1,78 @@
+import { allSchemas } from './generated/schemas';
+
+export type SchemaName = keyof typeof allSchemas;
+
+export interface TopicDeclaration {
+  readonly name: string;
+  /** The Avro record every value on this topic carries (registered as `<name>-value`). */
+  readonly valueSchema: SchemaName;
+  readonly partitions: number;
+  readonly config: Readonly<Record<string, string>>;
+}
+
+/** Topic names: the one place they are spelled. */
+export const Topics = {
+  raw: 'leads.raw',
+  normalized: 'leads.normalized',
+  enriched: 'leads.enriched',
+  routed: 'leads.routed',
+  delivered: 'leads.delivered',
+  dlq: 'leads.dlq',
+} as const;
+
+export type TopicName = (typeof Topics)[keyof typeof Topics];
+
+const week = String(7 * 24 * 3600 * 1000);
+const leadTopicConfig = { 'retention.ms': week, 'min.insync.replicas': '1' } as const;
+
+/**
+ * Every topic the pipeline owns, with its partitions and configs. Partition count bounds the
+ * parallelism of a stage (one consumer instance per partition at most); six gives room to
+ * scale each stage to six instances without repartitioning, which would break per-lead order.
+ */
+export const topicDeclarations: readonly TopicDeclaration[] = [
+  { name: Topics.raw, valueSchema: 'RawLead', partitions: 6, config: leadTopicConfig },
+  {
+    name: Topics.normalized,
+    valueSchema: 'NormalizedLead',
+    partitions: 6,
+    config: leadTopicConfig,
+  },
+  { name: Topics.enriched, valueSchema: 'EnrichedLead', partitions: 6, config: leadTopicConfig },
+  { name: Topics.routed, valueSchema: 'RoutedLead', partitions: 6, config: leadTopicConfig },
+  {
+    name: Topics.delivered,
+    valueSchema: 'DeliveryOutcome',
+    partitions: 6,
+    config: leadTopicConfig,
+  },
+  // The DLQ keeps records for a month: long enough for someone to notice, inspect and replay.
+  {
+    name: Topics.dlq,
+    valueSchema: 'DeadLetter',
+    partitions: 3,
+    config: { 'retention.ms': String(30 * 24 * 3600 * 1000) },
+  },
+];
+
+/** The registry subject for a topic's values (Confluent's TopicNameStrategy). */
+export function valueSubject(topic: string): string {
+  return `${topic}-value`;
+}
+
+/**
+ * Declarations with a prefix applied to every name, so tests and parallel environments can run
+ * side by side on one cluster.
+ */
+export function prefixedTopics(prefix: string): {
+  topics: { [K in keyof typeof Topics]: string };
+  declarations: TopicDeclaration[];
+} {
+  const topics = Object.fromEntries(
+    Object.entries(Topics).map(([k, v]) => [k, `${prefix}${v}`]),
+  ) as { [K in keyof typeof Topics]: string };
+  return {
+    topics,
+    declarations: topicDeclarations.map((d) => ({ ...d, name: `${prefix}${d.name}` })),
+  };
+}

@@ -1,0 +1,33 @@
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { DynamicModule } from '@nestjs/common';
+import type { PlatformConfig } from '@lead-router/config';
+import { createLogger } from '@lead-router/observability';
+import { PinoNestLogger } from './pino-nest.logger';
+
+export interface BootstrapOptions {
+  service: string;
+  config: PlatformConfig;
+  /** Fastify's body limit in bytes (requests over it get 413). */
+  bodyLimit?: number;
+  configure?: (app: NestFastifyApplication) => void | Promise<void>;
+}
+
+/** Starts a service: Fastify, JSON logs, shutdown hooks for SIGTERM/SIGINT, then listen. */
+export async function bootstrap(
+  module: DynamicModule,
+  options: BootstrapOptions,
+): Promise<NestFastifyApplication> {
+  const logger = createLogger(options.service, options.config.logLevel);
+  const app = await NestFactory.create<NestFastifyApplication>(
+    module,
+    new FastifyAdapter({ bodyLimit: options.bodyLimit ?? 1_048_576 }),
+    { logger: new PinoNestLogger(logger), abortOnError: false },
+  );
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  await options.configure?.(app);
+  await app.listen(options.config.http.port, options.config.http.host);
+  logger.info({ url: await app.getUrl() }, `${options.service} listening`);
+  return app;
+}

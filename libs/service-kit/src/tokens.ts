@@ -1,0 +1,11 @@
+/** Injection tokens of the platform providers every service shares. */
+export const LOGGER = Symbol('LOGGER');
+export const PLATFORM_CONFIG = Symbol('PLATFORM_CONFIG');
+export const TOPICS = Symbol('TOPICS');
+export const KAFKA = Symbol('KAFKA');
+export const PRODUCER = Symbol('PRODUCER');
+export const CODEC = Symbol('CODEC');
+export const METRICS_REGISTRY = Symbol('METRICS_REGISTRY');
+export const STAGE_METRICS = Symbol('STAGE_METRICS');
+export const STAGES = Symbol('STAGES');
+export const HEALTH_PROBES = Symbol('HEALTH_PROBES');
