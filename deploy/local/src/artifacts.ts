@@ -6,8 +6,11 @@ import { defaultCacheDir, lastLines, Logger, noopLog, pidAlive, run, sleep } fro
 export const DEFAULT_KAFKA_VERSION = '4.4.0';
 /** 3.0.x is the last Apicurio line that runs on Java 17 (3.1+ need Java 21). */
 export const DEFAULT_APICURIO_VERSION = '3.0.9';
-/** Pinned so `mvn` never resolves "latest" from repository metadata. */
-const DEPENDENCY_PLUGIN = 'org.apache.maven.plugins:maven-dependency-plugin:3.8.1';
+/**
+ * Pinned so `mvn` never resolves "latest" from repository metadata. Not 3.8.x: it reads the tar.gz's descriptor
+ * and fails, because apicurio-registry-app's parent POM (io.apicurio:apicurio-registry:3.0.9) is not on Central.
+ */
+const DEPENDENCY_PLUGIN = 'org.apache.maven.plugins:maven-dependency-plugin:3.9.0';
 /** Written last, after a fetch completed; a directory without it is fetched again. */
 const MARKER = '.complete';
 

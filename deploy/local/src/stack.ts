@@ -30,7 +30,14 @@ export interface StackOptions extends ArtifactOptions {
   serverProperties?: Record<string, string | number | boolean>;
   /** `java` binary, default $JAVA_HOME/bin/java or java on PATH (Java 17+) */
   java?: string;
+  /**
+   * Global compatibility level PUT to <registryUrl>/config once the registry is up. Default 'BACKWARD'
+   * (Confluent's default; Apicurio's own default is NONE). null leaves the registry's setting alone.
+   */
+  compatibility?: Compatibility | null;
 }
+
+export type Compatibility = 'BACKWARD' | 'BACKWARD_TRANSITIVE' | 'FORWARD' | 'FORWARD_TRANSITIVE' | 'FULL' | 'FULL_TRANSITIVE' | 'NONE';
 
 export interface LocalStack {
   /** "127.0.0.1:port" */
@@ -130,6 +137,10 @@ export async function startStack(opts: StackOptions): Promise<LocalStack> {
         ...(opts.registryHeap ?? ['-Xms64m', '-Xmx384m']),
         '-XX:+UseSerialGC', '-XX:+ExitOnOutOfMemoryError', '-XX:TieredStopAtLevel=1',
         `-Djava.io.tmpdir=${tmp}`, '-Djava.util.logging.manager=org.jboss.logmanager.LogManager',
+        // Topic configs for the kafkasql-journal (and -snapshots, registry-events) topics Apicurio creates: every
+        // apicurio.kafkasql.topic.<kafka topic config> property is passed on. Without these the journal (= all
+        // schemas) would inherit the broker's retention and be deleted after log.retention.hours.
+        '-Dapicurio.kafkasql.topic.retention.ms=-1', '-Dapicurio.kafkasql.topic.retention.bytes=-1',
         `-Dlead.router.stack=${dataDir}`,
         '-jar', runner,
       ], registryDir, {
@@ -149,6 +160,8 @@ export async function startStack(opts: StackOptions): Promise<LocalStack> {
       savePids(dataDir, procs);
       log(`apicurio registry started (pid ${registry.pid}), waiting for ${registryUrl}`);
       await waitRegistryReady(registry, broker, registryUrl, opts.registryTimeoutMs ?? 90_000, logs);
+      const compatibility = opts.compatibility === undefined ? 'BACKWARD' : opts.compatibility;
+      if (compatibility !== null) await setCompatibility(registryUrl, compatibility);
       log(`apicurio registry ready on ${registryUrl} in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
     }
   } catch (err) {
@@ -392,6 +405,17 @@ async function waitRegistryReady(registry: Proc, broker: Proc, registryUrl: stri
     await sleep(300);
   }
   throw new Error(`apicurio registry not ready at ${registryUrl} after ${timeoutMs / 1000} s (${lastError})\n${logTails([logs.registry])}`);
+}
+
+async function setCompatibility(registryUrl: string, compatibility: Compatibility): Promise<void> {
+  const res = await fetch(`${registryUrl}/config`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+    body: JSON.stringify({ compatibility }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await res.text();
+  if (res.status !== 200) throw new Error(`PUT ${registryUrl}/config ${compatibility}: HTTP ${res.status} ${text}`);
 }
 
 function logTails(files: string[]): string {

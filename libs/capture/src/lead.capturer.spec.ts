@@ -159,7 +159,9 @@ describe('captureBatch', () => {
   const sut = captureBatch;
 
   it('accepts { leads: [...] } and a bare array alike', () => {
-    const wrapped = valueOf(sut({ leads: [{ email: 'a@b.co' }, { phone: '+1 202 555 0100' }] }, ctx));
+    const wrapped = valueOf(
+      sut({ leads: [{ email: 'a@b.co' }, { phone: '+1 202 555 0100' }] }, ctx),
+    );
     const bare = valueOf(sut([{ email: 'a@b.co' }], ctx));
     assert.equal(wrapped.length, 2);
     assert.equal(wrapped[1]?.phone, '+1 202 555 0100');
@@ -192,7 +194,11 @@ describe('captureBatch', () => {
     assert.equal(issuesOf(sut([], ctx))[0]?.code, 'empty_batch');
     const big = Array.from({ length: 501 }, () => ({ email: 'a@b.co' }));
     assert.deepEqual(issuesOf(sut({ leads: big }, ctx)), [
-      { field: 'leads', code: 'too_many_items', message: 'leads: expected 1 to 500 leads, got 501' },
+      {
+        field: 'leads',
+        code: 'too_many_items',
+        message: 'leads: expected 1 to 500 leads, got 501',
+      },
     ]);
     assert.equal(issuesOf(sut({ email: 'a@b.co' }, ctx))[0]?.code, 'invalid_type');
   });

@@ -48,7 +48,9 @@ function toFieldIssues(issues: readonly z.core.$ZodIssue[], prefix: string): Fie
 
 function leadIdOf(input: KnownFields, ctx: CaptureContext): string {
   const key = ctx.idempotencyKey ?? input.source_lead_id;
-  return key !== undefined && key !== null && key !== '' ? leadIdFor(ctx.source, key) : randomLeadId();
+  return key !== undefined && key !== null && key !== ''
+    ? leadIdFor(ctx.source, key)
+    : randomLeadId();
 }
 
 function attributesOf(input: Record<string, unknown>): Record<string, string> {
@@ -90,7 +92,11 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-function captureAt(input: unknown, ctx: CaptureContext, prefix: string): Result<RawLead, FieldIssue[]> {
+function captureAt(
+  input: unknown,
+  ctx: CaptureContext,
+  prefix: string,
+): Result<RawLead, FieldIssue[]> {
   if (!isPlainObject(input)) {
     const field = prefix === '' ? 'body' : prefix;
     return err([{ field, code: 'invalid_type', message: `${field}: expected a JSON object` }]);

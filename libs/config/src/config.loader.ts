@@ -10,9 +10,11 @@ export class ConfigError extends Error {
 
 type DeepReadonly<T> = T extends (infer U)[]
   ? ReadonlyArray<DeepReadonly<U>>
-  : T extends object
-    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
-    : T;
+  : T extends Map<infer K, infer V>
+    ? ReadonlyMap<K, V>
+    : T extends object
+      ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+      : T;
 
 /**
  * Validates the environment against a schema over its flat keys and returns the mapped, frozen

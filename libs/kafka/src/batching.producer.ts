@@ -1,4 +1,4 @@
-import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
+import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
 
 export interface OutgoingRecord {
   topic: string;
@@ -52,8 +52,11 @@ export class BatchingProducer {
       idempotent: true,
       maxInFlightRequests: 5,
       allowAutoTopicCreation: false,
-      // Outlast a broker restart before declaring a send failed.
-      retry: { retries: 20, initialRetryTime: 100, maxRetryTime: 3000 },
+      // Java's murmur2 partitioner, so a lead's key lands where any Kafka client would put it.
+      createPartitioner: Partitioners.DefaultPartitioner,
+      // The idempotent producer retries without limit (its sequence numbers make that safe);
+      // callers bound their wait with ackTimeoutMs instead.
+      retry: { initialRetryTime: 100, maxRetryTime: 3000 },
     });
     return new BatchingProducer(producer, options);
   }

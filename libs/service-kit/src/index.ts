@@ -7,3 +7,4 @@ export * from './pino-nest.logger';
 export * from './platform.providers';
 export * from './service.module';
 export * from './tokens';
+export * from './stage.main';

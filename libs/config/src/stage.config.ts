@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import {
+  ConfigError,
+  platformConfig,
+  platformEnv,
+  port,
+  type PlatformConfig,
+} from './config.loader';
+
+export interface StageConfig {
+  platform: PlatformConfig;
+  /** Consumer group id: `<TOPIC_PREFIX>lead-router.<service>` unless set. */
+  groupId: string;
+  concurrency: number;
+  partitionsConcurrently: number;
+}
+
+const stageSchema = (service: string, defaultPort: number) =>
+  z
+    .object({
+      ...platformEnv,
+      PORT: port.default(defaultPort),
+      GROUP_ID: z.string().optional(),
+      STAGE_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(1),
+      STAGE_PARTITIONS_CONCURRENTLY: z.coerce.number().int().min(1).max(64).default(3),
+    })
+    .transform((e): StageConfig => ({
+      platform: platformConfig(service, e, e.PORT),
+      groupId: e.GROUP_ID ?? `${e.TOPIC_PREFIX}lead-router.${service}`,
+      concurrency: e.STAGE_CONCURRENCY,
+      partitionsConcurrently: e.STAGE_PARTITIONS_CONCURRENTLY,
+    }));
+
+/**
+ * The configuration every consuming stage shares (platform keys, its HTTP port for /health and
+ * /metrics, its consumer group, how much it works on at once) plus the service's own keys from
+ * `extra`. Problems in both are reported together.
+ */
+export function loadStageConfig<R extends object>(
+  service: string,
+  defaultPort: number,
+  extra: z.ZodType<R> = z.object({}) as unknown as z.ZodType<R>,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): StageConfig & R {
+  const base = stageSchema(service, defaultPort).safeParse(env);
+  const own = extra.safeParse(env);
+  const problems = [base, own].flatMap((r) =>
+    r.success ? [] : r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+  );
+  if (!base.success || !own.success) throw new ConfigError(problems);
+  return Object.freeze({ ...base.data, ...own.data });
+}

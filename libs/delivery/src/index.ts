@@ -1,0 +1,11 @@
+export { DELIVERY_ID_NAMESPACE, deliveryIdFor } from './delivery-id.generator';
+export {
+  LEAD_ROUTED_EVENT,
+  type WebhookRequest,
+  leadRoutedPayload,
+  webhookRequest,
+} from './webhook-request.builder';
+export { verifyWebhook } from './webhook.verifier';
+export { type ResponseClass, classifyResponse } from './response.classifier';
+export { type BackoffOptions, backoffDelay, retryAfterMs } from './backoff.policy';
+export { type DeliveryOutcomeArgs, deliveryOutcome } from './delivery-outcome.builder';

@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { deliveryIdFor } from './delivery-id.generator';
+import { destinationFixture, routedLeadFixture } from './routed-lead.fixture';
+import { webhookRequest } from './webhook-request.builder';
+import { verifyWebhook } from './webhook.verifier';
+
+const keyBytes = Buffer.from('lead-router-test-secret-32-bytes!');
+const secret = `whsec_${keyBytes.toString('base64')}`;
+
+describe('webhookRequest', () => {
+  const sut = webhookRequest;
+
+  it('signs `${id}.${timestamp}.${body}` with HMAC-SHA256 of the secret bytes, as the spec says', () => {
+    const request = sut(routedLeadFixture(), destinationFixture(), secret, 1_764_072_000);
+    const expected = createHmac('sha256', keyBytes)
+      .update(`${request.deliveryId}.1764072000.${request.body}`)
+      .digest('base64');
+    assert.deepEqual(request.headers, {
+      'content-type': 'application/json',
+      'webhook-id': deliveryIdFor('7d1c9c1e-0f5e-4c55-9b8e-2d7f0c6f6a11', 'demo-inbox'),
+      'webhook-timestamp': '1764072000',
+      'webhook-signature': `v1,${expected}`,
+    });
+    assert.equal(request.url, 'http://localhost:8090/inbox');
+    assert.equal(request.deliveryId, request.headers['webhook-id']);
+  });
+
+  it('sends the lead.routed envelope', () => {
+    const body = JSON.parse(sut(routedLeadFixture(), destinationFixture(), secret, 1).body);
+    assert.equal(body.type, 'lead.routed');
+    assert.equal(body.timestamp, '2026-11-25T12:00:00.040Z');
+    assert.equal(body.data.lead_id, '7d1c9c1e-0f5e-4c55-9b8e-2d7f0c6f6a11');
+    assert.equal(body.data.received_at, '2026-11-25T12:00:00.000Z');
+    assert.equal(body.data.email, 'ada@analytical-engines.com');
+    assert.equal(body.data.owner_id, '005A1');
+    assert.equal(body.data.queue, 'sales');
+    assert.deepEqual(body.data.enrichment, {
+      email_domain: 'analytical-engines.com',
+      company_domain: 'analytical-engines.com',
+      free_mail: false,
+    });
+    assert.deepEqual(body.data.decision, {
+      rule_set_version: '2026-11-25.1',
+      matched_rule: 'enterprise-emea',
+      reason: 'lead.country "DE" in ["DE","FR","GB"]',
+      fallback: false,
+      distribution: {
+        method: 'round_robin',
+        position: 4,
+        members: ['alice', 'bob'],
+        chosen_member: 'alice',
+        skipped: [],
+      },
+    });
+  });
+
+  it('sends the same body and id on a retry; only the timestamp and signature change', () => {
+    const first = sut(routedLeadFixture(), destinationFixture(), secret, 100);
+    const retry = sut(routedLeadFixture(), destinationFixture(), secret, 160);
+    assert.equal(retry.body, first.body);
+    assert.equal(retry.deliveryId, first.deliveryId);
+    assert.notEqual(retry.headers['webhook-signature'], first.headers['webhook-signature']);
+  });
+
+  it('refuses a destination without a url', () => {
+    assert.throws(
+      () => sut(routedLeadFixture(), { ...destinationFixture(), url: null }, secret, 1),
+      /destination demo-inbox has no url/,
+    );
+  });
+});
+
+describe('verifyWebhook', () => {
+  const sut = verifyWebhook;
+  // The package checks the timestamp against the system clock, so sign for the current time.
+  const nowSeconds = Math.floor(Date.now() / 1000);
+
+  it('accepts what webhookRequest signed and returns the body', () => {
+    const request = webhookRequest(routedLeadFixture(), destinationFixture(), secret, nowSeconds);
+    const result = sut(secret, request.headers, request.body);
+    assert.ok(result.ok);
+    assert.equal((result.value as { type: string }).type, 'lead.routed');
+  });
+
+  it('rejects a tampered body, a wrong secret and a stale timestamp', () => {
+    const request = webhookRequest(routedLeadFixture(), destinationFixture(), secret, nowSeconds);
+    assert.deepEqual(sut(secret, request.headers, request.body.replace('Ada', 'Eve')), {
+      ok: false,
+      error: 'No matching signature found',
+    });
+    const other = `whsec_${Buffer.from('another-secret-of-32-bytes-long!').toString('base64')}`;
+    assert.equal(sut(other, request.headers, request.body).ok, false);
+    const stale = webhookRequest(
+      routedLeadFixture(),
+      destinationFixture(),
+      secret,
+      nowSeconds - 600,
+    );
+    assert.deepEqual(sut(secret, stale.headers, stale.body), {
+      ok: false,
+      error: 'Message timestamp too old',
+    });
+  });
+});

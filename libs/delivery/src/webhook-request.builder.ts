@@ -1,0 +1,92 @@
+import type { Destination, RoutedLead } from '@lead-router/schemas';
+import { Webhook } from 'standardwebhooks';
+import { deliveryIdFor } from './delivery-id.generator';
+
+export const LEAD_ROUTED_EVENT = 'lead.routed';
+
+export interface WebhookRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  deliveryId: string;
+}
+
+function iso(epochMs: number): string {
+  return new Date(epochMs).toISOString();
+}
+
+/**
+ * The Standard Webhooks envelope (`type`, `timestamp`, `data`). `timestamp` is when the lead was
+ * routed, not the attempt time, so every retry sends the same body; only `webhook-timestamp`
+ * changes. https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md
+ */
+export function leadRoutedPayload(routed: RoutedLead, destination: Destination): unknown {
+  const { lead, enrichment, decision } = routed;
+  return {
+    type: LEAD_ROUTED_EVENT,
+    timestamp: iso(decision.decided_at),
+    data: {
+      lead_id: lead.lead_id,
+      source: lead.source,
+      source_lead_id: lead.source_lead_id,
+      received_at: iso(lead.received_at),
+      email: lead.email,
+      phone: lead.phone,
+      phone_country: lead.phone_country,
+      first_name: lead.first_name,
+      last_name: lead.last_name,
+      company: lead.company,
+      job_title: lead.job_title,
+      website: lead.website,
+      country: lead.country,
+      message: lead.message,
+      attributes: lead.attributes,
+      enrichment: {
+        email_domain: enrichment.email_domain,
+        company_domain: enrichment.company_domain,
+        free_mail: enrichment.free_mail,
+      },
+      owner_id: destination.owner_id,
+      queue: decision.queue,
+      decision: {
+        rule_set_version: decision.rule_set_version,
+        matched_rule: decision.matched_rule,
+        reason: decision.reason,
+        fallback: decision.fallback,
+        distribution: decision.distribution,
+      },
+    },
+  };
+}
+
+/**
+ * The signed POST for one destination. `secret` is a Standard Webhooks secret (`whsec_` + base64);
+ * `nowSeconds` is the attempt time, which the receiver checks against replays.
+ */
+export function webhookRequest(
+  routed: RoutedLead,
+  destination: Destination,
+  secret: string,
+  nowSeconds: number,
+): WebhookRequest {
+  if (destination.url === null) {
+    throw new TypeError(
+      `destination ${destination.id} has no url; a webhook destination needs one`,
+    );
+  }
+  const deliveryId = deliveryIdFor(routed.lead.lead_id, destination.id);
+  const body = JSON.stringify(leadRoutedPayload(routed, destination));
+  const timestamp = Math.floor(nowSeconds);
+  const signature = new Webhook(secret).sign(deliveryId, new Date(timestamp * 1000), body);
+  return {
+    url: destination.url,
+    headers: {
+      'content-type': 'application/json',
+      'webhook-id': deliveryId,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': signature,
+    },
+    body,
+    deliveryId,
+  };
+}

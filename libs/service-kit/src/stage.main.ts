@@ -1,0 +1,50 @@
+import type { Provider } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import type { StageConfig } from '@lead-router/config';
+import type { StageDefinition } from '@lead-router/kafka';
+import { createLogger } from '@lead-router/observability';
+import { bootstrap } from './bootstrap';
+import { serviceModule } from './service.module';
+import { STAGES } from './tokens';
+
+@Module({})
+class StageServiceModule {}
+
+/**
+ * Runs a consuming stage as a service: the platform providers, `/health`, `/metrics`, and the
+ * stage definitions built by `stages` (a factory provider for the STAGES token).
+ */
+export function runStageService(
+  service: string,
+  loadConfig: () => StageConfig,
+  stages: (config: StageConfig) => Provider,
+  providers: (config: StageConfig) => Provider[] = () => [],
+): void {
+  const start = async () => {
+    const config = loadConfig();
+    await bootstrap(
+      serviceModule(StageServiceModule, {
+        service,
+        config: config.platform,
+        stages: stages(config),
+        providers: providers(config),
+      }),
+      { service, config: config.platform },
+    );
+  };
+  start().catch((err: unknown) => {
+    createLogger(service).fatal({ err }, `${service} failed to start`);
+    process.exit(1);
+  });
+}
+
+/** The StageDefinition fields that come from configuration rather than from the stage. */
+export function stageSettings(
+  config: StageConfig,
+): Pick<StageDefinition<unknown>, 'groupId' | 'concurrency' | 'partitionsConcurrently'> {
+  return {
+    groupId: config.groupId,
+    concurrency: config.concurrency,
+    partitionsConcurrently: config.partitionsConcurrently,
+  };
+}

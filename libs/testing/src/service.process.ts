@@ -1,0 +1,68 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { waitFor } from './wait';
+
+const repoRoot = resolve(__dirname, '..', '..', '..');
+
+export interface ServiceProcess {
+  name: string;
+  process: ChildProcess;
+  logFile: string;
+  /** The service's HTTP base URL (health, metrics, and ingest's API). */
+  url: string;
+  /** Sends SIGTERM and waits for a clean exit. */
+  stop(): Promise<number | null>;
+  /** SIGKILL: the process gets no chance to drain or commit. */
+  kill(): Promise<void>;
+}
+
+/**
+ * Starts one service as its own Node process from its built `dist/main.js`, logs to a file, and
+ * waits until its /health answers 200.
+ */
+export async function startService(
+  name: string,
+  env: Record<string, string>,
+  options: { port: number; logDir: string; healthTimeoutMs?: number },
+): Promise<ServiceProcess> {
+  mkdirSync(options.logDir, { recursive: true });
+  const logFile = join(options.logDir, `${name}-${Date.now()}.log`);
+  const log = createWriteStream(logFile);
+  const child = spawn(process.execPath, [join(repoRoot, 'services', name, 'dist', 'main.js')], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  child.stdout.pipe(log);
+  child.stderr.pipe(log);
+  const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
+  const url = `http://127.0.0.1:${options.port}`;
+  try {
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null)
+          throw new Error(`${name} exited with ${child.exitCode}; see ${logFile}`);
+        const res = await fetch(`${url}/health`);
+        return res.status === 200;
+      },
+      { timeoutMs: options.healthTimeoutMs ?? 60_000, what: `${name} /health`, intervalMs: 200 },
+    );
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  return {
+    name,
+    process: child,
+    logFile,
+    url,
+    async stop() {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      return exited;
+    },
+    async kill() {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await exited;
+    },
+  };
+}

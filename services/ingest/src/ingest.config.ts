@@ -1,0 +1,51 @@
+import {
+  loadConfig,
+  platformConfig,
+  platformEnv,
+  port,
+  type PlatformConfig,
+} from '@lead-router/config';
+import { z } from 'zod';
+
+/** The key printed by `npm start`; only ever a default for the local demo. */
+export const DEMO_API_KEY = 'lr_demo_key_web_form';
+
+const apiKeys = z
+  .string()
+  .regex(
+    /^[^\s:,]+:[A-Za-z0-9._-]+(,[^\s:,]+:[A-Za-z0-9._-]+)*$/,
+    'expected key:source[,key:source...]',
+  )
+  .transform((s) => new Map(s.split(',').map((pair) => pair.split(':') as [string, string])));
+
+const schema = z
+  .object({
+    ...platformEnv,
+    INGEST_PORT: port.default(8080),
+    INGEST_API_KEYS: apiKeys.default(new Map([[DEMO_API_KEY, 'web-form']])),
+    INGEST_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
+    INGEST_ACK_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
+    INGEST_LINGER_MS: z.coerce.number().int().min(0).default(2),
+  })
+  .transform((env) => ({
+    platform: platformConfig('ingest', env, env.INGEST_PORT),
+    apiKeys: env.INGEST_API_KEYS,
+    bodyLimit: env.INGEST_BODY_LIMIT_BYTES,
+    ackTimeoutMs: env.INGEST_ACK_TIMEOUT_MS,
+    lingerMs: env.INGEST_LINGER_MS,
+  }));
+
+export interface IngestConfig {
+  platform: PlatformConfig;
+  /** API key -> the one source it may submit for. */
+  apiKeys: ReadonlyMap<string, string>;
+  bodyLimit: number;
+  ackTimeoutMs: number;
+  lingerMs: number;
+}
+
+export const INGEST_CONFIG = Symbol('INGEST_CONFIG');
+
+export function loadIngestConfig(env?: Record<string, string | undefined>): IngestConfig {
+  return loadConfig(schema, env);
+}

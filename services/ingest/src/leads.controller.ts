@@ -1,0 +1,77 @@
+import { Body, Controller, HttpCode, Inject, Post, Req, UseGuards } from '@nestjs/common';
+import {
+  captureBatch,
+  captureLead,
+  type CaptureContext,
+  type FieldIssue,
+} from '@lead-router/capture';
+import type { Logger, StageMetrics } from '@lead-router/observability';
+import { LOGGER, STAGE_METRICS } from '@lead-router/service-kit';
+import { ApiError } from './api-error';
+import { ApiKeyGuard, type AuthenticatedRequest } from './api-key.guard';
+import { LeadPublisher } from './lead.publisher';
+
+const STAGE = 'ingest';
+/** How long a client should wait before retrying when Kafka cannot take the lead. */
+const RETRY_AFTER_SECONDS = '5';
+
+@Controller('v1/leads')
+@UseGuards(ApiKeyGuard)
+export class LeadsController {
+  constructor(
+    @Inject(LeadPublisher) private readonly publisher: LeadPublisher,
+    @Inject(STAGE_METRICS) private readonly metrics: StageMetrics,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  /** Answers 202 only after Kafka acknowledged the record: never for a lead Kafka lacks. */
+  @Post()
+  @HttpCode(202)
+  async submit(@Body() body: unknown, @Req() request: AuthenticatedRequest) {
+    const captured = captureLead(body ?? {}, this.context(request));
+    if (!captured.ok) throw this.rejected(captured.error);
+    await this.acknowledged(() => this.publisher.publish(captured.value), 1);
+    return { lead_id: captured.value.lead_id };
+  }
+
+  @Post('batch')
+  @HttpCode(202)
+  async submitBatch(@Body() body: unknown, @Req() request: AuthenticatedRequest) {
+    const captured = captureBatch(body ?? {}, this.context(request));
+    if (!captured.ok) throw this.rejected(captured.error);
+    await this.acknowledged(() => this.publisher.publishAll(captured.value), captured.value.length);
+    return { lead_ids: captured.value.map((lead) => lead.lead_id) };
+  }
+
+  private context(request: AuthenticatedRequest): CaptureContext {
+    const key = request.headers['idempotency-key'];
+    return {
+      source: request.leadSource ?? 'unknown',
+      now: Date.now(),
+      channel: 'http',
+      ...(typeof key === 'string' && key !== '' ? { idempotencyKey: key } : {}),
+    };
+  }
+
+  private rejected(fields: FieldIssue[]) {
+    this.metrics.records.inc({ stage: STAGE, topic: 'http', outcome: 'rejected' }, 1);
+    return new ApiError(400, 'invalid_lead', 'the lead was not accepted; see fields', fields);
+  }
+
+  private async acknowledged(publish: () => Promise<void>, count: number): Promise<void> {
+    try {
+      await publish();
+      this.metrics.records.inc({ stage: STAGE, topic: 'http', outcome: 'accepted' }, count);
+    } catch (err) {
+      this.metrics.errors.inc({ stage: STAGE, code: 'kafka_unavailable' });
+      this.logger.error({ err }, 'Kafka did not acknowledge; answering 503');
+      throw new ApiError(
+        503,
+        'kafka_unavailable',
+        'the lead could not be stored right now; retry with the same Idempotency-Key',
+        undefined,
+        { 'retry-after': RETRY_AFTER_SECONDS },
+      );
+    }
+  }
+}

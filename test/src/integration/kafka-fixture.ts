@@ -1,0 +1,29 @@
+import { AvroCodec, BatchingProducer, createKafka, ensureTopics } from '@lead-router/kafka';
+import { createLogger } from '@lead-router/observability';
+import { prefixedTopics } from '@lead-router/schemas';
+import { testStack, uniquePrefix } from '@lead-router/testing';
+import type { Kafka } from 'kafkajs';
+
+export interface KafkaFixture {
+  kafka: Kafka;
+  codec: AvroCodec;
+  producer: BatchingProducer;
+  prefix: string;
+  topics: ReturnType<typeof prefixedTopics>['topics'];
+  close(): Promise<void>;
+}
+
+/** Real broker and registry, with this test's own topics (created and registered). */
+export async function kafkaFixture(name: string): Promise<KafkaFixture> {
+  const stack = await testStack();
+  const logger = createLogger(`test-${name}`, 'warn');
+  const kafka = createKafka({ brokers: stack.brokers, clientId: `test-${name}`, logger });
+  const prefix = uniquePrefix(name);
+  const { topics, declarations } = prefixedTopics(prefix);
+  await ensureTopics(kafka, declarations);
+  const codec = AvroCodec.connect(stack.registryUrl);
+  await codec.register(declarations);
+  const producer = BatchingProducer.create(kafka);
+  await producer.connect();
+  return { kafka, codec, producer, prefix, topics, close: () => producer.disconnect() };
+}
