@@ -141,6 +141,9 @@ export async function startStack(opts: StackOptions): Promise<LocalStack> {
         // apicurio.kafkasql.topic.<kafka topic config> property is passed on. Without these the journal (= all
         // schemas) would inherit the broker's retention and be deleted after log.retention.hours.
         '-Dapicurio.kafkasql.topic.retention.ms=-1', '-Dapicurio.kafkasql.topic.retention.bytes=-1',
+        // Startup does one poll of the (normally empty) kafkasql-snapshots topic with this timeout: 5 s by default.
+        // A snapshot missed by a too-short poll is harmless (the journal is kept forever and replayed in full).
+        '-Dapicurio.kafkasql.consumer.poll.timeout=1000',
         `-Dlead.router.stack=${dataDir}`,
         '-jar', runner,
       ], registryDir, {

@@ -30,10 +30,13 @@ export class AvroCodec {
   private readonly resolvers = new Map<string, ReturnType<Type['createResolver']>>();
   private readonly writers = new Map<number, Promise<Type>>();
 
-  constructor(readonly registry: SchemaRegistry) {}
+  constructor(
+    readonly registry: SchemaRegistry,
+    private readonly registryUrl: string,
+  ) {}
 
   static connect(url: string): AvroCodec {
-    return new AvroCodec(new SchemaRegistry({ host: url, retry: { retries: 5 } }));
+    return new AvroCodec(new SchemaRegistry({ host: url, retry: { retries: 5 } }), url);
   }
 
   async register(declarations: readonly TopicDeclaration[]): Promise<void> {
@@ -41,15 +44,45 @@ export class AvroCodec {
   }
 
   async registerTopic(topic: string, schemaName: SchemaName): Promise<number> {
-    const schema = allSchemas[schemaName];
-    const { id } = await this.registry.register(
-      { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
-      { subject: valueSubject(topic), compatibility: COMPATIBILITY.BACKWARD },
-    );
+    const id = await this.registerSchema(valueSubject(topic), allSchemas[schemaName]);
     const type = this.readerFor(schemaName);
     this.byTopic.set(topic, { id, type });
     this.writers.set(id, Promise.resolve(type));
     return id;
+  }
+
+  /** Registers a schema under a subject whose compatibility is set to BACKWARD first. */
+  async registerSchema(subject: string, schema: object): Promise<number> {
+    await this.requireBackward(subject);
+    const { id } = await this.registry.register(
+      { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
+      { subject, compatibility: COMPATIBILITY.BACKWARD },
+    );
+    return id;
+  }
+
+  /**
+   * Sets the subject's compatibility before its first schema, so no reader ever sees the subject
+   * without the rule. (The registry client sets it only after registering, and services that
+   * start together race on it.) Apicurio answers 409 to one of two concurrent first settings;
+   * the retry then updates the rule that the other one created.
+   */
+  private async requireBackward(subject: string): Promise<void> {
+    const url = `${this.registryUrl}/config/${encodeURIComponent(subject)}`;
+    for (let attempt = 1; ; attempt++) {
+      const res = await fetch(url, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
+        body: JSON.stringify({ compatibility: COMPATIBILITY.BACKWARD }),
+      });
+      if (res.ok) return;
+      if (res.status !== 409 || attempt >= 5) {
+        throw new Error(
+          `the registry refused BACKWARD compatibility for ${subject}: ${res.status} ${await res.text()}`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+    }
   }
 
   schemaId(topic: string): number {

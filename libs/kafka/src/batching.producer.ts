@@ -56,7 +56,7 @@ export class BatchingProducer {
       createPartitioner: Partitioners.DefaultPartitioner,
       // The idempotent producer retries without limit (its sequence numbers make that safe);
       // callers bound their wait with ackTimeoutMs instead.
-      retry: { initialRetryTime: 100, maxRetryTime: 3000 },
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 3000 },
     });
     return new BatchingProducer(producer, options);
   }

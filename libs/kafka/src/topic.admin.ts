@@ -1,5 +1,5 @@
 import type { TopicDeclaration } from '@lead-router/schemas';
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 
 /**
  * Creates every declared topic that does not exist yet, with its partitions and configs, and
@@ -17,7 +17,7 @@ export async function ensureTopics(
     const existing = new Set(await admin.listTopics());
     const missing = declarations.filter((d) => !existing.has(d.name));
     if (missing.length > 0) {
-      await admin.createTopics({
+      await createIgnoringRaces(admin, {
         waitForLeaders: true,
         topics: missing.map((d) => ({
           topic: d.name,
@@ -42,5 +42,18 @@ export async function ensureTopics(
     }
   } finally {
     await admin.disconnect();
+  }
+}
+
+/** Services start together: a topic another one created a moment ago is not an error. */
+async function createIgnoringRaces(
+  admin: Admin,
+  options: Parameters<Admin['createTopics']>[0],
+): Promise<void> {
+  try {
+    await admin.createTopics(options);
+  } catch (err) {
+    const errors = (err as { errors?: { type?: string }[] }).errors;
+    if (!errors?.length || !errors.every((e) => e.type === 'TOPIC_ALREADY_EXISTS')) throw err;
   }
 }

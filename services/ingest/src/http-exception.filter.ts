@@ -3,21 +3,16 @@ import type { Logger } from '@lead-router/observability';
 import type { FastifyReply } from 'fastify';
 import { ApiError, type ApiErrorBody } from './api-error';
 
-/** Fastify's own errors (body parsing, limits) as our error body, with a reason a caller can use. */
-const fastifyReasons: Record<string, { code: string; message: string }> = {
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+/**
+ * Nest turns Fastify's own errors (content type, body limit, bad JSON) into HttpExceptions with
+ * Fastify's status; these give each a code to branch on and a reason the caller can act on.
+ */
+const reasons: Record<number, { code: string; message: string }> = {
+  404: { code: 'not_found', message: 'no such endpoint; leads go to POST /v1/leads' },
+  413: { code: 'body_too_large', message: 'the request body is over the limit' },
+  415: {
     code: 'unsupported_media_type',
     message: 'send application/json or application/x-www-form-urlencoded',
-  },
-  FST_ERR_CTP_BODY_TOO_LARGE: {
-    code: 'body_too_large',
-    message: 'the request body is over the limit',
-  },
-  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'invalid_json', message: 'the body is not valid JSON' },
-  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'invalid_json', message: 'the JSON body is empty' },
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
-    code: 'invalid_content_length',
-    message: 'Content-Length does not match the body',
   },
 };
 
@@ -33,25 +28,14 @@ export function errorResponse(err: unknown): {
       headers: err.headers,
     };
   }
-  if (err instanceof HttpException) {
-    return {
-      status: err.getStatus(),
-      body: { error: { code: `http_${err.getStatus()}`, message: err.message } },
-      headers: {},
-    };
-  }
-  const fastify = err as { statusCode?: number; code?: string; message?: string };
-  if (
-    typeof fastify.statusCode === 'number' &&
-    fastify.statusCode >= 400 &&
-    fastify.statusCode < 500
-  ) {
-    const known = fastify.code ? fastifyReasons[fastify.code] : undefined;
-    return {
-      status: fastify.statusCode,
-      body: { error: known ?? { code: 'bad_request', message: fastify.message ?? 'bad request' } },
-      headers: {},
-    };
+  if (err instanceof HttpException && err.getStatus() < 500) {
+    const status = err.getStatus();
+    const known =
+      reasons[status] ??
+      (/json/i.test(err.message)
+        ? { code: 'invalid_json', message: 'the body is not valid JSON' }
+        : { code: `http_${status}`, message: err.message });
+    return { status, body: { error: known }, headers: {} };
   }
   return {
     status: 500,

@@ -3,7 +3,7 @@ import { createHttpMetrics, createLogger } from '@lead-router/observability';
 import { bootstrap, METRICS_REGISTRY } from '@lead-router/service-kit';
 import type { Registry } from 'prom-client';
 import { AppModule } from './app.module';
-import { errorResponse, HttpExceptionFilter } from './http-exception.filter';
+import { HttpExceptionFilter } from './http-exception.filter';
 import { loadIngestConfig } from './ingest.config';
 
 async function main(): Promise<void> {
@@ -16,11 +16,9 @@ async function main(): Promise<void> {
     configure: (app) => {
       app.useGlobalFilters(new HttpExceptionFilter(logger));
       const fastify = app.getHttpAdapter().getInstance();
-      // Errors raised by Fastify itself (content type, body limit, bad JSON) never reach Nest.
-      fastify.setErrorHandler((err, _request, reply) => {
-        const { status, body, headers } = errorResponse(err);
-        void reply.status(status).headers(headers).send(body);
-      });
+      // Only JSON and form bodies are leads; Nest adds those two parsers back at init, so any
+      // other content type (text/plain, which Fastify parses by default) is refused with 415.
+      fastify.removeAllContentTypeParsers();
       const http = createHttpMetrics(app.get<Registry>(METRICS_REGISTRY));
       fastify.addHook('onResponse', (request, reply, done) => {
         const route = request.routeOptions.url ?? 'unmatched';

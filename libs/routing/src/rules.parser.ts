@@ -1,0 +1,119 @@
+import { err, ok, type Result } from '@lead-router/capture';
+import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import type { z } from 'zod';
+import { CONDITION_BRANCHES, type RuleSet, ruleSetSchema } from './rules.schema';
+import { semanticIssues } from './rules.validator';
+
+export interface RuleSetIssue {
+  /** Where in the rule set, e.g. `rules[0].when.all[1].in`. */
+  path: string;
+  message: string;
+  /** 1-based position of the offending node (or its nearest existing parent) in the YAML. */
+  line?: number;
+  column?: number;
+}
+
+type Path = readonly PropertyKey[];
+
+export function formatPath(path: Path): string {
+  let out = '';
+  for (const part of path) {
+    if (typeof part === 'number') out += `[${part}]`;
+    else out += out === '' ? String(part) : `.${String(part)}`;
+  }
+  return out === '' ? '(root)' : out;
+}
+
+function valueAt(data: unknown, path: Path): unknown {
+  let current = data;
+  for (const part of path) {
+    if (typeof current !== 'object' || current === null) return undefined;
+    current = (current as Record<PropertyKey, unknown>)[part];
+  }
+  return current;
+}
+
+/**
+ * zod reports a bad condition as a union failure with every branch's errors. The branch the
+ * author meant is the one named by the condition's keys, so only its errors are reported.
+ */
+function flatten(
+  issues: readonly z.core.$ZodIssue[],
+  data: unknown,
+  prefix: Path,
+): { path: Path; message: string }[] {
+  return issues.flatMap((issue) => {
+    const path = [...prefix, ...issue.path];
+    if (issue.code !== 'invalid_union') {
+      const message =
+        issue.code === 'unrecognized_keys'
+          ? `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `"${k}"`).join(', ')}`
+          : issue.message;
+      return [{ path, message }];
+    }
+    const value = valueAt(data, path);
+    const keys = typeof value === 'object' && value !== null ? Object.keys(value) : [];
+    const branch = CONDITION_BRANCHES.findIndex((key) => keys.includes(key));
+    const chosen = branch >= 0 ? issue.errors[branch] : undefined;
+    if (chosen === undefined) {
+      return [
+        {
+          path,
+          message:
+            'expected a condition: { all: [...] }, { any: [...] }, { not: ... }, { segment: name } or { path: ..., <operator>: value }',
+        },
+      ];
+    }
+    return flatten(chosen, data, path);
+  });
+}
+
+function positionOf(
+  doc: Document,
+  lineCounter: LineCounter,
+  path: Path,
+): { line?: number; column?: number } {
+  for (let depth = path.length; depth >= 0; depth--) {
+    const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
+    if (isNode(node) && node.range) {
+      const { line, col } = lineCounter.linePos(node.range[0]);
+      return { line, column: col };
+    }
+  }
+  return {};
+}
+
+/**
+ * Parses and validates a YAML rule set: its shape (rules.schema) and its references
+ * (rules.validator). Every issue is reported at once, each with its line and column.
+ */
+export function parseRuleSet(yamlText: string): Result<RuleSet, RuleSetIssue[]> {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(yamlText, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  if (doc.errors.length > 0) {
+    return err(
+      doc.errors.map((error) => {
+        const pos = error.linePos?.[0];
+        return {
+          path: '(yaml)',
+          message: error.message.split('\n')[0] ?? error.message,
+          ...(pos ? { line: pos.line, column: pos.col } : {}),
+        };
+      }),
+    );
+  }
+  const data: unknown = doc.toJS();
+  const located = (path: Path, message: string): RuleSetIssue => ({
+    path: formatPath(path),
+    message,
+    ...positionOf(doc, lineCounter, path),
+  });
+
+  const parsed = ruleSetSchema.safeParse(data);
+  if (!parsed.success) {
+    return err(flatten(parsed.error.issues, data, []).map((i) => located(i.path, i.message)));
+  }
+  const issues = semanticIssues(parsed.data);
+  if (issues.length > 0) return err(issues.map((i) => located(i.path, i.message)));
+  return ok(parsed.data);
+}

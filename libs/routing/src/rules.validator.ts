@@ -1,0 +1,131 @@
+import { regexProblem } from './regex.engine';
+import type { Condition, RuleSet } from './rules.schema';
+
+export interface SemanticIssue {
+  path: readonly PropertyKey[];
+  message: string;
+}
+
+type Visit = (condition: Condition, path: readonly PropertyKey[]) => void;
+
+function walk(condition: Condition, path: readonly PropertyKey[], visit: Visit): void {
+  visit(condition, path);
+  if ('all' in condition) condition.all.forEach((c, i) => walk(c, [...path, 'all', i], visit));
+  else if ('any' in condition) condition.any.forEach((c, i) => walk(c, [...path, 'any', i], visit));
+  else if ('not' in condition) walk(condition.not, [...path, 'not'], visit);
+}
+
+/** The checks a schema cannot express: references resolve, names are unique, no cycles. */
+export function semanticIssues(rs: RuleSet): SemanticIssue[] {
+  const issues: SemanticIssue[] = [];
+  const segmentRefs = new Map<string, string[]>();
+
+  const checkCondition = (root: Condition, rootPath: readonly PropertyKey[], segment?: string) => {
+    walk(root, rootPath, (condition, path) => {
+      if ('segment' in condition) {
+        if (!(condition.segment in rs.segments)) {
+          issues.push({
+            path,
+            message: `segment "${condition.segment}" is not defined under segments`,
+          });
+        } else if (segment !== undefined) {
+          segmentRefs.set(segment, [...(segmentRefs.get(segment) ?? []), condition.segment]);
+        }
+      }
+      if ('path' in condition && condition.matches !== undefined) {
+        const problem = regexProblem(condition.matches);
+        if (problem !== null) issues.push({ path: [...path, 'matches'], message: problem });
+      }
+    });
+  };
+
+  for (const [name, condition] of Object.entries(rs.segments)) {
+    checkCondition(condition, ['segments', name], name);
+  }
+  issues.push(...segmentCycles(segmentRefs));
+
+  // queue name -> destinations it is sent to, and by which rule
+  const queueUses = new Map<string, { destination: string; by: string }[]>();
+  const targets = [
+    ...rs.rules.map((rule, i) => ({ ...rule, path: ['rules', i] as PropertyKey[] })),
+    { ...rs.fallback, name: 'fallback', path: ['fallback'] as PropertyKey[] },
+  ];
+  const seen = new Map<string, number>();
+  rs.rules.forEach((rule, i) => {
+    const first = seen.get(rule.name);
+    if (first !== undefined) {
+      issues.push({
+        path: ['rules', i, 'name'],
+        message: `rule name "${rule.name}" is already used by rules[${first}]`,
+      });
+    } else seen.set(rule.name, i);
+    checkCondition(rule.when, ['rules', i, 'when']);
+  });
+
+  for (const t of targets) {
+    t.destinations.forEach((d, j) => {
+      if (!(d in rs.destinations)) {
+        issues.push({
+          path: [...t.path, 'destinations', j],
+          message: `destination "${d}" is not defined under destinations`,
+        });
+      }
+    });
+    if (t.queue === undefined) continue;
+    if (!(t.queue in rs.queues)) {
+      issues.push({
+        path: [...t.path, 'queue'],
+        message: `queue "${t.queue}" is not defined under queues`,
+      });
+      continue;
+    }
+    const uses = queueUses.get(t.queue) ?? [];
+    for (const destination of t.destinations) uses.push({ destination, by: t.name });
+    queueUses.set(t.queue, uses);
+  }
+
+  for (const [queueName, queue] of Object.entries(rs.queues)) {
+    queue.members.forEach((member, m) => {
+      const memberPath = ['queues', queueName, 'members', m];
+      for (const destination of Object.keys(member.owners)) {
+        if (!(destination in rs.destinations)) {
+          issues.push({
+            path: [...memberPath, 'owners', destination],
+            message: `destination "${destination}" is not defined under destinations`,
+          });
+        }
+      }
+      const reported = new Set<string>();
+      for (const use of queueUses.get(queueName) ?? []) {
+        if (use.destination in member.owners || reported.has(use.destination)) continue;
+        reported.add(use.destination);
+        issues.push({
+          path: [...memberPath, 'owners'],
+          message: `member "${member.id}" has no owner for destination "${use.destination}", which ${use.by === 'fallback' ? 'the fallback' : `rule "${use.by}"`} sends queue "${queueName}" to`,
+        });
+      }
+    });
+  }
+  return issues;
+}
+
+function segmentCycles(refs: ReadonlyMap<string, string[]>): SemanticIssue[] {
+  const issues: SemanticIssue[] = [];
+  const done = new Set<string>();
+  const visit = (name: string, stack: string[]): void => {
+    const at = stack.indexOf(name);
+    if (at >= 0) {
+      const cycle = [...stack.slice(at), name];
+      issues.push({
+        path: ['segments', name],
+        message: `segments refer to each other in a cycle: ${cycle.join(' -> ')}`,
+      });
+      return;
+    }
+    if (done.has(name)) return;
+    for (const next of refs.get(name) ?? []) visit(next, [...stack, name]);
+    done.add(name);
+  };
+  for (const name of refs.keys()) visit(name, []);
+  return issues;
+}
