@@ -9,3 +9,10 @@ export { verifyWebhook } from './webhook.verifier';
 export { type ResponseClass, classifyResponse } from './response.classifier';
 export { type BackoffOptions, backoffDelay, retryAfterMs } from './backoff.policy';
 export { type DeliveryOutcomeArgs, deliveryOutcome } from './delivery-outcome.builder';
+export {
+  type AttemptEffects,
+  type AttemptPolicy,
+  type AttemptResponse,
+  type AttemptsResult,
+  runAttempts,
+} from './attempts.runner';

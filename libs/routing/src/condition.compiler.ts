@@ -32,8 +32,6 @@ function compileLeaf(condition: Extract<Condition, { path: string }>): Predicate
   };
 }
 
-const ignore: ConditionTrace[] = [];
-
 /**
  * Compiles a condition once into closures; `segment` references go through `segments`, which
  * the caller fills as it compiles them (validation has ruled out cycles and dangling names).
@@ -54,7 +52,7 @@ export function compileCondition(
     return {
       test: (lead, trace) => parts.some((p) => p.test(lead, trace)),
       explain: (lead) => {
-        const hit = parts.find((p) => p.test(lead, ((ignore.length = 0), ignore)));
+        const hit = parts.find((p) => p.test(lead, []));
         return (hit ?? parts[0])?.explain(lead) ?? '';
       },
     };

@@ -89,14 +89,15 @@ function positionOf(
  */
 export function parseRuleSet(yamlText: string): Result<RuleSet, RuleSetIssue[]> {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(yamlText, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(yamlText, { lineCounter, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
     return err(
       doc.errors.map((error) => {
         const pos = error.linePos?.[0];
         return {
           path: '(yaml)',
-          message: error.message.split('\n')[0] ?? error.message,
+          // prettyErrors appends the position and a code frame; the position is reported separately.
+          message: (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, ''),
           ...(pos ? { line: pos.line, column: pos.col } : {}),
         };
       }),

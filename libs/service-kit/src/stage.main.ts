@@ -14,11 +14,11 @@ class StageServiceModule {}
  * Runs a consuming stage as a service: the platform providers, `/health`, `/metrics`, and the
  * stage definitions built by `stages` (a factory provider for the STAGES token).
  */
-export function runStageService(
+export function runStageService<C extends StageConfig>(
   service: string,
-  loadConfig: () => StageConfig,
-  stages: (config: StageConfig) => Provider,
-  providers: (config: StageConfig) => Provider[] = () => [],
+  loadConfig: () => C,
+  stages: (config: C) => Provider,
+  providers: (config: C) => Provider[] = () => [],
 ): void {
   const start = async () => {
     const config = loadConfig();
