@@ -1,0 +1,14 @@
+import { loadStageConfig, type StageConfig } from '@lead-router/config';
+import { z } from 'zod';
+
+const extra = z
+  .object({
+    ROUTING_RULES_FILE: z.string().min(1).default('deploy/local/rules/demo.yaml'),
+  })
+  .transform((e) => ({ rulesFile: e.ROUTING_RULES_FILE }));
+
+export type RouterConfig = StageConfig & z.infer<typeof extra>;
+
+export function loadRouterConfig(): RouterConfig {
+  return loadStageConfig('router', 8183, extra);
+}

@@ -1,0 +1,52 @@
+import type { StageDefinition } from '@lead-router/kafka';
+import type { Logger } from '@lead-router/observability';
+import { route } from '@lead-router/routing';
+import type { EnrichedLead, RoutedLead } from '@lead-router/schemas';
+import { LOGGER, STAGES, TOPICS, stageSettings, type Topics } from '@lead-router/service-kit';
+import type { Provider } from '@nestjs/common';
+import type { RouterConfig } from './router.config';
+import { loadRules } from './rules.loader';
+
+/**
+ * leads.enriched -> route by the rule set -> leads.routed, with the decision trace on the record.
+ * Round-robin positions live in this process (one router instance); a restart starts each
+ * rotation again from its first member.
+ */
+export function routerStage(config: RouterConfig, now: () => number = Date.now): Provider {
+  return {
+    provide: STAGES,
+    inject: [TOPICS, LOGGER],
+    useFactory: ({ topics }: Topics, logger: Logger): StageDefinition<EnrichedLead>[] => {
+      const rules = loadRules(config.rulesFile);
+      logger.info(
+        { ruleSet: rules.id, version: rules.version, rules: rules.rules.length },
+        'rules loaded',
+      );
+      const positions = new Map<string, number>();
+      return [
+        {
+          stage: 'router',
+          ...stageSettings(config),
+          topic: topics.enriched,
+          schema: 'EnrichedLead',
+          dlqTopic: topics.dlq,
+          leadIdOf: (enriched) => enriched.lead.lead_id,
+          handle: (enriched) => {
+            const result = route(rules, enriched, positions, now());
+            if (result.advance) positions.set(result.advance.queue, result.advance.position);
+            const routed: RoutedLead = {
+              lead: enriched.lead,
+              enrichment: enriched.enrichment,
+              decision: result.decision,
+              destinations: result.destinations,
+            };
+            return {
+              kind: 'ok',
+              outputs: [{ topic: topics.routed, key: enriched.lead.lead_id, value: routed }],
+            };
+          },
+        },
+      ];
+    },
+  };
+}
