@@ -7,3 +7,6 @@ export type { MetadataInfo, MetadataBroker } from './kafka-probe';
 export { startDemoInbox } from './demo-inbox';
 export type { DemoInbox, DemoInboxOptions, InboxDelivery } from './demo-inbox';
 export { defaultCacheDir, freePort } from './util';
+export { startService } from './service.process';
+export type { ServiceProcess } from './service.process';
+export { waitFor } from './wait';

@@ -221,6 +221,10 @@ export function serverProperties(o: { kafkaPort: number; controllerPort: number;
     'log.retention.bytes': 1024 * 1024 * 1024,
     'log.segment.bytes': 128 * 1024 * 1024,
     'log.retention.check.interval.ms': 300_000,
+    // After a SIGKILL the controller keeps the dead broker's registration until its session expires, and the
+    // restarted broker cannot register before that (DuplicateBrokerRegistrationException): 9 s by default.
+    'broker.heartbeat.interval.ms': 1000,
+    'broker.session.timeout.ms': 4000,
     'num.network.threads': 2,
     'num.io.threads': 4,
     'num.recovery.threads.per.data.dir': 1,

@@ -13,6 +13,8 @@ export interface StageConfig {
   groupId: string;
   concurrency: number;
   partitionsConcurrently: number;
+  /** How long the group waits for a silent member before giving its partitions to others. */
+  sessionTimeoutMs: number;
 }
 
 const stageSchema = (service: string, defaultPort: number) =>
@@ -23,12 +25,14 @@ const stageSchema = (service: string, defaultPort: number) =>
       GROUP_ID: z.string().optional(),
       STAGE_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(1),
       STAGE_PARTITIONS_CONCURRENTLY: z.coerce.number().int().min(1).max(64).default(3),
+      KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(30_000),
     })
     .transform((e): StageConfig => ({
       platform: platformConfig(service, e, e.PORT),
       groupId: e.GROUP_ID ?? `${e.TOPIC_PREFIX}lead-router.${service}`,
       concurrency: e.STAGE_CONCURRENCY,
       partitionsConcurrently: e.STAGE_PARTITIONS_CONCURRENTLY,
+      sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS,
     }));
 
 /**

@@ -46,6 +46,8 @@ export interface StageDefinition<In> {
   partitionsConcurrently?: number;
   /** Commit after at most this many records, so a large batch makes steady progress. */
   chunkSize?: number;
+  /** The group's session timeout: how soon a killed instance's partitions move on. */
+  sessionTimeoutMs?: number;
 }
 
 export interface StageRunnerDeps {
@@ -79,8 +81,8 @@ export class StageRunner<In> {
     this.consumer = deps.kafka.consumer({
       groupId: def.groupId,
       allowAutoTopicCreation: false,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: def.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: Math.min(3_000, Math.floor((def.sessionTimeoutMs ?? 30_000) / 3)),
       maxBytesPerPartition: 1_048_576,
       maxWaitTimeInMs: 100,
     });

@@ -41,10 +41,14 @@ export function runStageService<C extends StageConfig>(
 /** The StageDefinition fields that come from configuration rather than from the stage. */
 export function stageSettings(
   config: StageConfig,
-): Pick<StageDefinition<unknown>, 'groupId' | 'concurrency' | 'partitionsConcurrently'> {
+): Pick<
+  StageDefinition<unknown>,
+  'groupId' | 'concurrency' | 'partitionsConcurrently' | 'sessionTimeoutMs'
+> {
   return {
     groupId: config.groupId,
     concurrency: config.concurrency,
     partitionsConcurrently: config.partitionsConcurrently,
+    sessionTimeoutMs: config.sessionTimeoutMs,
   };
 }

@@ -1,4 +1,3 @@
-export * from './service.process';
+export { startService, waitFor, type ServiceProcess } from '@lead-router/local-stack';
 export * from './test-stack';
 export * from './topic.reader';
-export * from './wait';

@@ -1,0 +1,106 @@
+/**
+ * `npm start`: the whole system on this machine. Starts Kafka and the registry (unless
+ * KAFKA_BROKERS and SCHEMA_REGISTRY_URL point elsewhere), the demo inbox, and every service as its
+ * own process; prints where to send leads; Ctrl-C stops everything in reverse order.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { startDemoInbox, type DemoInbox } from './demo-inbox';
+import { startService, type ServiceProcess } from './service.process';
+import { startStack, type LocalStack } from './stack';
+import { defaultCacheDir } from './util';
+
+/** Printed for the demo; ingest accepts it for source "web-form" only. */
+const DEMO_API_KEY = 'lr_demo_key_web_form';
+
+const env = (name: string, fallback: string): string => process.env[name] || fallback;
+const log = (msg: string): void => {
+  process.stdout.write(`${msg}\n`);
+};
+
+/** The services in pipeline order, with the port each serves /health and /metrics on. */
+const services: { name: string; portVar: string; port: number }[] = [
+  { name: 'sink-webhook', portVar: 'PORT', port: 8184 },
+  { name: 'router', portVar: 'PORT', port: 8183 },
+  { name: 'enricher', portVar: 'PORT', port: 8182 },
+  { name: 'normalizer', portVar: 'PORT', port: 8181 },
+  { name: 'ingest', portVar: 'INGEST_PORT', port: Number(env('INGEST_PORT', '8080')) },
+];
+
+async function main(): Promise<void> {
+  const dataDir = resolve(env('LEAD_ROUTER_DATA', join(defaultCacheDir(), 'data')));
+  const logDir = join(dataDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  let stack: LocalStack | null = null;
+  let inbox: DemoInbox | null = null;
+  const running: ServiceProcess[] = [];
+
+  let stopping = false;
+  const stop = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    log('\nstopping: services first (they drain and commit), then the inbox and the stack');
+    for (const service of running.reverse()) await service.stop();
+    await inbox?.close();
+    await stack?.stop();
+    log('stopped');
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void stop(0));
+  process.on('SIGTERM', () => void stop(0));
+
+  try {
+    let brokers = process.env['KAFKA_BROKERS'];
+    let registryUrl = process.env['SCHEMA_REGISTRY_URL'];
+    if (!brokers || !registryUrl) {
+      log('starting the local Kafka broker and schema registry (first run fetches them with mvn)');
+      stack = await startStack({
+        dataDir: join(dataDir, 'stack'),
+        kafkaPort: Number(env('KAFKA_PORT', '9092')),
+        registryPort: Number(env('REGISTRY_PORT', '8081')),
+        log: (msg) => log(`  ${msg}`),
+      });
+      brokers = stack.brokers;
+      registryUrl = stack.registryUrl;
+    }
+    const inboxPort = Number(env('INBOX_PORT', '8090'));
+    inbox = await startDemoInbox({ port: inboxPort });
+
+    const shared = {
+      KAFKA_BROKERS: brokers,
+      SCHEMA_REGISTRY_URL: registryUrl,
+      INGEST_API_KEYS: env('INGEST_API_KEYS', `${DEMO_API_KEY}:web-form`),
+      ROUTING_RULES_FILE: env('ROUTING_RULES_FILE', resolve(__dirname, '..', 'rules', 'demo.yaml')),
+    };
+    for (const service of services) {
+      log(`starting ${service.name}`);
+      running.push(
+        await startService(
+          service.name,
+          { ...shared, [service.portVar]: String(service.port) },
+          { port: service.port, logDir },
+        ),
+      );
+    }
+    const ingest = `http://localhost:${services.at(-1)!.port}`;
+    log(`
+lead-router is running.
+
+  send a lead:   curl -X POST ${ingest}/v1/leads \\
+                   -H 'Authorization: Bearer ${DEMO_API_KEY}' -H 'Content-Type: application/json' \\
+                   -d '{"email":"jane@acme.io","phone":"+49 151 23456789","country":"DE","company":"Acme"}'
+  see it land:   curl ${inbox.url}/deliveries
+  API key:       ${DEMO_API_KEY} (source "web-form")
+  Kafka:         ${brokers}
+  registry:      ${registryUrl}
+  metrics:       ${services.map((s) => `http://localhost:${s.port}/metrics`).join(' ')}
+  logs:          ${logDir}
+
+Ctrl-C stops everything.`);
+  } catch (err) {
+    process.stderr.write(`start failed: ${err instanceof Error ? err.message : String(err)}\n`);
+    await stop(1);
+  }
+}
+
+void main();
