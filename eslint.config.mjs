@@ -20,7 +20,10 @@ export default tseslint.config(
     plugins: { '@nx': nx },
     rules: {
       'no-console': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       '@nx/enforce-module-boundaries': [
         'error',
         {
@@ -43,7 +46,12 @@ export default tseslint.config(
             { sourceTag: 'type:schema', onlyDependOnLibsWithTags: ['type:schema'] },
             {
               sourceTag: 'type:testing',
-              onlyDependOnLibsWithTags: ['type:testing', 'type:platform', 'type:domain', 'type:schema'],
+              onlyDependOnLibsWithTags: [
+                'type:testing',
+                'type:platform',
+                'type:domain',
+                'type:schema',
+              ],
             },
           ],
         },
@@ -52,7 +60,15 @@ export default tseslint.config(
   },
   {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
-    languageOptions: { globals: { require: 'readonly', module: 'writable', process: 'readonly', __dirname: 'readonly', console: 'readonly' } },
+    languageOptions: {
+      globals: {
+        require: 'readonly',
+        module: 'writable',
+        process: 'readonly',
+        __dirname: 'readonly',
+        console: 'readonly',
+      },
+    },
   },
   prettier,
 );

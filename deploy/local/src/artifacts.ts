@@ -56,17 +56,30 @@ export async function ensureArtifacts(opts: ArtifactOptions = {}): Promise<Artif
       const t0 = Date.now();
       fs.rmSync(kafkaHome, { recursive: true, force: true });
       fs.mkdirSync(kafkaHome, { recursive: true });
-      await mvnOrThrow(mvn, [
-        '-q', '-B', '-f', pom,
-        `${DEPENDENCY_PLUGIN}:copy-dependencies`,
-        '-DincludeScope=runtime',
-        `-DoutputDirectory=${kafkaLibs}`,
-        `-Dkafka.version=${kafkaVersion}`,
-      ], kafkaHome);
+      await mvnOrThrow(
+        mvn,
+        [
+          '-q',
+          '-B',
+          '-f',
+          pom,
+          `${DEPENDENCY_PLUGIN}:copy-dependencies`,
+          '-DincludeScope=runtime',
+          `-DoutputDirectory=${kafkaLibs}`,
+          `-Dkafka.version=${kafkaVersion}`,
+        ],
+        kafkaHome,
+      );
       const jars = fs.readdirSync(kafkaLibs).filter((f) => f.endsWith('.jar'));
-      if (!jars.some((j) => j.startsWith('kafka_2.13-'))) throw new Error(`mvn finished but ${kafkaLibs} has no kafka_2.13 jar`);
-      fs.writeFileSync(path.join(kafkaHome, MARKER), `${new Date().toISOString()} ${jars.length} jars\n`);
-      log(`Kafka ${kafkaVersion}: ${jars.length} jars in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      if (!jars.some((j) => j.startsWith('kafka_2.13-')))
+        throw new Error(`mvn finished but ${kafkaLibs} has no kafka_2.13 jar`);
+      fs.writeFileSync(
+        path.join(kafkaHome, MARKER),
+        `${new Date().toISOString()} ${jars.length} jars\n`,
+      );
+      log(
+        `Kafka ${kafkaVersion}: ${jars.length} jars in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+      );
     }
 
     if (!isComplete(apicurioHome)) {
@@ -77,18 +90,25 @@ export async function ensureArtifacts(opts: ArtifactOptions = {}): Promise<Artif
       // unpack (not copy + tar): no 100 MB tarball kept around, and no dependency on a `tar` binary.
       // Run outside any project; markers go to a scratch dir we delete.
       const markers = path.join(apicurioHome, '.mvn-markers');
-      await mvnOrThrow(mvn, [
-        '-q', '-B',
-        `${DEPENDENCY_PLUGIN}:unpack`,
-        `-Dartifact=io.apicurio:apicurio-registry-app:${apicurioVersion}:tar.gz:all`,
-        `-DoutputDirectory=${path.join(apicurioHome, 'app')}`,
-        `-DmarkersDirectory=${markers}`,
-      ], apicurioHome);
+      await mvnOrThrow(
+        mvn,
+        [
+          '-q',
+          '-B',
+          `${DEPENDENCY_PLUGIN}:unpack`,
+          `-Dartifact=io.apicurio:apicurio-registry-app:${apicurioVersion}:tar.gz:all`,
+          `-DoutputDirectory=${path.join(apicurioHome, 'app')}`,
+          `-DmarkersDirectory=${markers}`,
+        ],
+        apicurioHome,
+      );
       fs.rmSync(markers, { recursive: true, force: true });
       fs.rmSync(path.join(apicurioHome, 'target'), { recursive: true, force: true });
       const runner = findApicurioRunner(path.join(apicurioHome, 'app'));
       fs.writeFileSync(path.join(apicurioHome, MARKER), `${new Date().toISOString()} ${runner}\n`);
-      log(`Apicurio Registry ${apicurioVersion}: unpacked in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+      log(
+        `Apicurio Registry ${apicurioVersion}: unpacked in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+      );
     }
   } finally {
     release();
@@ -118,7 +138,8 @@ export function findApicurioRunner(dir: string): string {
       const full = path.join(next.dir, e.name);
       if (e.isFile() && e.name.endsWith('-runner.jar')) return full;
       if (e.isFile() && e.name === 'quarkus-run.jar') fastJars.push(full);
-      if (e.isDirectory() && e.name !== 'lib' && next.depth < 3) queue.push({ dir: full, depth: next.depth + 1 });
+      if (e.isDirectory() && e.name !== 'lib' && next.depth < 3)
+        queue.push({ dir: full, depth: next.depth + 1 });
     }
   }
   const fast = fastJars[0];
@@ -133,7 +154,10 @@ export function findKafkaPom(): string {
   for (const start of starts) {
     let dir = path.resolve(start);
     for (;;) {
-      for (const rel of [path.join('maven', 'kafka', 'pom.xml'), path.join('deploy', 'local', 'maven', 'kafka', 'pom.xml')]) {
+      for (const rel of [
+        path.join('maven', 'kafka', 'pom.xml'),
+        path.join('deploy', 'local', 'maven', 'kafka', 'pom.xml'),
+      ]) {
         const candidate = path.join(dir, rel);
         tried.push(candidate);
         if (fs.existsSync(candidate)) return candidate;
@@ -143,7 +167,9 @@ export function findKafkaPom(): string {
       dir = parent;
     }
   }
-  throw new Error(`cannot find deploy/local/maven/kafka/pom.xml (looked upwards from ${starts.join(' and ')}); pass pomFile`);
+  throw new Error(
+    `cannot find deploy/local/maven/kafka/pom.xml (looked upwards from ${starts.join(' and ')}); pass pomFile`,
+  );
 }
 
 function isComplete(dir: string): boolean {
@@ -153,12 +179,18 @@ function isComplete(dir: string): boolean {
 async function mvnOrThrow(mvn: string, args: string[], cwd: string): Promise<void> {
   const res = await run(mvn, args, { cwd });
   if (res.code !== 0) {
-    throw new Error(`${mvn} ${args.join(' ')} failed (exit ${res.code ?? res.signal ?? '?'}):\n${lastLines(res.output, 40)}`);
+    throw new Error(
+      `${mvn} ${args.join(' ')} failed (exit ${res.code ?? res.signal ?? '?'}):\n${lastLines(res.output, 40)}`,
+    );
   }
 }
 
 /** A cross-process lock (mkdir is atomic) so parallel test workers fetch once. */
-async function acquireLock(lockDir: string, log: Logger, timeoutMs = 15 * 60_000): Promise<() => void> {
+async function acquireLock(
+  lockDir: string,
+  log: Logger,
+  timeoutMs = 15 * 60_000,
+): Promise<() => void> {
   const deadline = Date.now() + timeoutMs;
   const pidFile = path.join(lockDir, 'pid');
   let announced = false;
@@ -178,11 +210,15 @@ async function acquireLock(lockDir: string, log: Logger, timeoutMs = 15 * 60_000
       // the holder may be between mkdir and writing its pid; treat as stale only when old
     }
     const ageMs = ageOf(lockDir);
-    if ((Number.isInteger(holder) && holder > 0 && !pidAlive(holder)) || (Number.isNaN(holder) && ageMs > 10_000)) {
+    if (
+      (Number.isInteger(holder) && holder > 0 && !pidAlive(holder)) ||
+      (Number.isNaN(holder) && ageMs > 10_000)
+    ) {
       fs.rmSync(lockDir, { recursive: true, force: true });
       continue;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for the fetch lock ${lockDir} (held by pid ${holder})`);
+    if (Date.now() > deadline)
+      throw new Error(`timed out waiting for the fetch lock ${lockDir} (held by pid ${holder})`);
     if (!announced) {
       log(`waiting for another fetch (pid ${holder}) to finish`);
       announced = true;

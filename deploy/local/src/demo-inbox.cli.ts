@@ -6,9 +6,12 @@ import { startDemoInbox } from './demo-inbox';
 
 async function main(): Promise<void> {
   const port = Number(process.env['INBOX_PORT'] ?? '8090');
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`bad INBOX_PORT ${process.env['INBOX_PORT'] ?? ''}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`bad INBOX_PORT ${process.env['INBOX_PORT'] ?? ''}`);
   const inbox = await startDemoInbox({ port, host: process.env['INBOX_HOST'] ?? '127.0.0.1' });
-  process.stdout.write(`demo inbox listening on ${inbox.url} (POST any path; GET ${inbox.url}/deliveries)\n`);
+  process.stdout.write(
+    `demo inbox listening on ${inbox.url} (POST any path; GET ${inbox.url}/deliveries)\n`,
+  );
   const shutdown = (): void => {
     void inbox.close().then(() => process.exit(0));
   };

@@ -16,7 +16,12 @@ export interface InboxDelivery {
   index: number;
   path: string;
   receivedAt: string;
-  headers: { 'webhook-id'?: string; 'webhook-timestamp'?: string; 'webhook-signature'?: string; 'content-type'?: string };
+  headers: {
+    'webhook-id'?: string;
+    'webhook-timestamp'?: string;
+    'webhook-signature'?: string;
+    'content-type'?: string;
+  };
   /** the parsed JSON body, or the raw text when it is not JSON */
   body: unknown;
   /** the exact body text (what a signature is computed over) */
@@ -31,7 +36,12 @@ export interface DemoInbox {
   close(): Promise<void>;
 }
 
-const KEPT_HEADERS = ['webhook-id', 'webhook-timestamp', 'webhook-signature', 'content-type'] as const;
+const KEPT_HEADERS = [
+  'webhook-id',
+  'webhook-timestamp',
+  'webhook-signature',
+  'content-type',
+] as const;
 
 export function startDemoInbox(opts: DemoInboxOptions): Promise<DemoInbox> {
   const host = opts.host ?? '127.0.0.1';
@@ -41,7 +51,10 @@ export function startDemoInbox(opts: DemoInboxOptions): Promise<DemoInbox> {
 
   const send = (res: http.ServerResponse, status: number, payload: unknown): void => {
     const body = JSON.stringify(payload);
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+    res.writeHead(status, {
+      'content-type': 'application/json',
+      'content-length': Buffer.byteLength(body),
+    });
     res.end(body);
   };
 
@@ -61,7 +74,12 @@ export function startDemoInbox(opts: DemoInboxOptions): Promise<DemoInbox> {
         return;
       }
       const page = deliveries.filter((d) => d.index >= since);
-      send(res, 200, { count: page.length, total: deliveries.length, next: offset + deliveries.length, deliveries: page });
+      send(res, 200, {
+        count: page.length,
+        total: deliveries.length,
+        next: offset + deliveries.length,
+        deliveries: page,
+      });
       return;
     }
     if (method === 'DELETE' && url.pathname === '/deliveries') {
@@ -98,7 +116,14 @@ export function startDemoInbox(opts: DemoInboxOptions): Promise<DemoInbox> {
           if (typeof v === 'string') headers[h] = v;
           else if (Array.isArray(v)) headers[h] = v.join(', ');
         }
-        deliveries.push({ index: offset + deliveries.length, path: url.pathname, receivedAt: new Date().toISOString(), headers, body, rawBody });
+        deliveries.push({
+          index: offset + deliveries.length,
+          path: url.pathname,
+          receivedAt: new Date().toISOString(),
+          headers,
+          body,
+          rawBody,
+        });
         send(res, 200, { ok: true });
       });
       req.on('error', () => res.destroy());

@@ -1,4 +1,10 @@
-export { DEFAULT_APICURIO_VERSION, DEFAULT_KAFKA_VERSION, ensureArtifacts, findApicurioRunner, findKafkaPom } from './artifacts';
+export {
+  DEFAULT_APICURIO_VERSION,
+  DEFAULT_KAFKA_VERSION,
+  ensureArtifacts,
+  findApicurioRunner,
+  findKafkaPom,
+} from './artifacts';
 export type { ArtifactOptions, Artifacts } from './artifacts';
 export { startStack, serverProperties } from './stack';
 export type { Compatibility, LocalStack, StackOptions } from './stack';

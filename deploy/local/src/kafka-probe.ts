@@ -41,7 +41,10 @@ export function encodeMetadataRequest(correlationId: number): Buffer {
 }
 
 /** Parse a Metadata v4 response payload (without the 4-byte size prefix). */
-export function decodeMetadataResponse(payload: Buffer, expectedCorrelationId: number): MetadataInfo {
+export function decodeMetadataResponse(
+  payload: Buffer,
+  expectedCorrelationId: number,
+): MetadataInfo {
   let o = 0;
   const need = (n: number): void => {
     if (o + n > payload.length) throw new Error('truncated Metadata response');
@@ -63,7 +66,8 @@ export function decodeMetadataResponse(payload: Buffer, expectedCorrelationId: n
     return s;
   };
   const correlationId = int32();
-  if (correlationId !== expectedCorrelationId) throw new Error(`correlation id ${correlationId} != ${expectedCorrelationId}`);
+  if (correlationId !== expectedCorrelationId)
+    throw new Error(`correlation id ${correlationId} != ${expectedCorrelationId}`);
   int32(); // throttle_time_ms
   const count = int32();
   const brokers: MetadataBroker[] = [];
@@ -80,7 +84,11 @@ export function decodeMetadataResponse(payload: Buffer, expectedCorrelationId: n
 }
 
 /** Send one Metadata request to host:port; rejects on connection errors, protocol errors or timeout. */
-export function fetchMetadata(port: number, host = '127.0.0.1', timeoutMs = 3000): Promise<MetadataInfo> {
+export function fetchMetadata(
+  port: number,
+  host = '127.0.0.1',
+  timeoutMs = 3000,
+): Promise<MetadataInfo> {
   return new Promise((resolve, reject) => {
     const correlationId = Math.floor(Math.random() * 0x7fffffff);
     const sock = net.connect({ port, host });
@@ -94,9 +102,13 @@ export function fetchMetadata(port: number, host = '127.0.0.1', timeoutMs = 3000
       if (err !== null) reject(err);
       else if (info !== undefined) resolve(info);
     };
-    sock.setTimeout(timeoutMs, () => finish(new Error(`Metadata request to ${host}:${port} timed out`)));
+    sock.setTimeout(timeoutMs, () =>
+      finish(new Error(`Metadata request to ${host}:${port} timed out`)),
+    );
     sock.once('error', (err) => finish(err));
-    sock.once('close', () => finish(new Error(`connection to ${host}:${port} closed before a Metadata response`)));
+    sock.once('close', () =>
+      finish(new Error(`connection to ${host}:${port} closed before a Metadata response`)),
+    );
     sock.once('connect', () => sock.write(encodeMetadataRequest(correlationId)));
     sock.on('data', (chunk: Buffer) => {
       buf = Buffer.concat([buf, chunk]);

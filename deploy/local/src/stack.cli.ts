@@ -44,7 +44,10 @@ function parseArgs(argv: string[]): Args {
   if (registryPort !== undefined) args.registryPort = registryPort;
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i] ?? '';
-    const [flag = '', inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const [flag = '', inline] =
+      arg.startsWith('--') && arg.includes('=')
+        ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
+        : [arg, undefined];
     const value = (): string => {
       if (inline !== undefined) return inline;
       const v = rest[++i];
@@ -97,7 +100,7 @@ async function main(): Promise<number> {
   }
 
   const dataDir = path.resolve(args.dataDir ?? path.join(cacheDir, 'stack-data'));
-  let stack: LocalStack | undefined;
+  let stack: LocalStack | undefined = undefined;
   let stopping = false;
   const shutdown = (sig: string): void => {
     if (stopping) return;

@@ -5,7 +5,20 @@ import * as path from 'node:path';
 
 import { ArtifactOptions, ensureArtifacts } from './artifacts';
 import { fetchMetadata } from './kafka-probe';
-import { canConnect, defaultJava, errorMessage, freePort, isPortFree, Logger, noopLog, pidAlive, pidCommandLine, run, sleep, tailFile } from './util';
+import {
+  canConnect,
+  defaultJava,
+  errorMessage,
+  freePort,
+  isPortFree,
+  Logger,
+  noopLog,
+  pidAlive,
+  pidCommandLine,
+  run,
+  sleep,
+  tailFile,
+} from './util';
 
 export interface StackOptions extends ArtifactOptions {
   /** Everything lives here: server.properties, the broker's log dirs, process logs. Reusing it keeps topics and schemas. */
@@ -37,7 +50,14 @@ export interface StackOptions extends ArtifactOptions {
   compatibility?: Compatibility | null;
 }
 
-export type Compatibility = 'BACKWARD' | 'BACKWARD_TRANSITIVE' | 'FORWARD' | 'FORWARD_TRANSITIVE' | 'FULL' | 'FULL_TRANSITIVE' | 'NONE';
+export type Compatibility =
+  | 'BACKWARD'
+  | 'BACKWARD_TRANSITIVE'
+  | 'FORWARD'
+  | 'FORWARD_TRANSITIVE'
+  | 'FULL'
+  | 'FULL_TRANSITIVE'
+  | 'NONE';
 
 export interface LocalStack {
   /** "127.0.0.1:port" */
@@ -72,7 +92,8 @@ export async function startStack(opts: StackOptions): Promise<LocalStack> {
   const logDir = path.join(dataDir, 'logs');
   const registryDir = path.join(dataDir, 'registry');
   const kafkaLogDirs = path.join(kafkaDir, 'data');
-  for (const d of [kafkaDir, logDir, registryDir, kafkaLogDirs]) fs.mkdirSync(d, { recursive: true });
+  for (const d of [kafkaDir, logDir, registryDir, kafkaLogDirs])
+    fs.mkdirSync(d, { recursive: true });
   const logs = {
     broker: path.join(logDir, 'kafka.out'),
     brokerServer: path.join(logDir, 'kafka-server.log'),
@@ -91,7 +112,15 @@ export async function startStack(opts: StackOptions): Promise<LocalStack> {
   const registryUrl = withRegistry ? `http://127.0.0.1:${registryPort}/apis/ccompat/v7` : '';
 
   const serverProps = path.join(kafkaDir, 'server.properties');
-  fs.writeFileSync(serverProps, serverProperties({ kafkaPort, controllerPort, logDirs: kafkaLogDirs, extra: opts.serverProperties ?? {} }));
+  fs.writeFileSync(
+    serverProps,
+    serverProperties({
+      kafkaPort,
+      controllerPort,
+      logDirs: kafkaLogDirs,
+      extra: opts.serverProperties ?? {},
+    }),
+  );
   const log4jConfig = path.join(kafkaDir, 'log4j2.xml');
   fs.writeFileSync(log4jConfig, kafkaLog4j2(logs.brokerServer));
 
@@ -105,23 +134,56 @@ export async function startStack(opts: StackOptions): Promise<LocalStack> {
     if (!fs.existsSync(path.join(kafkaLogDirs, 'meta.properties'))) {
       const clusterId = randomClusterId();
       log(`formatting KRaft storage in ${kafkaLogDirs} (cluster ${clusterId})`);
-      const res = await run(java, ['-cp', classpath, `-Dlog4j2.configurationFile=${log4jConfig}`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', serverProps], {
-        cwd: kafkaDir,
-      });
+      const res = await run(
+        java,
+        [
+          '-cp',
+          classpath,
+          `-Dlog4j2.configurationFile=${log4jConfig}`,
+          'kafka.tools.StorageTool',
+          'format',
+          '-t',
+          clusterId,
+          '-c',
+          serverProps,
+        ],
+        {
+          cwd: kafkaDir,
+        },
+      );
       fs.writeFileSync(path.join(logDir, 'storage-format.log'), res.output);
-      if (res.code !== 0) throw new Error(`kafka.tools.StorageTool format failed (exit ${res.code ?? res.signal ?? '?'}):\n${res.output.trim().split('\n').slice(-20).join('\n')}`);
+      if (res.code !== 0)
+        throw new Error(
+          `kafka.tools.StorageTool format failed (exit ${res.code ?? res.signal ?? '?'}):\n${res.output.trim().split('\n').slice(-20).join('\n')}`,
+        );
     }
 
     const t0 = Date.now();
-    const broker = spawnJava('kafka broker', java, [
-      ...(opts.kafkaHeap ?? ['-Xms256m', '-Xmx512m']),
-      '-server', '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-XX:InitiatingHeapOccupancyPercent=35',
-      '-XX:+ExplicitGCInvokesConcurrent', '-XX:+ExitOnOutOfMemoryError', '-Djava.awt.headless=true',
-      `-Dlog4j2.configurationFile=${log4jConfig}`, `-Dkafka.logs.dir=${logDir}`,
-      // so that killStrays() can recognise this JVM by its command line
-      `-Dlead.router.stack=${dataDir}`,
-      '-cp', classpath, 'kafka.Kafka', serverProps,
-    ], kafkaDir, process.env, logs.broker);
+    const broker = spawnJava(
+      'kafka broker',
+      java,
+      [
+        ...(opts.kafkaHeap ?? ['-Xms256m', '-Xmx512m']),
+        '-server',
+        '-XX:+UseG1GC',
+        '-XX:MaxGCPauseMillis=20',
+        '-XX:InitiatingHeapOccupancyPercent=35',
+        '-XX:+ExplicitGCInvokesConcurrent',
+        '-XX:+ExitOnOutOfMemoryError',
+        '-Djava.awt.headless=true',
+        `-Dlog4j2.configurationFile=${log4jConfig}`,
+        `-Dkafka.logs.dir=${logDir}`,
+        // so that killStrays() can recognise this JVM by its command line
+        `-Dlead.router.stack=${dataDir}`,
+        '-cp',
+        classpath,
+        'kafka.Kafka',
+        serverProps,
+      ],
+      kafkaDir,
+      process.env,
+      logs.broker,
+    );
     procs.push(broker);
     savePids(dataDir, procs);
     log(`kafka broker started (pid ${broker.pid}), waiting for ${brokers}`);
@@ -133,39 +195,59 @@ export async function startStack(opts: StackOptions): Promise<LocalStack> {
       const runner = findRunnerJar(artifacts.apicurioDir);
       const tmp = path.join(registryDir, 'tmp');
       fs.mkdirSync(tmp, { recursive: true });
-      const registry = spawnJava('apicurio registry', java, [
-        ...(opts.registryHeap ?? ['-Xms64m', '-Xmx384m']),
-        '-XX:+UseSerialGC', '-XX:+ExitOnOutOfMemoryError', '-XX:TieredStopAtLevel=1',
-        `-Djava.io.tmpdir=${tmp}`, '-Djava.util.logging.manager=org.jboss.logmanager.LogManager',
-        // Topic configs for the kafkasql-journal (and -snapshots, registry-events) topics Apicurio creates: every
-        // apicurio.kafkasql.topic.<kafka topic config> property is passed on. Without these the journal (= all
-        // schemas) would inherit the broker's retention and be deleted after log.retention.hours.
-        '-Dapicurio.kafkasql.topic.retention.ms=-1', '-Dapicurio.kafkasql.topic.retention.bytes=-1',
-        // Startup does one poll of the (normally empty) kafkasql-snapshots topic with this timeout: 5 s by default.
-        // A snapshot missed by a too-short poll is harmless (the journal is kept forever and replayed in full).
-        '-Dapicurio.kafkasql.consumer.poll.timeout=1000',
-        `-Dlead.router.stack=${dataDir}`,
-        '-jar', runner,
-      ], registryDir, {
-        ...process.env,
-        APICURIO_STORAGE_KIND: 'kafkasql',
-        APICURIO_KAFKASQL_BOOTSTRAP_SERVERS: brokers,
-        QUARKUS_HTTP_PORT: String(registryPort),
-        QUARKUS_HTTP_HOST: '127.0.0.1',
-        // kafkasql replays its journal into an in-memory H2; the default pool of 20-100 connections is wasted here
-        APICURIO_DATASOURCE_JDBC_INITIAL_SIZE: '2',
-        APICURIO_DATASOURCE_JDBC_MIN_SIZE: '2',
-        APICURIO_DATASOURCE_JDBC_MAX_SIZE: '10',
-        APICURIO_STORAGE_SNAPSHOT_LOCATION: tmp,
-        APICURIO_IMPORT_WORK_DIR: tmp,
-      }, logs.registry);
+      const registry = spawnJava(
+        'apicurio registry',
+        java,
+        [
+          ...(opts.registryHeap ?? ['-Xms64m', '-Xmx384m']),
+          '-XX:+UseSerialGC',
+          '-XX:+ExitOnOutOfMemoryError',
+          '-XX:TieredStopAtLevel=1',
+          `-Djava.io.tmpdir=${tmp}`,
+          '-Djava.util.logging.manager=org.jboss.logmanager.LogManager',
+          // Topic configs for the kafkasql-journal (and -snapshots, registry-events) topics Apicurio creates: every
+          // apicurio.kafkasql.topic.<kafka topic config> property is passed on. Without these the journal (= all
+          // schemas) would inherit the broker's retention and be deleted after log.retention.hours.
+          '-Dapicurio.kafkasql.topic.retention.ms=-1',
+          '-Dapicurio.kafkasql.topic.retention.bytes=-1',
+          // Startup does one poll of the (normally empty) kafkasql-snapshots topic with this timeout: 5 s by default.
+          // A snapshot missed by a too-short poll is harmless (the journal is kept forever and replayed in full).
+          '-Dapicurio.kafkasql.consumer.poll.timeout=1000',
+          `-Dlead.router.stack=${dataDir}`,
+          '-jar',
+          runner,
+        ],
+        registryDir,
+        {
+          ...process.env,
+          APICURIO_STORAGE_KIND: 'kafkasql',
+          APICURIO_KAFKASQL_BOOTSTRAP_SERVERS: brokers,
+          QUARKUS_HTTP_PORT: String(registryPort),
+          QUARKUS_HTTP_HOST: '127.0.0.1',
+          // kafkasql replays its journal into an in-memory H2; the default pool of 20-100 connections is wasted here
+          APICURIO_DATASOURCE_JDBC_INITIAL_SIZE: '2',
+          APICURIO_DATASOURCE_JDBC_MIN_SIZE: '2',
+          APICURIO_DATASOURCE_JDBC_MAX_SIZE: '10',
+          APICURIO_STORAGE_SNAPSHOT_LOCATION: tmp,
+          APICURIO_IMPORT_WORK_DIR: tmp,
+        },
+        logs.registry,
+      );
       procs.push(registry);
       savePids(dataDir, procs);
       log(`apicurio registry started (pid ${registry.pid}), waiting for ${registryUrl}`);
-      await waitRegistryReady(registry, broker, registryUrl, opts.registryTimeoutMs ?? 90_000, logs);
+      await waitRegistryReady(
+        registry,
+        broker,
+        registryUrl,
+        opts.registryTimeoutMs ?? 90_000,
+        logs,
+      );
       const compatibility = opts.compatibility === undefined ? 'BACKWARD' : opts.compatibility;
       if (compatibility !== null) await setCompatibility(registryUrl, compatibility);
-      log(`apicurio registry ready on ${registryUrl} in ${((Date.now() - t1) / 1000).toFixed(1)} s`);
+      log(
+        `apicurio registry ready on ${registryUrl} in ${((Date.now() - t1) / 1000).toFixed(1)} s`,
+      );
     }
   } catch (err) {
     await stopAll();
@@ -191,7 +273,12 @@ export async function startStack(opts: StackOptions): Promise<LocalStack> {
 
 // ---------------------------------------------------------------- config files
 
-export function serverProperties(o: { kafkaPort: number; controllerPort: number; logDirs: string; extra: Record<string, string | number | boolean> }): string {
+export function serverProperties(o: {
+  kafkaPort: number;
+  controllerPort: number;
+  logDirs: string;
+  extra: Record<string, string | number | boolean>;
+}): string {
   const props: Record<string, string | number | boolean> = {
     'process.roles': 'broker,controller',
     'node.id': NODE_ID,
@@ -235,7 +322,8 @@ export function serverProperties(o: { kafkaPort: number; controllerPort: number;
 }
 
 function kafkaLog4j2(file: string): string {
-  const esc = (s: string): string => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+  const esc = (s: string): string =>
+    s.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
   return `<?xml version="1.0" encoding="UTF-8"?>
 <!-- written by deploy/local: the broker logs to a file, not to stdout -->
 <Configuration status="warn">
@@ -271,7 +359,11 @@ function findRunnerJar(dir: string): string {
 
 // ---------------------------------------------------------------- ports
 
-async function choosePorts(dataDir: string, opts: StackOptions, withRegistry: boolean): Promise<Required<SavedPorts>> {
+async function choosePorts(
+  dataDir: string,
+  opts: StackOptions,
+  withRegistry: boolean,
+): Promise<Required<SavedPorts>> {
   const file = path.join(dataDir, 'ports.json');
   let saved: SavedPorts = {};
   try {
@@ -300,9 +392,16 @@ async function choosePorts(dataDir: string, opts: StackOptions, withRegistry: bo
   };
   const kafkaPort = await pick(opts.kafkaPort, saved.kafkaPort);
   const controllerPort = await pick(opts.controllerPort, saved.controllerPort);
-  const registryPort = withRegistry ? await pick(opts.registryPort, saved.registryPort) : (opts.registryPort ?? saved.registryPort ?? 0);
-  for (const [name, port] of [['kafka', kafkaPort], ['controller', controllerPort], ...(withRegistry ? [['registry', registryPort] as const] : [])] as const) {
-    if (!(await isPortFree(port))) throw new Error(`${name} port ${port} on 127.0.0.1 is already in use`);
+  const registryPort = withRegistry
+    ? await pick(opts.registryPort, saved.registryPort)
+    : (opts.registryPort ?? saved.registryPort ?? 0);
+  for (const [name, port] of [
+    ['kafka', kafkaPort],
+    ['controller', controllerPort],
+    ...(withRegistry ? [['registry', registryPort] as const] : []),
+  ] as const) {
+    if (!(await isPortFree(port)))
+      throw new Error(`${name} port ${port} on 127.0.0.1 is already in use`);
   }
   const chosen = { kafkaPort, controllerPort, registryPort };
   fs.writeFileSync(file, `${JSON.stringify(chosen, null, 2)}\n`);
@@ -355,7 +454,10 @@ class Proc {
   async stop(graceMs = 30_000): Promise<void> {
     if (!this.running) return;
     this.child.kill('SIGTERM');
-    const timedOut = await Promise.race([this.exited.then(() => false), sleep(graceMs).then(() => true)]);
+    const timedOut = await Promise.race([
+      this.exited.then(() => false),
+      sleep(graceMs).then(() => true),
+    ]);
     if (timedOut && this.running) {
       this.child.kill('SIGKILL');
       await this.exited;
@@ -363,9 +465,19 @@ class Proc {
   }
 }
 
-function spawnJava(name: string, java: string, args: string[], cwd: string, env: NodeJS.ProcessEnv, logFile: string): Proc {
+function spawnJava(
+  name: string,
+  java: string,
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+  logFile: string,
+): Proc {
   const fd = fs.openSync(logFile, 'a');
-  fs.writeSync(fd, `\n===== ${new Date().toISOString()} starting ${name}: ${java} ${args.join(' ')}\n`);
+  fs.writeSync(
+    fd,
+    `\n===== ${new Date().toISOString()} starting ${name}: ${java} ${args.join(' ')}\n`,
+  );
   try {
     // Not detached: the JVM stays in our process group, so a Ctrl-C on the terminal reaches it too.
     const child = spawn(java, args, { cwd, env, stdio: ['ignore', fd, fd] });
@@ -375,11 +487,19 @@ function spawnJava(name: string, java: string, args: string[], cwd: string, env:
   }
 }
 
-async function waitBrokerReady(broker: Proc, port: number, timeoutMs: number, logs: LocalStack['logs']): Promise<void> {
+async function waitBrokerReady(
+  broker: Proc,
+  port: number,
+  timeoutMs: number,
+  logs: LocalStack['logs'],
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError = 'port not open';
   while (Date.now() < deadline) {
-    if (!broker.running) throw new Error(`${broker.describeExit()} before it was ready\n${logTails([logs.broker, logs.brokerServer])}`);
+    if (!broker.running)
+      throw new Error(
+        `${broker.describeExit()} before it was ready\n${logTails([logs.broker, logs.brokerServer])}`,
+      );
     if (await canConnect(port, '127.0.0.1', 1000)) {
       try {
         const md = await fetchMetadata(port, '127.0.0.1', 3000);
@@ -392,15 +512,29 @@ async function waitBrokerReady(broker: Proc, port: number, timeoutMs: number, lo
     await sleep(250);
   }
   await broker.stop(5_000);
-  throw new Error(`kafka broker not ready on 127.0.0.1:${port} after ${timeoutMs / 1000} s (${lastError})\n${logTails([logs.broker, logs.brokerServer])}`);
+  throw new Error(
+    `kafka broker not ready on 127.0.0.1:${port} after ${timeoutMs / 1000} s (${lastError})\n${logTails([logs.broker, logs.brokerServer])}`,
+  );
 }
 
-async function waitRegistryReady(registry: Proc, broker: Proc, registryUrl: string, timeoutMs: number, logs: LocalStack['logs']): Promise<void> {
+async function waitRegistryReady(
+  registry: Proc,
+  broker: Proc,
+  registryUrl: string,
+  timeoutMs: number,
+  logs: LocalStack['logs'],
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError = 'no answer';
   while (Date.now() < deadline) {
-    if (!registry.running) throw new Error(`${registry.describeExit()} before it was ready\n${logTails([logs.registry])}`);
-    if (!broker.running) throw new Error(`${broker.describeExit()} while the registry was starting\n${logTails([logs.broker, logs.brokerServer])}`);
+    if (!registry.running)
+      throw new Error(
+        `${registry.describeExit()} before it was ready\n${logTails([logs.registry])}`,
+      );
+    if (!broker.running)
+      throw new Error(
+        `${broker.describeExit()} while the registry was starting\n${logTails([logs.broker, logs.brokerServer])}`,
+      );
     try {
       const res = await fetch(`${registryUrl}/subjects`, { signal: AbortSignal.timeout(3000) });
       await res.arrayBuffer();
@@ -411,7 +545,9 @@ async function waitRegistryReady(registry: Proc, broker: Proc, registryUrl: stri
     }
     await sleep(300);
   }
-  throw new Error(`apicurio registry not ready at ${registryUrl} after ${timeoutMs / 1000} s (${lastError})\n${logTails([logs.registry])}`);
+  throw new Error(
+    `apicurio registry not ready at ${registryUrl} after ${timeoutMs / 1000} s (${lastError})\n${logTails([logs.registry])}`,
+  );
 }
 
 async function setCompatibility(registryUrl: string, compatibility: Compatibility): Promise<void> {
@@ -422,7 +558,8 @@ async function setCompatibility(registryUrl: string, compatibility: Compatibilit
     signal: AbortSignal.timeout(10_000),
   });
   const text = await res.text();
-  if (res.status !== 200) throw new Error(`PUT ${registryUrl}/config ${compatibility}: HTTP ${res.status} ${text}`);
+  if (res.status !== 200)
+    throw new Error(`PUT ${registryUrl}/config ${compatibility}: HTTP ${res.status} ${text}`);
 }
 
 function logTails(files: string[]): string {
@@ -432,7 +569,10 @@ function logTails(files: string[]): string {
 // ---------------------------------------------------------------- stray JVMs and exit cleanup
 
 function savePids(dataDir: string, procs: Proc[]): void {
-  fs.writeFileSync(path.join(dataDir, 'pids.json'), `${JSON.stringify(procs.map((p) => ({ name: p.name, pid: p.pid })))}\n`);
+  fs.writeFileSync(
+    path.join(dataDir, 'pids.json'),
+    `${JSON.stringify(procs.map((p) => ({ name: p.name, pid: p.pid })))}\n`,
+  );
 }
 
 function removePids(dataDir: string): void {
@@ -443,7 +583,10 @@ function removePids(dataDir: string): void {
 async function killStrays(dataDir: string, log: Logger): Promise<void> {
   let entries: { name: string; pid: number }[] = [];
   try {
-    entries = JSON.parse(fs.readFileSync(path.join(dataDir, 'pids.json'), 'utf8')) as { name: string; pid: number }[];
+    entries = JSON.parse(fs.readFileSync(path.join(dataDir, 'pids.json'), 'utf8')) as {
+      name: string;
+      pid: number;
+    }[];
   } catch {
     return;
   }

@@ -11,7 +11,9 @@ export const noopLog: Logger = () => undefined;
 /** `${LEAD_ROUTER_CACHE:-~/.cache/lead-router}` */
 export function defaultCacheDir(): string {
   const fromEnv = process.env['LEAD_ROUTER_CACHE'];
-  return fromEnv !== undefined && fromEnv !== '' ? path.resolve(fromEnv) : path.join(os.homedir(), '.cache', 'lead-router');
+  return fromEnv !== undefined && fromEnv !== ''
+    ? path.resolve(fromEnv)
+    : path.join(os.homedir(), '.cache', 'lead-router');
 }
 
 /** The `java` to run: `$JAVA_HOME/bin/java` when JAVA_HOME is set, else `java` from PATH. */
@@ -102,7 +104,11 @@ export interface RunResult {
 }
 
 /** Run a command to completion, capturing stdout+stderr (last ~256 KiB). Never rejects on a non-zero exit. */
-export function run(cmd: string, args: readonly string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<RunResult> {
+export function run(
+  cmd: string,
+  args: readonly string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, [...args], {
       cwd: opts.cwd ?? process.cwd(),
@@ -122,7 +128,9 @@ export function run(cmd: string, args: readonly string[], opts: { cwd?: string; 
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
     child.once('error', (err) => reject(new Error(`cannot run ${cmd}: ${err.message}`)));
-    child.once('close', (code, signal) => resolve({ code, signal, output: Buffer.concat(chunks).toString('utf8') }));
+    child.once('close', (code, signal) =>
+      resolve({ code, signal, output: Buffer.concat(chunks).toString('utf8') }),
+    );
   });
 }
 

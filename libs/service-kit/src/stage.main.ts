@@ -5,7 +5,6 @@ import type { StageDefinition } from '@lead-router/kafka';
 import { createLogger } from '@lead-router/observability';
 import { bootstrap } from './bootstrap';
 import { serviceModule } from './service.module';
-import { STAGES } from './tokens';
 
 @Module({})
 class StageServiceModule {}
