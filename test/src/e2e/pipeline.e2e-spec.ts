@@ -3,6 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { verifyWebhook } from '@lead-router/delivery';
 import type { DeadLetter, DeliveryOutcome, RawLead } from '@lead-router/schemas';
 import { readRaw, readTopic, waitFor } from '@lead-router/testing';
+import { randomUUID } from 'node:crypto';
+import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { Type } from 'avsc';
 import {
   inParallel,
@@ -258,6 +260,58 @@ describe('the pipeline end to end: HTTP in, webhook out, real broker and registr
       };
       assert.equal(value.lead.lead_id, record.key);
       assert.ok(value.decision.matched_rule);
+    }
+  });
+});
+
+describe('a producer writing RawLeads straight to leads.raw', () => {
+  let pipeline: Pipeline;
+  before(async () => {
+    pipeline = await startPipeline('e2e-producer');
+  });
+  after(async () => {
+    await pipeline?.close();
+  });
+
+  it('has its leads processed exactly like leads from HTTP', async () => {
+    // What any producer does: the registered schema's id, the Confluent wire format, key = lead id.
+    const registry = new SchemaRegistry({ host: pipeline.registryUrl });
+    const id = await registry.getLatestSchemaId(`${pipeline.topics.raw}-value`);
+    const producer = pipeline.kafka.producer({ idempotent: true });
+    await producer.connect();
+    const leads: RawLead[] = Array.from({ length: 20 }, (_, i) => ({
+      lead_id: randomUUID(),
+      source: 'partner-feed',
+      source_lead_id: `p-${i}`,
+      channel: 'kafka',
+      received_at: Date.now(),
+      email: `buyer${i}@globex${i}.com`,
+      phone: null,
+      first_name: 'Buyer',
+      last_name: null,
+      company: 'Globex',
+      website: null,
+      country: 'fr',
+      job_title: null,
+      message: null,
+      attributes: { campaign: 'spring' },
+    }));
+    await producer.send({
+      topic: pipeline.topics.raw,
+      acks: -1,
+      messages: await Promise.all(
+        leads.map(async (lead) => ({ key: lead.lead_id, value: await registry.encode(id, lead) })),
+      ),
+    });
+    await producer.disconnect();
+
+    await waitFor(() => inboxLeads(pipeline).length >= 20, { timeoutMs: 60_000, what: '20 leads' });
+    const delivered = inboxLeads(pipeline);
+    assert.deepEqual(delivered.map((d) => d.leadId).sort(), leads.map((l) => l.lead_id).sort());
+    for (const d of delivered) {
+      assert.equal(d.body.data['source'], 'partner-feed');
+      assert.equal(d.body.data['country'], 'FR');
+      assert.equal(d.body.data.decision['matched_rule'], 'emea-business');
     }
   });
 });
