@@ -1,216 +1,82 @@
 import type { ConditionTrace, EnrichedLead } from '@lead-router/schemas';
-import { operatorTest, type Test } from './operator.evaluator';
+import { operatorTest } from './operator.evaluator';
 import { resolvePath } from './path.resolver';
-import { type Condition, type LeafCondition, OPERATORS, type Operator } from './rules.schema';
-
-/**
- * What one lead's evaluation has learned so far. Rules of one set look at the same few paths
- * and share conditions through segments, so each path is resolved (and its JSON for the trace
- * written) once per lead, each distinct leaf is tested once, and each segment is decided once.
- * A scope is reset per lead; routing is synchronous, so one scope per compiled rule set is
- * reused rather than allocated per lead.
- */
-export class LeadScope {
-  lead: EnrichedLead | undefined;
-  private generation = 0;
-  private readonly valueAt: Int32Array;
-  private readonly values: unknown[];
-  private readonly jsonAt: Int32Array;
-  private readonly jsons: string[];
-  private readonly leafAt: Int32Array;
-  private readonly leaves: ConditionTrace[];
-  private readonly segmentAt: Int32Array;
-  private readonly segments: { result: boolean; trace: ConditionTrace[] }[];
-
-  constructor(private readonly compiler: ConditionCompiler) {
-    this.valueAt = new Int32Array(compiler.paths.length);
-    this.values = new Array<unknown>(compiler.paths.length);
-    this.jsonAt = new Int32Array(compiler.paths.length);
-    this.jsons = new Array<string>(compiler.paths.length);
-    this.leafAt = new Int32Array(compiler.leafCount);
-    this.leaves = new Array<ConditionTrace>(compiler.leafCount);
-    this.segmentAt = new Int32Array(compiler.segmentCount);
-    this.segments = new Array<{ result: boolean; trace: ConditionTrace[] }>(compiler.segmentCount);
-  }
-
-  reset(lead: EnrichedLead): this {
-    this.lead = lead;
-    this.generation++;
-    return this;
-  }
-
-  value(slot: number): unknown {
-    if (this.valueAt[slot] !== this.generation) {
-      this.values[slot] = resolvePath(this.lead, this.compiler.paths[slot] ?? []);
-      this.valueAt[slot] = this.generation;
-    }
-    return this.values[slot];
-  }
-
-  json(slot: number): string {
-    if (this.jsonAt[slot] !== this.generation) {
-      this.jsons[slot] = json(this.value(slot));
-      this.jsonAt[slot] = this.generation;
-    }
-    return this.jsons[slot] ?? 'null';
-  }
-
-  leaf(slot: number): ConditionTrace | undefined {
-    return this.leafAt[slot] === this.generation ? this.leaves[slot] : undefined;
-  }
-
-  setLeaf(slot: number, trace: ConditionTrace): void {
-    this.leaves[slot] = trace;
-    this.leafAt[slot] = this.generation;
-  }
-
-  segment(slot: number): { result: boolean; trace: ConditionTrace[] } | undefined {
-    return this.segmentAt[slot] === this.generation ? this.segments[slot] : undefined;
-  }
-
-  setSegment(slot: number, memo: { result: boolean; trace: ConditionTrace[] }): void {
-    this.segments[slot] = memo;
-    this.segmentAt[slot] = this.generation;
-  }
-}
+import { type Condition, OPERATORS, type Operator } from './rules.schema';
 
 /** A compiled condition: decides a lead, recording every leaf it evaluates, and explains a match. */
 export interface Predicate {
-  test(scope: LeadScope, trace: ConditionTrace[]): boolean;
+  test(lead: EnrichedLead, trace: ConditionTrace[]): boolean;
   /** The comparisons that decided the outcome, as a sentence. */
-  explain(scope: LeadScope): string;
+  explain(lead: EnrichedLead): string;
 }
 
-export function json(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (value === undefined || value === null) return 'null';
-  if (typeof value === 'boolean' || typeof value === 'number') return String(value);
-  return JSON.stringify(value);
+function json(value: unknown): string {
+  return JSON.stringify(value === undefined ? null : value);
+}
+
+function compileLeaf(condition: Extract<Condition, { path: string }>): Predicate {
+  const op = OPERATORS.find((o) => o in condition) as Operator;
+  const segments = condition.path.split('.');
+  const operand = condition[op];
+  const expected = json(operand);
+  const test = operatorTest(op, condition);
+  const describe = (actual: unknown) => `${condition.path} ${json(actual)} ${op} ${expected}`;
+  return {
+    test(lead, trace) {
+      const actual = resolvePath(lead, segments);
+      const result = test(actual);
+      trace.push({ path: condition.path, op, expected, actual: json(actual), result });
+      return result;
+    },
+    explain: (lead) => describe(resolvePath(lead, segments)),
+  };
 }
 
 /**
- * Compiles conditions once into closures over numbered slots: one per distinct path, per
- * distinct leaf (path, operator, operand) and per segment, which LeadScope memoizes per lead.
+ * Compiles a condition once into closures; `segment` references go through `segments`, which
+ * the caller fills as it compiles them (validation has ruled out cycles and dangling names).
  */
-export class ConditionCompiler {
-  readonly paths: (readonly string[])[] = [];
-  leafCount = 0;
-  segmentCount = 0;
-  private readonly pathSlots = new Map<string, number>();
-  private readonly leafSlots = new Map<string, Predicate>();
-  private readonly segmentPredicates = new Map<string, Predicate>();
-
-  constructor(private readonly segmentConditions: Readonly<Record<string, Condition>> = {}) {}
-
-  scope(): LeadScope {
-    return new LeadScope(this);
-  }
-
-  pathSlot(path: string): number {
-    let slot = this.pathSlots.get(path);
-    if (slot === undefined) {
-      slot = this.paths.length;
-      this.paths.push(path.split('.'));
-      this.pathSlots.set(path, slot);
-    }
-    return slot;
-  }
-
-  compile(condition: Condition): Predicate {
-    if ('all' in condition) {
-      const parts = condition.all.map((c) => this.compile(c));
-      return {
-        test: (scope, trace) => {
-          for (const part of parts) if (!part.test(scope, trace)) return false;
-          return true;
-        },
-        explain: (scope) =>
-          parts.map((p) => group(p.explain(scope), parts.length)).join(' and '),
-      };
-    }
-    if ('any' in condition) {
-      const parts = condition.any.map((c) => this.compile(c));
-      return {
-        test: (scope, trace) => {
-          for (const part of parts) if (part.test(scope, trace)) return true;
-          return false;
-        },
-        explain: (scope) => {
-          const hit = parts.find((p) => p.test(scope, []));
-          return (hit ?? parts[0])?.explain(scope) ?? '';
-        },
-      };
-    }
-    if ('not' in condition) {
-      const inner = this.compile(condition.not);
-      return {
-        test: (scope, trace) => !inner.test(scope, trace),
-        explain: (scope) => `not (${inner.explain(scope)})`,
-      };
-    }
-    if ('segment' in condition) return this.segment(condition.segment);
-    return this.leaf(condition);
-  }
-
-  private segment(name: string): Predicate {
-    const known = this.segmentPredicates.get(name);
-    if (known !== undefined) return known;
-    const slot = this.segmentCount++;
-    // Validation has ruled out cycles and dangling names; the body compiles on first use so
-    // segments may refer to segments defined after them.
-    let body: Predicate | undefined;
-    const inner = (): Predicate => {
-      if (body === undefined) {
-        const condition = this.segmentConditions[name];
-        if (condition === undefined) throw new Error(`segment "${name}" is not defined`);
-        body = this.compile(condition);
-      }
-      return body;
+export function compileCondition(
+  condition: Condition,
+  segments: ReadonlyMap<string, Predicate>,
+): Predicate {
+  if ('all' in condition) {
+    const parts = condition.all.map((c) => compileCondition(c, segments));
+    return {
+      test: (lead, trace) => parts.every((p) => p.test(lead, trace)),
+      explain: (lead) => parts.map((p) => group(p.explain(lead), parts.length)).join(' and '),
     };
-    const predicate: Predicate = {
-      test: (scope, trace) => {
-        let memo = scope.segment(slot);
-        if (memo === undefined) {
-          const own: ConditionTrace[] = [];
-          memo = { result: inner().test(scope, own), trace: own };
-          scope.setSegment(slot, memo);
-        }
-        for (const entry of memo.trace) trace.push(entry);
-        return memo.result;
+  }
+  if ('any' in condition) {
+    const parts = condition.any.map((c) => compileCondition(c, segments));
+    return {
+      test: (lead, trace) => parts.some((p) => p.test(lead, trace)),
+      explain: (lead) => {
+        const hit = parts.find((p) => p.test(lead, []));
+        return (hit ?? parts[0])?.explain(lead) ?? '';
       },
-      explain: (scope) => `segment ${name} (${inner().explain(scope)})`,
     };
-    this.segmentPredicates.set(name, predicate);
-    inner();
-    return predicate;
   }
-
-  private leaf(condition: LeafCondition): Predicate {
-    const op = OPERATORS.find((o) => o in condition) as Operator;
-    const expected = json(condition[op]);
-    const key = `${condition.path}\u0000${op}\u0000${expected}`;
-    const known = this.leafSlots.get(key);
-    if (known !== undefined) return known;
-    const slot = this.leafCount++;
-    const pathSlot = this.pathSlot(condition.path);
-    const test: Test = operatorTest(op, condition);
-    const path = condition.path;
-    const predicate: Predicate = {
-      test: (scope, trace) => {
-        let entry = scope.leaf(slot);
-        if (entry === undefined) {
-          const result = test(scope.value(pathSlot));
-          entry = { path, op, expected, actual: scope.json(pathSlot), result };
-          scope.setLeaf(slot, entry);
-        }
-        trace.push(entry);
-        return entry.result;
-      },
-      explain: (scope) => `${path} ${scope.json(pathSlot)} ${op} ${expected}`,
+  if ('not' in condition) {
+    const inner = compileCondition(condition.not, segments);
+    return {
+      test: (lead, trace) => !inner.test(lead, trace),
+      explain: (lead) => `not (${inner.explain(lead)})`,
     };
-    this.leafSlots.set(key, predicate);
-    return predicate;
   }
+  if ('segment' in condition) {
+    const name = condition.segment;
+    const resolve = (): Predicate => {
+      const predicate = segments.get(name);
+      if (predicate === undefined) throw new Error(`segment "${name}" is not compiled`);
+      return predicate;
+    };
+    return {
+      test: (lead, trace) => resolve().test(lead, trace),
+      explain: (lead) => `segment ${name} (${resolve().explain(lead)})`,
+    };
+  }
+  return compileLeaf(condition);
 }
 
 function group(text: string, siblings: number): string {
