@@ -52,6 +52,9 @@ describe('webhookRequest', () => {
         members: ['alice', 'bob'],
         chosen_member: 'alice',
         skipped: [],
+        weights: {},
+        loads: {},
+        overflowed_from: [],
       },
     });
   });

@@ -1,13 +1,21 @@
 export {
+  type BaseMethod,
   type Condition,
   type LeafCondition,
+  type Member,
+  type Method,
   type Operator,
   type Queue,
   type Rule,
   type RuleSet,
   type RuleSetDestination,
   type Scalar,
+  type WhenUnavailable,
+  type WorkingHours,
+  BASE_METHODS,
+  METHODS,
   OPERATORS,
+  WEEKDAYS,
   conditionSchema,
   ruleSetJsonSchema,
   ruleSetSchema,
@@ -19,6 +27,17 @@ export {
   type RouteTarget,
   compileRuleSet,
 } from './rules.compiler';
-export { type Predicate, compileCondition } from './condition.compiler';
-export { type RouteResult, route } from './lead.router';
+export { type Predicate } from './condition.compiler';
+export { type QueueStateUpdate, type RouteResult, route } from './lead.router';
+export { type MemberState, type QueueState, emptyQueueState } from './queue.state';
 export { MAX_PATTERN_LENGTH, regexProblem } from './regex.engine';
+export { type RuleSetChange, diffRuleSets, formatDiff } from './rules.diff';
+export {
+  type MemberBucket,
+  type QueueMove,
+  type RuleBucket,
+  type SimulationReport,
+  SAMPLES_PER_BUCKET,
+  formatSimulation,
+  simulate,
+} from './rules.simulator';

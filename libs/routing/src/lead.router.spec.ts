@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { route } from './lead.router';
+import { route, type RouteResult } from './lead.router';
+import type { QueueState } from './queue.state';
 import { compileRuleSet } from './rules.compiler';
 import { parseRuleSet } from './rules.parser';
 import { DEFAULT_RULES, enrichedLead } from './routing.fixture';
@@ -11,15 +12,28 @@ function compiled(yamlText = DEFAULT_RULES) {
   return compileRuleSet(parsed.value);
 }
 
-const none: ReadonlyMap<string, number> = new Map();
+const none: ReadonlyMap<string, QueueState> = new Map();
+
+function routed(result: RouteResult) {
+  if (result.kind !== 'routed') assert.fail(`expected a routed lead, got ${result.kind}`);
+  return result;
+}
 
 describe('route', () => {
   const sut = route;
   const rules = compiled();
 
   it('routes by the first matching rule, with its trace, reason and round robin', () => {
-    const result = sut(rules, enrichedLead(), new Map([['sales', 3]]), 9_000);
+    const state: QueueState = {
+      position: 3,
+      members: {
+        alice: { last: 2, current: 0, recent: [], load: [], away: false },
+        bob: { last: 1, current: 0, recent: [], load: [], away: false },
+      },
+    };
+    const result = sut(rules, enrichedLead(), new Map([['sales', state]]), 9_000);
     assert.deepEqual(result, {
+      kind: 'routed',
       decision: {
         rule_set_id: 'default',
         rule_set_version: '2026-11-25.1',
@@ -35,6 +49,9 @@ describe('route', () => {
           members: ['alice', 'bob'],
           chosen_member: 'bob',
           skipped: [],
+          weights: {},
+          loads: {},
+          overflowed_from: [],
         },
         evaluated: [
           {
@@ -69,31 +86,42 @@ describe('route', () => {
         },
         { id: 'crm', type: 'salesforce', url: null, owner_id: 'SF-B' },
       ],
-      advance: { queue: 'sales', position: 4 },
+      stateUpdates: [
+        {
+          queue: 'sales',
+          state: {
+            position: 4,
+            members: {
+              alice: { last: 2, current: 0, recent: [], load: [], away: false },
+              bob: { last: 3, current: 0, recent: [], load: [], away: false },
+            },
+          },
+        },
+      ],
     });
+    assert.equal(state.position, 3, 'the given state is not mutated');
   });
 
-  it('rotates through the queue as the caller advances the position', () => {
-    const positions = new Map<string, number>();
+  it('rotates through the queue as the caller stores the new state', () => {
+    const states = new Map<string, QueueState>();
     const chosen: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const { decision, advance } = sut(rules, enrichedLead(), positions, 0);
-      chosen.push(decision.distribution?.chosen_member ?? '?');
-      assert.ok(advance);
-      positions.set(advance.queue, advance.position);
+      const result = routed(sut(rules, enrichedLead(), states, 0));
+      chosen.push(result.decision.distribution?.chosen_member ?? '?');
+      for (const update of result.stateUpdates) states.set(update.queue, update.state);
     }
     assert.deepEqual(chosen, ['alice', 'bob', 'alice', 'bob', 'alice']);
-    assert.equal(positions.get('sales'), 5);
+    assert.equal(states.get('sales')?.position, 5);
   });
 
   it('routes to a fixed owner with no distribution and nothing to advance', () => {
     const lead = enrichedLead({ country: 'US', attributes: { tier: 'vip' } });
-    const result = sut(rules, lead, none, 0);
+    const result = routed(sut(rules, lead, none, 0));
     assert.equal(result.decision.matched_rule, 'vip');
     assert.equal(result.decision.queue, null);
     assert.equal(result.decision.owner_id, '005VIP');
     assert.equal(result.decision.distribution, null);
-    assert.equal(result.advance, null);
+    assert.deepEqual(result.stateUpdates, []);
     assert.equal(result.decision.reason, 'lead.attributes.tier "vip" eq "vip"');
     assert.deepEqual(result.destinations, [
       { id: 'demo-inbox', type: 'webhook', url: 'http://localhost:8090/inbox', owner_id: '005VIP' },
@@ -109,7 +137,7 @@ describe('route', () => {
 
   it('falls back when no rule matches, listing every rule evaluated', () => {
     const lead = enrichedLead({ country: 'DE' }, { free_mail: true });
-    const result = sut(rules, lead, none, 0);
+    const result = routed(sut(rules, lead, none, 0));
     assert.equal(result.decision.fallback, true);
     assert.equal(result.decision.matched_rule, 'fallback');
     assert.equal(
@@ -125,7 +153,10 @@ describe('route', () => {
       result.destinations.map((d) => d.id),
       ['demo-inbox'],
     );
-    assert.deepEqual(result.advance, { queue: 'sales', position: 1 });
+    assert.deepEqual(
+      result.stateUpdates.map((u) => [u.queue, u.state.position]),
+      [['sales', 1]],
+    );
   });
 
   it('evaluates any, not and nested segments to any depth', () => {

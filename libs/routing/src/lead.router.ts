@@ -4,104 +4,202 @@ import type {
   EnrichedLead,
   RoutingDecision,
   RuleEvaluation,
+  SkippedMember,
 } from '@lead-router/schemas';
+import type { QueueState } from './queue.state';
 import type { CompiledRuleSet, RouteTarget } from './rules.compiler';
 
-export interface RouteResult {
-  decision: RoutingDecision;
-  destinations: Destination[];
-  /** The queue's rotation position after this lead; the caller persists it. */
-  advance: { queue: string; position: number } | null;
+export interface QueueStateUpdate {
+  queue: string;
+  state: QueueState;
 }
 
-interface Assignment {
-  owners: (destination: string) => string | null;
-  distribution: DistributionStep | null;
-  advance: RouteResult['advance'];
+export type RouteResult =
+  | {
+      kind: 'routed';
+      decision: RoutingDecision;
+      destinations: Destination[];
+      /** New states of the queues this lead touched; the caller stores them. */
+      stateUpdates: QueueStateUpdate[];
+    }
+  | {
+      kind: 'hold';
+      /** The earliest time (ms) a member who could take the lead becomes available. */
+      until: number;
+      decision: RoutingDecision;
+    };
+
+interface Matched extends RouteTarget {
+  name: string;
+  reason: string;
+  fallback: boolean;
 }
 
-function assign(
+function match(
   compiled: CompiledRuleSet,
-  target: RouteTarget,
-  positions: ReadonlyMap<string, number>,
-): Assignment {
-  const queue = target.queue === null ? undefined : compiled.queues.get(target.queue);
-  if (target.queue === null || queue === undefined) {
-    return { owners: () => target.owner, distribution: null, advance: null };
+  lead: EnrichedLead,
+): {
+  matched: Matched;
+  evaluated: RuleEvaluation[];
+} {
+  const scope = compiled.scope.reset(lead);
+  const evaluated: RuleEvaluation[] = [];
+  try {
+    for (const rule of compiled.rules) {
+      // Rules that share a condition prefix share its trace array: the trace is read-only.
+      const { result: hit, trace: conditions } = rule.predicate.evaluate(scope);
+      evaluated.push({ rule: rule.name, matched: hit, conditions });
+      if (hit) {
+        return {
+          matched: { ...rule, reason: rule.predicate.explain(scope), fallback: false },
+          evaluated,
+        };
+      }
+    }
+  } finally {
+    scope.lead = undefined;
   }
-  const position = positions.get(target.queue) ?? 0;
-  const members = queue.members;
-  const member = members[position % members.length];
-  if (member === undefined) throw new Error(`queue ${target.queue} has no members`);
   return {
-    owners: (destination) => member.owners[destination] ?? null,
-    distribution: {
-      method: queue.method,
-      position,
-      members: members.map((m) => m.id),
-      chosen_member: member.id,
-      skipped: [],
+    matched: {
+      ...compiled.fallback,
+      name: 'fallback',
+      fallback: true,
+      reason:
+        compiled.rules.length === 0
+          ? 'the rule set has no rules, so the fallback routed the lead'
+          : `none of the ${compiled.rules.length} rules matched, so the fallback routed the lead`,
     },
-    advance: { queue: target.queue, position: position + 1 },
+    evaluated,
   };
 }
 
 /**
- * Routes a lead: the first rule whose condition holds wins, else the fallback. A queue picks its
- * member by round robin from `positions` (the queue's counter, owned by the caller), so routing
- * stays a pure function and the caller decides where rotation state lives.
+ * Routes a lead: the first rule whose condition holds wins, else the fallback. A queue target
+ * is distributed with the queues' states as given; when nobody in the queue can take the lead,
+ * the queue's `when_unavailable` overflows to another queue or holds the lead. Pure: the new
+ * queue states come back in the result and the caller decides where they live.
  */
 export function route(
   compiled: CompiledRuleSet,
   lead: EnrichedLead,
-  positions: ReadonlyMap<string, number>,
+  states: ReadonlyMap<string, QueueState>,
   now: number,
 ): RouteResult {
-  const evaluated: RuleEvaluation[] = [];
-  let matched: (RouteTarget & { name: string; reason: string }) | undefined;
-  for (const rule of compiled.rules) {
-    const conditions: RuleEvaluation['conditions'] = [];
-    const hit = rule.predicate.test(lead, conditions);
-    evaluated.push({ rule: rule.name, matched: hit, conditions });
-    if (hit) {
-      matched = { ...rule, reason: rule.predicate.explain(lead) };
-      break;
-    }
-  }
-  const fallback = matched === undefined;
-  const target = matched ?? {
-    ...compiled.fallback,
-    name: 'fallback',
-    reason:
-      compiled.rules.length === 0
-        ? 'the rule set has no rules, so the fallback routed the lead'
-        : `none of the ${compiled.rules.length} rules matched, so the fallback routed the lead`,
+  const { matched, evaluated } = match(compiled, lead);
+  const decision: RoutingDecision = {
+    rule_set_id: compiled.id,
+    rule_set_version: compiled.version,
+    matched_rule: matched.name,
+    fallback: matched.fallback,
+    reason: matched.reason,
+    queue: matched.queue,
+    owner_id: null,
+    distribution: null,
+    evaluated,
+    decided_at: now,
   };
-  const assignment = assign(compiled, target, positions);
-  const destinations = target.destinations.map((id): Destination => {
+  if (matched.queue === null) {
+    decision.owner_id = matched.owner;
+    return {
+      kind: 'routed',
+      decision,
+      destinations: destinationsOf(compiled, matched, () => matched.owner),
+      stateUpdates: [],
+    };
+  }
+
+  const tried: string[] = [];
+  const skippedBy: [string, SkippedMember[]][] = [];
+  const stateUpdates: QueueStateUpdate[] = [];
+  let queueName = matched.queue;
+  for (;;) {
+    const queue = compiled.queues.get(queueName);
+    if (queue === undefined) throw new Error(`queue ${queueName} is not in the rule set`);
+    const outcome = queue.distribute(states.get(queueName), lead, matched.skills, now);
+    stateUpdates.push({ queue: queueName, state: outcome.state });
+    if (outcome.kind === 'chosen') {
+      skippedBy.push([queueName, outcome.step.skipped]);
+      const step: DistributionStep = {
+        ...outcome.step,
+        skipped: flatten(skippedBy),
+        overflowed_from: tried,
+      };
+      const { member } = outcome;
+      const owners = (destination: string) => member.owners[destination] ?? null;
+      const first = matched.destinations[0];
+      decision.queue = queueName;
+      decision.owner_id = first === undefined ? null : owners(first);
+      decision.distribution = step;
+      return {
+        kind: 'routed',
+        decision,
+        destinations: destinationsOf(compiled, matched, owners),
+        stateUpdates,
+      };
+    }
+    tried.push(queueName);
+    skippedBy.push([queueName, outcome.skipped]);
+    if ('overflow' in queue.whenUnavailable && !tried.includes(queue.whenUnavailable.overflow)) {
+      queueName = queue.whenUnavailable.overflow;
+      continue;
+    }
+    return hold(compiled, decision, tried, flatten(skippedBy), states, matched.skills, now);
+  }
+}
+
+function hold(
+  compiled: CompiledRuleSet,
+  decision: RoutingDecision,
+  tried: readonly string[],
+  skipped: SkippedMember[],
+  states: ReadonlyMap<string, QueueState>,
+  skills: readonly string[],
+  now: number,
+): RouteResult {
+  let until = Number.POSITIVE_INFINITY;
+  for (const name of tried) {
+    const queue = compiled.queues.get(name);
+    if (queue !== undefined)
+      until = Math.min(until, queue.availableFrom(states.get(name), skills, now));
+  }
+  // Validation guarantees a member with the skills, and every absence ends; this is a guard.
+  if (!Number.isFinite(until)) until = now;
+  const held = tried[tried.length - 1] ?? decision.queue ?? '';
+  decision.queue = held;
+  decision.reason = `${decision.reason}; nobody in ${tried.length > 1 ? `queues ${tried.join(', ')}` : `queue ${held}`} can take the lead now, so it is held until ${new Date(until).toISOString()}`;
+  decision.distribution = {
+    method: compiled.queues.get(held)?.method ?? 'hold',
+    position: states.get(held)?.position ?? 0,
+    members: [...(compiled.queues.get(held)?.memberIds ?? [])],
+    chosen_member: '',
+    skipped,
+    weights: {},
+    loads: {},
+    overflowed_from: tried.slice(0, -1),
+  };
+  return { kind: 'hold', until, decision };
+}
+
+/** Skips from one queue as they are; across an overflow chain, each says which queue it was in. */
+function flatten(skippedBy: readonly [string, SkippedMember[]][]): SkippedMember[] {
+  if (skippedBy.length === 1) return skippedBy[0]?.[1] ?? [];
+  return skippedBy.flatMap(([queue, skipped]) =>
+    skipped.map((s) => ({ member: s.member, reason: `${queue}: ${s.reason}` })),
+  );
+}
+
+function destinationsOf(
+  compiled: CompiledRuleSet,
+  target: RouteTarget,
+  owners: (destination: string) => string | null,
+): Destination[] {
+  return target.destinations.map((id): Destination => {
     const destination = compiled.destinations.get(id);
     return {
       id,
       type: destination?.type ?? 'unknown',
       url: destination?.url ?? null,
-      owner_id: assignment.owners(id),
+      owner_id: owners(id),
     };
   });
-  const firstDestination = target.destinations[0];
-  return {
-    decision: {
-      rule_set_id: compiled.id,
-      rule_set_version: compiled.version,
-      matched_rule: target.name,
-      fallback,
-      reason: target.reason,
-      queue: target.queue,
-      owner_id: firstDestination === undefined ? target.owner : assignment.owners(firstDestination),
-      distribution: assignment.distribution,
-      evaluated,
-      decided_at: now,
-    },
-    destinations,
-    advance: assignment.advance,
-  };
 }

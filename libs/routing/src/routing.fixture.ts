@@ -8,6 +8,7 @@ destinations:
 queues:
   sales:
     method: round_robin
+    when_unavailable: { hold: true }
     members:
       - { id: alice, owners: { demo-inbox: "005A1", crm: "SF-A" } }
       - { id: bob, owners: { demo-inbox: "005B2", crm: "SF-B" } }

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseRuleSet, type RuleSetIssue } from './rules.parser';
 import { ruleSetJsonSchema } from './rules.schema';
@@ -99,7 +101,7 @@ rules:
         path: 'rules[1].when',
         message:
           'expected a condition: { all: [...] }, { any: [...] }, { not: ... }, { segment: name } or { path: ..., <operator>: value }',
-        line: 20,
+        line: 21,
         column: 11,
       },
     ]);
@@ -114,47 +116,157 @@ rules:
       {
         path: 'rules[0].when.all[0]',
         message: 'segment "apac" is not defined under segments',
-        line: 16,
+        line: 17,
         column: 20,
       },
       {
         path: 'rules[1].name',
         message: 'rule name "enterprise-emea" is already used by rules[0]',
-        line: 19,
+        line: 20,
         column: 11,
       },
       {
         path: 'rules[1].destinations[0]',
         message: 'destination "nowhere" is not defined under destinations',
-        line: 22,
+        line: 23,
         column: 20,
       },
       {
         path: 'queues.sales.members[1].owners',
         message:
           'member "bob" has no owner for destination "crm", which rule "enterprise-emea" sends queue "sales" to',
-        line: 11,
+        line: 12,
         column: 28,
       },
     ]);
   });
 
-  it('detects segment cycles and unsafe patterns', () => {
-    const yamlText = DEFAULT_RULES.replace(
-      'segments:\n',
-      'segments:\n  a: { segment: b }\n  b: { all: [ { segment: a }, { path: lead.email, matches: "(a+)+$" } ] }\n',
-    );
+  it('reports queue, member and availability shape errors', () => {
+    const yamlText = `id: t
+version: "1"
+destinations:
+  crm: { type: salesforce }
+queues:
+  a:
+    method: round_robin
+    members:
+      - { id: x, owners: { crm: "1" } }
+  b:
+    method: fastest
+    when_unavailable: { overflow: c }
+    window: 1 day
+    members:
+      - { id: x, owners: { crm: "1" }, capacity: { max: 0, window: 24h } }
+  c:
+    method: weighted
+    when_unavailable: { overflow: b }
+    members:
+      - { id: y, owners: { crm: "1" }, working_hours: { timezone: Mars/Olympus, days: [mon, funday], start: "9:00", end: "17:00" } }
+      - id: y
+        owners: { crm: "2" }
+        weight: -1
+        working_hours: { timezone: Mars/Olympus, days: [mon], start: "18:00", end: "09:00" }
+        out_of_office: [ { start: "2026-12-01", end: "2026-12-02T00:00:00Z" } ]
+  d:
+    method: round_robin
+    when_unavailable: { hold: false }
+    members:
+      - { id: x, owners: { crm: "1" } }
+rules:
+  - name: r
+    when: { path: lead.email, matches: "(?<=x)" }
+    owner: "5"
+    skills: [german]
+    destinations: [crm]
+fallback:
+  queue: c
+  skills: [german]
+  destinations: [crm]
+`;
     assert.deepEqual(
-      issuesOf(yamlText).map((i) => [i.path, i.message, i.line]),
+      issuesOf(yamlText).map((i) => `${i.line}:${i.column} ${i.path}: ${i.message}`),
       [
-        [
-          'segments.b.all[1].matches',
-          'a repeated group that itself contains a repetition can take exponential time',
-          14,
-        ],
-        ['segments.a', 'segments refer to each other in a cycle: a -> b -> a', 13],
+        '7:5 queues.a.when_unavailable: expected what happens when no member is available: { overflow: <queue> } or { hold: true }',
+        '11:13 queues.b.method: Invalid option: expected one of "round_robin"|"weighted"|"load_balanced"|"account_owner"',
+        '13:13 queues.b.window: expected a duration such as 30m, 24h or 7d',
+        '15:57 queues.b.members[0].capacity.max: Too small: expected number to be >=1',
+        '20:93 queues.c.members[0].working_hours.days[1]: Invalid option: expected one of "mon"|"tue"|"wed"|"thu"|"fri"|"sat"|"sun"',
+        '20:109 queues.c.members[0].working_hours.start: expected a time of day as HH:MM, e.g. 09:00',
+        '23:17 queues.c.members[1].weight: Too small: expected number to be >0',
+        '24:84 queues.c.members[1].working_hours.end: end must be later than start',
+        '25:35 queues.c.members[1].out_of_office[0].start: expected an ISO 8601 date-time with a zone, e.g. 2026-12-24T00:00:00+01:00',
+        '28:31 queues.d.when_unavailable.hold: hold can only be true; to send the lead elsewhere use { overflow: <queue> }',
       ],
     );
+  });
+
+  it('reports overflow cycles, unknown zones, duplicate members and unusable skills', () => {
+    const yamlText = `id: t
+version: "1"
+destinations:
+  crm: { type: salesforce }
+queues:
+  b:
+    method: round_robin
+    when_unavailable: { overflow: c }
+    members:
+      - { id: x, owners: { crm: "1" } }
+  c:
+    method: weighted
+    when_unavailable: { overflow: b }
+    members:
+      - { id: y, owners: { crm: "1" }, working_hours: { timezone: Mars/Olympus, days: [mon], start: "09:00", end: "17:00" } }
+      - { id: y, owners: { crm: "2" } }
+  d:
+    method: round_robin
+    when_unavailable: { overflow: e }
+    members:
+      - { id: x, owners: { crm: "1" } }
+rules:
+  - name: r
+    when: { path: lead.email, matches: "(?<=x)" }
+    owner: "5"
+    skills: [german]
+    destinations: [crm]
+fallback:
+  queue: c
+  skills: [german]
+  destinations: [crm]
+`;
+    assert.deepEqual(
+      issuesOf(yamlText).map((i) => `${i.line}:${i.column} ${i.path}: ${i.message}`),
+      [
+        '24:40 rules[0].when.matches: not a valid RE2 regular expression (no lookarounds or backreferences): invalid named capture: `(?<=x)`',
+        '26:13 rules[0].skills: skills select members of a queue, so they need a queue, not a fixed owner',
+        '30:11 fallback.skills: no member of queue "c" has the skill german',
+        '15:67 queues.c.members[0].working_hours.timezone: unknown time zone "Mars/Olympus"; expected an IANA name such as Europe/Berlin',
+        '16:15 queues.c.members[1].id: member id "y" is already used by members[0]',
+        '19:35 queues.d.when_unavailable.overflow: queue "e" is not defined under queues',
+        '8:35 queues.b.when_unavailable.overflow: queues overflow into each other in a cycle: b -> c -> b; end the chain with hold: true',
+      ],
+    );
+  });
+
+  it('detects segment cycles and patterns RE2 cannot compile', () => {
+    const yamlText = DEFAULT_RULES.replace(
+      'segments:\n',
+      'segments:\n  a: { segment: b }\n  b: { all: [ { segment: a }, { path: lead.email, matches: "^(?!info@)" } ] }\n',
+    );
+    assert.deepEqual(issuesOf(yamlText), [
+      {
+        path: 'segments.b.all[1].matches',
+        message:
+          'not a valid RE2 regular expression (no lookarounds or backreferences): invalid or unsupported Perl syntax: `(?!`',
+        line: 15,
+        column: 60,
+      },
+      {
+        path: 'segments.a',
+        message: 'segments refer to each other in a cycle: a -> b -> a',
+        line: 14,
+        column: 6,
+      },
+    ]);
   });
 });
 
@@ -164,5 +276,15 @@ describe('ruleSetJsonSchema', () => {
     assert.deepEqual(schema.required, ['id', 'version', 'destinations', 'fallback']);
     assert.match(JSON.stringify(schema), /"starts_with"/);
     assert.ok(Object.keys(schema.$defs ?? {}).length > 0);
+  });
+
+  it('is published in libs/routing/rules.schema.json, up to date', () => {
+    const file = join(__dirname, '..', 'rules.schema.json');
+    const published: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    assert.deepEqual(
+      published,
+      JSON.parse(JSON.stringify(ruleSetJsonSchema)),
+      'libs/routing/rules.schema.json is stale: run `tsc -b libs/routing && node libs/routing/dist/rules-schema.write.js`',
+    );
   });
 });

@@ -33,6 +33,17 @@ function valueAt(data: unknown, path: Path): unknown {
   return current;
 }
 
+const CONDITION = {
+  branches: CONDITION_BRANCHES,
+  message:
+    'expected a condition: { all: [...] }, { any: [...] }, { not: ... }, { segment: name } or { path: ..., <operator>: value }',
+};
+const WHEN_UNAVAILABLE = {
+  branches: ['overflow', 'hold'],
+  message:
+    'expected what happens when no member is available: { overflow: <queue> } or { hold: true }',
+};
+
 /**
  * zod reports a bad condition as a union failure with every branch's errors. The branch the
  * author meant is the one named by the condition's keys, so only its errors are reported.
@@ -53,17 +64,10 @@ function flatten(
     }
     const value = valueAt(data, path);
     const keys = typeof value === 'object' && value !== null ? Object.keys(value) : [];
-    const branch = CONDITION_BRANCHES.findIndex((key) => keys.includes(key));
+    const union = path.at(-1) === 'when_unavailable' ? WHEN_UNAVAILABLE : CONDITION;
+    const branch = union.branches.findIndex((key) => keys.includes(key));
     const chosen = branch >= 0 ? issue.errors[branch] : undefined;
-    if (chosen === undefined) {
-      return [
-        {
-          path,
-          message:
-            'expected a condition: { all: [...] }, { any: [...] }, { not: ... }, { segment: name } or { path: ..., <operator>: value }',
-        },
-      ];
-    }
+    if (chosen === undefined) return [{ path, message: union.message }];
     return flatten(chosen, data, path);
   });
 }

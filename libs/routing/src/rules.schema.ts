@@ -101,17 +101,82 @@ export const destinationSchema = z
     error: 'a webhook destination needs a url',
   });
 
-export const queueSchema = z.strictObject({
-  method: z.literal('round_robin'),
-  members: z
+/** A duration such as `90s`, `30m`, `24h`, `7d` or `2w`. */
+export const DURATION_PATTERN = /^([1-9][0-9]*)(s|m|h|d|w)$/;
+const duration = z.string().regex(DURATION_PATTERN, {
+  error: 'expected a duration such as 30m, 24h or 7d',
+});
+
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+const clock = z.string().regex(/^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$/, {
+  error: 'expected a time of day as HH:MM, e.g. 09:00',
+});
+const instant = z.iso.datetime({
+  offset: true,
+  error: 'expected an ISO 8601 date-time with a zone, e.g. 2026-12-24T00:00:00+01:00',
+});
+
+export const workingHoursSchema = z
+  .strictObject({
+    /** An IANA time zone such as Europe/Berlin. */
+    timezone: z.string().min(1),
+    days: z.array(z.enum(WEEKDAYS)).min(1),
+    start: clock,
+    end: clock,
+  })
+  .refine((h) => h.start < h.end, { error: 'end must be later than start', path: ['end'] });
+
+export const memberSchema = z.strictObject({
+  id: name,
+  /** The member's user id in each destination's system, by destination name. */
+  owners: z.record(name, z.string().min(1)),
+  weight: z.number().positive().max(1_000_000).default(1),
+  capacity: z.strictObject({ max: z.int().min(1).max(10_000), window: duration }).optional(),
+  working_hours: workingHoursSchema.optional(),
+  out_of_office: z
     .array(
-      z.strictObject({
-        id: name,
-        /** The member's user id in each destination's system, by destination name. */
-        owners: z.record(name, z.string().min(1)),
-      }),
+      z
+        .strictObject({ start: instant, end: instant })
+        .refine((p) => Date.parse(p.start) < Date.parse(p.end), {
+          error: 'end must be later than start',
+          path: ['end'],
+        }),
     )
-    .min(1),
+    .default([]),
+  skills: z.array(name).default([]),
+});
+
+export const BASE_METHODS = ['round_robin', 'weighted', 'load_balanced'] as const;
+export const METHODS = [...BASE_METHODS, 'account_owner'] as const;
+export type BaseMethod = (typeof BASE_METHODS)[number];
+export type Method = (typeof METHODS)[number];
+
+export const whenUnavailableSchema = z.union([
+  z.strictObject({ overflow: name }),
+  z.strictObject({
+    hold: z.literal(true, {
+      error: 'hold can only be true; to send the lead elsewhere use { overflow: <queue> }',
+    }),
+  }),
+]);
+
+export const queueSchema = z.strictObject({
+  method: z.enum(METHODS),
+  /** account_owner: where the lead carries its account's owner (a member id or owner id). */
+  account_owner_path: z
+    .string()
+    .regex(/^[A-Za-z_][A-Za-z0-9_-]*(\.[A-Za-z0-9_-]+)*$/, {
+      error: 'expected a dotted path such as lead.attributes.account_owner',
+    })
+    .default('lead.attributes.account_owner'),
+  /** account_owner: how the queue picks when the account owner is absent or unavailable. */
+  otherwise: z.enum(BASE_METHODS).default('round_robin'),
+  /** load_balanced: the rolling window assignments are counted in. */
+  window: duration.default('24h'),
+  when_unavailable: whenUnavailableSchema,
+  members: z.array(memberSchema).min(1),
 });
 
 const target = {
@@ -130,6 +195,8 @@ export const ruleSchema = z
     description: z.string().optional(),
     when: conditionSchema,
     ...target,
+    /** Only members with every one of these skills are considered. */
+    skills: z.array(name).min(1).optional(),
   })
   .refine(oneTarget, oneTargetError);
 
@@ -140,12 +207,17 @@ export const ruleSetSchema = z.strictObject({
   queues: z.record(name, queueSchema).default({}),
   segments: z.record(name, conditionSchema).default({}),
   rules: z.array(ruleSchema).default([]),
-  fallback: z.strictObject(target).refine(oneTarget, oneTargetError),
+  fallback: z
+    .strictObject({ ...target, skills: z.array(name).min(1).optional() })
+    .refine(oneTarget, oneTargetError),
 });
 
 export type RuleSet = z.output<typeof ruleSetSchema>;
 export type Rule = z.output<typeof ruleSchema>;
 export type Queue = z.output<typeof queueSchema>;
+export type Member = z.output<typeof memberSchema>;
+export type WorkingHours = z.output<typeof workingHoursSchema>;
+export type WhenUnavailable = z.output<typeof whenUnavailableSchema>;
 export type RuleSetDestination = z.output<typeof destinationSchema>;
 
 /** The rule-set format as JSON Schema, for editors and `leadctl rules validate`. */

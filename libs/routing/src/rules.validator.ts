@@ -63,6 +63,12 @@ export function semanticIssues(rs: RuleSet): SemanticIssue[] {
   });
 
   for (const t of targets) {
+    if (t.skills !== undefined && t.queue === undefined) {
+      issues.push({
+        path: [...t.path, 'skills'],
+        message: 'skills select members of a queue, so they need a queue, not a fixed owner',
+      });
+    }
     t.destinations.forEach((d, j) => {
       if (!(d in rs.destinations)) {
         issues.push({
@@ -79,14 +85,48 @@ export function semanticIssues(rs: RuleSet): SemanticIssue[] {
       });
       continue;
     }
+    const skills = t.skills ?? [];
+    const queue = rs.queues[t.queue];
+    if (
+      skills.length > 0 &&
+      queue !== undefined &&
+      !queue.members.some((m) => skills.every((s) => m.skills.includes(s)))
+    ) {
+      issues.push({
+        path: [...t.path, 'skills'],
+        message: `no member of queue "${t.queue}" has ${skills.length > 1 ? 'all of the skills' : 'the skill'} ${skills.join(', ')}`,
+      });
+    }
     const uses = queueUses.get(t.queue) ?? [];
     for (const destination of t.destinations) uses.push({ destination, by: t.name });
     queueUses.set(t.queue, uses);
   }
 
   for (const [queueName, queue] of Object.entries(rs.queues)) {
+    const overflow = 'overflow' in queue.when_unavailable ? queue.when_unavailable.overflow : null;
+    if (overflow !== null && !(overflow in rs.queues)) {
+      issues.push({
+        path: ['queues', queueName, 'when_unavailable', 'overflow'],
+        message: `queue "${overflow}" is not defined under queues`,
+      });
+    }
+    const ids = new Map<string, number>();
     queue.members.forEach((member, m) => {
       const memberPath = ['queues', queueName, 'members', m];
+      const first = ids.get(member.id);
+      if (first !== undefined) {
+        issues.push({
+          path: [...memberPath, 'id'],
+          message: `member id "${member.id}" is already used by members[${first}]`,
+        });
+      } else ids.set(member.id, m);
+      const zone = member.working_hours?.timezone;
+      if (zone !== undefined && !isTimeZone(zone)) {
+        issues.push({
+          path: [...memberPath, 'working_hours', 'timezone'],
+          message: `unknown time zone "${zone}"; expected an IANA name such as Europe/Berlin`,
+        });
+      }
       for (const destination of Object.keys(member.owners)) {
         if (!(destination in rs.destinations)) {
           issues.push({
@@ -105,6 +145,44 @@ export function semanticIssues(rs: RuleSet): SemanticIssue[] {
         });
       }
     });
+  }
+  issues.push(...overflowCycles(rs));
+  return issues;
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Overflow must end somewhere: a chain that comes back to its start would never settle. */
+function overflowCycles(rs: RuleSet): SemanticIssue[] {
+  const issues: SemanticIssue[] = [];
+  const reported = new Set<string>();
+  for (const start of Object.keys(rs.queues)) {
+    const chain = [start];
+    let current = rs.queues[start];
+    while (current !== undefined && 'overflow' in current.when_unavailable) {
+      const next = current.when_unavailable.overflow;
+      if (next === start) {
+        const key = [...chain].sort().join(',');
+        if (!reported.has(key)) {
+          reported.add(key);
+          issues.push({
+            path: ['queues', start, 'when_unavailable', 'overflow'],
+            message: `queues overflow into each other in a cycle: ${[...chain, start].join(' -> ')}; end the chain with hold: true`,
+          });
+        }
+        break;
+      }
+      if (chain.includes(next)) break;
+      chain.push(next);
+      current = rs.queues[next];
+    }
   }
   return issues;
 }

@@ -1,0 +1,76 @@
+import assert from 'node:assert/strict';
+import type { EnrichedLead } from '@lead-router/schemas';
+import { route, type RouteResult } from './lead.router';
+import type { QueueState } from './queue.state';
+import { compileRuleSet, type CompiledRuleSet } from './rules.compiler';
+import { parseRuleSet } from './rules.parser';
+import { enrichedLead } from './routing.fixture';
+
+/** A rule set whose fallback sends every lead to queue `q` (plus `rules`, if any). */
+export function queueRules(queues: string, rules = ''): CompiledRuleSet {
+  const yamlText = `id: t
+version: "1"
+destinations:
+  crm: { type: salesforce }
+queues:
+${queues}
+${rules === '' ? '' : `rules:\n${rules}`}
+fallback:
+  queue: q
+  destinations: [crm]
+`;
+  const parsed = parseRuleSet(yamlText);
+  if (!parsed.ok) assert.fail(JSON.stringify(parsed.error, null, 2));
+  return compileRuleSet(parsed.value);
+}
+
+/** `ids` as members of queue q with owners crm: SF-<id>, each with `extra` YAML. */
+export function members(ids: readonly string[], extra: Record<string, string> = {}): string {
+  return ids
+    .map(
+      (id) =>
+        `      - { id: ${id}, owners: { crm: SF-${id} }${extra[id] ? `, ${extra[id]}` : ''} }`,
+    )
+    .join('\n');
+}
+
+export function routed(result: RouteResult) {
+  if (result.kind !== 'routed')
+    assert.fail(`expected a routed lead, got ${JSON.stringify(result)}`);
+  return result;
+}
+
+/** Routes leads one by one, storing each new state like the router does. */
+export class QueueRun {
+  readonly states = new Map<string, QueueState>();
+  readonly chosen: string[] = [];
+
+  constructor(public compiled: CompiledRuleSet) {}
+
+  next(now: number, lead: EnrichedLead = enrichedLead()): RouteResult {
+    const result = route(this.compiled, lead, this.states, now);
+    if (result.kind === 'routed') {
+      for (const update of result.stateUpdates) this.states.set(update.queue, update.state);
+      this.chosen.push(result.decision.distribution?.chosen_member ?? '?');
+    }
+    return result;
+  }
+
+  many(count: number, now: (i: number) => number = () => 0): string[] {
+    const start = this.chosen.length;
+    for (let i = 0; i < count; i++) this.next(now(i));
+    return this.chosen.slice(start);
+  }
+
+  /** Swaps in another version of the rule set, keeping the states. */
+  use(compiled: CompiledRuleSet): this {
+    this.compiled = compiled;
+    return this;
+  }
+}
+
+export function tally(ids: readonly string[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const id of ids) counts[id] = (counts[id] ?? 0) + 1;
+  return counts;
+}
