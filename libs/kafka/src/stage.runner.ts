@@ -48,6 +48,12 @@ export interface StageDefinition<In> {
   chunkSize?: number;
   /** The group's session timeout: how soon a killed instance's partitions move on. */
   sessionTimeoutMs?: number;
+  /**
+   * Called after the handler saw every record of a chunk and before its outputs are produced and
+   * its offsets committed: a stage that writes elsewhere (a database) flushes its writes here, so
+   * a failure leaves the offsets uncommitted and the chunk is processed again.
+   */
+  afterChunk?: () => Promise<void>;
 }
 
 export interface StageRunnerDeps {
@@ -123,6 +129,7 @@ export class StageRunner<In> {
       if (!isRunning() || isStale()) break;
       const chunk = batch.messages.slice(i, i + chunkSize);
       const records = await this.processChunk(batch.partition, chunk);
+      await this.def.afterChunk?.();
       await this.deps.producer.sendAll(records);
       for (const r of records) this.deps.metrics.produced.inc({ topic: r.topic });
       const last = chunk[chunk.length - 1]!.offset;

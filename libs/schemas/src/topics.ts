@@ -18,6 +18,12 @@ export const Topics = {
   routed: 'leads.routed',
   delivered: 'leads.delivered',
   dlq: 'leads.dlq',
+  /** Published rule-set versions, compacted by rule-set id. */
+  rules: 'routing.rules',
+  /** Internal to the router: matched leads re-keyed by queue group. */
+  assign: 'router.assign',
+  /** Internal to the router: each queue group's distribution state, compacted. */
+  queueState: 'router.queue-state',
 } as const;
 
 export type TopicName = (typeof Topics)[keyof typeof Topics];
@@ -45,6 +51,26 @@ export const topicDeclarations: readonly TopicDeclaration[] = [
     valueSchema: 'DeliveryOutcome',
     partitions: 6,
     config: leadTopicConfig,
+  },
+  // Compacted: the latest version of every rule set is kept forever, older ones until cleaned.
+  {
+    name: Topics.rules,
+    valueSchema: 'RuleSetVersion',
+    partitions: 1,
+    config: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': String(24 * 3600 * 1000) },
+  },
+  { name: Topics.assign, valueSchema: 'QueueAssignment', partitions: 6, config: leadTopicConfig },
+  // Co-partitioned with router.assign (same key, same count): the instance that owns a queue
+  // group's partition restores that group's state from the same partition number here.
+  {
+    name: Topics.queueState,
+    valueSchema: 'QueueStateSnapshot',
+    partitions: 6,
+    config: {
+      'cleanup.policy': 'compact',
+      'segment.ms': String(10 * 60 * 1000),
+      'min.cleanable.dirty.ratio': '0.1',
+    },
   },
   // The DLQ keeps records for a month: long enough for someone to notice, inspect and replay.
   {
