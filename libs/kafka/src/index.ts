@@ -5,3 +5,4 @@ export * from './errors';
 export * from './kafka.factory';
 export * from './stage.runner';
 export * from './topic.admin';
+export * from './topic.reader';

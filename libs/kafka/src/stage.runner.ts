@@ -53,7 +53,11 @@ export interface StageDefinition<In> {
    * its offsets committed: a stage that writes elsewhere (a database) flushes its writes here, so
    * a failure leaves the offsets uncommitted and the chunk is processed again.
    */
-  afterChunk?: () => Promise<void>;
+  afterChunk?: () => Promise<StageOutput[] | void>;
+  /** Called before each chunk is handled (a stateful stage restores its state here). */
+  beforeChunk?: () => Promise<void>;
+  /** Called when this instance (re)joins the group: its partitions may have changed. */
+  onGroupJoin?: () => void;
 }
 
 export interface StageRunnerDeps {
@@ -92,6 +96,7 @@ export class StageRunner<In> {
       maxBytesPerPartition: 1_048_576,
       maxWaitTimeInMs: 100,
     });
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => def.onGroupJoin?.());
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
       deps.logger.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
       if (!payload.restart) this.crashed = payload.error;
@@ -128,8 +133,10 @@ export class StageRunner<In> {
     for (let i = 0; i < batch.messages.length; i += chunkSize) {
       if (!isRunning() || isStale()) break;
       const chunk = batch.messages.slice(i, i + chunkSize);
+      await this.def.beforeChunk?.();
       const records = await this.processChunk(batch.partition, chunk);
-      await this.def.afterChunk?.();
+      const extra = await this.def.afterChunk?.();
+      if (extra) records.push(...extra.map((o) => this.encode(o)));
       await this.deps.producer.sendAll(records);
       for (const r of records) this.deps.metrics.produced.inc({ topic: r.topic });
       const last = chunk[chunk.length - 1]!.offset;

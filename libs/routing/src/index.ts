@@ -28,7 +28,8 @@ export {
   compileRuleSet,
 } from './rules.compiler';
 export { type Predicate } from './condition.compiler';
-export { type QueueStateUpdate, type RouteResult, route } from './lead.router';
+export { type QueueStateUpdate, type RouteResult, queueGroupFor, route } from './lead.router';
+export { queueGroups } from './queue.groups';
 export { type MemberState, type QueueState, emptyQueueState } from './queue.state';
 export { MAX_PATTERN_LENGTH, regexProblem } from './regex.engine';
 export { type RuleSetChange, diffRuleSets, formatDiff } from './rules.diff';

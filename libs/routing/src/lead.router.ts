@@ -74,6 +74,15 @@ function match(
 }
 
 /**
+ * The queue group a lead's matched rule sends it to, or null for a fixed owner: the key the
+ * router partitions by, so that one instance owns the state this lead will read and change.
+ */
+export function queueGroupFor(compiled: CompiledRuleSet, lead: EnrichedLead): string | null {
+  const { queue } = match(compiled, lead).matched;
+  return queue === null ? null : (compiled.queueGroups.get(queue) ?? queue);
+}
+
+/**
  * Routes a lead: the first rule whose condition holds wins, else the fallback. A queue target
  * is distributed with the queues' states as given; when nobody in the queue can take the lead,
  * the queue's `when_unavailable` overflows to another queue or holds the lead. Pure: the new

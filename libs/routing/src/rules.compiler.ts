@@ -1,5 +1,6 @@
 import { ConditionCompiler, type LeadScope, type Predicate } from './condition.compiler';
 import { CompiledQueue } from './queue.distributor';
+import { queueGroups } from './queue.groups';
 import type { RuleSet, RuleSetDestination } from './rules.schema';
 
 export interface RouteTarget {
@@ -22,6 +23,8 @@ export interface CompiledRuleSet {
   fallback: RouteTarget;
   queues: ReadonlyMap<string, CompiledQueue>;
   destinations: ReadonlyMap<string, RuleSetDestination>;
+  /** Queue name -> its queue group (queues joined by overflow share state ownership). */
+  queueGroups: ReadonlyMap<string, string>;
   /** The validated source, for diffs and display. */
   source: RuleSet;
   /** Per-lead memo of paths, leaves and segments; reused because routing is synchronous. */
@@ -53,6 +56,7 @@ export function compileRuleSet(rs: RuleSet): CompiledRuleSet {
       Object.entries(rs.queues).map(([name, q]) => [name, new CompiledQueue(name, q)]),
     ),
     destinations: new Map(Object.entries(rs.destinations)),
+    queueGroups: queueGroups(rs),
     source: rs,
     scope: compiler.scope(),
   };

@@ -1,6 +1,11 @@
 import 'reflect-metadata';
 import { runStageService } from '@lead-router/service-kit';
 import { loadRouterConfig } from './router.config';
-import { routerStage } from './router.stage';
+import { routerStages, rulesRegistryProvider } from './router.stage';
 
-runStageService('router', loadRouterConfig, (config) => routerStage(config));
+runStageService(
+  'router',
+  loadRouterConfig,
+  (config) => routerStages(config),
+  (config) => [rulesRegistryProvider(config)],
+);

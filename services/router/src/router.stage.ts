@@ -1,61 +1,147 @@
-import type { StageDefinition } from '@lead-router/kafka';
+import type { AvroCodec, StageDefinition, StageResult } from '@lead-router/kafka';
 import type { Logger } from '@lead-router/observability';
-import { route, type QueueState } from '@lead-router/routing';
-import type { EnrichedLead, RoutedLead } from '@lead-router/schemas';
-import { LOGGER, STAGES, TOPICS, stageSettings, type Topics } from '@lead-router/service-kit';
+import { queueGroupFor, route } from '@lead-router/routing';
+import { type EnrichedLead, type QueueAssignment, type RoutedLead } from '@lead-router/schemas';
+import {
+  CODEC,
+  KAFKA,
+  LOGGER,
+  STAGES,
+  TOPICS,
+  stageSettings,
+  type Topics,
+} from '@lead-router/service-kit';
 import type { Provider } from '@nestjs/common';
+import type { Kafka } from 'kafkajs';
+import { QueueStateStore } from './queue-state.store';
 import type { RouterConfig } from './router.config';
 import { loadRules } from './rules.loader';
+import { RulesRegistry } from './rules.registry';
+
+/** The rule-set registry, caught up with routing.rules before any lead is routed. */
+export function rulesRegistryProvider(config: RouterConfig): Provider {
+  return {
+    provide: RulesRegistry,
+    inject: [TOPICS, LOGGER, KAFKA, CODEC],
+    useFactory: async (
+      { topics, declarations }: Topics,
+      logger: Logger,
+      kafka: Kafka,
+      codec: AvroCodec,
+    ): Promise<RulesRegistry> => {
+      const registry = new RulesRegistry(loadRules(config.rulesFile), {
+        kafka,
+        codec,
+        logger,
+        topic: declarations.find((d) => d.name === topics.rules)!,
+        groupPrefix: config.groupId,
+      });
+      await registry.start();
+      logger.info(
+        { ruleSet: registry.current.id, version: registry.current.version },
+        'routing with rule set',
+      );
+      return registry;
+    },
+  };
+}
 
 /**
- * leads.enriched -> route by the rule set -> leads.routed, with the decision trace on the record.
- * Queue states live in this process (one router instance); a restart starts each rotation
- * again from its first member. A lead the rule set holds (nobody available) is dead-lettered
- * with the time it could be routed, so it can be replayed then.
+ * The router runs two steps, each its own consumer group:
+ *  - match: leads.enriched -> evaluate the active rule-set version -> router.assign, re-keyed by
+ *    the queue group the lead goes to (the lead id for a fixed owner);
+ *  - assign: router.assign -> distribute within the queue group, with state this instance owns
+ *    because it owns the group's partition -> leads.routed (key: lead id) + the state changelog.
+ * Each lead is matched and assigned under the one version recorded on it.
  */
-export function routerStage(config: RouterConfig, now: () => number = Date.now): Provider {
+export function routerStages(config: RouterConfig, now: () => number = Date.now): Provider {
   return {
     provide: STAGES,
-    inject: [TOPICS, LOGGER],
-    useFactory: ({ topics }: Topics, logger: Logger): StageDefinition<EnrichedLead>[] => {
-      const rules = loadRules(config.rulesFile);
-      logger.info(
-        { ruleSet: rules.id, version: rules.version, rules: rules.rules.length },
-        'rules loaded',
-      );
-      const states = new Map<string, QueueState>();
-      return [
-        {
-          stage: 'router',
-          ...stageSettings(config),
-          topic: topics.enriched,
-          schema: 'EnrichedLead',
-          dlqTopic: topics.dlq,
-          leadIdOf: (enriched) => enriched.lead.lead_id,
-          handle: (enriched) => {
-            const result = route(rules, enriched, states, now());
-            if (result.kind === 'hold') {
-              return {
-                kind: 'dead',
-                code: 'routing_held',
-                error: `${result.decision.reason} (hold until ${new Date(result.until).toISOString()})`,
-                leadId: enriched.lead.lead_id,
-              };
-            }
-            for (const update of result.stateUpdates) states.set(update.queue, update.state);
-            const routed: RoutedLead = {
-              lead: enriched.lead,
-              enrichment: enriched.enrichment,
-              decision: result.decision,
-              destinations: result.destinations,
-            };
-            return {
-              kind: 'ok',
-              outputs: [{ topic: topics.routed, key: enriched.lead.lead_id, value: routed }],
-            };
-          },
+    inject: [TOPICS, KAFKA, CODEC, RulesRegistry],
+    useFactory: (
+      { topics }: Topics,
+      kafka: Kafka,
+      codec: AvroCodec,
+      registry: RulesRegistry,
+    ): StageDefinition<unknown>[] => {
+      const store = new QueueStateStore(kafka, codec, topics.queueState, now);
+
+      const match: StageDefinition<EnrichedLead> = {
+        stage: 'router',
+        ...stageSettings(config),
+        topic: topics.enriched,
+        schema: 'EnrichedLead',
+        dlqTopic: topics.dlq,
+        leadIdOf: (enriched) => enriched.lead.lead_id,
+        handle: (enriched) => {
+          const rules = registry.current;
+          const group = queueGroupFor(rules, enriched);
+          const assignment: QueueAssignment = {
+            enriched,
+            rule_set_id: rules.id,
+            rule_set_version: rules.version,
+            queue_group: group ?? '',
+            matched_at: now(),
+          };
+          return {
+            kind: 'ok',
+            outputs: [
+              { topic: topics.assign, key: group ?? enriched.lead.lead_id, value: assignment },
+            ],
+          };
         },
-      ];
+      };
+
+      const assign: StageDefinition<QueueAssignment> = {
+        stage: 'router-assign',
+        ...stageSettings(config),
+        groupId: `${config.groupId}.assign`,
+        // One partition at a time: its chunk's state snapshot goes out with its routed leads.
+        partitionsConcurrently: 1,
+        concurrency: 1,
+        topic: topics.assign,
+        schema: 'QueueAssignment',
+        dlqTopic: topics.dlq,
+        leadIdOf: (a) => a.enriched.lead.lead_id,
+        onGroupJoin: () => store.invalidate(),
+        beforeChunk: () => store.restoreIfStale(),
+        afterChunk: async () => store.drainSnapshots(),
+        handle: async (a, ctx): Promise<StageResult> => {
+          const group = a.queue_group;
+          if (group !== '' && store.applied(group, ctx.partition, ctx.offset)) {
+            // Routed and recorded before a rebalance cut the commit short: already on leads.routed.
+            return { kind: 'ok', outputs: [] };
+          }
+          const rules = await registry.version(a.rule_set_id, a.rule_set_version);
+          if (!rules) {
+            return {
+              kind: 'dead',
+              code: 'unknown_rule_set_version',
+              error: `rule set ${a.rule_set_id} version ${a.rule_set_version} is not published`,
+            };
+          }
+          const result = route(rules, a.enriched, store.states(group), now());
+          if (result.kind === 'hold') {
+            return {
+              kind: 'dead',
+              code: 'routing_held',
+              error: `${result.decision.reason} (hold until ${new Date(result.until).toISOString()})`,
+            };
+          }
+          if (group !== '') store.update(group, ctx.partition, ctx.offset, result.stateUpdates);
+          const routed: RoutedLead = {
+            lead: a.enriched.lead,
+            enrichment: a.enriched.enrichment,
+            decision: result.decision,
+            destinations: result.destinations,
+          };
+          return {
+            kind: 'ok',
+            outputs: [{ topic: topics.routed, key: a.enriched.lead.lead_id, value: routed }],
+          };
+        },
+      };
+      return [match as StageDefinition<unknown>, assign as StageDefinition<unknown>];
     },
   };
 }

@@ -244,7 +244,7 @@ describe('the pipeline end to end: HTTP in, webhook out, real broker and registr
     assert.ok(raw.length >= 950);
     const readers = new Map<number, Type>();
     for (const record of raw.slice(0, 200)) {
-      const bytes = record.raw.value!;
+      const bytes = record.message.value!;
       assert.equal(bytes.readUInt8(0), 0, 'magic byte');
       const id = bytes.readInt32BE(1);
       if (!readers.has(id)) {

@@ -1,0 +1,98 @@
+import type { AvroCodec, StageOutput } from '@lead-router/kafka';
+import { readToEnd } from '@lead-router/kafka';
+import type { QueueState } from '@lead-router/routing';
+import type { QueueStateSnapshot } from '@lead-router/schemas';
+import type { Kafka } from 'kafkajs';
+
+interface GroupState {
+  states: Map<string, QueueState>;
+  /** The router.assign position this state reflects: records at or below it are replays. */
+  partition: number;
+  offset: bigint;
+}
+
+/**
+ * The distribution state of the queue groups this instance owns, kept in the compacted
+ * router.queue-state changelog the Kafka Streams way: written with the routed leads of every
+ * chunk (before the input offsets are committed) and read back in full whenever the instance
+ * joins the group, so whoever owns a group's partition continues its rotation exactly.
+ */
+export class QueueStateStore {
+  private groups = new Map<string, GroupState>();
+  private readonly dirty = new Set<string>();
+  private stale = true;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly codec: AvroCodec,
+    private readonly topic: string,
+    private readonly now: () => number,
+  ) {}
+
+  /** Partitions may have moved: read the changelog again before the next chunk. */
+  invalidate(): void {
+    this.stale = true;
+  }
+
+  async restoreIfStale(): Promise<void> {
+    if (!this.stale) return;
+    const groups = new Map<string, GroupState>();
+    for (const record of await readToEnd(this.kafka, this.topic)) {
+      const snapshot = await this.codec.decode<QueueStateSnapshot>(
+        record.message.value,
+        'QueueStateSnapshot',
+      );
+      groups.set(snapshot.queue_group, {
+        states: new Map(
+          Object.entries(JSON.parse(snapshot.states_json) as Record<string, QueueState>),
+        ),
+        partition: snapshot.input_partition,
+        offset: BigInt(snapshot.input_offset),
+      });
+    }
+    this.groups = groups;
+    this.dirty.clear();
+    this.stale = false;
+  }
+
+  /** True when the record at this position was already applied (a replay after a rebalance). */
+  applied(group: string, partition: number, offset: string): boolean {
+    const state = this.groups.get(group);
+    return state !== undefined && state.partition === partition && BigInt(offset) <= state.offset;
+  }
+
+  states(group: string): ReadonlyMap<string, QueueState> {
+    return this.groups.get(group)?.states ?? new Map();
+  }
+
+  update(
+    group: string,
+    partition: number,
+    offset: string,
+    updates: readonly { queue: string; state: QueueState }[],
+  ): void {
+    const state = this.groups.get(group) ?? { states: new Map(), partition, offset: -1n };
+    for (const u of updates) state.states.set(u.queue, u.state);
+    state.partition = partition;
+    state.offset = BigInt(offset);
+    this.groups.set(group, state);
+    this.dirty.add(group);
+  }
+
+  /** One snapshot per group changed since the last call, produced with the chunk's outputs. */
+  drainSnapshots(): StageOutput[] {
+    const outputs = [...this.dirty].map((group): StageOutput => {
+      const state = this.groups.get(group)!;
+      const snapshot: QueueStateSnapshot = {
+        queue_group: group,
+        states_json: JSON.stringify(Object.fromEntries(state.states)),
+        input_partition: state.partition,
+        input_offset: Number(state.offset),
+        updated_at: this.now(),
+      };
+      return { topic: this.topic, key: group, value: snapshot };
+    });
+    this.dirty.clear();
+    return outputs;
+  }
+}
