@@ -32,7 +32,17 @@ export default tseslint.config(
           depConstraints: [
             {
               sourceTag: 'type:app',
+              onlyDependOnLibsWithTags: [
+                'type:feature',
+                'type:domain',
+                'type:platform',
+                'type:schema',
+              ],
+            },
+            {
+              sourceTag: 'type:feature',
               onlyDependOnLibsWithTags: ['type:domain', 'type:platform', 'type:schema'],
+              bannedExternalImports: ['@nestjs/*'],
             },
             {
               sourceTag: 'type:domain',
@@ -48,6 +58,7 @@ export default tseslint.config(
               sourceTag: 'type:testing',
               onlyDependOnLibsWithTags: [
                 'type:testing',
+                'type:feature',
                 'type:platform',
                 'type:domain',
                 'type:schema',

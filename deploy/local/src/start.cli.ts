@@ -20,6 +20,7 @@ const log = (msg: string): void => {
 
 /** The services in pipeline order, with the port each serves /health and /metrics on. */
 const services: { name: string; portVar: string; port: number }[] = [
+  { name: 'indexer', portVar: 'PORT', port: 8185 },
   { name: 'sink-webhook', portVar: 'PORT', port: 8184 },
   { name: 'router', portVar: 'PORT', port: 8183 },
   { name: 'enricher', portVar: 'PORT', port: 8182 },

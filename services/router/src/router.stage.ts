@@ -122,10 +122,12 @@ export function routerStages(config: RouterConfig, now: () => number = Date.now)
           }
           const result = route(rules, a.enriched, store.states(group), now());
           if (result.kind === 'hold') {
+            // Until held leads are re-routed when due, they wait in the DLQ, replayable by code.
+            const skipped = result.decision.distribution?.skipped ?? [];
             return {
               kind: 'dead',
               code: 'routing_held',
-              error: `${result.decision.reason} (hold until ${new Date(result.until).toISOString()})`,
+              error: `${result.decision.reason}; skipped: ${skipped.map((m) => `${m.member} (${m.reason})`).join(', ')}`,
             };
           }
           if (group !== '') store.update(group, ctx.partition, ctx.offset, result.stateUpdates);

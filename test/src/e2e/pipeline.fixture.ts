@@ -12,6 +12,13 @@ export const API_KEY = 'e2e-key';
 export const WEBHOOK_SECRET = 'whsec_ZTJlLXRlc3Qtc2VjcmV0LWZvci1sZWFkLXJvdXRlci0zMg==';
 export const STAGES = ['ingest', 'normalizer', 'enricher', 'router', 'sink-webhook'] as const;
 export type StageName = (typeof STAGES)[number];
+/** A stage, or the trace indexer, which a pipeline runs only when asked to. */
+export type ServiceName = StageName | 'indexer';
+
+export interface PipelineOptions {
+  /** Also run the indexer, writing the trace index into this PostgreSQL table. */
+  indexer?: { table: string; pgUrl?: string };
+}
 
 const repoRoot = resolve(__dirname, '..', '..', '..');
 
@@ -23,9 +30,9 @@ export interface Pipeline {
   registryUrl: string;
   inbox: DemoInbox;
   ingestUrl: string;
-  services: Map<StageName, ServiceProcess>;
+  services: Map<ServiceName, ServiceProcess>;
   /** Starts (or starts again) one stage with the same configuration. */
-  start(name: StageName): Promise<ServiceProcess>;
+  start(name: ServiceName): Promise<ServiceProcess>;
   close(): Promise<void>;
 }
 
@@ -33,7 +40,10 @@ export interface Pipeline {
  * The whole system for one test: the real services as separate processes on their own topics
  * (a unique prefix) and consumer groups, delivering to an in-process demo inbox.
  */
-export async function startPipeline(name: string): Promise<Pipeline> {
+export async function startPipeline(
+  name: string,
+  options: PipelineOptions = {},
+): Promise<Pipeline> {
   const stack = await testStack();
   const prefix = uniquePrefix(name);
   const dir = mkdtempSync(join(tmpdir(), `lead-router-${name}-`));
@@ -42,9 +52,10 @@ export async function startPipeline(name: string): Promise<Pipeline> {
   const rulesFile = join(dir, 'rules.yaml');
   writeFileSync(rulesFile, demoRules.replace('http://localhost:8090/inbox', `${inbox.url}/inbox`));
 
-  const ports = new Map<StageName, number>();
-  for (const stage of STAGES) ports.set(stage, await freePort());
-  const env = (stage: StageName): Record<string, string> => ({
+  const names: ServiceName[] = options.indexer ? ['indexer', ...STAGES] : [...STAGES];
+  const ports = new Map<ServiceName, number>();
+  for (const stage of names) ports.set(stage, await freePort());
+  const env = (stage: ServiceName): Record<string, string> => ({
     KAFKA_BROKERS: stack.brokers.join(','),
     SCHEMA_REGISTRY_URL: stack.registryUrl,
     TOPIC_PREFIX: prefix,
@@ -57,10 +68,16 @@ export async function startPipeline(name: string): Promise<Pipeline> {
     WEBHOOK_BACKOFF_BASE_MS: '50',
     WEBHOOK_BACKOFF_MAX_MS: '1000',
     KAFKA_SESSION_TIMEOUT_MS: '6000',
+    ...(options.indexer
+      ? {
+          INDEX_TABLE: options.indexer.table,
+          ...(options.indexer.pgUrl ? { PG_URL: options.indexer.pgUrl } : {}),
+        }
+      : {}),
   });
 
-  const services = new Map<StageName, ServiceProcess>();
-  const start = async (stage: StageName) => {
+  const services = new Map<ServiceName, ServiceProcess>();
+  const start = async (stage: ServiceName) => {
     const service = await startService(stage, env(stage), {
       port: ports.get(stage)!,
       logDir: join(dir, 'logs'),
@@ -68,7 +85,7 @@ export async function startPipeline(name: string): Promise<Pipeline> {
     services.set(stage, service);
     return service;
   };
-  for (const stage of STAGES) await start(stage);
+  for (const stage of names) await start(stage);
 
   const kafka = createKafka({
     brokers: stack.brokers,

@@ -1,0 +1,132 @@
+import type { ConditionTrace, DistributionStep } from '@lead-router/schemas';
+import type {
+  CapturedSummary,
+  DeadLetteredSummary,
+  DeliveredSummary,
+  EnrichedSummary,
+  NormalizedSummary,
+  RoutedSummary,
+  TraceEvent,
+} from './lead-trace.summary';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+function captured(s: CapturedSummary, at: number): string {
+  const has = [
+    s.has_email && 'email',
+    s.has_phone && 'phone',
+    s.has_name && 'name',
+    s.has_company && 'company',
+  ].filter(Boolean);
+  const id = s.source_lead_id ? ` (source id ${s.source_lead_id})` : '';
+  return `captured via ${s.channel} from ${s.source}${id} at ${iso(at)}; submitted ${has.length > 0 ? has.join(', ') : 'no contact fields'}${s.attributes > 0 ? ` and ${plural(s.attributes, 'attribute')}` : ''}`;
+}
+
+function normalized(s: NormalizedSummary, at: number): string {
+  const kept = [
+    s.has_email && `email at ${s.email_domain ?? '?'}`,
+    s.has_phone && `phone${s.phone_country ? ` (${s.phone_country})` : ''}`,
+    s.country && `country ${s.country}`,
+  ].filter(Boolean);
+  const issues = s.issues.length > 0 ? s.issues.join('; ') : 'none';
+  return `normalized at ${iso(at)}: ${kept.length > 0 ? kept.join(', ') : 'no usable contact'} (issues: ${issues})`;
+}
+
+function enriched(s: EnrichedSummary): string {
+  const company = s.company_domain ? `company ${s.company_domain}` : 'no company domain';
+  const email = s.email_domain === null ? 'no email' : s.free_mail ? 'free mail' : 'business email';
+  return `enriched: ${company}, ${email}`;
+}
+
+function conditionText(c: ConditionTrace): string {
+  return `${c.path} ${c.op} ${c.expected} (was ${c.actual})`;
+}
+
+function distributionText(d: DistributionStep): string {
+  const skipped =
+    d.skipped.length > 0
+      ? ` (skipped: ${d.skipped.map((s) => `${s.member}: ${s.reason}`).join('; ')})`
+      : '';
+  const weights = Object.keys(d.weights).length
+    ? ` weights ${Object.entries(d.weights)
+        .map(([m, w]) => `${m}=${w}`)
+        .join(', ')}`
+    : '';
+  const loads = Object.keys(d.loads).length
+    ? ` loads ${Object.entries(d.loads)
+        .map(([m, l]) => `${m}=${l}`)
+        .join(', ')}`
+    : '';
+  const overflow =
+    d.overflowed_from.length > 0 ? `, after ${d.overflowed_from.join(', ')} had nobody` : '';
+  return `${d.method} position ${d.position} of [${d.members.join(', ')}]${weights}${loads} chose ${d.chosen_member}${skipped}${overflow}`;
+}
+
+function routed(s: RoutedSummary, at: number): string[] {
+  const d = s.decision;
+  const parts = [
+    `routed at ${iso(at)} by rule set ${d.rule_set_id} v${d.rule_set_version}: ` +
+      (d.fallback
+        ? `no rule matched, fallback (${d.reason})`
+        : `rule ${d.matched_rule} matched because ${d.reason}`),
+  ];
+  if (d.queue !== null) parts.push(`queue ${d.queue}`);
+  if (d.distribution !== null) parts.push(distributionText(d.distribution));
+  parts.push(d.owner_id !== null ? `owner ${d.owner_id}` : 'no owner yet');
+  const lines = [parts.join('; ')];
+  for (const e of d.evaluated.filter((r) => !r.matched)) {
+    const failed = e.conditions.filter((c) => !c.result);
+    lines.push(
+      `    rule ${e.rule} did not match: ${(failed.length > 0 ? failed : e.conditions).map(conditionText).join(', ') || 'no conditions held'}`,
+    );
+  }
+  if (s.destinations.length > 0) {
+    lines.push(
+      `    destinations: ${s.destinations.map((t) => `${t.id} (${t.type}${t.owner_id ? `, owner ${t.owner_id}` : ''})`).join(', ')}`,
+    );
+  }
+  return lines;
+}
+
+function delivered(s: DeliveredSummary, at: number): string {
+  const http = s.http_status !== null ? ` (HTTP ${s.http_status})` : '';
+  const attempts = plural(s.attempts, 'attempt');
+  if (s.status === 'DELIVERED') {
+    return `delivered to ${s.destination_id} at ${iso(at)} after ${attempts}${http}, ${s.speed_to_lead_ms} ms after capture${s.external_id ? `; id there ${s.external_id}` : ''}`;
+  }
+  return `delivery to ${s.destination_id} failed at ${iso(at)} after ${attempts}${http}: ${s.error ?? 'no reason given'}`;
+}
+
+function deadLettered(s: DeadLetteredSummary, at: number): string {
+  return `dead-lettered by ${s.stage} at ${iso(at)}: ${s.error} (code ${s.code}, ${plural(s.attempts, 'attempt')}; original at ${s.topic}[${s.partition}]@${s.offset})`;
+}
+
+/** A lead's path in plain words, one line per event (routing adds the rules it passed over). */
+export function formatTrace(leadId: string, events: readonly TraceEvent[]): string {
+  if (events.length === 0) return `lead ${leadId}: not in the trace index`;
+  const lines = [`lead ${leadId}`];
+  for (const e of events) {
+    switch (e.stage) {
+      case 'captured':
+        lines.push(`  ${captured(e.summary as CapturedSummary, e.at)}`);
+        break;
+      case 'normalized':
+        lines.push(`  ${normalized(e.summary as NormalizedSummary, e.at)}`);
+        break;
+      case 'enriched':
+        lines.push(`  ${enriched(e.summary as EnrichedSummary)}`);
+        break;
+      case 'routed':
+        for (const line of routed(e.summary as RoutedSummary, e.at)) lines.push(`  ${line}`);
+        break;
+      case 'delivered':
+        lines.push(`  ${delivered(e.summary as DeliveredSummary, e.at)}`);
+        break;
+      case 'dead-lettered':
+        lines.push(`  ${deadLettered(e.summary as DeadLetteredSummary, e.at)}`);
+        break;
+    }
+  }
+  return lines.join('\n');
+}

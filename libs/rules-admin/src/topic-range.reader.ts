@@ -1,0 +1,109 @@
+import { randomBytes } from 'node:crypto';
+import type { Kafka, KafkaMessage } from 'kafkajs';
+
+/** Offsets [start, end) of one partition. */
+export interface PartitionRange {
+  partition: number;
+  start: string;
+  end: string;
+}
+
+export interface RangeRecord {
+  partition: number;
+  message: KafkaMessage;
+}
+
+/** Each partition from its earliest offset to its high watermark at the time of the call. */
+export async function wholeTopicRanges(kafka: Kafka, topic: string): Promise<PartitionRange[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.map((o) => ({ partition: o.partition, start: o.low, end: o.high }));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Each partition from the first record at or after `from` to the first at or after `to` (or the
+ * high watermark). Kafka finds these offsets from its time index, so nothing earlier is read.
+ */
+export async function timeWindowRanges(
+  kafka: Kafka,
+  topic: string,
+  from: number,
+  to?: number,
+): Promise<PartitionRange[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const starts = await admin.fetchTopicOffsetsByTimestamp(topic, from);
+    const ends =
+      to === undefined
+        ? (await admin.fetchTopicOffsets(topic)).map((o) => ({
+            partition: o.partition,
+            offset: o.high,
+          }))
+        : await admin.fetchTopicOffsetsByTimestamp(topic, to);
+    return starts.map((s) => ({
+      partition: s.partition,
+      start: s.offset,
+      end: ends.find((e) => e.partition === s.partition)?.offset ?? s.offset,
+    }));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Reads the given offset ranges with a throwaway consumer group that seeks to each start and
+ * never commits, so no real group's position moves. Resolves when every range is read.
+ */
+export async function readRanges(
+  kafka: Kafka,
+  topic: string,
+  ranges: readonly PartitionRange[],
+  groupPrefix = '',
+): Promise<RangeRecord[]> {
+  const pending = new Map(
+    ranges
+      .filter((r) => BigInt(r.end) > BigInt(r.start))
+      .map((r) => [r.partition, { start: BigInt(r.start), last: BigInt(r.end) - 1n }]),
+  );
+  const out: RangeRecord[] = [];
+  if (pending.size === 0) return out;
+  const consumer = kafka.consumer({
+    groupId: `${groupPrefix}leadctl.reader.${randomBytes(6).toString('hex')}`,
+    allowAutoTopicCreation: false,
+    maxWaitTimeInMs: 100,
+  });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      consumer
+        .run({
+          autoCommit: false,
+          eachBatch: async ({ batch }) => {
+            const range = pending.get(batch.partition);
+            if (range === undefined) return;
+            for (const message of batch.messages) {
+              const offset = BigInt(message.offset);
+              if (offset < range.start) continue;
+              if (offset > range.last) break;
+              out.push({ partition: batch.partition, message });
+            }
+            // The batch's last offset, not its last message: compaction leaves gaps in offsets.
+            if (BigInt(batch.lastOffset()) >= range.last) pending.delete(batch.partition);
+            if (pending.size === 0) resolve();
+          },
+        })
+        .catch(reject);
+      for (const r of ranges) consumer.seek({ topic, partition: r.partition, offset: r.start });
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return out;
+}

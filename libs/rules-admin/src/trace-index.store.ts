@@ -1,0 +1,99 @@
+import type { Pool, PoolClient, Client } from 'pg';
+import {
+  TRACE_STAGE_ORDER,
+  type TraceEvent,
+  type TraceStage,
+  type TraceSummary,
+} from './lead-trace.summary';
+
+export const DEFAULT_TRACE_TABLE = 'lead_events';
+
+type Queryable = Pick<Pool | PoolClient | Client, 'query'>;
+
+/** A trace event with the Kafka record it came from (the row's primary key). */
+export interface TraceRow extends TraceEvent {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+const TABLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** The table name, checked: it is spliced into SQL, so only plain lower-case identifiers pass. */
+export function traceTable(name: string): string {
+  if (!TABLE_NAME.test(name)) {
+    throw new Error(
+      `trace table name "${name}" must be a lower-case SQL identifier (a-z, 0-9, _; at most 63)`,
+    );
+  }
+  return name;
+}
+
+/** Creates the table and its (lead_id, at) index when they do not exist. */
+export async function ensureTraceTable(db: Queryable, table: string): Promise<void> {
+  const t = traceTable(table);
+  await db.query(`create table if not exists ${t} (
+    topic text not null,
+    partition int not null,
+    "offset" bigint not null,
+    lead_id text not null,
+    stage text not null,
+    at timestamptz not null,
+    summary jsonb not null,
+    primary key (topic, partition, "offset")
+  )`);
+  await db.query(`create index if not exists ${t}_lead_at_idx on ${t} (lead_id, at)`);
+}
+
+const COLUMNS = 7;
+
+/**
+ * Writes rows in one multi-row insert. A record seen again after a replay or a crash before
+ * the commit hits the primary key and is skipped, so the index never holds an event twice.
+ */
+export async function insertTraceRows(
+  db: Queryable,
+  table: string,
+  rows: readonly TraceRow[],
+): Promise<void> {
+  if (rows.length === 0) return;
+  const values: unknown[] = [];
+  const tuples = rows.map((r, i) => {
+    values.push(r.topic, r.partition, r.offset, r.leadId, r.stage, new Date(r.at), r.summary);
+    const n = i * COLUMNS;
+    return `($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5}, $${n + 6}, $${n + 7})`;
+  });
+  await db.query(
+    `insert into ${traceTable(table)} (topic, partition, "offset", lead_id, stage, at, summary)
+     values ${tuples.join(', ')} on conflict do nothing`,
+    values,
+  );
+}
+
+/** A lead's events in the order they happened: one index range scan on (lead_id, at). */
+export async function findTrace(db: Queryable, table: string, leadId: string): Promise<TraceRow[]> {
+  const result = await db.query<{
+    topic: string;
+    partition: number;
+    offset: string;
+    stage: TraceStage;
+    at: Date;
+    summary: TraceSummary;
+  }>(
+    `select topic, partition, "offset", stage, at, summary from ${traceTable(table)}
+     where lead_id = $1 order by at`,
+    [leadId],
+  );
+  const rank = (s: TraceStage) => TRACE_STAGE_ORDER.indexOf(s);
+  return result.rows
+    .map((r) => ({
+      leadId,
+      topic: r.topic,
+      partition: r.partition,
+      offset: String(r.offset),
+      stage: r.stage,
+      at: r.at.getTime(),
+      summary: r.summary,
+    }))
+    .sort((a, b) => a.at - b.at || rank(a.stage) - rank(b.stage));
+}

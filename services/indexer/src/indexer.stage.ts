@@ -1,0 +1,115 @@
+import type { RecordContext, StageDefinition, StageResult } from '@lead-router/kafka';
+import {
+  capturedEvent,
+  deadLetteredEvent,
+  deliveredEvent,
+  enrichedEvent,
+  normalizedEvent,
+  routedEvent,
+  type TraceEvent,
+} from '@lead-router/rules-admin';
+import {
+  Topics as TopicNames,
+  type DeadLetter,
+  type DeliveryOutcome,
+  type EnrichedLead,
+  type NormalizedLead,
+  type RawLead,
+  type RoutedLead,
+  type SchemaName,
+} from '@lead-router/schemas';
+import { STAGES, TOPICS, stageSettings, type Topics } from '@lead-router/service-kit';
+import type { Provider } from '@nestjs/common';
+import type { Pool } from 'pg';
+import type { IndexerConfig } from './indexer.config';
+import { TraceIndexBuffer } from './trace-index.buffer';
+import { PG_POOL } from './pg-pool.provider';
+
+type LeadTopic = 'raw' | 'normalized' | 'enriched' | 'routed' | 'delivered' | 'dlq';
+
+interface Indexed<In> {
+  topic: LeadTopic;
+  schema: SchemaName;
+  event(input: In): TraceEvent | null;
+  leadIdOf(input: In): string | null;
+}
+
+const indexed = <In>(i: Indexed<In>) => i as unknown as Indexed<unknown>;
+
+/** Every lead topic and the trace event each of its records becomes. */
+const INDEXED: readonly Indexed<unknown>[] = [
+  indexed<RawLead>({
+    topic: 'raw',
+    schema: 'RawLead',
+    event: capturedEvent,
+    leadIdOf: (r) => r.lead_id,
+  }),
+  indexed<NormalizedLead>({
+    topic: 'normalized',
+    schema: 'NormalizedLead',
+    event: normalizedEvent,
+    leadIdOf: (l) => l.lead_id,
+  }),
+  indexed<EnrichedLead>({
+    topic: 'enriched',
+    schema: 'EnrichedLead',
+    event: enrichedEvent,
+    leadIdOf: (l) => l.lead.lead_id,
+  }),
+  indexed<RoutedLead>({
+    topic: 'routed',
+    schema: 'RoutedLead',
+    event: routedEvent,
+    leadIdOf: (l) => l.lead.lead_id,
+  }),
+  indexed<DeliveryOutcome>({
+    topic: 'delivered',
+    schema: 'DeliveryOutcome',
+    event: deliveredEvent,
+    leadIdOf: (o) => o.lead_id,
+  }),
+  indexed<DeadLetter>({
+    topic: 'dlq',
+    schema: 'DeadLetter',
+    event: deadLetteredEvent,
+    leadIdOf: (d) => d.lead_id,
+  }),
+];
+
+/**
+ * One consumer group per lead topic (`<group>.<topic>`), each writing a row per record into the
+ * trace index. Rows are written in `afterChunk`, before the chunk's offsets commit, so a crash
+ * replays them and the primary key drops the repeats. Nothing is produced.
+ */
+export function indexerStages(config: IndexerConfig): Provider {
+  return {
+    provide: STAGES,
+    inject: [TOPICS, PG_POOL],
+    useFactory: ({ topics }: Topics, pool: Pool): StageDefinition<unknown>[] =>
+      INDEXED.map((i) => {
+        const buffer = new TraceIndexBuffer(pool, config.pg.table);
+        return {
+          stage: `indexer.${i.topic}`,
+          ...stageSettings(config),
+          groupId: `${config.groupId}.${TopicNames[i.topic]}`,
+          topic: topics[i.topic],
+          schema: i.schema,
+          dlqTopic: topics.dlq,
+          leadIdOf: i.leadIdOf,
+          handle: (input: unknown, ctx: RecordContext): StageResult => {
+            const event = i.event(input);
+            if (event !== null) {
+              buffer.add({
+                ...event,
+                topic: ctx.topic,
+                partition: ctx.partition,
+                offset: ctx.offset,
+              });
+            }
+            return { kind: 'ok', outputs: [] };
+          },
+          afterChunk: () => buffer.flush(),
+        };
+      }),
+  };
+}

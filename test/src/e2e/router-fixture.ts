@@ -1,0 +1,110 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from '@lead-router/local-stack';
+import type { EnrichedLead, RuleSetVersion } from '@lead-router/schemas';
+import { startService, testStack, type ServiceProcess } from '@lead-router/testing';
+import { kafkaFixture, type KafkaFixture } from '../integration/kafka-fixture';
+
+export interface RouterFixture extends KafkaFixture {
+  dir: string;
+  routers: ServiceProcess[];
+  startRouter(): Promise<ServiceProcess>;
+  produceLeads(leads: EnrichedLead[]): Promise<void>;
+  publish(yaml: string, id: string, version: string): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** Routers as separate processes on this test's own topics, fed enriched leads directly. */
+export async function routerFixture(name: string, rulesYaml: string): Promise<RouterFixture> {
+  const fx = await kafkaFixture(name);
+  const dir = mkdtempSync(join(tmpdir(), `lead-router-${name}-`));
+  const rulesFile = join(dir, 'rules.yaml');
+  writeFileSync(rulesFile, rulesYaml);
+  const routers: ServiceProcess[] = [];
+  const { brokers, registryUrl } = await testStack();
+  return {
+    ...fx,
+    dir,
+    routers,
+    async startRouter() {
+      const port = await freePort();
+      const router = await startService(
+        'router',
+        {
+          KAFKA_BROKERS: brokers.join(','),
+          SCHEMA_REGISTRY_URL: registryUrl,
+          TOPIC_PREFIX: fx.prefix,
+          PORT: String(port),
+          HTTP_HOST: '127.0.0.1',
+          ROUTING_RULES_FILE: rulesFile,
+          KAFKA_SESSION_TIMEOUT_MS: '6000',
+          LOG_LEVEL: 'warn',
+        },
+        { port, logDir: join(dir, 'logs') },
+      );
+      routers.push(router);
+      return router;
+    },
+    async produceLeads(leads) {
+      await fx.producer.sendAll(
+        leads.map((lead) => ({
+          topic: fx.topics.enriched,
+          key: lead.lead.lead_id,
+          value: fx.codec.encode(fx.topics.enriched, lead),
+        })),
+      );
+    },
+    async publish(yaml, id, version) {
+      const record: RuleSetVersion = {
+        rule_set_id: id,
+        version,
+        yaml,
+        sha256: createHash('sha256').update(yaml).digest('hex'),
+        published_at: Date.now(),
+        published_by: 'test',
+      };
+      await fx.producer.sendAll([
+        { topic: fx.topics.rules, key: id, value: fx.codec.encode(fx.topics.rules, record) },
+      ]);
+      return record.published_at;
+    },
+    async stop() {
+      for (const router of routers) await router.stop();
+      await fx.close();
+    },
+  };
+}
+
+export function enrichedLead(country = 'DE', receivedAt = Date.now()): EnrichedLead {
+  const id = randomUUID();
+  return {
+    lead: {
+      lead_id: id,
+      source: 'test',
+      source_lead_id: null,
+      channel: 'kafka',
+      received_at: receivedAt,
+      normalized_at: receivedAt,
+      email: `${id.slice(0, 8)}@acme.com`,
+      phone: null,
+      phone_country: null,
+      first_name: null,
+      last_name: null,
+      company: 'Acme',
+      website: null,
+      country,
+      job_title: null,
+      message: null,
+      attributes: {},
+      issues: [],
+    },
+    enrichment: {
+      email_domain: 'acme.com',
+      company_domain: 'acme.com',
+      free_mail: false,
+      enriched_at: receivedAt,
+    },
+  };
+}

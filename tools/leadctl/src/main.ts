@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+import { Command, CommanderError, Option } from 'commander';
+import { CliContext, globalDefaults, type GlobalOptions } from './cli.context';
+import { CliFailure } from './cli.errors';
+import { dlqCommand } from './commands/dlq.command';
+import { replayCommand } from './commands/replay.command';
+import { rulesCommand } from './commands/rules.command';
+import { topicsCommand } from './commands/topics.command';
+import { traceCommand } from './commands/trace.command';
+
+const defaults = globalDefaults();
+const program = new Command('leadctl')
+  .description('operate lead-router: rules, dead letters, replays, topics and lead traces')
+  .addOption(
+    new Option('--brokers <list>', 'Kafka brokers').env('KAFKA_BROKERS').default(defaults.brokers),
+  )
+  .addOption(
+    new Option('--registry <url>', 'schema registry URL')
+      .env('SCHEMA_REGISTRY_URL')
+      .default(defaults.registry),
+  )
+  .addOption(
+    new Option('--prefix <prefix>', 'topic and group prefix')
+      .env('TOPIC_PREFIX')
+      .default(defaults.prefix),
+  )
+  .addOption(
+    new Option('--pg <url>', 'PostgreSQL of the trace index').env('PG_URL').default(defaults.pg),
+  )
+  .addOption(
+    new Option('--table <name>', 'trace index table').env('INDEX_TABLE').default(defaults.table),
+  )
+  .exitOverride()
+  .showHelpAfterError();
+
+let context: CliContext | null = null;
+const contextOf = (cmd: Command): CliContext => {
+  context ??= new CliContext(cmd.optsWithGlobals<GlobalOptions>());
+  return context;
+};
+
+rulesCommand(program, contextOf);
+dlqCommand(program, contextOf);
+replayCommand(program, contextOf);
+topicsCommand(program, contextOf);
+traceCommand(program, contextOf);
+
+async function main(): Promise<number> {
+  try {
+    await program.parseAsync(process.argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander printed the problem; help and --version end here too, successfully.
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof CliFailure) {
+      process.stderr.write(`leadctl: ${err.message}\n`);
+      return err.exitCode;
+    }
+    process.stderr.write(`leadctl: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 1;
+  } finally {
+    await context?.close().catch(() => undefined);
+  }
+}
+
+void main().then((code) => process.exit(code));
