@@ -29,6 +29,7 @@ export class AvroCodec {
   private readonly readers = new Map<string, Type>();
   private readonly resolvers = new Map<string, ReturnType<Type['createResolver']>>();
   private readonly writers = new Map<number, Promise<Type>>();
+  private readonly knownWriters = new Map<number, Type>();
 
   constructor(
     readonly registry: SchemaRegistry,
@@ -48,6 +49,7 @@ export class AvroCodec {
     const type = this.readerFor(schemaName);
     this.byTopic.set(topic, { id, type });
     this.writers.set(id, Promise.resolve(type));
+    this.knownWriters.set(id, type);
     return id;
   }
 
@@ -92,8 +94,11 @@ export class AvroCodec {
   /** Encodes a value for a topic whose schema was registered; invalid values name their field. */
   encode(topic: string, value: unknown): Buffer {
     const { id, type } = this.registered(topic);
-    const badPaths: string[] = [];
-    if (!type.isValid(value, { errorHook: (path) => badPaths.push(path.join('.')) })) {
+    // The check without an error hook is avsc's fast path; the paths are only collected for a
+    // value that fails it.
+    if (!type.isValid(value)) {
+      const badPaths: string[] = [];
+      type.isValid(value, { errorHook: (path) => badPaths.push(path.join('.')) });
       throw new InvalidRecordError(
         `value does not match the ${type.name ?? 'topic'} schema at: ${badPaths.join(', ')}`,
         'schema_mismatch',
@@ -114,11 +119,15 @@ export class AvroCodec {
       throw new DecodeError('not Confluent-wire-format Avro (missing magic byte or schema id)');
     }
     const id = buffer.readInt32BE(1);
-    let writer: Type;
-    try {
-      writer = await this.writerType(id);
-    } catch (cause) {
-      throw new DecodeError(`schema id ${id} is not known to the registry`, {}, cause);
+    // Known writer schemas are looked up without a promise: decode runs once per record.
+    let writer = this.knownWriters.get(id);
+    if (writer === undefined) {
+      try {
+        writer = await this.writerType(id);
+      } catch (cause) {
+        throw new DecodeError(`schema id ${id} is not known to the registry`, {}, cause);
+      }
+      this.knownWriters.set(id, writer);
     }
     const reader = this.readerFor(schemaName);
     try {

@@ -14,12 +14,20 @@ export interface BatchingProducerOptions {
   maxBatch?: number;
   /** Give up on an acknowledgement after this long (the caller answers 503, not 202). */
   ackTimeoutMs?: number;
+  /**
+   * Grouped requests of `send` awaiting their acknowledgement at once. Records arriving while
+   * this many are in flight wait and leave together as soon as one returns, so batches grow
+   * with the load instead of the request count (Kafka's max.in.flight, applied to batches).
+   */
+  maxInFlight?: number;
 }
 
 interface Pending {
   record: OutgoingRecord;
   resolve: () => void;
   reject: (err: unknown) => void;
+  /** when `send` was called (performance.now()), so the ack timeout counts the wait in the queue */
+  queuedAt: number;
 }
 
 /**
@@ -34,6 +42,9 @@ export class BatchingProducer {
   private readonly lingerMs: number;
   private readonly maxBatch: number;
   private readonly ackTimeoutMs: number;
+  private readonly maxInFlight: number;
+  private inFlight = 0;
+  private idle: (() => void)[] = [];
   private connected = false;
 
   constructor(
@@ -43,6 +54,7 @@ export class BatchingProducer {
     this.lingerMs = options.lingerMs ?? 2;
     this.maxBatch = options.maxBatch ?? 1000;
     this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
+    this.maxInFlight = options.maxInFlight ?? 2;
     producer.on(producer.events.CONNECT, () => (this.connected = true));
     producer.on(producer.events.DISCONNECT, () => (this.connected = false));
   }
@@ -69,17 +81,20 @@ export class BatchingProducer {
     return this.producer.connect();
   }
 
-  /** Resolves once the broker has acknowledged the record (acks=all). */
+  /**
+   * Resolves once the broker has acknowledged the record (acks=all); rejects with
+   * AckTimeoutError when that has not happened within ackTimeoutMs of this call.
+   */
   send(record: OutgoingRecord): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ record, resolve, reject });
+      this.queue.push({ record, resolve, reject, queuedAt: performance.now() });
       if (this.queue.length >= this.maxBatch) this.flush();
       else this.timer ??= setTimeout(() => this.flush(), this.lingerMs);
     });
   }
 
   /** Sends many records now, as one request per topic-partition; resolves when all are acked. */
-  async sendAll(records: readonly OutgoingRecord[]): Promise<void> {
+  async sendAll(records: readonly OutgoingRecord[], timeoutMs = this.ackTimeoutMs): Promise<void> {
     if (records.length === 0) return;
     await withTimeout(
       this.producer.sendBatch({
@@ -87,25 +102,45 @@ export class BatchingProducer {
         compression: CompressionTypes.None,
         topicMessages: groupByTopic(records),
       }),
-      this.ackTimeoutMs,
+      timeoutMs,
     );
   }
 
+  /** Sends what waits, lets every request in flight finish (acked or timed out), then leaves. */
   async disconnect(): Promise<void> {
     this.flush();
+    if (this.inFlight > 0) await new Promise<void>((resolve) => this.idle.push(resolve));
     await this.producer.disconnect();
   }
 
   private flush(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    const batch = this.queue;
-    this.queue = [];
-    if (batch.length === 0) return;
-    this.sendAll(batch.map((p) => p.record)).then(
-      () => batch.forEach((p) => p.resolve()),
-      (err: unknown) => batch.forEach((p) => p.reject(err)),
-    );
+    // At the in-flight limit the queue waits: the next acknowledgement flushes it.
+    if (this.queue.length === 0 || this.inFlight >= this.maxInFlight) return;
+    const batch =
+      this.queue.length > this.maxBatch ? this.queue.splice(0, this.maxBatch) : this.queue;
+    if (batch === this.queue) this.queue = [];
+    // The oldest record's deadline bounds the request, so no caller waits past ackTimeoutMs.
+    const remaining = this.ackTimeoutMs - (performance.now() - batch[0]!.queuedAt);
+    this.inFlight++;
+    const sent =
+      remaining > 0
+        ? this.sendAll(
+            batch.map((p) => p.record),
+            remaining,
+          )
+        : Promise.reject(new AckTimeoutError(this.ackTimeoutMs));
+    sent
+      .then(
+        () => batch.forEach((p) => p.resolve()),
+        (err: unknown) => batch.forEach((p) => p.reject(err)),
+      )
+      .finally(() => {
+        this.inFlight--;
+        this.flush();
+        if (this.inFlight === 0) this.idle.splice(0).forEach((resolve) => resolve());
+      });
   }
 }
 

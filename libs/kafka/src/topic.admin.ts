@@ -19,6 +19,8 @@ export async function ensureTopics(
     if (missing.length > 0) {
       await createIgnoringRaces(admin, {
         waitForLeaders: true,
+        // Leaders for many new partitions can take a while on a busy single broker.
+        timeout: 30_000,
         topics: missing.map((d) => ({
           topic: d.name,
           numPartitions: d.partitions,

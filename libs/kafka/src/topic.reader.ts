@@ -1,32 +1,82 @@
+import { randomBytes } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 
-export interface TopicRecord {
+/** Offsets [start, end) of one partition. */
+export interface PartitionRange {
   partition: number;
-  offset: string;
-  key: string | null;
+  start: string;
+  end: string;
+}
+
+export interface RangeRecord {
+  partition: number;
   message: KafkaMessage;
 }
 
-/**
- * Reads a whole topic from its earliest offsets up to the high watermarks of the moment of the
- * call, with a throwaway consumer group that commits nothing: a snapshot read, as a stage does
- * to restore state from a changelog, or a user does to inspect a topic. Not for topics written
- * transactionally (their last offset can be a commit marker no consumer ever sees).
- */
-export async function readToEnd(kafka: Kafka, topic: string): Promise<TopicRecord[]> {
+/** Each partition from its earliest offset to its high watermark at the time of the call. */
+export async function wholeTopicRanges(kafka: Kafka, topic: string): Promise<PartitionRange[]> {
   const admin = kafka.admin();
   await admin.connect();
-  const offsets = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
-  const remaining = new Map(
-    offsets
-      .filter((o) => BigInt(o.high) > BigInt(o.low))
-      .map((o) => [o.partition, BigInt(o.high) - 1n]),
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.map((o) => ({ partition: o.partition, start: o.low, end: o.high }));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Each partition from the first record at or after `from` to the first at or after `to` (or the
+ * high watermark). Kafka finds these offsets from its time index, so nothing earlier is read.
+ */
+export async function timeWindowRanges(
+  kafka: Kafka,
+  topic: string,
+  from: number,
+  to?: number,
+): Promise<PartitionRange[]> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const starts = await admin.fetchTopicOffsetsByTimestamp(topic, from);
+    const ends =
+      to === undefined
+        ? (await admin.fetchTopicOffsets(topic)).map((o) => ({
+            partition: o.partition,
+            offset: o.high,
+          }))
+        : await admin.fetchTopicOffsetsByTimestamp(topic, to);
+    return starts.map((s) => ({
+      partition: s.partition,
+      start: s.offset,
+      end: ends.find((e) => e.partition === s.partition)?.offset ?? s.offset,
+    }));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Reads the given offset ranges with a throwaway consumer group that seeks to each start and
+ * never commits, so no real group's position moves. Resolves when every range is read.
+ */
+export async function readRanges(
+  kafka: Kafka,
+  topic: string,
+  ranges: readonly PartitionRange[],
+  groupPrefix = '',
+): Promise<RangeRecord[]> {
+  const pending = new Map(
+    ranges
+      .filter((r) => BigInt(r.end) > BigInt(r.start))
+      .map((r) => [r.partition, { start: BigInt(r.start), last: BigInt(r.end) - 1n }]),
   );
-  const out: TopicRecord[] = [];
-  if (remaining.size === 0) return out;
+  const out: RangeRecord[] = [];
+  if (pending.size === 0) return out;
   const consumer = kafka.consumer({
-    groupId: `lead-router.reader.${process.pid}.${Date.now()}.${Math.random().toString(36).slice(2)}`,
-    maxWaitTimeInMs: 50,
+    groupId: `${groupPrefix}lead-router.reader.${randomBytes(6).toString('hex')}`,
+    allowAutoTopicCreation: false,
+    maxWaitTimeInMs: 100,
   });
   await consumer.connect();
   try {
@@ -36,25 +86,42 @@ export async function readToEnd(kafka: Kafka, topic: string): Promise<TopicRecor
         .run({
           autoCommit: false,
           eachBatch: async ({ batch }) => {
-            const last = remaining.get(batch.partition);
-            if (last === undefined) return;
+            const range = pending.get(batch.partition);
+            if (range === undefined) return;
             for (const message of batch.messages) {
-              if (BigInt(message.offset) > last) break;
-              out.push({
-                partition: batch.partition,
-                offset: message.offset,
-                key: message.key?.toString() ?? null,
-                message,
-              });
+              const offset = BigInt(message.offset);
+              if (offset < range.start) continue;
+              if (offset > range.last) break;
+              out.push({ partition: batch.partition, message });
             }
-            if (BigInt(batch.lastOffset()) >= last) remaining.delete(batch.partition);
-            if (remaining.size === 0) resolve();
+            // The batch's last offset, not its last message: compaction leaves gaps in offsets.
+            if (BigInt(batch.lastOffset()) >= range.last) pending.delete(batch.partition);
+            if (pending.size === 0) resolve();
           },
         })
         .catch(reject);
+      for (const r of ranges) consumer.seek({ topic, partition: r.partition, offset: r.start });
     });
   } finally {
     await consumer.disconnect();
   }
   return out;
+}
+
+export interface TopicRecord extends RangeRecord {
+  offset: string;
+  key: string | null;
+}
+
+/**
+ * A whole topic, from its earliest offsets to the high watermarks of the moment of the call: a
+ * snapshot read, as a stage does to restore state from a changelog, or a user to inspect a topic.
+ */
+export async function readToEnd(kafka: Kafka, topic: string): Promise<TopicRecord[]> {
+  const records = await readRanges(kafka, topic, await wholeTopicRanges(kafka, topic));
+  return records.map((r) => ({
+    ...r,
+    offset: r.message.offset,
+    key: r.message.key?.toString() ?? null,
+  }));
 }

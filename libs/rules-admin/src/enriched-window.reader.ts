@@ -1,6 +1,6 @@
 import type { EnrichedLead } from '@lead-router/schemas';
 import { topicsOf, type RulesAdminDeps } from './rules-admin.deps';
-import { readRanges, timeWindowRanges } from './topic-range.reader';
+import { readRanges, timeWindowRanges } from '@lead-router/kafka';
 
 export interface WindowedLead {
   lead: EnrichedLead;

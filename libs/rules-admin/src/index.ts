@@ -1,6 +1,5 @@
 export * from './rules-admin.error';
 export * from './rules-admin.deps';
-export * from './topic-range.reader';
 export * from './rule-set.publisher';
 export * from './enriched-window.reader';
 export * from './window.simulator';

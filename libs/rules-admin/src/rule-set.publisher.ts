@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import { BatchingProducer } from '@lead-router/kafka';
+import { BatchingProducer, readRanges, wholeTopicRanges } from '@lead-router/kafka';
 import { parseRuleSet } from '@lead-router/routing';
 import type { RuleSetVersion } from '@lead-router/schemas';
 import { RulesAdminError } from './rules-admin.error';
 import { topicsOf, type RulesAdminDeps } from './rules-admin.deps';
-import { readRanges, wholeTopicRanges } from './topic-range.reader';
 
 export interface PublishOptions {
   /** Who published, recorded on the version. */

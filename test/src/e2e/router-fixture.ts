@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -73,38 +73,6 @@ export async function routerFixture(name: string, rulesYaml: string): Promise<Ro
     async stop() {
       for (const router of routers) await router.stop();
       await fx.close();
-    },
-  };
-}
-
-export function enrichedLead(country = 'DE', receivedAt = Date.now()): EnrichedLead {
-  const id = randomUUID();
-  return {
-    lead: {
-      lead_id: id,
-      source: 'test',
-      source_lead_id: null,
-      channel: 'kafka',
-      received_at: receivedAt,
-      normalized_at: receivedAt,
-      email: `${id.slice(0, 8)}@acme.com`,
-      phone: null,
-      phone_country: null,
-      first_name: null,
-      last_name: null,
-      company: 'Acme',
-      website: null,
-      country,
-      job_title: null,
-      message: null,
-      attributes: {},
-      issues: [],
-    },
-    enrichment: {
-      email_domain: 'acme.com',
-      company_domain: 'acme.com',
-      free_mail: false,
-      enriched_at: receivedAt,
     },
   };
 }

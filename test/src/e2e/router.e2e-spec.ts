@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { DeadLetter, RoutedLead } from '@lead-router/schemas';
-import { readTopic, waitFor } from '@lead-router/testing';
-import { enrichedLead, routerFixture, type RouterFixture } from './router-fixture';
+import { enrichedLeadFixture, readTopic, waitFor } from '@lead-router/testing';
+import { routerFixture, type RouterFixture } from './router-fixture';
 
 const scaleRules = `
 id: scale
@@ -36,7 +36,9 @@ describe('routing scaled out: two router instances over six partitions', () => {
   });
 
   it('splits 3,000 leads exactly 1,000/1,000/1,000 across a rebalance and a restart, never past capacity', async () => {
-    const waves = [1000, 1000, 1100].map((n) => Array.from({ length: n }, () => enrichedLead()));
+    const waves = [1000, 1000, 1100].map((n) =>
+      Array.from({ length: n }, () => enrichedLeadFixture()),
+    );
     await fx.produceLeads(waves[0]!);
     await waitFor(async () => (await routed(fx)).length >= 500, {
       timeoutMs: 90_000,
@@ -121,7 +123,7 @@ describe('a rule-set version published while leads flow', () => {
     for (let wave = 0; wave < 24; wave++) {
       if (wave === 8) publishedAt = await fx.publish(versioned('2', 'new'), 'live', '2');
       const now = Date.now();
-      const leads = Array.from({ length: 25 }, () => enrichedLead('DE', now));
+      const leads = Array.from({ length: 25 }, () => enrichedLeadFixture({ at: now }));
       produced.push(...leads.map((l) => ({ id: l.lead.lead_id, at: now })));
       await fx.produceLeads(leads);
       await new Promise((resolve) => setTimeout(resolve, 250));

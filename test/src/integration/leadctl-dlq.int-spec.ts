@@ -2,29 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { ATTEMPTS_HEADER, deadLetter } from '@lead-router/kafka';
 import type { RawLead } from '@lead-router/schemas';
-import { readRaw, waitFor } from '@lead-router/testing';
+import { rawLeadFixture, readRaw, waitFor } from '@lead-router/testing';
 import { kafkaFixture, type KafkaFixture } from './kafka-fixture';
 import { runLeadctl } from './leadctl-cli.fixture';
-
-function rawLead(id: string): RawLead {
-  return {
-    lead_id: id,
-    source: 'web-form',
-    source_lead_id: null,
-    channel: 'http',
-    received_at: Date.now(),
-    email: 'not-an-email',
-    phone: null,
-    first_name: null,
-    last_name: null,
-    company: null,
-    website: null,
-    country: null,
-    job_title: null,
-    message: null,
-    attributes: {},
-  };
-}
 
 describe('leadctl dlq', () => {
   let fx: KafkaFixture;
@@ -73,7 +53,10 @@ describe('leadctl dlq', () => {
               partition: 0,
               offset: String(40 + i),
               key: Buffer.from(f.id),
-              value: fx.codec.encode(fx.topics.raw, rawLead(f.id)),
+              value: fx.codec.encode(
+                fx.topics.raw,
+                rawLeadFixture({ lead_id: f.id, email: 'not-an-email' }),
+              ),
               headers: { 'x-trace': `t-${f.id}` },
             },
             { code: f.code, error: `${f.code} for ${f.id}`, attempts: f.attempts, leadId: f.id },
@@ -163,7 +146,10 @@ describe('leadctl replay', () => {
       ['r1', 'r2', 'r3', 'r4'].map((id) => ({
         topic: fx.topics.raw,
         key: id,
-        value: fx.codec.encode(fx.topics.raw, rawLead(id)),
+        value: fx.codec.encode(
+          fx.topics.raw,
+          rawLeadFixture({ lead_id: id, email: 'not-an-email' }),
+        ),
       })),
     );
   });

@@ -5,8 +5,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { publishRuleSet, simulateWindow } from '@lead-router/rules-admin';
-import type { EnrichedLead, RuleSetVersion } from '@lead-router/schemas';
-import { readTopic } from '@lead-router/testing';
+import type { RuleSetVersion } from '@lead-router/schemas';
+import { enrichedLeadFixture, readTopic } from '@lead-router/testing';
 import { Partitioners } from 'kafkajs';
 import { kafkaFixture, type KafkaFixture } from './kafka-fixture';
 import { runLeadctl } from './leadctl-cli.fixture';
@@ -49,37 +49,6 @@ fallback:
   queue: q
   destinations: [inbox]
 `;
-
-function enrichedLead(id: string, country: string, freeMail: boolean, at: number): EnrichedLead {
-  return {
-    lead: {
-      lead_id: id,
-      source: 'web-form',
-      source_lead_id: null,
-      channel: 'http',
-      received_at: at,
-      normalized_at: at,
-      email: freeMail ? `${id}@gmail.com` : `${id}@acme.io`,
-      phone: null,
-      phone_country: null,
-      first_name: null,
-      last_name: null,
-      company: 'Acme',
-      website: null,
-      country,
-      job_title: null,
-      message: null,
-      attributes: {},
-      issues: [],
-    },
-    enrichment: {
-      email_domain: freeMail ? 'gmail.com' : 'acme.io',
-      company_domain: freeMail ? null : 'acme.io',
-      free_mail: freeMail,
-      enriched_at: at,
-    },
-  };
-}
 
 describe('leadctl rules', () => {
   let fx: KafkaFixture;
@@ -190,7 +159,10 @@ describe('leadctl rules simulate over a known history', () => {
     await producer.connect();
     const message = (id: string, country: string, free: boolean, at: number) => ({
       key: id,
-      value: fx.codec.encode(fx.topics.enriched, enrichedLead(id, country, free, at)),
+      value: fx.codec.encode(
+        fx.topics.enriched,
+        enrichedLeadFixture({ id, country, freeMail: free, at }),
+      ),
       timestamp: String(at),
     });
     await producer.send({

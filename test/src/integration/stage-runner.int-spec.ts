@@ -3,28 +3,8 @@ import { after, before, describe, it } from 'node:test';
 import { StageRunner, type StageDefinition } from '@lead-router/kafka';
 import { createLogger, createRegistry, createStageMetrics } from '@lead-router/observability';
 import type { DeadLetter, NormalizedLead, RawLead } from '@lead-router/schemas';
-import { readTopic, waitFor } from '@lead-router/testing';
+import { rawLeadFixture, readTopic, waitFor } from '@lead-router/testing';
 import { kafkaFixture, type KafkaFixture } from './kafka-fixture';
-
-function rawLead(i: number): RawLead {
-  return {
-    lead_id: `lead-${i}`,
-    source: 'test',
-    source_lead_id: null,
-    channel: 'kafka',
-    received_at: 1_700_000_000_000 + i,
-    email: i === 7 ? 'reject-me@example.com' : `person${i}@example.com`,
-    phone: null,
-    first_name: null,
-    last_name: null,
-    company: null,
-    website: null,
-    country: null,
-    job_title: null,
-    message: null,
-    attributes: {},
-  };
-}
 
 describe('StageRunner on a real broker', () => {
   let fx: KafkaFixture;
@@ -38,7 +18,13 @@ describe('StageRunner on a real broker', () => {
   it('hands outputs on, dead-letters bad records with their bytes, and commits after acks', async () => {
     const garbage = Buffer.from('this is not avro');
     const unknownSchema = Buffer.from([0, 0x7f, 0xff, 0xff, 0xf0, 1, 2, 3]);
-    const valid = Array.from({ length: 20 }, (_, i) => rawLead(i));
+    const valid = Array.from({ length: 20 }, (_, i) =>
+      rawLeadFixture({
+        lead_id: `lead-${i}`,
+        channel: 'kafka',
+        email: i === 7 ? 'reject-me@example.com' : `person${i}@example.com`,
+      }),
+    );
     await fx.producer.sendAll([
       ...valid.map((lead) => ({
         topic: fx.topics.raw,

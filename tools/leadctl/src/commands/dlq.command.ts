@@ -1,5 +1,4 @@
-import { ATTEMPTS_HEADER } from '@lead-router/kafka';
-import { readRanges, wholeTopicRanges } from '@lead-router/rules-admin';
+import { ATTEMPTS_HEADER, readRanges, wholeTopicRanges } from '@lead-router/kafka';
 import type { DeadLetter } from '@lead-router/schemas';
 import type { Command } from 'commander';
 import { UsageError } from '../cli.errors';
