@@ -348,7 +348,11 @@ function kafkaLog4j2(file: string): string {
 
 /** A Kafka cluster id: 16 random bytes, base64url without padding (what `StorageTool random-uuid` prints). */
 function randomClusterId(): string {
-  return crypto.randomBytes(16).toString('base64url');
+  // One id in 32 starts with '-', which StorageTool's argument parser takes for an option.
+  for (;;) {
+    const id = crypto.randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 function findRunnerJar(dir: string): string {

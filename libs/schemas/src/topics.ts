@@ -22,6 +22,8 @@ export const Topics = {
   rules: 'routing.rules',
   /** Internal to the router: matched leads re-keyed by queue group. */
   assign: 'router.assign',
+  /** Internal to the router: leads nobody can take yet, waiting for their `held_until`. */
+  held: 'router.held',
   /** Internal to the router: each queue group's distribution state, compacted. */
   queueState: 'router.queue-state',
 } as const;
@@ -60,6 +62,7 @@ export const topicDeclarations: readonly TopicDeclaration[] = [
     config: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': String(24 * 3600 * 1000) },
   },
   { name: Topics.assign, valueSchema: 'QueueAssignment', partitions: 6, config: leadTopicConfig },
+  { name: Topics.held, valueSchema: 'QueueAssignment', partitions: 6, config: leadTopicConfig },
   // Co-partitioned with router.assign (same key, same count): the instance that owns a queue
   // group's partition restores that group's state from the same partition number here.
   {

@@ -47,22 +47,25 @@ export function rulesRegistryProvider(config: RouterConfig): Provider {
 }
 
 /**
- * The router runs two steps, each its own consumer group:
+ * The router runs in steps, each its own consumer group:
  *  - match: leads.enriched -> evaluate the active rule-set version -> router.assign, re-keyed by
  *    the queue group the lead goes to (the lead id for a fixed owner);
  *  - assign: router.assign -> distribute within the queue group, with state this instance owns
- *    because it owns the group's partition -> leads.routed (key: lead id) + the state changelog.
+ *    because it owns the group's partition -> leads.routed (key: lead id) + the state changelog;
+ *  - held: when nobody can take a lead, the queue's `when_unavailable: { hold: true }` parks it
+ *    on router.held until the earliest time someone can, then it goes back to assignment.
  * Each lead is matched and assigned under the one version recorded on it.
  */
 export function routerStages(config: RouterConfig, now: () => number = Date.now): Provider {
   return {
     provide: STAGES,
-    inject: [TOPICS, KAFKA, CODEC, RulesRegistry],
+    inject: [TOPICS, KAFKA, CODEC, RulesRegistry, LOGGER],
     useFactory: (
       { topics }: Topics,
       kafka: Kafka,
       codec: AvroCodec,
       registry: RulesRegistry,
+      logger: Logger,
     ): StageDefinition<unknown>[] => {
       const store = new QueueStateStore(kafka, codec, topics.queueState, now);
 
@@ -82,6 +85,7 @@ export function routerStages(config: RouterConfig, now: () => number = Date.now)
             rule_set_version: rules.version,
             queue_group: group ?? '',
             matched_at: now(),
+            held_until: 0,
           };
           return {
             kind: 'ok',
@@ -122,12 +126,24 @@ export function routerStages(config: RouterConfig, now: () => number = Date.now)
           }
           const result = route(rules, a.enriched, store.states(group), now());
           if (result.kind === 'hold') {
-            // Until held leads are re-routed when due, they wait in the DLQ, replayable by code.
             const skipped = result.decision.distribution?.skipped ?? [];
+            logger.info(
+              {
+                leadId: a.enriched.lead.lead_id,
+                until: new Date(result.until).toISOString(),
+                skipped,
+              },
+              'nobody can take the lead now: held',
+            );
             return {
-              kind: 'dead',
-              code: 'routing_held',
-              error: `${result.decision.reason}; skipped: ${skipped.map((m) => `${m.member} (${m.reason})`).join(', ')}`,
+              kind: 'ok',
+              outputs: [
+                {
+                  topic: topics.held,
+                  key: ctx.key?.toString() ?? a.enriched.lead.lead_id,
+                  value: { ...a, held_until: result.until },
+                },
+              ],
             };
           }
           if (group !== '') store.update(group, ctx.partition, ctx.offset, result.stateUpdates);
@@ -143,7 +159,39 @@ export function routerStages(config: RouterConfig, now: () => number = Date.now)
           };
         },
       };
-      return [match as StageDefinition<unknown>, assign as StageDefinition<unknown>];
+      // Held leads go round their topic until due, then back to assignment under their version;
+      // a pass that finds nothing due waits a second, so waiting leads cost little.
+      let nothingDue = false;
+      const held: StageDefinition<QueueAssignment> = {
+        stage: 'router-held',
+        ...stageSettings(config),
+        groupId: `${config.groupId}.held`,
+        partitionsConcurrently: 1,
+        concurrency: 1,
+        topic: topics.held,
+        schema: 'QueueAssignment',
+        dlqTopic: topics.dlq,
+        leadIdOf: (a) => a.enriched.lead.lead_id,
+        beforeChunk: async () => {
+          if (nothingDue) await new Promise((resolve) => setTimeout(resolve, 1000));
+          nothingDue = true;
+        },
+        handle: (a, ctx) => {
+          const key = ctx.key?.toString() ?? a.enriched.lead.lead_id;
+          if (a.held_until > now())
+            return { kind: 'ok', outputs: [{ topic: topics.held, key, value: a }] };
+          nothingDue = false;
+          return {
+            kind: 'ok',
+            outputs: [{ topic: topics.assign, key, value: { ...a, held_until: 0 } }],
+          };
+        },
+      };
+      return [
+        match as StageDefinition<unknown>,
+        assign as StageDefinition<unknown>,
+        held as StageDefinition<unknown>,
+      ];
     },
   };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import type { DeadLetter, RoutedLead } from '@lead-router/schemas';
+import type { DeadLetter, QueueAssignment, RoutedLead } from '@lead-router/schemas';
 import { enrichedLeadFixture, readTopic, waitFor } from '@lead-router/testing';
 import { routerFixture, type RouterFixture } from './router-fixture';
 
@@ -68,12 +68,17 @@ describe('routing scaled out: two router instances over six partitions', () => {
     );
     const held = await waitFor(
       async () => {
-        const dead = await readTopic<DeadLetter>(fx.kafka, fx.codec, fx.topics.dlq, 'DeadLetter');
-        return dead.length >= 100 ? dead : undefined;
+        const parked = await readTopic<QueueAssignment>(
+          fx.kafka,
+          fx.codec,
+          fx.topics.held,
+          'QueueAssignment',
+        );
+        const ids = new Set(parked.map((r) => r.value.enriched.lead.lead_id));
+        return ids.size >= 100 ? parked : undefined;
       },
       { timeoutMs: 60_000, what: '100 held leads' },
     );
-
     assert.equal(all.length, 3000, 'every lead routed once, none twice');
     assert.equal(new Set(all.map((r) => r.value.lead.lead_id)).size, 3000);
     const perMember = new Map<string, number>();
@@ -82,12 +87,20 @@ describe('routing scaled out: two router instances over six partitions', () => {
       perMember.set(member, (perMember.get(member) ?? 0) + 1);
     }
     assert.deepEqual(Object.fromEntries(perMember), { ana: 1000, ben: 1000, cai: 1000 });
-    assert.equal(held.length, 100, 'the 100 leads past everyone’s capacity are held, not assigned');
-    assert.ok(held.every((d) => d.value.error_code === 'routing_held'));
+    // The 100 leads past everyone's capacity are held until a slot frees, not assigned.
+    const heldIds = new Set(held.map((r) => r.value.enriched.lead.lead_id));
+    assert.equal(heldIds.size, 100);
+    const routedIds = new Set(all.map((r) => r.value.lead.lead_id));
     assert.ok(
-      held.every((d) => /capacity/.test(d.value.error)),
-      held[0]?.value.error,
+      [...heldIds].every((id) => !routedIds.has(id)),
+      'a held lead is not also routed',
     );
+    assert.ok(
+      held.every((r) => r.value.held_until > Date.now() + 3_600_000),
+      'held for the window',
+    );
+    const dead = await readTopic<DeadLetter>(fx.kafka, fx.codec, fx.topics.dlq, 'DeadLetter');
+    assert.equal(dead.length, 0);
   });
 });
 
@@ -148,5 +161,63 @@ describe('a rule-set version published while leads flow', () => {
     );
     assert.deepEqual(lateOnOld, [], 'every lead sent 3 s after the publish used version 2');
     assert.ok(produced.some((p) => byId.get(p.id)?.decision.rule_set_version === '1'));
+  });
+});
+
+const awayRules = (back: Date) => `
+id: away
+version: "1"
+destinations:
+  crm: { type: webhook, url: "http://127.0.0.1:9/unused" }
+queues:
+  q:
+    method: round_robin
+    when_unavailable: { hold: true }
+    members:
+      - id: dana
+        owners: { crm: "u-dana" }
+        out_of_office: [{ start: "2020-01-01T00:00:00Z", end: "${back.toISOString()}" }]
+rules: []
+fallback: { queue: q, destinations: [crm] }
+`;
+
+describe('a queue whose only member is away', () => {
+  let fx: RouterFixture;
+  let back: Date;
+  before(async () => {
+    back = new Date(Date.now() + 25_000);
+    fx = await routerFixture('held', awayRules(back));
+    await fx.startRouter();
+  });
+  after(async () => {
+    await fx?.stop();
+  });
+
+  it('holds its leads until the member is back, then routes each once', async () => {
+    const leads = Array.from({ length: 20 }, () => enrichedLeadFixture());
+    await fx.produceLeads(leads);
+    await waitFor(
+      async () =>
+        (await readTopic<QueueAssignment>(fx.kafka, fx.codec, fx.topics.held, 'QueueAssignment'))
+          .length >= 20,
+      { timeoutMs: 30_000, what: '20 held' },
+    );
+    assert.equal((await routed(fx)).length, 0, 'nothing routed while she is away');
+    const all = await waitFor(
+      async () => {
+        const records = await routed(fx);
+        return records.length >= 20 ? records : undefined;
+      },
+      { timeoutMs: 90_000, what: '20 routed after her return' },
+    );
+    assert.equal(all.length, 20);
+    assert.deepEqual(
+      all.map((r) => r.value.lead.lead_id).sort(),
+      leads.map((l) => l.lead.lead_id).sort(),
+    );
+    for (const r of all) {
+      assert.equal(r.value.decision.owner_id, 'u-dana');
+      assert.ok(r.value.decision.decided_at >= back.getTime());
+    }
   });
 });
