@@ -18,9 +18,7 @@ export async function ensureTopics(
     const missing = declarations.filter((d) => !existing.has(d.name));
     if (missing.length > 0) {
       await createIgnoringRaces(admin, {
-        waitForLeaders: true,
-        // Leaders for many new partitions can take a while on a busy single broker.
-        timeout: 30_000,
+        waitForLeaders: false,
         topics: missing.map((d) => ({
           topic: d.name,
           numPartitions: d.partitions,
@@ -29,6 +27,11 @@ export async function ensureTopics(
         })),
       });
     }
+    if (missing.length > 0)
+      await waitForLeaders(
+        admin,
+        missing.map((d) => d.name),
+      );
     const present = declarations.filter((d) => existing.has(d.name));
     if (present.length > 0) {
       const meta = await admin.fetchTopicMetadata({ topics: present.map((d) => d.name) });
@@ -57,5 +60,28 @@ async function createIgnoringRaces(
   } catch (err) {
     const errors = (err as { errors?: { type?: string }[] }).errors;
     if (!errors?.length || !errors.every((e) => e.type === 'TOPIC_ALREADY_EXISTS')) throw err;
+  }
+}
+
+/**
+ * Waits until every partition of the topics has a leader. kafkajs' own wait gives up when the
+ * metadata request reaches the broker before the new topic does (UNKNOWN_TOPIC_OR_PARTITION),
+ * which happens on a busy machine; this one asks again until the deadline.
+ */
+async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics });
+      const ready = meta.every(
+        (t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0),
+      );
+      if (ready) return;
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`no leaders for ${topics.join(', ')} after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

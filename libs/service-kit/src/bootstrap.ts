@@ -25,7 +25,20 @@ export async function bootstrap(
     new FastifyAdapter({ bodyLimit: options.bodyLimit ?? 1_048_576 }),
     { logger: new PinoNestLogger(logger), abortOnError: false },
   );
-  app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+  // Nest's own shutdown hooks re-raise the signal after closing; here a clean drain exits 0 and
+  // a failed one 1, so whoever stopped the process can tell the two apart.
+  const shutdown = (signal: NodeJS.Signals) => {
+    logger.info({ signal }, 'shutting down');
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', shutdown);
+  process.once('SIGINT', shutdown);
   await options.configure?.(app);
   await app.listen(options.config.http.port, options.config.http.host);
   logger.info({ url: await app.getUrl() }, `${options.service} listening`);
