@@ -1,104 +1,44 @@
-/**
- * Local Kafka + Apicurio Registry without Docker.
- *
- *   stack.cli start [--data-dir D] [--kafka-port N] [--controller-port N] [--registry-port N] [--no-registry]
- *       runs in the foreground until SIGINT/SIGTERM, then stops both JVMs
- *   stack.cli fetch
- *       only fetches the artifacts into the cache
- *
- * Env: KAFKA_VERSION, APICURIO_VERSION, LEAD_ROUTER_CACHE, KAFKA_PORT, REGISTRY_PORT (flags win).
- */
+/** Local Kafka + Apicurio Registry without Docker: `stack.cli start|fetch --help`. */
 import * as path from 'node:path';
+import { Command, InvalidArgumentError, Option } from 'commander';
 
 import { DEFAULT_APICURIO_VERSION, DEFAULT_KAFKA_VERSION, ensureArtifacts } from './artifacts';
 import { LocalStack, startStack } from './stack';
 import { defaultCacheDir } from './util';
 
-const USAGE = `usage: stack.cli start [--data-dir D] [--kafka-port N] [--controller-port N] [--registry-port N] [--no-registry]
-       stack.cli fetch
-env: KAFKA_VERSION (default ${DEFAULT_KAFKA_VERSION}), APICURIO_VERSION (default ${DEFAULT_APICURIO_VERSION}),
-     LEAD_ROUTER_CACHE (default ~/.cache/lead-router), KAFKA_PORT, REGISTRY_PORT`;
-
-interface Args {
-  command: string;
-  dataDir?: string;
-  kafkaPort?: number | undefined;
-  controllerPort?: number | undefined;
-  registryPort?: number | undefined;
-  registry: boolean;
-}
-
-function parsePort(name: string, value: string | undefined): number | undefined {
-  if (value === undefined || value === '') return undefined;
+const port = (value: string): number => {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${name}: not a port: ${value}`);
-  return n;
-}
-
-function parseArgs(argv: string[]): Args {
-  const [command = 'help', ...rest] = argv;
-  const args: Args = { command, registry: true };
-  const kafkaPort = parsePort('KAFKA_PORT', process.env['KAFKA_PORT']);
-  const registryPort = parsePort('REGISTRY_PORT', process.env['REGISTRY_PORT']);
-  if (kafkaPort !== undefined) args.kafkaPort = kafkaPort;
-  if (registryPort !== undefined) args.registryPort = registryPort;
-  for (let i = 0; i < rest.length; i++) {
-    const arg = rest[i] ?? '';
-    const [flag = '', inline] =
-      arg.startsWith('--') && arg.includes('=')
-        ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)]
-        : [arg, undefined];
-    const value = (): string => {
-      if (inline !== undefined) return inline;
-      const v = rest[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
-      case '--data-dir':
-        args.dataDir = value();
-        break;
-      case '--kafka-port':
-        args.kafkaPort = parsePort(flag, value());
-        break;
-      case '--controller-port':
-        args.controllerPort = parsePort(flag, value());
-        break;
-      case '--registry-port':
-        args.registryPort = parsePort(flag, value());
-        break;
-      case '--no-registry':
-        args.registry = false;
-        break;
-      default:
-        throw new Error(`unknown argument ${arg}\n${USAGE}`);
-    }
+  if (!Number.isInteger(n) || n < 1 || n > 65535) {
+    throw new InvalidArgumentError(`not a port: ${value}`);
   }
-  return args;
+  return n;
+};
+
+interface StartOptions {
+  dataDir?: string;
+  kafkaPort?: number;
+  controllerPort?: number;
+  registryPort?: number;
+  registry: boolean;
 }
 
 const log = (msg: string): void => {
   process.stderr.write(`[local-stack] ${msg}\n`);
 };
 
-async function main(): Promise<number> {
-  const args = parseArgs(process.argv.slice(2));
-  const cacheDir = defaultCacheDir();
-  const versions = {
-    kafkaVersion: process.env['KAFKA_VERSION'] || DEFAULT_KAFKA_VERSION,
-    apicurioVersion: process.env['APICURIO_VERSION'] || DEFAULT_APICURIO_VERSION,
-  };
+const cacheDir = defaultCacheDir();
+const versions = {
+  kafkaVersion: process.env['KAFKA_VERSION'] || DEFAULT_KAFKA_VERSION,
+  apicurioVersion: process.env['APICURIO_VERSION'] || DEFAULT_APICURIO_VERSION,
+};
 
-  if (args.command === 'fetch') {
-    const a = await ensureArtifacts({ cacheDir, ...versions, log });
-    process.stdout.write(`kafka libs:   ${a.kafkaLibs}\napicurio dir: ${a.apicurioDir}\n`);
-    return 0;
-  }
-  if (args.command !== 'start') {
-    process.stdout.write(`${USAGE}\n`);
-    return args.command === 'help' || args.command === '--help' ? 0 : 2;
-  }
+async function fetchArtifacts(): Promise<void> {
+  const a = await ensureArtifacts({ cacheDir, ...versions, log });
+  process.stdout.write(`kafka libs:   ${a.kafkaLibs}\napicurio dir: ${a.apicurioDir}\n`);
+  process.exit(0);
+}
 
+async function start(args: StartOptions): Promise<void> {
   const dataDir = path.resolve(args.dataDir ?? path.join(cacheDir, 'stack-data'));
   let stack: LocalStack | undefined = undefined;
   let stopping = false;
@@ -137,7 +77,7 @@ async function main(): Promise<number> {
   if (stopping) {
     // a signal arrived while starting: the handler saw no stack yet
     await stack.stop();
-    return 0;
+    process.exit(0);
   }
   process.stdout.write(
     [
@@ -151,15 +91,28 @@ async function main(): Promise<number> {
   );
   // stay in the foreground; the signal handlers end the process
   setInterval(() => undefined, 1 << 30);
-  return -1;
 }
 
-main().then(
-  (code) => {
-    if (code >= 0) process.exit(code);
-  },
-  (err: unknown) => {
-    log(err instanceof Error ? err.message : String(err));
-    process.exit(1);
-  },
+const fail = (err: unknown): never => {
+  log(err instanceof Error ? err.message : String(err));
+  process.exit(1);
+};
+
+const program = new Command('stack.cli').description(
+  'Local Kafka + Apicurio Registry without Docker. Env: KAFKA_VERSION, APICURIO_VERSION, ' +
+    'LEAD_ROUTER_CACHE (default ~/.cache/lead-router), KAFKA_PORT, REGISTRY_PORT.',
 );
+program
+  .command('start')
+  .description('run both in the foreground until SIGINT/SIGTERM, then stop both JVMs')
+  .option('--data-dir <dir>', 'topics, schemas and logs live here; reuse it to keep them')
+  .addOption(new Option('--kafka-port <port>').argParser(port).env('KAFKA_PORT'))
+  .option('--controller-port <port>', 'the KRaft controller listener', port)
+  .addOption(new Option('--registry-port <port>').argParser(port).env('REGISTRY_PORT'))
+  .option('--no-registry', 'the broker alone')
+  .action((options: StartOptions) => start(options).catch(fail));
+program
+  .command('fetch')
+  .description('only fetch the artifacts into the cache')
+  .action(() => fetchArtifacts().catch(fail));
+program.parseAsync(process.argv).catch(fail);
