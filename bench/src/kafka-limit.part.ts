@@ -1,0 +1,140 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { BatchingProducer, type OutgoingRecord } from '@lead-router/kafka';
+import { allSchemas, type RawLead, type RoutedLead } from '@lead-router/schemas';
+import { Type } from 'avsc';
+import type { Kafka } from 'kafkajs';
+
+export interface KafkaLimit {
+  records: number;
+  recordBytes: number;
+  partitions: number;
+  produceMsgsPerSec: number;
+  consumeMsgsPerSec: number;
+}
+
+/**
+ * Kafka's own limit on this machine, through kafkajs with the pipeline's producer settings
+ * (idempotent, acks=all, one sendBatch per chunk of `chunk` records, a few in flight) and an
+ * `eachBatch` consumer that resolves and commits each batch, doing nothing else.
+ */
+export async function kafkaLimit(
+  kafka: Kafka,
+  topic: string,
+  records: number,
+  recordBytes = 700,
+  partitions = 6,
+): Promise<KafkaLimit> {
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: [{ topic, numPartitions: partitions }],
+  });
+  await admin.disconnect();
+
+  const producer = BatchingProducer.create(kafka, { ackTimeoutMs: 60_000 });
+  await producer.connect();
+  const payload = randomBytes(recordBytes);
+  const chunk = 500;
+  const inFlight = 4;
+  let sent = 0;
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (sent < records) {
+        const n = Math.min(chunk, records - sent);
+        sent += n;
+        const batch: OutgoingRecord[] = Array.from({ length: n }, () => ({
+          topic,
+          key: randomUUID(),
+          value: payload,
+        }));
+        await producer.sendAll(batch);
+      }
+    }),
+  );
+  const produceSecs = (performance.now() - t0) / 1000;
+  await producer.disconnect();
+
+  const consumer = kafka.consumer({
+    groupId: `${topic}.consumer`,
+    maxBytesPerPartition: 1_048_576,
+    maxWaitTimeInMs: 100,
+  });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  let seen = 0;
+  let started = 0;
+  const done = new Promise<void>((resolve) => {
+    void consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 3,
+      eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+        if (started === 0) started = performance.now();
+        const last = batch.messages[batch.messages.length - 1];
+        if (!last) return;
+        seen += batch.messages.length;
+        resolveOffset(last.offset);
+        await consumer.commitOffsets([
+          { topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() },
+        ]);
+        await heartbeat();
+        if (seen >= records) resolve();
+      },
+    });
+  });
+  await done;
+  const consumeSecs = (performance.now() - started) / 1000;
+  await consumer.disconnect();
+  return {
+    records,
+    recordBytes,
+    partitions,
+    produceMsgsPerSec: records / produceSecs,
+    consumeMsgsPerSec: records / consumeSecs,
+  };
+}
+
+export interface AvroFigures {
+  rawLeadBytes: number;
+  routedLeadBytes: number;
+  rawEncodePerSec: number;
+  rawDecodePerSec: number;
+  routedEncodePerSec: number;
+  routedDecodePerSec: number;
+  /** with avsc's isValid before toBuffer, as AvroCodec.encode does */
+  routedValidateEncodePerSec: number;
+}
+
+/** Plain avsc encode and decode of realistic records (one core, this process). */
+export function avroFigures(raw: RawLead, routed: RoutedLead, seconds = 1.5): AvroFigures {
+  const rawType = Type.forSchema(allSchemas.RawLead as never);
+  const routedType = Type.forSchema(allSchemas.RoutedLead as never);
+  const rawBuf = rawType.toBuffer(raw);
+  const routedBuf = routedType.toBuffer(routed);
+  return {
+    rawLeadBytes: rawBuf.length,
+    routedLeadBytes: routedBuf.length,
+    rawEncodePerSec: rate(() => rawType.toBuffer(raw), seconds),
+    rawDecodePerSec: rate(() => rawType.fromBuffer(rawBuf), seconds),
+    routedEncodePerSec: rate(() => routedType.toBuffer(routed), seconds),
+    routedDecodePerSec: rate(() => routedType.fromBuffer(routedBuf), seconds),
+    routedValidateEncodePerSec: rate(() => {
+      routedType.isValid(routed);
+      routedType.toBuffer(routed);
+    }, seconds),
+  };
+}
+
+function rate(fn: () => unknown, seconds: number): number {
+  for (let i = 0; i < 2000; i++) fn();
+  let n = 0;
+  const t0 = performance.now();
+  const until = t0 + seconds * 1000;
+  while (performance.now() < until) {
+    for (let i = 0; i < 200; i++) fn();
+    n += 200;
+  }
+  return n / ((performance.now() - t0) / 1000);
+}
