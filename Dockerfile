@@ -15,4 +15,5 @@ COPY --from=build /app/services ./services
 COPY --from=build /app/deploy/local ./deploy/local
 USER node
 ENV SERVICE=ingest
-CMD ["sh", "-c", "exec node services/${SERVICE}/dist/main.js"]
+# Young generation capped as deploy/local does (see SERVICE_NODE_FLAGS there).
+CMD ["sh", "-c", "exec node --max-semi-space-size=16 services/${SERVICE}/dist/main.js"]
