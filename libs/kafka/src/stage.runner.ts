@@ -82,6 +82,8 @@ export class StageRunner<In> {
   private readonly now: () => number;
   private crashed: Error | null = null;
   private started = false;
+  private stopping = false;
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
     private readonly def: StageDefinition<In>,
@@ -115,13 +117,25 @@ export class StageRunner<In> {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.def.partitionsConcurrently ?? 3,
-      eachBatch: (payload) => this.onBatch(payload),
+      eachBatch: (payload) => {
+        const batch = this.onBatch(payload);
+        this.inFlight.add(batch);
+        void batch.catch(() => undefined).finally(() => this.inFlight.delete(batch));
+        return batch;
+      },
     });
     this.started = true;
   }
 
-  /** Finishes the batch in flight (outputs acknowledged, offsets committed), then leaves. */
+  /**
+   * Finishes the chunks in flight (outputs acknowledged, offsets committed), then leaves the
+   * group. kafkajs' disconnect does not always wait for a running eachBatch when partitions are
+   * consumed concurrently, so the runner waits for its own batches first and starts no new chunk.
+   */
   async stop(): Promise<void> {
+    this.stopping = true;
+    this.consumer.pause([{ topic: this.def.topic }]);
+    await Promise.allSettled([...this.inFlight]);
     await this.consumer.disconnect();
     this.started = false;
   }
@@ -131,7 +145,7 @@ export class StageRunner<In> {
     const endTimer = this.deps.metrics.batchDuration.startTimer({ stage });
     const chunkSize = this.def.chunkSize ?? 500;
     for (let i = 0; i < batch.messages.length; i += chunkSize) {
-      if (!isRunning() || isStale()) break;
+      if (this.stopping || !isRunning() || isStale()) break;
       const chunk = batch.messages.slice(i, i + chunkSize);
       await this.def.beforeChunk?.();
       const records = await this.processChunk(batch.partition, chunk);
