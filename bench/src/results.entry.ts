@@ -1,7 +1,7 @@
 import type { SelfTime } from './cpu-profile';
 import type { IngestFigures, PacedFigures } from './ingest.part';
 import type { AvroFigures, KafkaLimit } from './kafka-limit.part';
-import type { Sample, StageName } from './pipeline.part';
+import type { Sample, StageName, ThroughputRun } from './pipeline.part';
 import type { Machine } from './proc.stats';
 
 export interface BenchResult {
@@ -27,21 +27,7 @@ export interface BenchResult {
     peakRssMb: number;
     profile?: ProfileSummary;
   };
-  pipeline: {
-    count: number;
-    produceSeconds: number;
-    wallSeconds: number;
-    fromReadySeconds: number;
-    firstToLastSeconds: number;
-    startupSeconds: number;
-    delivered: number;
-    dead: number;
-    complete: boolean;
-    samples: Sample[];
-    cpuSeconds: Record<StageName, number>;
-    brokerCpuSeconds: number;
-    services: undefined;
-  };
+  pipeline: Omit<ThroughputRun, 'services'> & { brokerCpuSeconds: number; services: undefined };
   memory: Record<StageName, number>;
   ingestSteadyPeakRssMb: number;
   steady: (PacedFigures & { delivered: number; p50: number; p99: number; max: number })[];

@@ -9,21 +9,10 @@
 import os from 'node:os';
 import { compileRuleSet, parseRuleSet, route, type QueueState } from '@lead-router/routing';
 import type { EnrichedLead } from '@lead-router/schemas';
+import { seeded } from './lead.generator';
 
 const RULES = 200;
 const LEADS = Number(process.env['BENCH_LEADS'] ?? 100_000);
-
-/** A small deterministic generator, so every run routes the same leads. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 const EMEA = ['DE', 'FR', 'GB', 'ES', 'IT', 'NL', 'SE', 'CH', 'AT', 'BE', 'IE', 'PL'];
 const AMERICAS = ['US', 'CA', 'MX', 'BR', 'AR'];
@@ -241,7 +230,7 @@ export function generateLeads(next: () => number, count: number, start: number):
 }
 
 function main(): void {
-  const next = random(20261125);
+  const next = seeded(20261125);
   const yamlText = generateRules(next);
   const parsed = parseRuleSet(yamlText);
   if (!parsed.ok) throw new Error(`generated rule set is invalid: ${JSON.stringify(parsed.error)}`);
