@@ -20,7 +20,7 @@ export {
   ruleSetJsonSchema,
   ruleSetSchema,
 } from './rules.schema';
-export { type RuleSetIssue, parseRuleSet } from './rules.parser';
+export { type RuleSetIssue, formatRuleSetIssues, parseRuleSet } from './rules.parser';
 export {
   type CompiledRule,
   type CompiledRuleSet,

@@ -15,6 +15,16 @@ export interface RuleSetIssue {
 
 type Path = readonly PropertyKey[];
 
+/** `file:line:col  path: message` per issue, the form editors and CI logs link to. */
+export function formatRuleSetIssues(file: string, issues: readonly RuleSetIssue[]): string {
+  return issues
+    .map((i) => {
+      const at = i.line !== undefined ? `:${i.line}:${i.column ?? 1}` : '';
+      return `${file}${at}  ${i.path}: ${i.message}`;
+    })
+    .join('\n');
+}
+
 export function formatPath(path: Path): string {
   let out = '';
   for (const part of path) {

@@ -1,5 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { diffRuleSets, formatDiff, formatSimulation, parseRuleSet } from '@lead-router/routing';
+import {
+  diffRuleSets,
+  formatDiff,
+  formatRuleSetIssues,
+  formatSimulation,
+  parseRuleSet,
+} from '@lead-router/routing';
 import type { RuleSet, RuleSetIssue } from '@lead-router/routing';
 import {
   RulesAdminError,
@@ -22,18 +28,8 @@ function readText(file: string): string {
   }
 }
 
-/** `file:line:col  path: message`, the form editors and CI logs link to. */
-export function formatIssues(file: string, issues: readonly RuleSetIssue[]): string {
-  return issues
-    .map((i) => {
-      const at = i.line !== undefined ? `:${i.line}:${i.column ?? 1}` : '';
-      return `${file}${at}  ${i.path}: ${i.message}`;
-    })
-    .join('\n');
-}
-
 function invalid(file: string, issues: readonly RuleSetIssue[]): CliFailure {
-  write(formatIssues(file, issues));
+  write(formatRuleSetIssues(file, issues));
   return new CliFailure(
     `${file} is invalid: ${issues.length} issue${issues.length === 1 ? '' : 's'}`,
   );
