@@ -17,11 +17,12 @@ export interface TraceRow extends TraceEvent {
   offset: string;
 }
 
-const TABLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+/** A plain lower-case SQL identifier: the only table names spliced into SQL. */
+export const TRACE_TABLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** The table name, checked: it is spliced into SQL, so only plain lower-case identifiers pass. */
 export function traceTable(name: string): string {
-  if (!TABLE_NAME.test(name)) {
+  if (!TRACE_TABLE_NAME.test(name)) {
     throw new Error(
       `trace table name "${name}" must be a lower-case SQL identifier (a-z, 0-9, _; at most 63)`,
     );

@@ -1,5 +1,5 @@
 import { loadStageConfig, type StageConfig } from '@lead-router/config';
-import { DEFAULT_TRACE_TABLE } from '@lead-router/rules-admin';
+import { DEFAULT_TRACE_TABLE, TRACE_TABLE_NAME } from '@lead-router/rules-admin';
 import { z } from 'zod';
 
 export interface IndexerConfig extends StageConfig {
@@ -11,7 +11,7 @@ const indexerEnv = z
     PG_URL: z.string().min(1).default('postgresql://postgres@127.0.0.1:5432/test'),
     INDEX_TABLE: z
       .string()
-      .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case SQL identifier (a-z, 0-9, _)')
+      .regex(TRACE_TABLE_NAME, 'a lower-case SQL identifier (a-z, 0-9, _)')
       .default(DEFAULT_TRACE_TABLE),
   })
   .transform((e) => ({ pg: { url: e.PG_URL, table: e.INDEX_TABLE } }));
