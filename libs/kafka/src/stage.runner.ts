@@ -184,16 +184,17 @@ export class StageRunner<In> {
   private async processOne(partition: number, message: KafkaMessage): Promise<OutgoingRecord[]> {
     const { stage, topic, schema } = this.def;
     const { metrics } = this.deps;
+    const headers = headersToStrings(message.headers);
     const source: RecordContext = {
       topic,
       partition,
       offset: message.offset,
       key: message.key,
       value: message.value,
-      headers: headersToStrings(message.headers),
-      attempts: 1,
+      headers,
+      // A DLQ replay carries the attempts so far; this processing is one more.
+      attempts: Number(headers[ATTEMPTS_HEADER] ?? '0') + 1,
     };
-    source.attempts = Number(source.headers[ATTEMPTS_HEADER] ?? '0') + 1;
     const endTimer = metrics.stageLatency.startTimer({ stage });
     let input: In | undefined;
     let result: StageResult;
