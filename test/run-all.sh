@@ -42,9 +42,7 @@ tests() {
     return
   fi
   local out="$log_dir/$name.log"
-  # --test-force-exit: a file ends when its tests have; a client library timer left behind
-  # (kafkajs keeps a few) must not hold a finished file open until the timeout.
-  node --test --test-reporter=spec --test-force-exit --test-concurrency="${TEST_CONCURRENCY:-2}" \
+  node --test --test-reporter=spec --test-concurrency="${TEST_CONCURRENCY:-2}" \
     --test-timeout=600000 "${files[@]}" 2>&1 | tee "$out"
   local rc=${PIPESTATUS[0]}
   local p f
