@@ -33,6 +33,7 @@ export default tseslint.config(
             {
               sourceTag: 'type:app',
               onlyDependOnLibsWithTags: [
+                'type:core',
                 'type:feature',
                 'type:domain',
                 'type:platform',
@@ -41,22 +42,29 @@ export default tseslint.config(
             },
             {
               sourceTag: 'type:feature',
-              onlyDependOnLibsWithTags: ['type:domain', 'type:platform', 'type:schema'],
+              onlyDependOnLibsWithTags: [
+                'type:core',
+                'type:domain',
+                'type:platform',
+                'type:schema',
+              ],
               bannedExternalImports: ['@nestjs/*'],
             },
             {
               sourceTag: 'type:domain',
-              onlyDependOnLibsWithTags: ['type:domain', 'type:schema'],
+              onlyDependOnLibsWithTags: ['type:core', 'type:domain', 'type:schema'],
               bannedExternalImports: ['@nestjs/*', 'kafkajs', '@kafkajs/*', 'pg', 'fastify'],
             },
             {
               sourceTag: 'type:platform',
-              onlyDependOnLibsWithTags: ['type:platform', 'type:schema'],
+              onlyDependOnLibsWithTags: ['type:core', 'type:platform', 'type:schema'],
             },
-            { sourceTag: 'type:schema', onlyDependOnLibsWithTags: ['type:schema'] },
+            { sourceTag: 'type:schema', onlyDependOnLibsWithTags: ['type:core', 'type:schema'] },
+            { sourceTag: 'type:core', onlyDependOnLibsWithTags: [] },
             {
               sourceTag: 'type:testing',
               onlyDependOnLibsWithTags: [
+                'type:core',
                 'type:testing',
                 'type:feature',
                 'type:platform',
