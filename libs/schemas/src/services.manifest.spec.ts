@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { serviceEntry, serviceManifest, servicesOfKind } from './services.manifest';
+import { Topics } from './topics';
+
+describe('serviceManifest', () => {
+  it('names every service once, each with its own default port', () => {
+    const names = serviceManifest.map((s) => s.name);
+    const ports = serviceManifest.map((s) => s.port.default);
+    assert.equal(new Set(names).size, names.length);
+    assert.equal(new Set(ports).size, ports.length);
+  });
+
+  it('points each service at its own built main.js and a topic that exists', () => {
+    for (const s of serviceManifest) {
+      assert.equal(s.entry, `services/${s.name}/dist/main.js`);
+      for (const key of [...s.topicsIn, ...s.topicsOut]) assert.ok(key in Topics, key);
+    }
+  });
+
+  it('chains the lead topics: every topic a stage reads, an earlier service writes', () => {
+    const written = new Set<string>();
+    for (const s of serviceManifest) {
+      if (s.kind === 'stage' || s.kind === 'sink') {
+        const fromOutside = s.topicsIn.filter((t) => t !== 'rules' && !written.has(t));
+        const ownLoop = fromOutside.filter((t) => (s.topicsOut as readonly string[]).includes(t));
+        assert.deepEqual(fromOutside, ownLoop, `${s.name} reads a topic nobody before it writes`);
+      }
+      for (const t of s.topicsOut) written.add(t);
+    }
+  });
+
+  it('finds a service by name and filters by kind in pipeline order', () => {
+    assert.equal(serviceEntry('ingest').port.env, 'INGEST_PORT');
+    assert.deepEqual(
+      servicesOfKind('stage', 'sink').map((s) => s.name),
+      ['normalizer', 'enricher', 'router', 'sink-webhook'],
+    );
+  });
+});

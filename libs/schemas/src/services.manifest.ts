@@ -1,0 +1,109 @@
+import type { Topics } from './topics';
+
+/** A topic by its key in `Topics` (`raw`, `dlq`, …), so a rename there is a type error here. */
+export type TopicKey = keyof typeof Topics;
+
+/**
+ * `gateway` takes leads from outside Kafka, `stage` turns one lead topic into the next, `sink`
+ * delivers to a system outside and records the outcome, `indexer` only reads.
+ */
+export type ServiceKind = 'gateway' | 'stage' | 'sink' | 'indexer';
+
+export interface ServiceDeclaration {
+  /** The folder under services/, the npm package `@lead-router/<name>`, the `SERVICE` of the image. */
+  readonly name: string;
+  readonly kind: ServiceKind;
+  /** The variable the service reads its HTTP port from, and the port when it is unset. */
+  readonly port: { readonly env: 'PORT' | 'INGEST_PORT'; readonly default: number };
+  readonly topicsIn: readonly TopicKey[];
+  readonly topicsOut: readonly TopicKey[];
+  /** Answers 200 once the service is ready (its consumers joined, its producer connected). */
+  readonly healthPath: '/health';
+  /** The built entry point, relative to the repository root. */
+  readonly entry: string;
+}
+
+/**
+ * Every service, in pipeline order: the one list that `npm start`, docker-compose.yml's test,
+ * the end-to-end fixtures, the bench and each service's default port read.
+ */
+export const serviceManifest = [
+  {
+    name: 'ingest',
+    kind: 'gateway',
+    port: { env: 'INGEST_PORT', default: 8080 },
+    topicsIn: [],
+    topicsOut: ['raw'],
+    healthPath: '/health',
+    entry: 'services/ingest/dist/main.js',
+  },
+  {
+    name: 'normalizer',
+    kind: 'stage',
+    port: { env: 'PORT', default: 8181 },
+    topicsIn: ['raw'],
+    topicsOut: ['normalized', 'dlq'],
+    healthPath: '/health',
+    entry: 'services/normalizer/dist/main.js',
+  },
+  {
+    name: 'enricher',
+    kind: 'stage',
+    port: { env: 'PORT', default: 8182 },
+    topicsIn: ['normalized'],
+    topicsOut: ['enriched', 'dlq'],
+    healthPath: '/health',
+    entry: 'services/enricher/dist/main.js',
+  },
+  {
+    name: 'router',
+    kind: 'stage',
+    port: { env: 'PORT', default: 8183 },
+    // The router is its own consumer twice over: matched leads go through router.assign (and
+    // router.held) to the instance owning their queue group, which restores router.queue-state.
+    topicsIn: ['enriched', 'rules', 'assign', 'held', 'queueState'],
+    topicsOut: ['assign', 'held', 'routed', 'queueState', 'dlq'],
+    healthPath: '/health',
+    entry: 'services/router/dist/main.js',
+  },
+  {
+    name: 'sink-webhook',
+    kind: 'sink',
+    port: { env: 'PORT', default: 8184 },
+    topicsIn: ['routed'],
+    topicsOut: ['delivered', 'dlq'],
+    healthPath: '/health',
+    entry: 'services/sink-webhook/dist/main.js',
+  },
+  {
+    name: 'indexer',
+    kind: 'indexer',
+    port: { env: 'PORT', default: 8185 },
+    topicsIn: ['raw', 'normalized', 'enriched', 'routed', 'delivered', 'dlq'],
+    topicsOut: ['dlq'],
+    healthPath: '/health',
+    entry: 'services/indexer/dist/main.js',
+  },
+] as const satisfies readonly ServiceDeclaration[];
+
+export type ServiceEntry = (typeof serviceManifest)[number];
+export type ServiceName = ServiceEntry['name'];
+
+/** The declaration of one service. */
+export function serviceEntry<N extends ServiceName>(name: N): Extract<ServiceEntry, { name: N }> {
+  return serviceManifest.find((s): s is Extract<ServiceEntry, { name: N }> => s.name === name)!;
+}
+
+/** The port a service listens on when its port variable is unset. */
+export function defaultPort(name: ServiceName): number {
+  return serviceEntry(name).port.default;
+}
+
+/** The services of the given kinds, in pipeline order, typed by their names. */
+export function servicesOfKind<K extends ServiceKind>(
+  ...kinds: K[]
+): Extract<ServiceEntry, { kind: K }>[] {
+  return serviceManifest.filter((s): s is Extract<ServiceEntry, { kind: K }> =>
+    (kinds as readonly ServiceKind[]).includes(s.kind),
+  );
+}
