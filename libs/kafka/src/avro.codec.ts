@@ -6,7 +6,12 @@ import {
   valueSubject,
 } from '@lead-router/schemas';
 import { Type } from 'avsc';
-import { DecodeError, InvalidRecordError } from './errors';
+import {
+  DecodeError,
+  InvalidRecordError,
+  SchemaNotRegisteredError,
+  SchemaRegistryError,
+} from './errors';
 
 /** Confluent wire format: magic byte 0, then the 4-byte big-endian schema id, then Avro. */
 const MAGIC_BYTE = 0;
@@ -79,8 +84,10 @@ export class AvroCodec {
       });
       if (res.ok) return;
       if (res.status !== 409 || attempt >= 5) {
-        throw new Error(
+        throw new SchemaRegistryError(
           `the registry refused BACKWARD compatibility for ${subject}: ${res.status} ${await res.text()}`,
+          subject,
+          res.status,
         );
       }
       await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
@@ -102,7 +109,7 @@ export class AvroCodec {
       throw new InvalidRecordError(
         `value does not match the ${type.name ?? 'topic'} schema at: ${badPaths.join(', ')}`,
         'schema_mismatch',
-        { topic },
+        { context: { topic } },
       );
     }
     const body = type.toBuffer(value);
@@ -125,7 +132,10 @@ export class AvroCodec {
       try {
         writer = await this.writerType(id);
       } catch (cause) {
-        throw new DecodeError(`schema id ${id} is not known to the registry`, {}, cause);
+        throw new DecodeError(`schema id ${id} is not known to the registry`, {
+          context: { schemaId: id },
+          cause,
+        });
       }
       this.knownWriters.set(id, writer);
     }
@@ -137,16 +147,14 @@ export class AvroCodec {
     } catch (cause) {
       throw new DecodeError(
         `bytes do not decode as ${schemaName} with schema id ${id}: ${(cause as Error).message}`,
-        {},
-        cause,
+        { context: { schemaId: id }, cause },
       );
     }
   }
 
   private registered(topic: string): Registered {
     const found = this.byTopic.get(topic);
-    if (!found)
-      throw new Error(`no schema registered for topic ${topic}; call register() at start`);
+    if (!found) throw new SchemaNotRegisteredError(topic);
     return found;
   }
 
@@ -164,7 +172,11 @@ export class AvroCodec {
     if (!pending) {
       // The registry client builds writer types with the same avsc module (one copy in the tree).
       pending = this.registry.getSchema(id).then((s) => {
-        if (!Type.isType(s)) throw new Error(`schema id ${id} is not an Avro schema`);
+        if (!Type.isType(s)) {
+          throw new DecodeError(`schema id ${id} is not an Avro schema`, {
+            context: { schemaId: id },
+          });
+        }
         return s as unknown as Type;
       });
       pending.catch(() => this.writers.delete(id));

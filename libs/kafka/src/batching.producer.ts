@@ -1,4 +1,5 @@
 import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
+import { AckTimeoutError } from './errors';
 
 export interface OutgoingRecord {
   topic: string;
@@ -154,13 +155,6 @@ function groupByTopic(
     messages.push({ key: r.key, value: r.value, headers: r.headers });
   }
   return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
-}
-
-export class AckTimeoutError extends Error {
-  constructor(ms: number) {
-    super(`Kafka did not acknowledge within ${ms} ms`);
-    this.name = 'AckTimeoutError';
-  }
 }
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {

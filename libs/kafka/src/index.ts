@@ -1,8 +1,22 @@
 export * from './avro.codec';
 export * from './batching.producer';
 export * from './dead-letter';
-export * from './errors';
+export * from './dead-letter.policy';
+export {
+  type KafkaErrorOptions,
+  type TopicSetupErrorCode,
+  AckTimeoutError,
+  DecodeError,
+  InvalidRecordError,
+  SchemaNotRegisteredError,
+  SchemaRegistryError,
+  TopicSetupError,
+  TransientError,
+} from './errors';
 export * from './kafka.factory';
+export * from './keyed.concurrency';
+export * from './record.headers';
+export * from './stage.definition';
 export * from './stage.runner';
 export * from './topic.admin';
 export * from './topic.reader';

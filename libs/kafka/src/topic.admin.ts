@@ -1,5 +1,6 @@
 import type { TopicDeclaration } from '@lead-router/schemas';
 import type { Admin, Kafka } from 'kafkajs';
+import { TopicSetupError } from './errors';
 
 /**
  * Creates every declared topic that does not exist yet, with its partitions and configs, and
@@ -38,9 +39,11 @@ export async function ensureTopics(
       for (const t of meta.topics) {
         const declared = present.find((d) => d.name === t.name);
         if (declared && t.partitions.length < declared.partitions) {
-          throw new Error(
+          throw new TopicSetupError(
             `topic ${t.name} has ${t.partitions.length} partitions, ${declared.partitions} declared; ` +
               'add partitions with kafka-topics --alter before starting',
+            'topic_partitions_too_few',
+            [t.name],
           );
         }
       }
@@ -80,8 +83,13 @@ async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 60_000
     } catch (err) {
       if (Date.now() > deadline) throw err;
     }
-    if (Date.now() > deadline)
-      throw new Error(`no leaders for ${topics.join(', ')} after ${timeoutMs} ms`);
+    if (Date.now() > deadline) {
+      throw new TopicSetupError(
+        `no leaders for ${topics.join(', ')} after ${timeoutMs} ms`,
+        'topic_leaders_timeout',
+        topics,
+      );
+    }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
