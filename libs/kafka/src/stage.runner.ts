@@ -1,64 +1,11 @@
 import type { Logger, StageMetrics } from '@lead-router/observability';
-import type { SchemaName } from '@lead-router/schemas';
-import type { Consumer, EachBatchPayload, IHeaders, Kafka, KafkaMessage } from 'kafkajs';
+import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { AvroCodec } from './avro.codec';
 import type { BatchingProducer, OutgoingRecord } from './batching.producer';
-import { deadLetter, type SourceRecord } from './dead-letter';
-import { LeadRouterError, errorMessage, isRetriable } from './errors';
-
-export interface RecordContext extends SourceRecord {
-  /** Attempts so far for this record (1 on first processing, more after a DLQ replay). */
-  attempts: number;
-}
-
-/** A record a stage hands on; the runner encodes `value` with the topic's registered schema. */
-export interface StageOutput {
-  topic: string;
-  key: string;
-  value: unknown;
-  headers?: Record<string, string>;
-}
-
-export type StageResult =
-  | { kind: 'ok'; outputs: StageOutput[] }
-  | {
-      kind: 'dead';
-      code: string;
-      error: string;
-      attempts?: number;
-      leadId?: string | null;
-      /** Records to produce besides the dead letter (a FAILED delivery outcome, say). */
-      outputs?: StageOutput[];
-    };
-
-export interface StageDefinition<In> {
-  /** The stage name: consumer group id (with the topic prefix) and metric label. */
-  stage: string;
-  groupId: string;
-  topic: string;
-  schema: SchemaName;
-  dlqTopic: string;
-  handle(input: In, ctx: RecordContext): StageResult | Promise<StageResult>;
-  leadIdOf(input: In): string | null;
-  /** Records handled at once within a partition's batch; records of one key stay in order. */
-  concurrency?: number;
-  /** Partitions processed at once (kafkajs partitionsConsumedConcurrently). */
-  partitionsConcurrently?: number;
-  /** Commit after at most this many records, so a large batch makes steady progress. */
-  chunkSize?: number;
-  /** The group's session timeout: how soon a killed instance's partitions move on. */
-  sessionTimeoutMs?: number;
-  /**
-   * Called after the handler saw every record of a chunk and before its outputs are produced and
-   * its offsets committed: a stage that writes elsewhere (a database) flushes its writes here, so
-   * a failure leaves the offsets uncommitted and the chunk is processed again.
-   */
-  afterChunk?: () => Promise<StageOutput[] | void>;
-  /** Called before each chunk is handled (a stateful stage restores its state here). */
-  beforeChunk?: () => Promise<void>;
-  /** Called when this instance (re)joins the group: its partitions may have changed. */
-  onGroupJoin?: () => void;
-}
+import { decideRecord, type HandlerOutcome } from './dead-letter.policy';
+import { mapKeyed } from './keyed.concurrency';
+import { attemptOf, headersToStrings } from './record.headers';
+import type { RecordContext, StageDefinition, StageOutput } from './stage.definition';
 
 export interface StageRunnerDeps {
   kafka: Kafka;
@@ -68,8 +15,6 @@ export interface StageRunnerDeps {
   logger: Logger;
   now?: () => number;
 }
-
-export const ATTEMPTS_HEADER = 'lr-attempts';
 
 /**
  * Runs one pipeline stage as a consumer group with kafkajs `eachBatch`: decode each record,
@@ -185,60 +130,58 @@ export class StageRunner<In> {
     const { stage, topic, schema } = this.def;
     const { metrics } = this.deps;
     const headers = headersToStrings(message.headers);
-    const source: RecordContext = {
+    const record: RecordContext = {
       topic,
       partition,
       offset: message.offset,
       key: message.key,
       value: message.value,
       headers,
-      // A DLQ replay carries the attempts so far; this processing is one more.
-      attempts: Number(headers[ATTEMPTS_HEADER] ?? '0') + 1,
+      attempts: attemptOf(headers),
     };
     const endTimer = metrics.stageLatency.startTimer({ stage });
     let input: In | undefined;
-    let result: StageResult;
+    let outcome: HandlerOutcome;
     try {
       input = await this.deps.codec.decode<In>(message.value, schema);
-      result = await this.def.handle(input, source);
-    } catch (err) {
-      if (isRetriable(err)) throw err;
-      result = {
-        kind: 'dead',
-        code: err instanceof LeadRouterError ? err.code : 'handler_failed',
-        error: errorMessage(err),
-      };
+      outcome = { kind: 'returned', result: await this.def.handle(input, record) };
+    } catch (error) {
+      outcome = { kind: 'threw', error };
     }
+    const decision = decideRecord({
+      stage,
+      record,
+      outcome,
+      leadId: () => (input !== undefined ? this.def.leadIdOf(input) : null),
+      now: this.now(),
+    });
+    if (decision.kind === 'retry') throw decision.error;
     endTimer();
 
-    if (result.kind === 'ok') {
+    if (decision.kind === 'produce') {
       metrics.records.inc({ stage, topic, outcome: 'ok' });
-      return result.outputs.map((o) => this.encode(o));
+      return decision.outputs.map((o) => this.encode(o));
     }
-    const leadId = result.leadId ?? (input !== undefined ? this.def.leadIdOf(input) : null);
+    const { letter } = decision;
     metrics.records.inc({ stage, topic, outcome: 'dlq' });
-    metrics.errors.inc({ stage, code: result.code });
+    metrics.errors.inc({ stage, code: letter.error_code });
     this.deps.logger.warn(
-      { leadId, topic, partition, offset: message.offset, code: result.code, reason: result.error },
+      {
+        leadId: letter.lead_id,
+        topic,
+        partition,
+        offset: message.offset,
+        code: letter.error_code,
+        reason: letter.error,
+      },
       'record sent to the DLQ',
     );
-    const dead = deadLetter(
-      stage,
-      source,
-      {
-        code: result.code,
-        error: result.error,
-        attempts: result.attempts ?? source.attempts,
-        leadId,
-      },
-      this.now(),
-    );
     return [
-      ...(result.outputs ?? []).map((o) => this.encode(o)),
+      ...decision.outputs.map((o) => this.encode(o)),
       {
         topic: this.def.dlqTopic,
         key: message.key,
-        value: this.deps.codec.encode(this.def.dlqTopic, dead),
+        value: this.deps.codec.encode(this.def.dlqTopic, letter),
       },
     ];
   }
@@ -251,59 +194,4 @@ export class StageRunner<In> {
       headers: output.headers,
     };
   }
-}
-
-export function headersToStrings(headers: IHeaders | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers ?? {})) {
-    if (value === undefined) continue;
-    out[name] = Array.isArray(value) ? value.map(String).join(',') : value.toString();
-  }
-  return out;
-}
-
-/**
- * Maps items with at most `limit` in flight, keeping items that share a key in their original
- * order (one lead's events must not overtake each other). Results come back in input order.
- */
-export async function mapKeyed<T, R>(
-  items: readonly T[],
-  limit: number,
-  keyOf: (item: T) => string | null,
-  fn: (item: T) => Promise<R>,
-): Promise<R[]> {
-  if (limit <= 1) {
-    const out: R[] = [];
-    for (const item of items) out.push(await fn(item));
-    return out;
-  }
-  const results = new Array<R>(items.length);
-  const tails = new Map<string, Promise<unknown>>();
-  let active = 0;
-  const waiting: (() => void)[] = [];
-  const acquire = async () => {
-    if (active >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
-    active++;
-  };
-  const release = () => {
-    active--;
-    waiting.shift()?.();
-  };
-  const all = items.map((item, index) => {
-    const key = keyOf(item);
-    const previous = key !== null ? tails.get(key) : undefined;
-    const run = (async () => {
-      if (previous) await previous.catch(() => undefined);
-      await acquire();
-      try {
-        results[index] = await fn(item);
-      } finally {
-        release();
-      }
-    })();
-    if (key !== null) tails.set(key, run);
-    return run;
-  });
-  await Promise.all(all);
-  return results;
 }

@@ -1,0 +1,56 @@
+import type { SchemaName } from '@lead-router/schemas';
+import type { SourceRecord } from './dead-letter';
+
+export interface RecordContext extends SourceRecord {
+  /** Attempts so far for this record (1 on first processing, more after a DLQ replay). */
+  attempts: number;
+}
+
+/** A record a stage hands on; the runner encodes `value` with the topic's registered schema. */
+export interface StageOutput {
+  topic: string;
+  key: string;
+  value: unknown;
+  headers?: Record<string, string>;
+}
+
+export type StageResult =
+  | { kind: 'ok'; outputs: StageOutput[] }
+  | {
+      kind: 'dead';
+      code: string;
+      error: string;
+      attempts?: number;
+      leadId?: string | null;
+      /** Records to produce besides the dead letter (a FAILED delivery outcome, say). */
+      outputs?: StageOutput[];
+    };
+
+export interface StageDefinition<In> {
+  /** The stage name: consumer group id (with the topic prefix) and metric label. */
+  stage: string;
+  groupId: string;
+  topic: string;
+  schema: SchemaName;
+  dlqTopic: string;
+  handle(input: In, ctx: RecordContext): StageResult | Promise<StageResult>;
+  leadIdOf(input: In): string | null;
+  /** Records handled at once within a partition's batch; records of one key stay in order. */
+  concurrency?: number;
+  /** Partitions processed at once (kafkajs partitionsConsumedConcurrently). */
+  partitionsConcurrently?: number;
+  /** Commit after at most this many records, so a large batch makes steady progress. */
+  chunkSize?: number;
+  /** The group's session timeout: how soon a killed instance's partitions move on. */
+  sessionTimeoutMs?: number;
+  /**
+   * Called after the handler saw every record of a chunk and before its outputs are produced and
+   * its offsets committed: a stage that writes elsewhere (a database) flushes its writes here, so
+   * a failure leaves the offsets uncommitted and the chunk is processed again.
+   */
+  afterChunk?: () => Promise<StageOutput[] | void>;
+  /** Called before each chunk is handled (a stateful stage restores its state here). */
+  beforeChunk?: () => Promise<void>;
+  /** Called when this instance (re)joins the group: its partitions may have changed. */
+  onGroupJoin?: () => void;
+}
