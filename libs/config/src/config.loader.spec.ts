@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { LeadRouterError } from '@lead-router/errors';
 import { z } from 'zod';
 import { ConfigError, loadConfig, platformEnv, port } from './config.loader';
 
@@ -21,6 +22,20 @@ describe('loadConfig', () => {
         assert.ok(err instanceof ConfigError);
         const keys = err.problems.map((p) => p.split(':')[0]);
         assert.deepEqual(keys.sort(), ['KAFKA_BROKERS', 'PORT', 'TOPIC_PREFIX']);
+        return true;
+      },
+    );
+  });
+
+  it('is a LeadRouterError that names the bad keys, not their values', () => {
+    assert.throws(
+      () => loadConfig(schema, { KAFKA_BROKERS: 'nope', PORT: 'x' }),
+      (err: unknown) => {
+        assert.ok(err instanceof LeadRouterError);
+        assert.equal(err.code, 'config_invalid');
+        assert.equal(err.retriable, false);
+        assert.deepEqual(err.context, { keys: ['KAFKA_BROKERS', 'PORT'] });
+        assert.doesNotMatch(JSON.stringify(err.context), /nope/);
         return true;
       },
     );

@@ -1,10 +1,19 @@
+import { LeadRouterError } from '@lead-router/errors';
 import { z } from 'zod';
 
-/** Thrown at start when the environment is invalid; lists every bad key at once. */
-export class ConfigError extends Error {
+/**
+ * Thrown at start when the environment is invalid; lists every bad key at once. `problems` are
+ * `KEY: reason` lines, and the context names the keys (never their values, which may be secrets).
+ */
+export class ConfigError extends LeadRouterError {
   constructor(readonly problems: readonly string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
+    super(
+      `Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+      'config_invalid',
+      {
+        context: { keys: problems.map((p) => p.split(':')[0] ?? p) },
+      },
+    );
   }
 }
 
