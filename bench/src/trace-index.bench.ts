@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import { resolve } from 'node:path';
-import { ensureTraceTable, findTrace, formatTrace } from '@lead-router/rules-admin';
+import { ensureTraceTable, findTrace, formatTrace } from '@lead-router/trace';
 import { Pool } from 'pg';
 
 const PG_URL = process.env['PG_URL'] || 'postgresql://postgres@127.0.0.1:5432/test';

@@ -1,5 +1,5 @@
 import { loadStageConfig, type StageConfig } from '@lead-router/config';
-import { DEFAULT_TRACE_TABLE, TRACE_TABLE_NAME } from '@lead-router/rules-admin';
+import { DEFAULT_TRACE_TABLE, TRACE_TABLE_NAME } from '@lead-router/trace';
 import { z } from 'zod';
 
 export interface IndexerConfig extends StageConfig {

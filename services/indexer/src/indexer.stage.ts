@@ -1,14 +1,5 @@
 import type { RecordContext, StageDefinition, StageResult } from '@lead-router/kafka';
 import {
-  capturedEvent,
-  deadLetteredEvent,
-  deliveredEvent,
-  enrichedEvent,
-  normalizedEvent,
-  routedEvent,
-  type TraceEvent,
-} from '@lead-router/rules-admin';
-import {
   Topics as TopicNames,
   type DeadLetter,
   type DeliveryOutcome,
@@ -19,6 +10,15 @@ import {
   type SchemaName,
 } from '@lead-router/schemas';
 import { STAGES, TOPICS, stageSettings, type Topics } from '@lead-router/service-kit';
+import {
+  capturedEvent,
+  deadLetteredEvent,
+  deliveredEvent,
+  enrichedEvent,
+  normalizedEvent,
+  routedEvent,
+  type TraceEvent,
+} from '@lead-router/trace';
 import type { Provider } from '@nestjs/common';
 import type { Pool } from 'pg';
 import type { IndexerConfig } from './indexer.config';

@@ -1,4 +1,4 @@
-import { ensureTraceTable } from '@lead-router/rules-admin';
+import { ensureTraceTable } from '@lead-router/trace';
 import { LOGGER } from '@lead-router/service-kit';
 import type { Logger } from '@lead-router/observability';
 import { Inject, Injectable, type OnApplicationShutdown, type Provider } from '@nestjs/common';

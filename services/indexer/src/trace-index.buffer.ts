@@ -1,4 +1,4 @@
-import { insertTraceRows, type TraceRow } from '@lead-router/rules-admin';
+import { insertTraceRows, type TraceRow } from '@lead-router/trace';
 import type { Pool } from 'pg';
 
 /**

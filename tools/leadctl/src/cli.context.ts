@@ -1,7 +1,8 @@
 import { AvroCodec, BatchingProducer, createKafka } from '@lead-router/kafka';
 import { createLogger } from '@lead-router/observability';
-import { DEFAULT_TRACE_TABLE, type RulesAdminDeps } from '@lead-router/rules-admin';
+import type { RulesAdminDeps } from '@lead-router/rules-admin';
 import { prefixedTopics } from '@lead-router/schemas';
+import { DEFAULT_TRACE_TABLE } from '@lead-router/trace';
 import type { Kafka } from 'kafkajs';
 import { Pool } from 'pg';
 

@@ -1,4 +1,4 @@
-import { findTrace, formatTrace } from '@lead-router/rules-admin';
+import { findTrace, formatTrace } from '@lead-router/trace';
 import type { Command } from 'commander';
 import { CliFailure } from '../cli.errors';
 import { write, type CliContext } from '../cli.context';

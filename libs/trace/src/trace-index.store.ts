@@ -5,6 +5,7 @@ import {
   type TraceStage,
   type TraceSummary,
 } from './lead-trace.summary';
+import { TraceIndexError } from './trace-index.error';
 
 export const DEFAULT_TRACE_TABLE = 'lead_events';
 
@@ -23,8 +24,10 @@ export const TRACE_TABLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 /** The table name, checked: it is spliced into SQL, so only plain lower-case identifiers pass. */
 export function traceTable(name: string): string {
   if (!TRACE_TABLE_NAME.test(name)) {
-    throw new Error(
-      `trace table name "${name}" must be a lower-case SQL identifier (a-z, 0-9, _; at most 63)`,
+    throw new TraceIndexError(
+      `trace table name "${name}" must be a lower-case SQL identifier (a-z, 0-9, _; at most 63); set INDEX_TABLE or --table to one`,
+      'invalid_trace_table',
+      { table: name },
     );
   }
   return name;

@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { DeadLetter, NormalizedLead, RawLead } from '@lead-router/schemas';
+import { capturedEvent, deadLetteredEvent, normalizedEvent } from './lead-trace.summary';
+
+const raw: RawLead = {
+  lead_id: 'lead-1',
+  source: 'web-form',
+  source_lead_id: null,
+  channel: 'http',
+  received_at: 1_000,
+  email: 'jane@acme.io',
+  phone: '+49 151 23456789',
+  first_name: 'Jane',
+  last_name: null,
+  company: 'Acme',
+  website: null,
+  country: 'DE',
+  job_title: null,
+  message: null,
+  attributes: { utm_source: 'ads' },
+};
+
+const normalized: NormalizedLead = {
+  ...raw,
+  email: 'jane@acme.io',
+  phone: '+4915123456789',
+  phone_country: 'DE',
+  normalized_at: 1_010,
+  issues: [],
+};
+
+const dead = (overrides: Partial<DeadLetter>): DeadLetter => ({
+  stage: 'normalizer',
+  topic: 'leads.raw',
+  partition: 0,
+  offset: '7',
+  key: null,
+  value: null,
+  headers: {},
+  lead_id: null,
+  error_code: 'no_contact',
+  error: 'neither email nor phone',
+  attempts: 1,
+  failed_at: 2_000,
+  ...overrides,
+});
+
+describe('trace events', () => {
+  it('keeps only whether a raw lead had contact fields, never their values', () => {
+    const sut = capturedEvent(raw);
+    assert.deepEqual(sut, {
+      leadId: 'lead-1',
+      stage: 'captured',
+      at: 1_000,
+      summary: {
+        source: 'web-form',
+        channel: 'http',
+        source_lead_id: null,
+        has_email: true,
+        has_phone: true,
+        has_name: true,
+        has_company: true,
+        attributes: 1,
+      },
+    });
+    const text = JSON.stringify(sut);
+    assert.ok(!text.includes('jane@'), text);
+    assert.ok(!text.includes('151'), text);
+  });
+
+  it('keeps the domain of a normalized email and the phone country, not the address or number', () => {
+    const sut = normalizedEvent(normalized);
+    assert.deepEqual(sut.summary, {
+      has_email: true,
+      has_phone: true,
+      email_domain: 'acme.io',
+      country: 'DE',
+      phone_country: 'DE',
+      issues: [],
+    });
+    const text = JSON.stringify(sut);
+    assert.ok(!text.includes('jane'), text);
+    assert.ok(!text.includes('4915123456789'), text);
+  });
+
+  it('traces a dead letter by its lead id, else by its record key', () => {
+    assert.equal(deadLetteredEvent(dead({ lead_id: 'lead-2' }))?.leadId, 'lead-2');
+    assert.equal(deadLetteredEvent(dead({ key: Buffer.from('lead-3') }))?.leadId, 'lead-3');
+  });
+
+  it('gives no event for a dead letter with neither lead id nor key', () => {
+    assert.equal(deadLetteredEvent(dead({})), null);
+    assert.equal(deadLetteredEvent(dead({ key: Buffer.alloc(0) })), null);
+  });
+});
