@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { defaultCacheDir, lastLines, Logger, noopLog, pidAlive, run, sleep } from './util';
+import { StackError } from './stack.errors';
+import { defaultCacheDir, lastLines, LogLine, noopLog, pidAlive, run, sleep } from './util';
 
 export const DEFAULT_KAFKA_VERSION = '4.4.0';
 /** 3.0.x is the last Apicurio line that runs on Java 17 (3.1+ need Java 21). */
@@ -21,7 +22,7 @@ export interface ArtifactOptions {
   kafkaVersion?: string;
   /** default 3.0.9 */
   apicurioVersion?: string;
-  log?: Logger;
+  log?: LogLine;
   /** the fetch-only POM; default: found by walking up from this file to deploy/local/maven/kafka/pom.xml */
   pomFile?: string;
   /** `mvn` binary; default `mvn` from PATH */
@@ -72,7 +73,13 @@ export async function ensureArtifacts(opts: ArtifactOptions = {}): Promise<Artif
       );
       const jars = fs.readdirSync(kafkaLibs).filter((f) => f.endsWith('.jar'));
       if (!jars.some((j) => j.startsWith('kafka_2.13-')))
-        throw new Error(`mvn finished but ${kafkaLibs} has no kafka_2.13 jar`);
+        throw new StackError(
+          `mvn finished but ${kafkaLibs} has no kafka_2.13 jar`,
+          'artifact_missing',
+          {
+            context: { dir: kafkaLibs },
+          },
+        );
       fs.writeFileSync(
         path.join(kafkaHome, MARKER),
         `${new Date().toISOString()} ${jars.length} jars\n`,
@@ -144,7 +151,11 @@ export function findApicurioRunner(dir: string): string {
   }
   const fast = fastJars[0];
   if (fast !== undefined) return fast;
-  throw new Error(`no Apicurio runner jar (*-runner.jar or quarkus-run.jar) under ${dir}`);
+  throw new StackError(
+    `no Apicurio runner jar (*-runner.jar or quarkus-run.jar) under ${dir}`,
+    'artifact_missing',
+    { context: { dir } },
+  );
 }
 
 /** Locate deploy/local/maven/kafka/pom.xml from wherever this file was compiled to or is run from. */
@@ -167,8 +178,9 @@ export function findKafkaPom(): string {
       dir = parent;
     }
   }
-  throw new Error(
+  throw new StackError(
     `cannot find deploy/local/maven/kafka/pom.xml (looked upwards from ${starts.join(' and ')}); pass pomFile`,
+    'artifact_missing',
   );
 }
 
@@ -179,8 +191,10 @@ function isComplete(dir: string): boolean {
 async function mvnOrThrow(mvn: string, args: string[], cwd: string): Promise<void> {
   const res = await run(mvn, args, { cwd });
   if (res.code !== 0) {
-    throw new Error(
+    throw new StackError(
       `${mvn} ${args.join(' ')} failed (exit ${res.code ?? res.signal ?? '?'}):\n${lastLines(res.output, 40)}`,
+      'artifact_fetch_failed',
+      { context: { cwd } },
     );
   }
 }
@@ -188,7 +202,7 @@ async function mvnOrThrow(mvn: string, args: string[], cwd: string): Promise<voi
 /** A cross-process lock (mkdir is atomic) so parallel test workers fetch once. */
 async function acquireLock(
   lockDir: string,
-  log: Logger,
+  log: LogLine,
   timeoutMs = 15 * 60_000,
 ): Promise<() => void> {
   const deadline = Date.now() + timeoutMs;
@@ -218,7 +232,11 @@ async function acquireLock(
       continue;
     }
     if (Date.now() > deadline)
-      throw new Error(`timed out waiting for the fetch lock ${lockDir} (held by pid ${holder})`);
+      throw new StackError(
+        `timed out waiting for the fetch lock ${lockDir} (held by pid ${holder})`,
+        'fetch_lock_timeout',
+        { context: { lockDir, holder } },
+      );
     if (!announced) {
       log(`waiting for another fetch (pid ${holder}) to finish`);
       announced = true;

@@ -3,11 +3,12 @@
  * POST anything to any path; GET /deliveries[?since=N]; DELETE /deliveries; GET /health.
  */
 import { startDemoInbox } from './demo-inbox';
+import { StackError } from './stack.errors';
 
 async function main(): Promise<void> {
   const port = Number(process.env['INBOX_PORT'] ?? '8090');
   if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new Error(`bad INBOX_PORT ${process.env['INBOX_PORT'] ?? ''}`);
+    throw new StackError(`bad INBOX_PORT ${process.env['INBOX_PORT'] ?? ''}`, 'bad_config');
   const inbox = await startDemoInbox({ port, host: process.env['INBOX_HOST'] ?? '127.0.0.1' });
   process.stdout.write(
     `demo inbox listening on ${inbox.url} (POST any path; GET ${inbox.url}/deliveries)\n`,

@@ -6,13 +6,19 @@ export {
   findKafkaPom,
 } from './artifacts';
 export type { ArtifactOptions, Artifacts } from './artifacts';
-export { startStack, serverProperties } from './stack';
-export type { Compatibility, LocalStack, StackOptions } from './stack';
+export { startStack } from './stack';
+export type { LocalStack, StackOptions } from './stack';
+export { serverProperties } from './kafka.config';
+export type { Compatibility } from './registry';
+export { StackError } from './stack.errors';
+export type { StackErrorCode } from './stack.errors';
 export { fetchMetadata } from './kafka-probe';
 export type { MetadataInfo, MetadataBroker } from './kafka-probe';
 export { startDemoInbox } from './demo-inbox';
 export type { DemoInbox, DemoInboxOptions, InboxDelivery } from './demo-inbox';
-export { defaultCacheDir, freePort } from './util';
+export { defaultCacheDir } from './util';
+export type { LogLine } from './util';
+export { freePort } from './ports';
 export { startService } from './service.process';
 export type { ServiceProcess } from './service.process';
 export { waitFor } from './wait';

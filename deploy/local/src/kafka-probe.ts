@@ -1,5 +1,7 @@
 import * as net from 'node:net';
 
+import { StackError } from './stack.errors';
+
 /**
  * A minimal Kafka wire-protocol readiness probe, so the stack needs no Kafka client library:
  * one Metadata request (api key 3, version 4: the oldest version Kafka 4.x still accepts, and the
@@ -47,7 +49,7 @@ export function decodeMetadataResponse(
 ): MetadataInfo {
   let o = 0;
   const need = (n: number): void => {
-    if (o + n > payload.length) throw new Error('truncated Metadata response');
+    if (o + n > payload.length) throw probeError('truncated Metadata response');
   };
   const int32 = (): number => {
     need(4);
@@ -67,7 +69,7 @@ export function decodeMetadataResponse(
   };
   const correlationId = int32();
   if (correlationId !== expectedCorrelationId)
-    throw new Error(`correlation id ${correlationId} != ${expectedCorrelationId}`);
+    throw probeError(`correlation id ${correlationId} != ${expectedCorrelationId}`);
   int32(); // throttle_time_ms
   const count = int32();
   const brokers: MetadataBroker[] = [];
@@ -103,11 +105,11 @@ export function fetchMetadata(
       else if (info !== undefined) resolve(info);
     };
     sock.setTimeout(timeoutMs, () =>
-      finish(new Error(`Metadata request to ${host}:${port} timed out`)),
+      finish(probeError(`Metadata request to ${host}:${port} timed out`)),
     );
     sock.once('error', (err) => finish(err));
     sock.once('close', () =>
-      finish(new Error(`connection to ${host}:${port} closed before a Metadata response`)),
+      finish(probeError(`connection to ${host}:${port} closed before a Metadata response`)),
     );
     sock.once('connect', () => sock.write(encodeMetadataRequest(correlationId)));
     sock.on('data', (chunk: Buffer) => {
@@ -115,15 +117,20 @@ export function fetchMetadata(
       if (buf.length < 4) return;
       const size = buf.readInt32BE(0);
       if (size < 0 || size > 16 * 1024 * 1024) {
-        finish(new Error(`bad Metadata response size ${size}`));
+        finish(probeError(`bad Metadata response size ${size}`));
         return;
       }
       if (buf.length < 4 + size) return;
       try {
         finish(null, decodeMetadataResponse(buf.subarray(4, 4 + size), correlationId));
       } catch (err) {
-        finish(err instanceof Error ? err : new Error(String(err)));
+        finish(err instanceof Error ? err : probeError(String(err)));
       }
     });
   });
+}
+
+/** The broker did not answer as expected: it may not be up yet, so a probe is worth repeating. */
+function probeError(message: string): StackError {
+  return new StackError(message, 'probe_failed', { retriable: true });
 }

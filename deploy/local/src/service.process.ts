@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { serviceEntry, type ServiceName } from '@lead-router/schemas';
+import { StackError } from './stack.errors';
 import { waitFor } from './wait';
 
 const repoRoot = resolve(__dirname, '..', '..', '..');
@@ -13,7 +15,7 @@ const repoRoot = resolve(__dirname, '..', '..', '..');
 export const SERVICE_NODE_FLAGS = ['--max-semi-space-size=16'];
 
 export interface ServiceProcess {
-  name: string;
+  name: ServiceName;
   process: ChildProcess;
   logFile: string;
   /** The service's HTTP base URL (health, metrics, and ingest's API). */
@@ -25,25 +27,22 @@ export interface ServiceProcess {
 }
 
 /**
- * Starts one service as its own Node process from its built `dist/main.js`, logs to a file, and
- * waits until its /health answers 200.
+ * Starts one service as its own Node process from its built entry (as the manifest names it), logs
+ * to a file, and waits until its health path answers 200.
  */
 export async function startService(
-  name: string,
+  name: ServiceName,
   env: Record<string, string>,
   options: { port: number; logDir: string; healthTimeoutMs?: number },
 ): Promise<ServiceProcess> {
   mkdirSync(options.logDir, { recursive: true });
   const logFile = join(options.logDir, `${name}-${Date.now()}.log`);
   const log = createWriteStream(logFile);
-  const child = spawn(
-    process.execPath,
-    [...SERVICE_NODE_FLAGS, join(repoRoot, 'services', name, 'dist', 'main.js')],
-    {
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const { entry, healthPath } = serviceEntry(name);
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, join(repoRoot, entry)], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout.pipe(log);
   child.stderr.pipe(log);
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
@@ -52,11 +51,19 @@ export async function startService(
     await waitFor(
       async () => {
         if (child.exitCode !== null)
-          throw new Error(`${name} exited with ${child.exitCode}; see ${logFile}`);
-        const res = await fetch(`${url}/health`);
+          throw new StackError(
+            `${name} exited with ${child.exitCode}; see ${logFile}`,
+            'process_exited',
+            { context: { service: name, logFile } },
+          );
+        const res = await fetch(`${url}${healthPath}`);
         return res.status === 200;
       },
-      { timeoutMs: options.healthTimeoutMs ?? 60_000, what: `${name} /health`, intervalMs: 200 },
+      {
+        timeoutMs: options.healthTimeoutMs ?? 60_000,
+        what: `${name} ${healthPath}`,
+        intervalMs: 200,
+      },
     );
   } catch (err) {
     child.kill('SIGKILL');

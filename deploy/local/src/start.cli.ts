@@ -5,6 +5,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { serviceManifest } from '@lead-router/schemas';
 import { startDemoInbox, type DemoInbox } from './demo-inbox';
 import { startService, type ServiceProcess } from './service.process';
 import { startStack, type LocalStack } from './stack';
@@ -18,15 +19,16 @@ const log = (msg: string): void => {
   process.stdout.write(`${msg}\n`);
 };
 
-/** The services in pipeline order, with the port each serves /health and /metrics on. */
-const services: { name: string; portVar: string; port: number }[] = [
-  { name: 'indexer', portVar: 'PORT', port: 8185 },
-  { name: 'sink-webhook', portVar: 'PORT', port: 8184 },
-  { name: 'router', portVar: 'PORT', port: 8183 },
-  { name: 'enricher', portVar: 'PORT', port: 8182 },
-  { name: 'normalizer', portVar: 'PORT', port: 8181 },
-  { name: 'ingest', portVar: 'INGEST_PORT', port: Number(env('INGEST_PORT', '8080')) },
-];
+/**
+ * Every service of the manifest, last stage first so each topic has its consumer before anything
+ * produces to it, with the port each serves /health and /metrics on. `PORT` is every stage's
+ * variable, so only a service's own variable (INGEST_PORT) is taken from the environment.
+ */
+const services = [...serviceManifest].reverse().map((s) => ({
+  name: s.name,
+  portVar: s.port.env,
+  port: s.port.env === 'PORT' ? s.port.default : Number(env(s.port.env, String(s.port.default))),
+}));
 
 async function main(): Promise<void> {
   const dataDir = resolve(env('LEAD_ROUTER_DATA', join(defaultCacheDir(), 'data')));
@@ -83,7 +85,7 @@ async function main(): Promise<void> {
         ),
       );
     }
-    const ingest = `http://localhost:${services.at(-1)!.port}`;
+    const ingest = `http://localhost:${services.find((s) => s.name === 'ingest')!.port}`;
     log(`
 lead-router is running.
 

@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { StackError } from './stack.errors';
 
-export type Logger = (msg: string) => void;
+/** Where the stack reports progress, one human-readable line at a time. */
+export type LogLine = (line: string) => void;
 
-export const noopLog: Logger = () => undefined;
+export const noopLog: LogLine = () => undefined;
 
 /** `${LEAD_ROUTER_CACHE:-~/.cache/lead-router}` */
 export function defaultCacheDir(): string {
@@ -28,54 +29,6 @@ export function defaultJava(): string {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-export function errorMessage(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
-
-/** A free TCP port on 127.0.0.1: bind port 0, read it, close. */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const addr = srv.address();
-      if (addr === null || typeof addr === 'string') {
-        srv.close();
-        reject(new Error('could not read the port of a bound socket'));
-        return;
-      }
-      const port = addr.port;
-      srv.close((err) => (err ? reject(err) : resolve(port)));
-    });
-  });
-}
-
-/** True when nothing listens on host:port yet (we can bind it ourselves). */
-export function isPortFree(port: number, host = '127.0.0.1'): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, host, () => srv.close(() => resolve(true)));
-  });
-}
-
-/** One TCP connect attempt; resolves true when the port accepts a connection. */
-export function canConnect(port: number, host = '127.0.0.1', timeoutMs = 1000): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = net.connect({ port, host });
-    const done = (ok: boolean): void => {
-      sock.removeAllListeners();
-      sock.destroy();
-      resolve(ok);
-    };
-    sock.setTimeout(timeoutMs, () => done(false));
-    sock.once('connect', () => done(true));
-    sock.once('error', () => done(false));
-  });
 }
 
 /** Last `lines` lines of a (possibly large, possibly missing) text file. */
@@ -127,7 +80,9 @@ export function run(
     };
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
-    child.once('error', (err) => reject(new Error(`cannot run ${cmd}: ${err.message}`)));
+    child.once('error', (err) =>
+      reject(new StackError(`cannot run ${cmd}: ${err.message}`, 'command_failed', { cause: err })),
+    );
     child.once('close', (code, signal) =>
       resolve({ code, signal, output: Buffer.concat(chunks).toString('utf8') }),
     );

@@ -1,3 +1,5 @@
+import { StackError } from './stack.errors';
+
 /** Polls `probe` until it returns a value other than undefined/false, or fails at the deadline. */
 export async function waitFor<T>(
   probe: () => T | undefined | false | Promise<T | undefined | false>,
@@ -14,7 +16,11 @@ export async function waitFor<T>(
     }
     if (Date.now() > deadline) {
       const why = lastError instanceof Error ? ` (last error: ${lastError.message})` : '';
-      throw new Error(`timed out waiting for ${options.what ?? 'condition'}${why}`);
+      throw new StackError(
+        `timed out waiting for ${options.what ?? 'condition'}${why}`,
+        'readiness_timeout',
+        { cause: lastError, context: { what: options.what ?? 'condition' } },
+      );
     }
     await new Promise((resolve) => setTimeout(resolve, options.intervalMs ?? 100));
   }

@@ -13,9 +13,9 @@ let shared: Promise<TestStack> | null = null;
 let owned: LocalStack | null = null;
 
 /**
- * The broker and registry the tests run against, in DESIGN.md's order: an existing cluster from
- * KAFKA_BROKERS and SCHEMA_REGISTRY_URL (the test runner starts one local stack for the whole
- * run and passes it this way), else a local stack started for this process alone.
+ * The broker and registry the tests run against: an existing cluster named by KAFKA_BROKERS and
+ * SCHEMA_REGISTRY_URL when both are set (test/run-all.sh starts one local stack for the whole run
+ * and passes it this way), else a local stack started for this process alone.
  */
 export function testStack(): Promise<TestStack> {
   shared ??= (async () => {

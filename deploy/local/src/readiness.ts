@@ -1,0 +1,106 @@
+import * as net from 'node:net';
+
+import { errorMessage } from '@lead-router/errors';
+
+import type { JavaProcess } from './java.process';
+import { NODE_ID } from './kafka.config';
+import { fetchMetadata } from './kafka-probe';
+import { StackError } from './stack.errors';
+import { sleep, tailFile } from './util';
+
+/** One TCP connect attempt; resolves true when the port accepts a connection. */
+export function canConnect(port: number, host = '127.0.0.1', timeoutMs = 1000): Promise<boolean> {
+  return new Promise((resolve) => {
+    const sock = net.connect({ port, host });
+    const done = (ok: boolean): void => {
+      sock.removeAllListeners();
+      sock.destroy();
+      resolve(ok);
+    };
+    sock.setTimeout(timeoutMs, () => done(false));
+    sock.once('connect', () => done(true));
+    sock.once('error', () => done(false));
+  });
+}
+
+/**
+ * Wait until the broker answers Metadata listing itself: in KRaft it does so only once it is
+ * registered and unfenced. Fails fast when the JVM exits; stops it when the deadline passes.
+ */
+export async function waitBrokerReady(
+  broker: JavaProcess,
+  port: number,
+  timeoutMs: number,
+  logFiles: readonly string[],
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError = 'port not open';
+  while (Date.now() < deadline) {
+    if (!broker.running)
+      throw new StackError(
+        `${broker.describeExit()} before it was ready\n${logTails(logFiles)}`,
+        'process_exited',
+        { context: { process: broker.name, port } },
+      );
+    if (await canConnect(port, '127.0.0.1', 1000)) {
+      try {
+        const md = await fetchMetadata(port, '127.0.0.1', 3000);
+        if (md.brokers.some((b) => b.nodeId === NODE_ID)) return;
+        lastError = 'broker not registered yet (Metadata lists no broker)';
+      } catch (err) {
+        lastError = errorMessage(err);
+      }
+    }
+    await sleep(250);
+  }
+  await broker.stop(5_000);
+  throw new StackError(
+    `kafka broker not ready on 127.0.0.1:${port} after ${timeoutMs / 1000} s (${lastError})\n${logTails(logFiles)}`,
+    'readiness_timeout',
+    { context: { process: broker.name, port } },
+  );
+}
+
+/** Wait until GET <registryUrl>/subjects answers 200; fails fast when either JVM exits. */
+export async function waitRegistryReady(
+  registry: JavaProcess,
+  broker: JavaProcess,
+  registryUrl: string,
+  timeoutMs: number,
+  logFiles: { registry: readonly string[]; broker: readonly string[] },
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError = 'no answer';
+  while (Date.now() < deadline) {
+    if (!registry.running)
+      throw new StackError(
+        `${registry.describeExit()} before it was ready\n${logTails(logFiles.registry)}`,
+        'process_exited',
+        { context: { process: registry.name, registryUrl } },
+      );
+    if (!broker.running)
+      throw new StackError(
+        `${broker.describeExit()} while the registry was starting\n${logTails(logFiles.broker)}`,
+        'process_exited',
+        { context: { process: broker.name } },
+      );
+    try {
+      const res = await fetch(`${registryUrl}/subjects`, { signal: AbortSignal.timeout(3000) });
+      await res.arrayBuffer();
+      if (res.status === 200) return;
+      lastError = `HTTP ${res.status}`;
+    } catch (err) {
+      lastError = errorMessage(err);
+    }
+    await sleep(300);
+  }
+  throw new StackError(
+    `apicurio registry not ready at ${registryUrl} after ${timeoutMs / 1000} s (${lastError})\n${logTails(logFiles.registry)}`,
+    'readiness_timeout',
+    { context: { process: registry.name, registryUrl } },
+  );
+}
+
+function logTails(files: readonly string[]): string {
+  return files.map((f) => `----- tail of ${f}\n${tailFile(f, 30)}`).join('\n');
+}
