@@ -1,4 +1,3 @@
-export { type Result, ok, err } from './result.type';
 export type { FieldIssue } from './field-issue.type';
 export { LEAD_ID_NAMESPACE, leadIdFor, randomLeadId } from './lead-id.generator';
 export {

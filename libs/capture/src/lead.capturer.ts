@@ -1,3 +1,4 @@
+import { err, ok, type Result } from '@lead-router/errors';
 import type { RawLead } from '@lead-router/schemas';
 import type { z } from 'zod';
 import type { FieldIssue } from './field-issue.type';
@@ -8,7 +9,6 @@ import {
   knownFieldsSchema,
   leadRulesSchema,
 } from './lead-input.schema';
-import { err, ok, type Result } from './result.type';
 
 export interface CaptureContext {
   /** Where the lead came from, e.g. web-form, meta-lead-ads, partner-acme. */

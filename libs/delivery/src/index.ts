@@ -1,4 +1,5 @@
 export { DELIVERY_ID_NAMESPACE, deliveryIdFor } from './delivery-id.generator';
+export { DestinationError } from './destination.error';
 export {
   LEAD_ROUTED_EVENT,
   type WebhookRequest,

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { deliveryIdFor } from './delivery-id.generator';
+import { DestinationError } from './destination.error';
 import { destinationFixture, routedLeadFixture } from './routed-lead.fixture';
 import { webhookRequest } from './webhook-request.builder';
 import { verifyWebhook } from './webhook.verifier';
@@ -71,6 +72,19 @@ describe('webhookRequest', () => {
     assert.throws(
       () => sut(routedLeadFixture(), { ...destinationFixture(), url: null }, secret, 1),
       /destination demo-inbox has no url/,
+    );
+  });
+
+  it('refuses it with a final error that names the destination', () => {
+    assert.throws(
+      () => sut(routedLeadFixture(), { ...destinationFixture(), url: null }, secret, 1),
+      (err: unknown) => {
+        assert.ok(err instanceof DestinationError);
+        assert.equal(err.code, 'destination_without_url');
+        assert.equal(err.retriable, false);
+        assert.deepEqual(err.context, { destination: 'demo-inbox' });
+        return true;
+      },
     );
   });
 });

@@ -1,6 +1,7 @@
 import type { Destination, RoutedLead } from '@lead-router/schemas';
 import { Webhook } from 'standardwebhooks';
 import { deliveryIdFor } from './delivery-id.generator';
+import { DestinationError } from './destination.error';
 
 export const LEAD_ROUTED_EVENT = 'lead.routed';
 
@@ -70,8 +71,10 @@ export function webhookRequest(
   nowSeconds: number,
 ): WebhookRequest {
   if (destination.url === null) {
-    throw new TypeError(
+    throw new DestinationError(
       `destination ${destination.id} has no url; a webhook destination needs one`,
+      'destination_without_url',
+      destination.id,
     );
   }
   const deliveryId = deliveryIdFor(routed.lead.lead_id, destination.id);

@@ -1,4 +1,4 @@
-import type { Result } from '@lead-router/capture';
+import type { Result } from '@lead-router/errors';
 import { Webhook } from 'standardwebhooks';
 
 /**

@@ -1,4 +1,4 @@
-import { err, ok, type Result } from '@lead-router/capture';
+import { err, ok, type Result } from '@lead-router/errors';
 import type { NormalizedLead, RawLead } from '@lead-router/schemas';
 import { normalizeCountry } from './country.normalizer';
 import { normalizeEmail } from './email.normalizer';

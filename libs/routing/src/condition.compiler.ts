@@ -1,6 +1,7 @@
 import type { ConditionTrace, EnrichedLead } from '@lead-router/schemas';
 import { operatorTest, type Test } from './operator.evaluator';
 import { resolvePath } from './path.resolver';
+import { RuleSetError } from './routing.errors';
 import { type Condition, type LeafCondition, OPERATORS, type Operator } from './rules.schema';
 
 /**
@@ -216,7 +217,9 @@ export class ConditionCompiler {
     const inner = (): Predicate => {
       if (body === undefined) {
         const condition = this.segmentConditions[name];
-        if (condition === undefined) throw new Error(`segment "${name}" is not defined`);
+        if (condition === undefined) {
+          throw new RuleSetError(`segment "${name}" is not defined`, { segment: name });
+        }
         body = this.compile(condition);
       }
       return body;

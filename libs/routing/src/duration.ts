@@ -1,3 +1,4 @@
+import { DurationError } from './routing.errors';
 import { DURATION_PATTERN } from './rules.schema';
 
 const UNIT: Record<string, number> = {
@@ -11,6 +12,6 @@ const UNIT: Record<string, number> = {
 /** Milliseconds in a duration the schema accepted, such as `24h`. */
 export function parseDuration(text: string): number {
   const match = DURATION_PATTERN.exec(text);
-  if (match === null) throw new Error(`not a duration: ${text}`);
+  if (match === null) throw new DurationError(text);
   return Number(match[1]) * (UNIT[match[2] ?? ''] ?? 0);
 }

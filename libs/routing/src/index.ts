@@ -21,6 +21,7 @@ export {
   ruleSetSchema,
 } from './rules.schema';
 export { type RuleSetIssue, formatRuleSetIssues, parseRuleSet } from './rules.parser';
+export { DurationError, RuleSetError } from './routing.errors';
 export {
   type CompiledRule,
   type CompiledRuleSet,

@@ -7,6 +7,7 @@ import type {
   SkippedMember,
 } from '@lead-router/schemas';
 import type { QueueState } from './queue.state';
+import { RuleSetError } from './routing.errors';
 import type { CompiledRuleSet, RouteTarget } from './rules.compiler';
 
 export interface QueueStateUpdate {
@@ -123,7 +124,9 @@ export function route(
   let queueName = matched.queue;
   for (;;) {
     const queue = compiled.queues.get(queueName);
-    if (queue === undefined) throw new Error(`queue ${queueName} is not in the rule set`);
+    if (queue === undefined) {
+      throw new RuleSetError(`queue ${queueName} is not in the rule set`, { queue: queueName });
+    }
     const outcome = queue.distribute(states.get(queueName), lead, matched.skills, now);
     stateUpdates.push({ queue: queueName, state: outcome.state });
     if (outcome.kind === 'chosen') {

@@ -1,4 +1,4 @@
-import { err, ok, type Result } from '@lead-router/capture';
+import { err, ok, type Result } from '@lead-router/errors';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { CONDITION_BRANCHES, type RuleSet, ruleSetSchema } from './rules.schema';
