@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Ajv2019 from 'ajv/dist/2019';
 import { parse } from 'yaml';
+import { serviceManifest } from '@lead-router/schemas';
 
 const repoRoot = join(__dirname, '..', '..', '..');
 
@@ -40,19 +41,16 @@ describe('docker-compose.yml', () => {
     assert.ok(ok, JSON.stringify(validate.errors, null, 2));
   });
 
-  it('runs the broker, the registry and every service', () => {
-    assert.deepEqual(Object.keys(compose.services).sort(), [
-      'demo-inbox',
-      'enricher',
-      'ingest',
-      'kafka',
-      'normalizer',
-      'router',
-      'schema-registry',
-      'sink-webhook',
-    ]);
-    for (const name of ['ingest', 'normalizer', 'enricher', 'router', 'sink-webhook']) {
-      assert.equal(compose.services[name]?.environment?.['SERVICE'], name);
+  it("runs the broker, the registry, the trace index's database and exactly the manifest's services", () => {
+    const infrastructure = ['demo-inbox', 'kafka', 'postgres', 'schema-registry'];
+    assert.deepEqual(
+      Object.keys(compose.services).sort(),
+      [...infrastructure, ...serviceManifest.map((s) => s.name)].sort(),
+    );
+    for (const { name, port } of serviceManifest) {
+      const environment = compose.services[name]?.environment;
+      assert.equal(environment?.['SERVICE'], name);
+      assert.equal(environment?.[port.env], port.default, `${name}: ${port.env}`);
     }
   });
 
