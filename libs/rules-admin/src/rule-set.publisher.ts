@@ -78,6 +78,8 @@ export async function publishRuleSet(
         `(sha256 ${existing.sha256.slice(0, 12)}…, published ${new Date(existing.published_at).toISOString()}` +
         `${existing.published_by ? ` by ${existing.published_by}` : ''}); give the change a new version`,
       'conflict',
+      [],
+      { ruleSetId: id, version },
     );
   }
   const record: RuleSetVersion = {

@@ -51,6 +51,8 @@ export async function simulateWindow(
       throw new RulesAdminError(
         `no version of rule set ${candidate.id} is published; publish one or give a baseline file`,
         'no_baseline',
+        [],
+        { ruleSetId: candidate.id },
       );
     }
     baseline = parseOrThrow(published.yaml, `published ${candidate.id} ${published.version}`);
