@@ -3,12 +3,19 @@ import { join } from 'node:path';
 import { AvroCodec, BatchingProducer, createKafka, ensureTopics } from '@lead-router/kafka';
 import { freePort, startService, type ServiceProcess } from '@lead-router/local-stack';
 import { MetricNames, createLogger } from '@lead-router/observability';
-import { prefixedTopics, type DeliveryOutcome, type RawLead } from '@lead-router/schemas';
+import {
+  prefixedTopics,
+  serviceEntry,
+  servicesOfKind,
+  type DeliveryOutcome,
+  type RawLead,
+} from '@lead-router/schemas';
 import type { Kafka } from 'kafkajs';
 import { rawLeads } from './lead.generator';
 import { cpuSeconds, scrape, sleep, sumMetric } from './proc.stats';
 
-export const STAGES = ['normalizer', 'enricher', 'router', 'sink-webhook'] as const;
+/** The services that consume leads.raw onwards, in pipeline order (ingest is measured apart). */
+export const STAGES = servicesOfKind('stage', 'sink').map((s) => s.name);
 export type StageName = (typeof STAGES)[number];
 export type ServiceName = StageName | 'ingest';
 
@@ -40,7 +47,7 @@ export async function startBenchService(
       TOPIC_PREFIX: prefix,
       LOG_LEVEL: 'warn',
       HTTP_HOST: '127.0.0.1',
-      [name === 'ingest' ? 'INGEST_PORT' : 'PORT']: String(port),
+      [serviceEntry(name).port.env]: String(port),
       INGEST_API_KEYS: API_KEYS,
       ROUTING_RULES_FILE: env.rulesFile,
       WEBHOOK_SECRET: 'whsec_YmVuY2gtc2VjcmV0LWZvci1sZWFkLXJvdXRlci0zMmI=',

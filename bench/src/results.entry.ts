@@ -1,7 +1,7 @@
 import type { SelfTime } from './cpu-profile';
 import type { IngestFigures, PacedFigures } from './ingest.part';
 import type { AvroFigures, KafkaLimit } from './kafka-limit.part';
-import type { Sample, StageName, ThroughputRun } from './pipeline.part';
+import { STAGES, type Sample, type StageName, type ThroughputRun } from './pipeline.part';
 import type { Machine } from './proc.stats';
 
 export interface BenchResult {
@@ -42,7 +42,6 @@ export interface ProfileSummary {
   packages: { name: string; share: number }[];
 }
 
-const STAGES: StageName[] = ['normalizer', 'enricher', 'router', 'sink-webhook'];
 const n0 = (v: number): string =>
   Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : 'n/a';
 const n1 = (v: number): string => (Number.isFinite(v) ? v.toFixed(1) : 'n/a');

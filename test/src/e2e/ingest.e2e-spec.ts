@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import { AvroCodec, createKafka } from '@lead-router/kafka';
 import { freePort, startStack, type LocalStack } from '@lead-router/local-stack';
 import { createLogger } from '@lead-router/observability';
-import { prefixedTopics, type RawLead } from '@lead-router/schemas';
+import { prefixedTopics, serviceEntry, type RawLead } from '@lead-router/schemas';
 import {
   readTopic,
   startService,
@@ -44,7 +44,7 @@ describe('ingest: the HTTP contract', () => {
         KAFKA_BROKERS: broker.brokers,
         SCHEMA_REGISTRY_URL: shared.registryUrl,
         TOPIC_PREFIX: prefix,
-        INGEST_PORT: String(port),
+        [serviceEntry('ingest').port.env]: String(port),
         HTTP_HOST: '127.0.0.1',
         INGEST_API_KEYS: 'key-web:web-form,key-partner:partner-acme',
         INGEST_BODY_LIMIT_BYTES: '4096',

@@ -4,16 +4,21 @@ import { join, resolve } from 'node:path';
 import { AvroCodec, createKafka } from '@lead-router/kafka';
 import { freePort, startDemoInbox, type DemoInbox } from '@lead-router/local-stack';
 import { createLogger } from '@lead-router/observability';
-import { prefixedTopics } from '@lead-router/schemas';
+import {
+  prefixedTopics,
+  serviceEntry,
+  servicesOfKind,
+  type ServiceName,
+} from '@lead-router/schemas';
 import { startService, testStack, uniquePrefix, type ServiceProcess } from '@lead-router/testing';
 import type { Kafka } from 'kafkajs';
 
 export const API_KEY = 'e2e-key';
 export const WEBHOOK_SECRET = 'whsec_ZTJlLXRlc3Qtc2VjcmV0LWZvci1sZWFkLXJvdXRlci0zMg==';
-export const STAGES = ['ingest', 'normalizer', 'enricher', 'router', 'sink-webhook'] as const;
+/** The services a lead passes through, in pipeline order; the trace indexer runs only when asked to. */
+export const STAGES = servicesOfKind('gateway', 'stage', 'sink').map((s) => s.name);
 export type StageName = (typeof STAGES)[number];
-/** A stage, or the trace indexer, which a pipeline runs only when asked to. */
-export type ServiceName = StageName | 'indexer';
+export type { ServiceName };
 
 export interface PipelineOptions {
   /** Also run the indexer, writing the trace index into this PostgreSQL table. */
@@ -61,7 +66,7 @@ export async function startPipeline(
     TOPIC_PREFIX: prefix,
     LOG_LEVEL: 'warn',
     HTTP_HOST: '127.0.0.1',
-    [stage === 'ingest' ? 'INGEST_PORT' : 'PORT']: String(ports.get(stage)),
+    [serviceEntry(stage).port.env]: String(ports.get(stage)),
     INGEST_API_KEYS: `${API_KEY}:web-form`,
     ROUTING_RULES_FILE: rulesFile,
     WEBHOOK_SECRET,

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@lead-router/local-stack';
-import type { EnrichedLead, RuleSetVersion } from '@lead-router/schemas';
+import { serviceEntry, type EnrichedLead, type RuleSetVersion } from '@lead-router/schemas';
 import { startService, testStack, type ServiceProcess } from '@lead-router/testing';
 import { kafkaFixture, type KafkaFixture } from '../integration/kafka-fixture';
 
@@ -36,7 +36,7 @@ export async function routerFixture(name: string, rulesYaml: string): Promise<Ro
           KAFKA_BROKERS: brokers.join(','),
           SCHEMA_REGISTRY_URL: registryUrl,
           TOPIC_PREFIX: fx.prefix,
-          PORT: String(port),
+          [serviceEntry('router').port.env]: String(port),
           HTTP_HOST: '127.0.0.1',
           ROUTING_RULES_FILE: rulesFile,
           KAFKA_SESSION_TIMEOUT_MS: '6000',
