@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command, CommanderError, Option } from 'commander';
+import { errorMessage } from '@lead-router/errors';
 import { CliContext, globalDefaults, type GlobalOptions } from './cli.context';
 import { CliFailure } from './cli.errors';
 import { dlqCommand } from './commands/dlq.command';
@@ -58,7 +59,7 @@ async function main(): Promise<number> {
       process.stderr.write(`leadctl: ${err.message}\n`);
       return err.exitCode;
     }
-    process.stderr.write(`leadctl: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(`leadctl: ${errorMessage(err)}\n`);
     return 1;
   } finally {
     await context?.close().catch(() => undefined);

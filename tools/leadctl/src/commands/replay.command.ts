@@ -36,6 +36,8 @@ export function replayCommand(program: Command, context: (cmd: Command) => CliCo
             `group ${opts.group} has ${group.members.length} active member${group.members.length === 1 ? '' : 's'} ` +
               `(${group.members.map((m) => m.clientId).join(', ')}; state ${group.state}); ` +
               'stop its consumers first: Kafka only moves the offsets of an empty group',
+            'group_not_empty',
+            { context: { group: opts.group } },
           );
         }
         if (at === undefined) {

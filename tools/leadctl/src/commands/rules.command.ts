@@ -24,7 +24,10 @@ function readText(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
-    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+    throw new UsageError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`, {
+      context: { file },
+      cause: err,
+    });
   }
 }
 
@@ -32,6 +35,8 @@ function invalid(file: string, issues: readonly RuleSetIssue[]): CliFailure {
   write(formatRuleSetIssues(file, issues));
   return new CliFailure(
     `${file} is invalid: ${issues.length} issue${issues.length === 1 ? '' : 's'}`,
+    'rule_set_invalid',
+    { context: { file } },
   );
 }
 
@@ -45,7 +50,11 @@ async function resolveSide(ctx: CliContext, side: string): Promise<RuleSet> {
   if (!side.startsWith(PUBLISHED)) return parseFile(side);
   const id = side.slice(PUBLISHED.length);
   const published = (await readPublishedRuleSets(await ctx.rulesAdmin())).get(id);
-  if (published === undefined) throw new CliFailure(`no version of rule set ${id} is published`);
+  if (published === undefined) {
+    throw new CliFailure(`no version of rule set ${id} is published`, 'rule_set_not_published', {
+      context: { ruleSetId: id },
+    });
+  }
   const parsed = parseRuleSet(published.yaml);
   if (!parsed.ok) throw invalid(side, parsed.error);
   return parsed.value;
@@ -54,7 +63,7 @@ async function resolveSide(ctx: CliContext, side: string): Promise<RuleSet> {
 function rethrow(file: string, err: unknown): never {
   if (err instanceof RulesAdminError) {
     if (err.code === 'invalid') throw invalid(file, err.issues);
-    throw new CliFailure(err.message);
+    throw new CliFailure(err.message, err.code, { context: err.context, cause: err });
   }
   throw err;
 }

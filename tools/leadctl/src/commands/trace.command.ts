@@ -14,6 +14,8 @@ export function traceCommand(program: Command, context: (cmd: Command) => CliCon
       if (events.length === 0) {
         throw new CliFailure(
           `lead ${leadId} is not in the trace index (${ctx.options.table}); is the indexer running?`,
+          'lead_not_traced',
+          { context: { leadId } },
         );
       }
       write(formatTrace(leadId, events));
