@@ -1,4 +1,5 @@
 import { loadStageConfig, type StageConfig } from '@lead-router/config';
+import { defaultPort } from '@lead-router/schemas';
 import { DEFAULT_TRACE_TABLE, TRACE_TABLE_NAME } from '@lead-router/trace';
 import { z } from 'zod';
 
@@ -19,5 +20,5 @@ const indexerEnv = z
 export function loadIndexerConfig(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): IndexerConfig {
-  return loadStageConfig('indexer', 8185, indexerEnv, env);
+  return loadStageConfig('indexer', defaultPort('indexer'), indexerEnv, env);
 }

@@ -5,6 +5,7 @@ import {
   port,
   type PlatformConfig,
 } from '@lead-router/config';
+import { defaultPort } from '@lead-router/schemas';
 import { z } from 'zod';
 
 /** The key printed by `npm start`; only ever a default for the local demo. */
@@ -21,7 +22,7 @@ const apiKeys = z
 const schema = z
   .object({
     ...platformEnv,
-    INGEST_PORT: port.default(8080),
+    INGEST_PORT: port.default(defaultPort('ingest')),
     INGEST_API_KEYS: apiKeys.default(new Map([[DEMO_API_KEY, 'web-form']])),
     INGEST_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
     INGEST_ACK_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),

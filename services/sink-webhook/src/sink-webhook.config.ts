@@ -1,4 +1,5 @@
 import { loadStageConfig, type StageConfig } from '@lead-router/config';
+import { defaultPort } from '@lead-router/schemas';
 import { z } from 'zod';
 
 /** The demo secret `npm start` uses; production sets WEBHOOK_SECRET. */
@@ -31,7 +32,7 @@ export type SinkWebhookConfig = StageConfig & z.infer<typeof extra>;
 
 export function loadSinkWebhookConfig(): SinkWebhookConfig {
   // An HTTP sink waits on the network, not the CPU: many leads in flight by default.
-  return loadStageConfig('sink-webhook', 8184, extra, {
+  return loadStageConfig('sink-webhook', defaultPort('sink-webhook'), extra, {
     STAGE_CONCURRENCY: '64',
     STAGE_PARTITIONS_CONCURRENTLY: '6',
     ...process.env,
