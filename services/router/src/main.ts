@@ -1,11 +1,11 @@
 import 'reflect-metadata';
 import { runStageService } from '@lead-router/service-kit';
 import { loadRouterConfig } from './router.config';
-import { routerStages, rulesRegistryProvider } from './router.stage';
+import { routerStagesProvider, rulesProviders } from './router.providers';
 
 runStageService(
   'router',
   loadRouterConfig,
-  (config) => routerStages(config),
-  (config) => [rulesRegistryProvider(config)],
+  (config) => routerStagesProvider(config),
+  (config) => rulesProviders(config),
 );

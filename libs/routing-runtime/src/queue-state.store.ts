@@ -1,14 +1,22 @@
-import type { AvroCodec, StageOutput } from '@lead-router/kafka';
-import { readToEnd } from '@lead-router/kafka';
+import type { StageOutput } from '@lead-router/kafka';
 import type { QueueState } from '@lead-router/routing';
 import type { QueueStateSnapshot } from '@lead-router/schemas';
-import type { Kafka } from 'kafkajs';
 
 interface GroupState {
   states: Map<string, QueueState>;
   /** The router.assign position this state reflects: records at or below it are replays. */
   partition: number;
   offset: bigint;
+}
+
+/** Every snapshot on the changelog, oldest first (the newest of a group wins). */
+export type QueueStateChangelogReader = () => Promise<QueueStateSnapshot[]>;
+
+export interface QueueStateStoreOptions {
+  /** The compacted router.queue-state topic the snapshots go to. */
+  topic: string;
+  readChangelog: QueueStateChangelogReader;
+  now: () => number;
 }
 
 /**
@@ -22,12 +30,7 @@ export class QueueStateStore {
   private readonly dirty = new Set<string>();
   private stale = true;
 
-  constructor(
-    private readonly kafka: Kafka,
-    private readonly codec: AvroCodec,
-    private readonly topic: string,
-    private readonly now: () => number,
-  ) {}
+  constructor(private readonly options: QueueStateStoreOptions) {}
 
   /** Partitions may have moved: read the changelog again before the next chunk. */
   invalidate(): void {
@@ -37,11 +40,7 @@ export class QueueStateStore {
   async restoreIfStale(): Promise<void> {
     if (!this.stale) return;
     const groups = new Map<string, GroupState>();
-    for (const record of await readToEnd(this.kafka, this.topic)) {
-      const snapshot = await this.codec.decode<QueueStateSnapshot>(
-        record.message.value,
-        'QueueStateSnapshot',
-      );
+    for (const snapshot of await this.options.readChangelog()) {
       groups.set(snapshot.queue_group, {
         states: new Map(
           Object.entries(JSON.parse(snapshot.states_json) as Record<string, QueueState>),
@@ -88,9 +87,9 @@ export class QueueStateStore {
         states_json: JSON.stringify(Object.fromEntries(state.states)),
         input_partition: state.partition,
         input_offset: Number(state.offset),
-        updated_at: this.now(),
+        updated_at: this.options.now(),
       };
-      return { topic: this.topic, key: group, value: snapshot };
+      return { topic: this.options.topic, key: group, value: snapshot };
     });
     this.dirty.clear();
     return outputs;

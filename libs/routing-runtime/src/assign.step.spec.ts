@@ -1,0 +1,159 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { StageResult } from '@lead-router/kafka';
+import type { QueueAssignment, QueueStateSnapshot, RoutedLead } from '@lead-router/schemas';
+import { AssignStep } from './assign.step';
+import { QueueStateStore } from './queue-state.store';
+import { RulesRegistry } from './rules.registry';
+import {
+  CARL_BACK,
+  InMemoryChangelog,
+  NOON,
+  TOPICS,
+  assignment,
+  at,
+  compiledRules,
+  lead,
+  published,
+  silentLogger,
+} from './routing-runtime.fixture';
+
+function setup(
+  options: { changelog?: InMemoryChangelog; members?: string[]; rules?: RulesRegistry } = {},
+) {
+  const changelog = options.changelog ?? new InMemoryChangelog();
+  const rules =
+    options.rules ??
+    new RulesRegistry(compiledRules('1', options.members), {
+      logger: silentLogger(),
+      versionTimeoutMs: 50,
+    });
+  const store = new QueueStateStore({
+    topic: TOPICS.queueState,
+    readChangelog: changelog.read,
+    now: () => NOON,
+  });
+  const sut = new AssignStep({
+    rules,
+    store,
+    topics: TOPICS,
+    logger: silentLogger(),
+    now: () => NOON,
+  });
+  return { sut, store, rules, changelog };
+}
+
+function only(result: StageResult) {
+  if (result.kind !== 'ok') assert.fail(`expected ok, got ${JSON.stringify(result)}`);
+  assert.equal(result.outputs.length, 1);
+  return result.outputs[0]!;
+}
+
+const ownerOf = (result: StageResult) => (only(result).value as RoutedLead).decision.owner_id;
+
+/** Routes leads at offsets from..from+n-1 as one chunk; returns the owners. */
+async function chunk(sut: AssignStep, from: number, n: number): Promise<(string | null)[]> {
+  await sut.beforeChunk();
+  const owners: (string | null)[] = [];
+  for (let i = from; i < from + n; i++) {
+    owners.push(ownerOf(await sut.handle(assignment(lead(`lead-${i}`)), at(i))));
+  }
+  return owners;
+}
+
+describe('AssignStep', () => {
+  it('routes round robin within the group and snapshots its state at the last offset', async () => {
+    const { sut } = setup();
+    assert.deepEqual(await chunk(sut, 0, 3), ['SF-alice', 'SF-bob', 'SF-alice']);
+    const snapshots = await sut.afterChunk();
+    assert.equal(snapshots.length, 1);
+    assert.equal(snapshots[0]?.topic, 'router.queue-state');
+    assert.equal(snapshots[0]?.key, 'sales');
+    const snapshot = snapshots[0]?.value as QueueStateSnapshot;
+    assert.equal(snapshot.input_partition, 0);
+    assert.equal(snapshot.input_offset, 2);
+    assert.deepEqual(await sut.afterChunk(), []);
+  });
+
+  it('puts the routed lead on leads.routed keyed by its lead id', async () => {
+    const { sut } = setup();
+    await sut.beforeChunk();
+    const enriched = lead('lead-1');
+    const output = only(await sut.handle(assignment(enriched), at(0)));
+    assert.equal(output.topic, 'leads.routed');
+    assert.equal(output.key, 'lead-1');
+    const routed = output.value as RoutedLead;
+    assert.equal(routed.lead, enriched.lead);
+    assert.deepEqual(routed.destinations, [
+      { id: 'crm', type: 'salesforce', url: null, owner_id: 'SF-alice' },
+    ]);
+  });
+
+  it('drops a record its state already reflects (replayed after a rebalance cut the commit)', async () => {
+    const { sut } = setup();
+    assert.deepEqual(await chunk(sut, 0, 2), ['SF-alice', 'SF-bob']);
+    assert.deepEqual(await sut.handle(assignment(lead('lead-1')), at(1)), {
+      kind: 'ok',
+      outputs: [],
+    });
+    assert.deepEqual(await chunk(sut, 2, 1), ['SF-alice']);
+  });
+
+  it('continues the rotation from the changelog when another instance takes the partition', async () => {
+    const changelog = new InMemoryChangelog();
+    const members = ['alice', 'bob', 'cara'];
+    const first = setup({ changelog, members });
+    assert.deepEqual(await chunk(first.sut, 0, 2), ['SF-alice', 'SF-bob']);
+    changelog.append(await first.sut.afterChunk());
+
+    const second = setup({ changelog, members });
+    second.sut.onGroupJoin();
+    assert.deepEqual(await chunk(second.sut, 2, 2), ['SF-cara', 'SF-alice']);
+    // The record the first instance routed but whose commit was lost is not routed again.
+    assert.deepEqual(await second.sut.handle(assignment(lead('lead-1')), at(1)), {
+      kind: 'ok',
+      outputs: [],
+    });
+  });
+
+  it('reads the changelog again only after the instance rejoins its group', async () => {
+    const { sut, changelog } = setup();
+    await sut.beforeChunk();
+    await sut.beforeChunk();
+    assert.equal(changelog.reads, 1);
+    sut.onGroupJoin();
+    await sut.beforeChunk();
+    assert.equal(changelog.reads, 2);
+  });
+
+  it('parks a lead nobody can take on router.held until someone can, keeping its key', async () => {
+    const { sut } = setup();
+    await sut.beforeChunk();
+    const a = assignment(lead('lead-fr', { country: 'FR' }), { queue_group: 'away' });
+    const output = only(await sut.handle(a, at(0, 0, 'away')));
+    assert.equal(output.topic, 'router.held');
+    assert.equal(output.key, 'away');
+    assert.deepEqual(output.value, { ...a, held_until: CARL_BACK });
+    assert.deepEqual(await sut.afterChunk(), [], 'a held lead changes no queue state');
+  });
+
+  it('assigns under the version recorded on the lead, not the newest', async () => {
+    const { sut, rules } = setup();
+    rules.accept(published('2', ['dora']));
+    await sut.beforeChunk();
+    assert.equal(ownerOf(await sut.handle(assignment(lead('a')), at(0))), 'SF-alice');
+    const v2 = assignment(lead('b'), { rule_set_version: '2' });
+    assert.equal(ownerOf(await sut.handle(v2, at(1))), 'SF-dora');
+  });
+
+  it('dead-letters a lead whose rule-set version never arrives', async () => {
+    const { sut } = setup();
+    await sut.beforeChunk();
+    const a: QueueAssignment = assignment(lead('lead-1'), { rule_set_version: '9' });
+    assert.deepEqual(await sut.handle(a, at(0)), {
+      kind: 'dead',
+      code: 'unknown_rule_set_version',
+      error: 'rule set t version 9 is not published',
+    });
+  });
+});

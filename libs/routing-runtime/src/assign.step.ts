@@ -1,0 +1,84 @@
+import type { StageOutput, StageResult } from '@lead-router/kafka';
+import type { Logger } from '@lead-router/observability';
+import { route } from '@lead-router/routing';
+import type { QueueAssignment, RoutedLead } from '@lead-router/schemas';
+import type { QueueStateStore } from './queue-state.store';
+import type { RulesRegistry } from './rules.registry';
+import type { StepContext } from './step.context';
+
+export interface AssignStepDeps {
+  rules: RulesRegistry;
+  store: QueueStateStore;
+  topics: { routed: string; held: string };
+  logger: Logger;
+  now: () => number;
+}
+
+/**
+ * router.assign -> distribute within the queue group, with state this instance owns because it
+ * owns the group's partition -> leads.routed (key: lead id) and the state changelog; a lead
+ * nobody can take now goes to router.held with the time someone can.
+ */
+export class AssignStep {
+  constructor(private readonly deps: AssignStepDeps) {}
+
+  /** The instance (re)joined its group: the partitions it owns, and so its state, may differ. */
+  onGroupJoin(): void {
+    this.deps.store.invalidate();
+  }
+
+  beforeChunk(): Promise<void> {
+    return this.deps.store.restoreIfStale();
+  }
+
+  /** The chunk's state snapshots, produced with its routed leads before its offsets commit. */
+  async afterChunk(): Promise<StageOutput[]> {
+    return this.deps.store.drainSnapshots();
+  }
+
+  async handle(a: QueueAssignment, ctx: StepContext): Promise<StageResult> {
+    const { store, rules: registry, topics, logger, now } = this.deps;
+    const group = a.queue_group;
+    if (group !== '' && store.applied(group, ctx.partition, ctx.offset)) {
+      // Routed and recorded before a rebalance cut the commit short: already on leads.routed.
+      return { kind: 'ok', outputs: [] };
+    }
+    const rules = await registry.version(a.rule_set_id, a.rule_set_version);
+    if (!rules) {
+      return {
+        kind: 'dead',
+        code: 'unknown_rule_set_version',
+        error: `rule set ${a.rule_set_id} version ${a.rule_set_version} is not published`,
+      };
+    }
+    const result = route(rules, a.enriched, store.states(group), now());
+    if (result.kind === 'hold') {
+      const skipped = result.decision.distribution?.skipped ?? [];
+      logger.info(
+        { leadId: a.enriched.lead.lead_id, until: new Date(result.until).toISOString(), skipped },
+        'nobody can take the lead now: held',
+      );
+      return {
+        kind: 'ok',
+        outputs: [
+          {
+            topic: topics.held,
+            key: ctx.key?.toString() ?? a.enriched.lead.lead_id,
+            value: { ...a, held_until: result.until },
+          },
+        ],
+      };
+    }
+    if (group !== '') store.update(group, ctx.partition, ctx.offset, result.stateUpdates);
+    const routed: RoutedLead = {
+      lead: a.enriched.lead,
+      enrichment: a.enriched.enrichment,
+      decision: result.decision,
+      destinations: result.destinations,
+    };
+    return {
+      kind: 'ok',
+      outputs: [{ topic: topics.routed, key: a.enriched.lead.lead_id, value: routed }],
+    };
+  }
+}

@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { MatchStep } from './match.step';
+import { RulesRegistry } from './rules.registry';
+import {
+  NOON,
+  TOPICS,
+  compiledRules,
+  lead,
+  published,
+  silentLogger,
+} from './routing-runtime.fixture';
+
+function setup() {
+  const rules = new RulesRegistry(compiledRules('1'), { logger: silentLogger() });
+  const sut = new MatchStep({ rules, assignTopic: TOPICS.assign, now: () => NOON });
+  return { sut, rules };
+}
+
+describe('MatchStep', () => {
+  it('sends a queue lead to router.assign keyed by its queue group, under the active version', () => {
+    const { sut } = setup();
+    const enriched = lead('lead-1');
+    assert.deepEqual(sut.handle(enriched), {
+      kind: 'ok',
+      outputs: [
+        {
+          topic: 'router.assign',
+          key: 'sales',
+          value: {
+            enriched,
+            rule_set_id: 't',
+            rule_set_version: '1',
+            queue_group: 'sales',
+            matched_at: NOON,
+            held_until: 0,
+          },
+        },
+      ],
+    });
+  });
+
+  it('keys a lead for a fixed owner by its lead id, with no queue group', () => {
+    const { sut } = setup();
+    const result = sut.handle(lead('lead-vip', { attributes: { tier: 'vip' } }));
+    assert.equal(result.kind, 'ok');
+    const [output] = result.kind === 'ok' ? result.outputs : [];
+    assert.equal(output?.key, 'lead-vip');
+    assert.equal((output?.value as { queue_group: string }).queue_group, '');
+  });
+
+  it('matches the next lead under a version as soon as it is published', () => {
+    const { sut, rules } = setup();
+    rules.accept(published('2'));
+    const result = sut.handle(lead('lead-2'));
+    const [output] = result.kind === 'ok' ? result.outputs : [];
+    assert.equal((output?.value as { rule_set_version: string }).rule_set_version, '2');
+  });
+});

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { emptyQueueState, type QueueState } from '@lead-router/routing';
+import type { QueueStateSnapshot } from '@lead-router/schemas';
+import { QueueStateStore } from './queue-state.store';
+import { InMemoryChangelog, NOON, TOPICS } from './routing-runtime.fixture';
+
+const state = (position: number): QueueState => ({ ...emptyQueueState(), position });
+
+const snapshot = (group: string, position: number, offset: number): QueueStateSnapshot => ({
+  queue_group: group,
+  states_json: JSON.stringify({ [group]: state(position) }),
+  input_partition: 0,
+  input_offset: offset,
+  updated_at: NOON,
+});
+
+function setup(changelog = new InMemoryChangelog()) {
+  const sut = new QueueStateStore({
+    topic: TOPICS.queueState,
+    readChangelog: changelog.read,
+    now: () => NOON,
+  });
+  return { sut, changelog };
+}
+
+describe('QueueStateStore', () => {
+  it('restores each group from its newest snapshot on the changelog', async () => {
+    const changelog = new InMemoryChangelog();
+    changelog.snapshots.push(snapshot('sales', 1, 4), snapshot('sales', 5, 9), snapshot('b', 2, 3));
+    const { sut } = setup(changelog);
+    await sut.restoreIfStale();
+    assert.equal(sut.states('sales').get('sales')?.position, 5);
+    assert.equal(sut.states('b').get('b')?.position, 2);
+    assert.equal(sut.states('unknown').size, 0);
+  });
+
+  it('calls a record applied only on the same partition at or below the recorded offset', () => {
+    const { sut } = setup();
+    sut.update('sales', 1, '10', [{ queue: 'sales', state: state(1) }]);
+    assert.equal(sut.applied('sales', 1, '10'), true);
+    assert.equal(sut.applied('sales', 1, '9'), true);
+    assert.equal(sut.applied('sales', 1, '11'), false);
+    assert.equal(sut.applied('sales', 2, '3'), false);
+    assert.equal(sut.applied('other', 1, '3'), false);
+  });
+
+  it('drains one snapshot per group changed since the last drain', () => {
+    const { sut } = setup();
+    sut.update('a', 0, '1', [{ queue: 'a', state: state(1) }]);
+    sut.update('a', 0, '2', [{ queue: 'a', state: state(2) }]);
+    sut.update('b', 0, '3', [{ queue: 'b', state: state(7) }]);
+    assert.deepEqual(sut.drainSnapshots(), [
+      {
+        topic: 'router.queue-state',
+        key: 'a',
+        value: {
+          queue_group: 'a',
+          states_json: JSON.stringify({ a: state(2) }),
+          input_partition: 0,
+          input_offset: 2,
+          updated_at: NOON,
+        },
+      },
+      {
+        topic: 'router.queue-state',
+        key: 'b',
+        value: {
+          queue_group: 'b',
+          states_json: JSON.stringify({ b: state(7) }),
+          input_partition: 0,
+          input_offset: 3,
+          updated_at: NOON,
+        },
+      },
+    ]);
+    assert.deepEqual(sut.drainSnapshots(), []);
+  });
+
+  it('forgets what it held when it restores after an invalidation', async () => {
+    const { sut, changelog } = setup();
+    await sut.restoreIfStale();
+    sut.update('a', 0, '1', [{ queue: 'a', state: state(1) }]);
+    sut.invalidate();
+    await sut.restoreIfStale();
+    assert.equal(changelog.reads, 2);
+    assert.equal(sut.states('a').size, 0);
+    assert.deepEqual(sut.drainSnapshots(), []);
+  });
+});

@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { RecordContext, StageDefinition, StageOutput } from '@lead-router/kafka';
+import type { RoutedLead } from '@lead-router/schemas';
+import { QueueStateStore } from './queue-state.store';
+import { RulesRegistry } from './rules.registry';
+import { routerStages } from './router.stages';
+import {
+  CARL_BACK,
+  InMemoryChangelog,
+  NOON,
+  TOPICS,
+  compiledRules,
+  lead,
+  silentLogger,
+} from './routing-runtime.fixture';
+
+const settings = {
+  groupId: 'lead-router.router',
+  concurrency: 4,
+  partitionsConcurrently: 3,
+  sessionTimeoutMs: 30_000,
+};
+
+function setup() {
+  const clock = { now: NOON };
+  const now = () => clock.now;
+  const store = new QueueStateStore({
+    topic: TOPICS.queueState,
+    readChangelog: new InMemoryChangelog().read,
+    now,
+  });
+  const rules = new RulesRegistry(compiledRules('1'), { logger: silentLogger() });
+  const sut = routerStages(settings, { topics: TOPICS, rules, store, logger: silentLogger(), now });
+  return { sut, clock };
+}
+
+let offset = 0;
+const context = (output: StageOutput): RecordContext => ({
+  topic: output.topic,
+  partition: 0,
+  offset: String(offset++),
+  key: Buffer.from(output.key),
+  value: null,
+  headers: {},
+  attempts: 1,
+});
+
+/** Hands one output to the stage consuming its topic, as the runner would. */
+async function next(stages: StageDefinition<unknown>[], output: StageOutput): Promise<StageOutput> {
+  const stage = stages.find((s) => s.topic === output.topic);
+  if (!stage) assert.fail(`no stage consumes ${output.topic}`);
+  await stage.beforeChunk?.();
+  const result = await stage.handle(output.value, context(output));
+  if (result.kind !== 'ok' || result.outputs.length !== 1) assert.fail(JSON.stringify(result));
+  return result.outputs[0]!;
+}
+
+describe('routerStages', () => {
+  it('runs match, assign and held as their own groups, assign and held a partition at a time', () => {
+    const { sut } = setup();
+    assert.deepEqual(
+      sut.map((s) => [s.stage, s.groupId, s.topic, s.partitionsConcurrently, s.concurrency]),
+      [
+        ['router', 'lead-router.router', 'leads.enriched', 3, 4],
+        ['router-assign', 'lead-router.router.assign', 'router.assign', 1, 1],
+        ['router-held', 'lead-router.router.held', 'router.held', 1, 1],
+      ],
+    );
+  });
+
+  it('takes a lead from leads.enriched through router.assign to leads.routed', async () => {
+    const { sut } = setup();
+    const enriched = lead('lead-1');
+    const assigned = await next(sut, { topic: TOPICS.enriched, key: 'lead-1', value: enriched });
+    const routed = await next(sut, assigned);
+    assert.equal(routed.topic, 'leads.routed');
+    assert.equal((routed.value as RoutedLead).decision.owner_id, 'SF-alice');
+  });
+
+  it('holds a lead nobody can take and routes it once its member is back', async () => {
+    const { sut, clock } = setup();
+    const enriched = lead('lead-fr', { country: 'FR' });
+    const assigned = await next(sut, { topic: TOPICS.enriched, key: 'lead-fr', value: enriched });
+    const held = await next(sut, assigned);
+    assert.equal(held.topic, 'router.held');
+    assert.equal((await next(sut, held)).topic, 'router.held', 'not due yet');
+    clock.now = CARL_BACK;
+    const due = await next(sut, held);
+    assert.equal(due.topic, 'router.assign');
+    const routed = await next(sut, due);
+    assert.equal(routed.topic, 'leads.routed');
+    assert.equal((routed.value as RoutedLead).decision.owner_id, 'SF-carl');
+  });
+});

@@ -1,0 +1,94 @@
+import type { StageDefinition } from '@lead-router/kafka';
+import type { Logger } from '@lead-router/observability';
+import type { EnrichedLead, QueueAssignment } from '@lead-router/schemas';
+import { AssignStep } from './assign.step';
+import { HeldStep } from './held.step';
+import { MatchStep } from './match.step';
+import type { QueueStateStore } from './queue-state.store';
+import type { RulesRegistry } from './rules.registry';
+
+/** The StageDefinition fields that come from the service's configuration. */
+export type RouterStageSettings = Pick<
+  StageDefinition<unknown>,
+  'groupId' | 'concurrency' | 'partitionsConcurrently' | 'sessionTimeoutMs'
+>;
+
+export interface RouterTopics {
+  enriched: string;
+  assign: string;
+  held: string;
+  routed: string;
+  dlq: string;
+}
+
+export interface RouterStagesDeps {
+  topics: RouterTopics;
+  rules: RulesRegistry;
+  store: QueueStateStore;
+  logger: Logger;
+  now: () => number;
+}
+
+/**
+ * The router runs in steps, each its own consumer group:
+ *  - match: leads.enriched -> router.assign, keyed by queue group (`MatchStep`);
+ *  - assign: router.assign -> leads.routed and the state changelog (`AssignStep`);
+ *  - held: when nobody can take a lead, the queue's `when_unavailable: { hold: true }` parks it
+ *    on router.held until the earliest time someone can, then it goes back to assignment
+ *    (`HeldStep`).
+ * Each lead is matched and assigned under the one version recorded on it.
+ */
+export function routerStages(
+  settings: RouterStageSettings,
+  deps: RouterStagesDeps,
+): StageDefinition<unknown>[] {
+  const { topics, now } = deps;
+  const match = new MatchStep({ rules: deps.rules, assignTopic: topics.assign, now });
+  const assign = new AssignStep(deps);
+  const held = new HeldStep({ topics, now });
+  const leadIdOf = (a: QueueAssignment) => a.enriched.lead.lead_id;
+
+  const matchStage: StageDefinition<EnrichedLead> = {
+    stage: 'router',
+    ...settings,
+    topic: topics.enriched,
+    schema: 'EnrichedLead',
+    dlqTopic: topics.dlq,
+    leadIdOf: (enriched) => enriched.lead.lead_id,
+    handle: (enriched) => match.handle(enriched),
+  };
+  const assignStage: StageDefinition<QueueAssignment> = {
+    stage: 'router-assign',
+    ...settings,
+    groupId: `${settings.groupId}.assign`,
+    // One partition at a time: its chunk's state snapshot goes out with its routed leads.
+    partitionsConcurrently: 1,
+    concurrency: 1,
+    topic: topics.assign,
+    schema: 'QueueAssignment',
+    dlqTopic: topics.dlq,
+    leadIdOf,
+    onGroupJoin: () => assign.onGroupJoin(),
+    beforeChunk: () => assign.beforeChunk(),
+    afterChunk: () => assign.afterChunk(),
+    handle: (a, ctx) => assign.handle(a, ctx),
+  };
+  const heldStage: StageDefinition<QueueAssignment> = {
+    stage: 'router-held',
+    ...settings,
+    groupId: `${settings.groupId}.held`,
+    partitionsConcurrently: 1,
+    concurrency: 1,
+    topic: topics.held,
+    schema: 'QueueAssignment',
+    dlqTopic: topics.dlq,
+    leadIdOf,
+    beforeChunk: () => held.beforeChunk(),
+    handle: (a, ctx) => held.handle(a, ctx),
+  };
+  return [
+    matchStage as StageDefinition<unknown>,
+    assignStage as StageDefinition<unknown>,
+    heldStage as StageDefinition<unknown>,
+  ];
+}

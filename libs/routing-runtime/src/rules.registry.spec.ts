@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { RulesRegistry } from './rules.registry';
+import { compiledRules, published, silentLogger } from './routing-runtime.fixture';
+
+const setup = () => new RulesRegistry(compiledRules('1'), { logger: silentLogger() });
+
+describe('RulesRegistry', () => {
+  it('routes new leads by a newer version of the active rule set once it is published', () => {
+    const sut = setup();
+    sut.accept(published('2'));
+    assert.equal(sut.current.version, '2');
+  });
+
+  it('keeps every version it saw, for leads matched under an older one', async () => {
+    const sut = setup();
+    sut.accept(published('2'));
+    assert.equal((await sut.version('t', '1', 0))?.version, '1');
+    assert.equal((await sut.version('t', '2', 0))?.version, '2');
+  });
+
+  it('learns the versions of another rule set without routing by it', async () => {
+    const sut = setup();
+    sut.accept({ ...published('7'), yaml: published('7').yaml.replace('id: t', 'id: other') });
+    assert.equal(sut.current.id, 't');
+    assert.equal((await sut.version('other', '7', 0))?.id, 'other');
+  });
+
+  it('ignores a published rule set that does not validate', () => {
+    const sut = setup();
+    sut.accept({ ...published('2'), yaml: 'id: t\nversion: "2"\nqueues: [' });
+    assert.equal(sut.current.version, '1');
+  });
+
+  it('hands over a version that arrives while a lead waits for it, without waiting out a poll', async () => {
+    const sut = setup();
+    const started = Date.now();
+    const waiting = sut.version('t', '2', 5_000);
+    setTimeout(() => sut.accept(published('2')), 20);
+    assert.equal((await waiting)?.version, '2');
+    assert.ok(Date.now() - started < 400, `took ${Date.now() - started} ms`);
+  });
+
+  it('gives null when the version does not arrive in time', async () => {
+    const sut = new RulesRegistry(compiledRules('1'), {
+      logger: silentLogger(),
+      versionTimeoutMs: 30,
+    });
+    assert.equal(await sut.version('t', '9'), null);
+  });
+});

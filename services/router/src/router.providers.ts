@@ -1,0 +1,89 @@
+import type { AvroCodec } from '@lead-router/kafka';
+import type { Logger } from '@lead-router/observability';
+import {
+  QueueStateStore,
+  RulesRegistry,
+  RulesTopicFollower,
+  loadRules,
+  queueStateChangelog,
+  routerStages,
+} from '@lead-router/routing-runtime';
+import {
+  CODEC,
+  KAFKA,
+  LOGGER,
+  STAGES,
+  TOPICS,
+  stageSettings,
+  type Topics,
+} from '@lead-router/service-kit';
+import type { Provider } from '@nestjs/common';
+import type { Kafka } from 'kafkajs';
+import type { RouterConfig } from './router.config';
+import { RulesFollowerLifecycle } from './rules-follower.lifecycle';
+
+/**
+ * The rule-set registry from the configured file, and its follower of routing.rules, caught up
+ * before any lead is routed.
+ */
+export function rulesProviders(config: RouterConfig): Provider[] {
+  return [
+    {
+      provide: RulesRegistry,
+      inject: [LOGGER],
+      useFactory: (logger: Logger) => new RulesRegistry(loadRules(config.rulesFile), { logger }),
+    },
+    {
+      provide: RulesFollowerLifecycle,
+      inject: [RulesRegistry, TOPICS, LOGGER, KAFKA, CODEC],
+      useFactory: async (
+        registry: RulesRegistry,
+        { topics, declarations }: Topics,
+        logger: Logger,
+        kafka: Kafka,
+        codec: AvroCodec,
+      ): Promise<RulesFollowerLifecycle> => {
+        const follower = new RulesTopicFollower(registry, {
+          kafka,
+          codec,
+          logger,
+          topic: declarations.find((d) => d.name === topics.rules)!,
+          groupPrefix: config.groupId,
+        });
+        await follower.start();
+        logger.info(
+          { ruleSet: registry.current.id, version: registry.current.version },
+          'routing with rule set',
+        );
+        return new RulesFollowerLifecycle(follower);
+      },
+    },
+  ];
+}
+
+/** The router's match, assign and held steps as stages, with the queue-state store they share. */
+export function routerStagesProvider(config: RouterConfig, now: () => number = Date.now): Provider {
+  return {
+    provide: STAGES,
+    // The follower is injected so the registry has caught up before the stages exist.
+    inject: [TOPICS, KAFKA, CODEC, RulesRegistry, LOGGER, RulesFollowerLifecycle],
+    useFactory: (
+      { topics }: Topics,
+      kafka: Kafka,
+      codec: AvroCodec,
+      rules: RulesRegistry,
+      logger: Logger,
+    ) =>
+      routerStages(stageSettings(config), {
+        topics,
+        rules,
+        store: new QueueStateStore({
+          topic: topics.queueState,
+          readChangelog: queueStateChangelog(kafka, codec, topics.queueState),
+          now,
+        }),
+        logger,
+        now,
+      }),
+  };
+}
