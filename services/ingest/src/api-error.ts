@@ -1,22 +1,34 @@
-import { HttpException } from '@nestjs/common';
 import type { FieldIssue } from '@lead-router/capture';
+import { LeadRouterError } from '@lead-router/errors';
 
 /** Every error response has this shape: a code to branch on, a reason to read, the fields. */
 export interface ApiErrorBody {
   error: { code: string; message: string; fields?: FieldIssue[] };
 }
 
-export class ApiError extends HttpException {
+/**
+ * A refusal of an HTTP request, answered by HttpExceptionFilter with `status`, `headers` and
+ * `body`. A 5xx is retriable: the same request may pass later (the 503 says when).
+ */
+export class ApiError extends LeadRouterError {
   constructor(
-    status: number,
+    readonly status: number,
     code: string,
     message: string,
-    fields?: FieldIssue[],
+    readonly fields?: FieldIssue[],
     readonly headers: Record<string, string> = {},
+    cause?: unknown,
   ) {
-    super(
-      { error: { code, message, ...(fields ? { fields } : {}) } } satisfies ApiErrorBody,
-      status,
-    );
+    super(message, code, { retriable: status >= 500, context: { status }, cause });
+  }
+
+  get body(): ApiErrorBody {
+    return {
+      error: {
+        code: this.code,
+        message: this.message,
+        ...(this.fields ? { fields: this.fields } : {}),
+      },
+    };
   }
 }

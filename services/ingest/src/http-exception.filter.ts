@@ -21,13 +21,7 @@ export function errorResponse(err: unknown): {
   body: ApiErrorBody;
   headers: Record<string, string>;
 } {
-  if (err instanceof ApiError) {
-    return {
-      status: err.getStatus(),
-      body: err.getResponse() as ApiErrorBody,
-      headers: err.headers,
-    };
-  }
+  if (err instanceof ApiError) return { status: err.status, body: err.body, headers: err.headers };
   if (err instanceof HttpException && err.getStatus() < 500) {
     const status = err.getStatus();
     const known =

@@ -71,6 +71,7 @@ export class LeadsController {
         'the lead could not be stored right now; retry with the same Idempotency-Key',
         undefined,
         { 'retry-after': RETRY_AFTER_SECONDS },
+        err,
       );
     }
   }
