@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import type { EnrichedLead } from '@lead-router/schemas';
 import { route, type RouteResult } from './lead.router';
-import type { QueueState } from './queue.state';
+import type { CompiledMember } from './member.availability';
+import type { MemberState, QueueState } from './queue.state';
 import { compileRuleSet, type CompiledRuleSet } from './rules.compiler';
 import { parseRuleSet } from './rules.parser';
 import { enrichedLead } from './routing.fixture';
@@ -22,6 +23,34 @@ fallback:
   const parsed = parseRuleSet(yamlText);
   if (!parsed.ok) assert.fail(JSON.stringify(parsed.error, null, 2));
   return compileRuleSet(parsed.value);
+}
+
+/** A rule set whose one queue q uses `method`, holds leads nobody can take, and has `ids`. */
+export function queue(method: string, ids: readonly string[], extra: Record<string, string> = {}) {
+  return queueRules(
+    `  q:\n    method: ${method}\n    when_unavailable: { hold: true }\n    members:\n${members(ids, extra)}`,
+  );
+}
+
+/** The members of queue q in `compiled`, as its strategies see them. */
+export function queueMembers(compiled: CompiledRuleSet): readonly CompiledMember[] {
+  const q = compiled.queues.get('q');
+  if (q === undefined) assert.fail('no queue q');
+  return q.members;
+}
+
+/** A member's queue state: never served, nothing counted, unless `overrides` say otherwise. */
+export function memberState(overrides: Partial<MemberState> = {}): MemberState {
+  return { last: null, current: 0, recent: [], load: [], away: false, ...overrides };
+}
+
+/** `value`, frozen all the way down, so a test fails if anything mutates it. */
+export function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 /** `ids` as members of queue q with owners crm: SF-<id>, each with `extra` YAML. */
