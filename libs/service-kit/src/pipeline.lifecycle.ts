@@ -14,7 +14,7 @@ import {
 import type { Logger, StageMetrics } from '@lead-router/observability';
 import type { Kafka } from 'kafkajs';
 import type { HealthProbe } from './health-probe';
-import type { Topics } from './platform.providers';
+import type { PrefixedTopics } from './platform.providers';
 import { CODEC, KAFKA, LOGGER, PRODUCER, STAGE_METRICS, STAGES, TOPICS } from './tokens';
 
 /**
@@ -30,7 +30,7 @@ export class PipelineLifecycle implements OnApplicationBootstrap, BeforeApplicat
     @Inject(KAFKA) private readonly kafka: Kafka,
     @Inject(PRODUCER) private readonly producer: BatchingProducer,
     @Inject(CODEC) private readonly codec: AvroCodec,
-    @Inject(TOPICS) private readonly topics: Topics,
+    @Inject(TOPICS) private readonly topics: PrefixedTopics,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(STAGE_METRICS) metrics: StageMetrics,
     @Inject(STAGES) stages: StageDefinition<unknown>[],

@@ -2,7 +2,7 @@ import type { StageConfig } from '@lead-router/config';
 import { enrich } from '@lead-router/enrich';
 import type { StageDefinition } from '@lead-router/kafka';
 import type { NormalizedLead } from '@lead-router/schemas';
-import { STAGES, TOPICS, stageSettings, type Topics } from '@lead-router/service-kit';
+import { STAGES, TOPICS, stageSettings, type PrefixedTopics } from '@lead-router/service-kit';
 import type { Provider } from '@nestjs/common';
 
 /** leads.normalized -> enrich -> leads.enriched. */
@@ -10,7 +10,7 @@ export function enricherStage(config: StageConfig, now: () => number = Date.now)
   return {
     provide: STAGES,
     inject: [TOPICS],
-    useFactory: ({ topics }: Topics): StageDefinition<NormalizedLead>[] => [
+    useFactory: ({ topics }: PrefixedTopics): StageDefinition<NormalizedLead>[] => [
       {
         stage: 'enricher',
         ...stageSettings(config),

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { AvroCodec, BatchingProducer } from '@lead-router/kafka';
 import type { RawLead } from '@lead-router/schemas';
-import { CODEC, PRODUCER, TOPICS, type Topics } from '@lead-router/service-kit';
+import { CODEC, PRODUCER, TOPICS, type PrefixedTopics } from '@lead-router/service-kit';
 
 /** Puts captured leads on `leads.raw`, keyed by lead id; resolves once Kafka acknowledged. */
 @Injectable()
@@ -9,7 +9,7 @@ export class LeadPublisher {
   constructor(
     @Inject(PRODUCER) private readonly producer: BatchingProducer,
     @Inject(CODEC) private readonly codec: AvroCodec,
-    @Inject(TOPICS) private readonly topics: Topics,
+    @Inject(TOPICS) private readonly topics: PrefixedTopics,
   ) {}
 
   publish(lead: RawLead): Promise<void> {

@@ -2,7 +2,7 @@ import type { StageConfig } from '@lead-router/config';
 import type { StageDefinition, StageResult } from '@lead-router/kafka';
 import { normalize } from '@lead-router/normalize';
 import type { RawLead } from '@lead-router/schemas';
-import { STAGES, TOPICS, stageSettings, type Topics } from '@lead-router/service-kit';
+import { STAGES, TOPICS, stageSettings, type PrefixedTopics } from '@lead-router/service-kit';
 import type { Provider } from '@nestjs/common';
 
 /** leads.raw -> normalize -> leads.normalized, or the DLQ with every reason. */
@@ -10,7 +10,7 @@ export function normalizerStage(config: StageConfig, now: () => number = Date.no
   return {
     provide: STAGES,
     inject: [TOPICS],
-    useFactory: ({ topics }: Topics): StageDefinition<RawLead>[] => [
+    useFactory: ({ topics }: PrefixedTopics): StageDefinition<RawLead>[] => [
       {
         stage: 'normalizer',
         ...stageSettings(config),

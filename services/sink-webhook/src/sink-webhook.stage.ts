@@ -13,7 +13,7 @@ import {
   STAGES,
   TOPICS,
   stageSettings,
-  type Topics,
+  type PrefixedTopics,
 } from '@lead-router/service-kit';
 import type { Provider } from '@nestjs/common';
 import { Counter, type Registry } from 'prom-client';
@@ -31,7 +31,7 @@ export function sinkWebhookStage(config: SinkWebhookConfig): Provider {
   return {
     provide: STAGES,
     inject: [TOPICS, METRICS_REGISTRY],
-    useFactory: ({ topics }: Topics, registry: Registry): StageDefinition<RoutedLead>[] => {
+    useFactory: ({ topics }: PrefixedTopics, registry: Registry): StageDefinition<RoutedLead>[] => {
       const speedToLead = createSpeedToLead(registry);
       const attempts = new Counter({
         name: 'lead_router_delivery_attempts_total',
