@@ -6,6 +6,7 @@
  *
  *   node_modules/.bin/tsc -b bench && node_modules/.bin/node bench/dist/rules-eval.bench.js
  */
+import assert from 'node:assert/strict';
 import os from 'node:os';
 import { compileRuleSet, parseRuleSet, route, type QueueState } from '@lead-router/routing';
 import type { EnrichedLead } from '@lead-router/schemas';
@@ -233,7 +234,7 @@ function main(): void {
   const next = seeded(20261125);
   const yamlText = generateRules(next);
   const parsed = parseRuleSet(yamlText);
-  if (!parsed.ok) throw new Error(`generated rule set is invalid: ${JSON.stringify(parsed.error)}`);
+  if (!parsed.ok) assert.fail(`generated rule set is invalid: ${JSON.stringify(parsed.error)}`);
   const compiled = compileRuleSet(parsed.value);
   // A Monday, 07:00 UTC onwards: members' working hours open and close during the run.
   const leads = generateLeads(next, LEADS, Date.parse('2026-11-30T07:00:00Z'));

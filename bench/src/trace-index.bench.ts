@@ -6,6 +6,7 @@
  *
  *   node_modules/.bin/tsc -b bench && node_modules/.bin/node bench/dist/trace-index.bench.js
  */
+import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
@@ -173,7 +174,7 @@ async function main(): Promise<void> {
       const events = await findTrace(pool, table, id);
       const text = formatTrace(id, events);
       times.push(performance.now() - start);
-      if (events.length !== EVENTS.length) throw new Error(`lead ${id}: ${events.length} events`);
+      assert.equal(events.length, EVENTS.length, `lead ${id}: ${events.length} events`);
       lines += text.split('\n').length;
     }
     times.sort((a, b) => a - b);
