@@ -30,11 +30,21 @@ describe('serviceManifest', () => {
     }
   });
 
-  it('finds a service by name and filters by kind in pipeline order', () => {
+  it('finds a service by name', () => {
     assert.equal(serviceEntry('ingest').port.env, 'INGEST_PORT');
+    assert.equal(serviceEntry('router').kind, 'stage');
+  });
+
+  it('filters by kind and keeps pipeline order', () => {
+    const sut = servicesOfKind('stage', 'sink');
+    assert.ok(sut.every((s) => s.kind === 'stage' || s.kind === 'sink'));
+    const positions = sut.map((s) => serviceManifest.indexOf(s));
     assert.deepEqual(
-      servicesOfKind('stage', 'sink').map((s) => s.name),
-      ['normalizer', 'enricher', 'router', 'sink-webhook'],
+      positions,
+      [...positions].sort((a, b) => a - b),
     );
+    const names: string[] = sut.map((s) => s.name);
+    assert.ok(names.includes('normalizer') && names.includes('sink-webhook'));
+    assert.ok(!names.includes('ingest') && !names.includes('indexer'));
   });
 });
