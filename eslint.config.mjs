@@ -89,5 +89,11 @@ export default tseslint.config(
       },
     },
   },
+  {
+    // Nx loads a local generator with require(): plain CommonJS, no build step.
+    files: ['tools/generators/**/*.js'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
   prettier,
 );
