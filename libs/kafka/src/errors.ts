@@ -1,9 +1,5 @@
 import { LeadRouterError, type LeadRouterErrorOptions } from '@lead-router/errors';
 
-// TEMPORARY (issue 9): stage.runner.ts imports these from here until its split lands; the lead
-// engineer deletes this line at integration. index.ts does not export them.
-export { LeadRouterError, errorMessage, isRetriable } from '@lead-router/errors';
-
 /** Where and why, for the errors below; whether they may be retried is fixed by their class. */
 export type KafkaErrorOptions = Omit<LeadRouterErrorOptions, 'retriable'>;
 

@@ -29,12 +29,6 @@ import {
 /** The topic names and declarations of this environment (`TOPIC_PREFIX` applied): `TOPICS`. */
 export type PrefixedTopics = ReturnType<typeof prefixedTopics>;
 
-/**
- * TEMPORARY (issue 9): the old name, which read like the `Topics` const of @lead-router/schemas.
- * services/router and services/indexer still use it; removed once they move to PrefixedTopics.
- */
-export type Topics = PrefixedTopics;
-
 /** The Kafka client, producer, registry codec, logger and metrics: built here and nowhere else. */
 export function platformProviders(
   service: string,

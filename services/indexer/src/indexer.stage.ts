@@ -1,6 +1,6 @@
 import type { RecordContext, StageDefinition, StageResult } from '@lead-router/kafka';
 import {
-  Topics as TopicNames,
+  Topics,
   type DeadLetter,
   type DeliveryOutcome,
   type EnrichedLead,
@@ -9,7 +9,7 @@ import {
   type RoutedLead,
   type SchemaName,
 } from '@lead-router/schemas';
-import { STAGES, TOPICS, stageSettings, type Topics } from '@lead-router/service-kit';
+import { STAGES, TOPICS, stageSettings, type PrefixedTopics } from '@lead-router/service-kit';
 import {
   capturedEvent,
   deadLetteredEvent,
@@ -85,13 +85,13 @@ export function indexerStages(config: IndexerConfig): Provider {
   return {
     provide: STAGES,
     inject: [TOPICS, PG_POOL],
-    useFactory: ({ topics }: Topics, pool: Pool): StageDefinition<unknown>[] =>
+    useFactory: ({ topics }: PrefixedTopics, pool: Pool): StageDefinition<unknown>[] =>
       INDEXED.map((i) => {
         const buffer = new TraceIndexBuffer(pool, config.pg.table);
         return {
           stage: `indexer.${i.topic}`,
           ...stageSettings(config),
-          groupId: `${config.groupId}.${TopicNames[i.topic]}`,
+          groupId: `${config.groupId}.${Topics[i.topic]}`,
           topic: topics[i.topic],
           schema: i.schema,
           dlqTopic: topics.dlq,

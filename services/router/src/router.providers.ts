@@ -15,7 +15,7 @@ import {
   STAGES,
   TOPICS,
   stageSettings,
-  type Topics,
+  type PrefixedTopics,
 } from '@lead-router/service-kit';
 import type { Provider } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
@@ -38,7 +38,7 @@ export function rulesProviders(config: RouterConfig): Provider[] {
       inject: [RulesRegistry, TOPICS, LOGGER, KAFKA, CODEC],
       useFactory: async (
         registry: RulesRegistry,
-        { topics, declarations }: Topics,
+        { topics, declarations }: PrefixedTopics,
         logger: Logger,
         kafka: Kafka,
         codec: AvroCodec,
@@ -68,7 +68,7 @@ export function routerStagesProvider(config: RouterConfig, now: () => number = D
     // The follower is injected so the registry has caught up before the stages exist.
     inject: [TOPICS, KAFKA, CODEC, RulesRegistry, LOGGER, RulesFollowerLifecycle],
     useFactory: (
-      { topics }: Topics,
+      { topics }: PrefixedTopics,
       kafka: Kafka,
       codec: AvroCodec,
       rules: RulesRegistry,
