@@ -3,10 +3,60 @@ import nx from '@nx/eslint-plugin';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
+/**
+ * The layering, as Nx tags (see docs/architecture.md). `type:core` (errors, Result) is the leaf
+ * every project may import; `type:tooling` (the local stack, the generators) serves tests and
+ * developers and no app; `type:testing` (fixtures, the test stack) serves tests only.
+ */
+const layers = {
+  'type:app': ['type:feature', 'type:domain', 'type:platform', 'type:schema'],
+  'type:feature': ['type:domain', 'type:platform', 'type:schema'],
+  'type:domain': ['type:domain', 'type:schema'],
+  'type:platform': ['type:platform', 'type:schema'],
+  'type:schema': ['type:schema'],
+  'type:core': [],
+  'type:tooling': ['type:tooling', 'type:platform', 'type:schema'],
+  'type:testing': [
+    'type:testing',
+    'type:tooling',
+    'type:feature',
+    'type:platform',
+    'type:domain',
+    'type:schema',
+  ],
+};
+const banned = {
+  'type:feature': ['@nestjs/*'],
+  'type:domain': ['@nestjs/*', 'kafkajs', '@kafkajs/*', 'pg', 'fastify'],
+};
+
+/** Spec files may also import the testing lib's fixtures; production code may not. */
+const boundaries = (forSpecs) => [
+  'error',
+  {
+    enforceBuildableLibDependency: false,
+    allow: [],
+    depConstraints: Object.entries(layers).map(([sourceTag, tags]) => ({
+      sourceTag,
+      onlyDependOnLibsWithTags: [
+        ...new Set([
+          'type:core',
+          ...(sourceTag === 'type:core' ? [] : tags),
+          ...(forSpecs && sourceTag !== 'type:core' ? ['type:testing'] : []),
+        ]),
+      ],
+      ...(banned[sourceTag] ? { bannedExternalImports: banned[sourceTag] } : {}),
+    })),
+  },
+];
+
+const specFiles = ['**/*.spec.ts', '**/*.fixture.ts'];
+
 export default tseslint.config(
   {
     ignores: [
       '**/dist/**',
+      '**/dist-spec/**',
       '**/node_modules/**',
       '.nx/**',
       'libs/schemas/src/generated/**',
@@ -24,58 +74,12 @@ export default tseslint.config(
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
       ],
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          enforceBuildableLibDependency: false,
-          allow: [],
-          depConstraints: [
-            {
-              sourceTag: 'type:app',
-              onlyDependOnLibsWithTags: [
-                'type:core',
-                'type:feature',
-                'type:domain',
-                'type:platform',
-                'type:schema',
-              ],
-            },
-            {
-              sourceTag: 'type:feature',
-              onlyDependOnLibsWithTags: [
-                'type:core',
-                'type:domain',
-                'type:platform',
-                'type:schema',
-              ],
-              bannedExternalImports: ['@nestjs/*'],
-            },
-            {
-              sourceTag: 'type:domain',
-              onlyDependOnLibsWithTags: ['type:core', 'type:domain', 'type:schema'],
-              bannedExternalImports: ['@nestjs/*', 'kafkajs', '@kafkajs/*', 'pg', 'fastify'],
-            },
-            {
-              sourceTag: 'type:platform',
-              onlyDependOnLibsWithTags: ['type:core', 'type:platform', 'type:schema'],
-            },
-            { sourceTag: 'type:schema', onlyDependOnLibsWithTags: ['type:core', 'type:schema'] },
-            { sourceTag: 'type:core', onlyDependOnLibsWithTags: [] },
-            {
-              sourceTag: 'type:testing',
-              onlyDependOnLibsWithTags: [
-                'type:core',
-                'type:testing',
-                'type:feature',
-                'type:platform',
-                'type:domain',
-                'type:schema',
-              ],
-            },
-          ],
-        },
-      ],
+      '@nx/enforce-module-boundaries': boundaries(false),
     },
+  },
+  {
+    files: specFiles,
+    rules: { '@nx/enforce-module-boundaries': boundaries(true) },
   },
   {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],

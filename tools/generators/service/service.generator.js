@@ -1,7 +1,8 @@
 'use strict';
 /**
  * `npx nx g @lead-router/tools:service <name> --kind=stage|sink`: a new service folder from the
- * templates in ./files, its project references in the root tsconfig files, and the line to add
+ * templates in ./files, its reference in the root tsconfig.json, its service in docker-compose.yml,
+ * and the line to add
  * to the manifest of services (libs/schemas/src/services.manifest.ts), which it prints.
  */
 const path = require('node:path');
@@ -51,6 +52,19 @@ function addReference(tree, file, projectRoot) {
   });
 }
 
+/** The service in docker-compose.yml, on the shared image and environment, before the indexer. */
+function addComposeService(tree, name, port) {
+  const file = 'docker-compose.yml';
+  const text = tree.read(file, 'utf-8');
+  if (text === null || text.includes(`\n  ${name}:\n`)) return;
+  const block =
+    `  ${name}:\n    <<: *service\n    environment:\n      <<: *service-env\n` +
+    `      SERVICE: ${name}\n      PORT: ${port}\n\n`;
+  const at = text.indexOf('\n  indexer:\n');
+  if (at === -1) throw new Error(`${file} has no indexer service to add ${name} before`);
+  tree.write(file, text.slice(0, at + 1) + block + text.slice(at + 1));
+}
+
 async function serviceGenerator(tree, options) {
   const kind = options.kind ?? 'stage';
   const settings = KINDS[kind];
@@ -75,11 +89,12 @@ async function serviceGenerator(tree, options) {
     topicName: settings.topicName,
     schema: settings.schema,
   });
+  const port = nextPort(manifest);
   addReference(tree, 'tsconfig.json', projectRoot);
-  addReference(tree, 'tsconfig.build.json', projectRoot);
+  addComposeService(tree, name, port);
   await formatFiles(tree);
 
-  const line = manifestLine({ name, kind, port: nextPort(manifest), topicIn: settings.topicIn });
+  const line = manifestLine({ name, kind, port, topicIn: settings.topicIn });
   return () => {
     logger.info(`Add ${name} to serviceManifest in ${MANIFEST} (before the indexer):`);
     logger.info('');
@@ -87,7 +102,7 @@ async function serviceGenerator(tree, options) {
     logger.info('');
     logger.info(
       'Then `npm install --no-audit --no-fund` records the new workspace in package-lock.json, and ' +
-        `\`npx tsc -b ${projectRoot}\` builds it.`,
+        `\`npx nx build ${name}\` builds it; after you import another lib, \`npx nx sync\` adds its reference.`,
     );
   };
 }
