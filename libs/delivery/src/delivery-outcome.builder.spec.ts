@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { destinationFixture, routedLeadFixture } from '@lead-router/testing';
 import { deliveryOutcome } from './delivery-outcome.builder';
-import { destinationFixture, routedLeadFixture } from './routed-lead.fixture';
 
 describe('deliveryOutcome', () => {
   const sut = deliveryOutcome;

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
+import { destinationFixture, routedLeadFixture } from '@lead-router/testing';
 import { deliveryIdFor } from './delivery-id.generator';
 import { DestinationError } from './destination.error';
-import { destinationFixture, routedLeadFixture } from './routed-lead.fixture';
 import { webhookRequest } from './webhook-request.builder';
 import { verifyWebhook } from './webhook.verifier';
 
@@ -70,14 +70,14 @@ describe('webhookRequest', () => {
 
   it('refuses a destination without a url', () => {
     assert.throws(
-      () => sut(routedLeadFixture(), { ...destinationFixture(), url: null }, secret, 1),
+      () => sut(routedLeadFixture(), destinationFixture({ url: null }), secret, 1),
       /destination demo-inbox has no url/,
     );
   });
 
   it('refuses it with a final error that names the destination', () => {
     assert.throws(
-      () => sut(routedLeadFixture(), { ...destinationFixture(), url: null }, secret, 1),
+      () => sut(routedLeadFixture(), destinationFixture({ url: null }), secret, 1),
       (err: unknown) => {
         assert.ok(err instanceof DestinationError);
         assert.equal(err.code, 'destination_without_url');

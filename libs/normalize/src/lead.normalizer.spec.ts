@@ -1,35 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { RawLead } from '@lead-router/schemas';
+import { rawLeadFixture } from '@lead-router/testing';
 import { normalize } from './lead.normalizer';
-
-function rawLead(fields: Partial<RawLead>): RawLead {
-  return {
-    lead_id: '7d1c9c1e-0f5e-4c55-9b8e-2d7f0c6f6a11',
-    source: 'web-form',
-    source_lead_id: 'L-1',
-    channel: 'http',
-    received_at: 1_000,
-    email: null,
-    phone: null,
-    first_name: null,
-    last_name: null,
-    company: null,
-    website: null,
-    country: null,
-    job_title: null,
-    message: null,
-    attributes: { utm_source: 'google' },
-    ...fields,
-  };
-}
 
 describe('normalize', () => {
   const sut = normalize;
 
   it('cleans every field and carries the rest over', () => {
     const result = sut(
-      rawLead({
+      rawLeadFixture({
+        received_at: 1_000,
         email: ' Ada@Example.COM',
         phone: '030 1234567',
         country: 'Germany',
@@ -69,7 +49,7 @@ describe('normalize', () => {
 
   it('drops unusable fields into issues without the raw values', () => {
     const result = sut(
-      rawLead({
+      rawLeadFixture({
         email: 'ada@example.com',
         phone: 'ada-phone',
         country: 'Atlantis',
@@ -89,7 +69,10 @@ describe('normalize', () => {
   });
 
   it('rejects a lead with neither a usable email nor phone, with every reason', () => {
-    const result = sut(rawLead({ email: 'ada@@example', phone: '12' }), 2_000);
+    const result = sut(
+      rawLeadFixture({ email: 'ada@@example', phone: '12', country: null }),
+      2_000,
+    );
     assert.deepEqual(result, {
       ok: false,
       error: [

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { StageResult } from '@lead-router/kafka';
 import type { QueueAssignment, QueueStateSnapshot, RoutedLead } from '@lead-router/schemas';
+import { enrichedLeadFixture } from '@lead-router/testing';
 import { AssignStep } from './assign.step';
 import { QueueStateStore } from './queue-state.store';
 import { RulesRegistry } from './rules.registry';
@@ -13,7 +14,6 @@ import {
   assignment,
   at,
   compiledRules,
-  lead,
   published,
   silentLogger,
 } from './routing-runtime.fixture';
@@ -56,7 +56,14 @@ async function chunk(sut: AssignStep, from: number, n: number): Promise<(string 
   await sut.beforeChunk();
   const owners: (string | null)[] = [];
   for (let i = from; i < from + n; i++) {
-    owners.push(ownerOf(await sut.handle(assignment(lead(`lead-${i}`)), at(i))));
+    owners.push(
+      ownerOf(
+        await sut.handle(
+          assignment(enrichedLeadFixture({ lead: { lead_id: `lead-${i}` } })),
+          at(i),
+        ),
+      ),
+    );
   }
   return owners;
 }
@@ -78,7 +85,7 @@ describe('AssignStep', () => {
   it('puts the routed lead on leads.routed keyed by its lead id', async () => {
     const { sut } = setup();
     await sut.beforeChunk();
-    const enriched = lead('lead-1');
+    const enriched = enrichedLeadFixture({ lead: { lead_id: 'lead-1' } });
     const output = only(await sut.handle(assignment(enriched), at(0)));
     assert.equal(output.topic, 'leads.routed');
     assert.equal(output.key, 'lead-1');
@@ -92,10 +99,13 @@ describe('AssignStep', () => {
   it('drops a record its state already reflects (replayed after a rebalance cut the commit)', async () => {
     const { sut } = setup();
     assert.deepEqual(await chunk(sut, 0, 2), ['SF-alice', 'SF-bob']);
-    assert.deepEqual(await sut.handle(assignment(lead('lead-1')), at(1)), {
-      kind: 'ok',
-      outputs: [],
-    });
+    assert.deepEqual(
+      await sut.handle(assignment(enrichedLeadFixture({ lead: { lead_id: 'lead-1' } })), at(1)),
+      {
+        kind: 'ok',
+        outputs: [],
+      },
+    );
     assert.deepEqual(await chunk(sut, 2, 1), ['SF-alice']);
   });
 
@@ -110,10 +120,16 @@ describe('AssignStep', () => {
     second.sut.onGroupJoin();
     assert.deepEqual(await chunk(second.sut, 2, 2), ['SF-cara', 'SF-alice']);
     // The record the first instance routed but whose commit was lost is not routed again.
-    assert.deepEqual(await second.sut.handle(assignment(lead('lead-1')), at(1)), {
-      kind: 'ok',
-      outputs: [],
-    });
+    assert.deepEqual(
+      await second.sut.handle(
+        assignment(enrichedLeadFixture({ lead: { lead_id: 'lead-1' } })),
+        at(1),
+      ),
+      {
+        kind: 'ok',
+        outputs: [],
+      },
+    );
   });
 
   it('reads the changelog again only after the instance rejoins its group', async () => {
@@ -129,7 +145,9 @@ describe('AssignStep', () => {
   it('parks a lead nobody can take on router.held until someone can, keeping its key', async () => {
     const { sut } = setup();
     await sut.beforeChunk();
-    const a = assignment(lead('lead-fr', { country: 'FR' }), { queue_group: 'away' });
+    const a = assignment(enrichedLeadFixture({ lead: { lead_id: 'lead-fr', country: 'FR' } }), {
+      queue_group: 'away',
+    });
     const output = only(await sut.handle(a, at(0, 0, 'away')));
     assert.equal(output.topic, 'router.held');
     assert.equal(output.key, 'away');
@@ -141,15 +159,22 @@ describe('AssignStep', () => {
     const { sut, rules } = setup();
     rules.accept(published('2', ['dora']));
     await sut.beforeChunk();
-    assert.equal(ownerOf(await sut.handle(assignment(lead('a')), at(0))), 'SF-alice');
-    const v2 = assignment(lead('b'), { rule_set_version: '2' });
+    assert.equal(
+      ownerOf(await sut.handle(assignment(enrichedLeadFixture({ lead: { lead_id: 'a' } })), at(0))),
+      'SF-alice',
+    );
+    const v2 = assignment(enrichedLeadFixture({ lead: { lead_id: 'b' } }), {
+      rule_set_version: '2',
+    });
     assert.equal(ownerOf(await sut.handle(v2, at(1))), 'SF-dora');
   });
 
   it('dead-letters a lead whose rule-set version never arrives', async () => {
     const { sut } = setup();
     await sut.beforeChunk();
-    const a: QueueAssignment = assignment(lead('lead-1'), { rule_set_version: '9' });
+    const a: QueueAssignment = assignment(enrichedLeadFixture({ lead: { lead_id: 'lead-1' } }), {
+      rule_set_version: '9',
+    });
     assert.deepEqual(await sut.handle(a, at(0)), {
       kind: 'dead',
       code: 'unknown_rule_set_version',

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { enrichedLeadFixture } from '@lead-router/testing';
 import { HeldStep } from './held.step';
-import { NOON, TOPICS, assignment, at, lead } from './routing-runtime.fixture';
+import { NOON, TOPICS, assignment, at } from './routing-runtime.fixture';
 
 function setup() {
   const clock = { now: NOON };
@@ -16,7 +17,10 @@ function setup() {
   return { sut, clock, waits };
 }
 
-const held = assignment(lead('lead-1'), { queue_group: 'away', held_until: NOON + 60_000 });
+const held = assignment(enrichedLeadFixture({ lead: { lead_id: 'lead-1' } }), {
+  queue_group: 'away',
+  held_until: NOON + 60_000,
+});
 
 describe('HeldStep', () => {
   it('sends a lead that is not due back round router.held, unchanged and under its key', () => {

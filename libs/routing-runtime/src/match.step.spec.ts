@@ -1,15 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { enrichedLeadFixture } from '@lead-router/testing';
 import { MatchStep } from './match.step';
 import { RulesRegistry } from './rules.registry';
-import {
-  NOON,
-  TOPICS,
-  compiledRules,
-  lead,
-  published,
-  silentLogger,
-} from './routing-runtime.fixture';
+import { NOON, TOPICS, compiledRules, published, silentLogger } from './routing-runtime.fixture';
 
 function setup() {
   const rules = new RulesRegistry(compiledRules('1'), { logger: silentLogger() });
@@ -20,7 +14,7 @@ function setup() {
 describe('MatchStep', () => {
   it('sends a queue lead to router.assign keyed by its queue group, under the active version', () => {
     const { sut } = setup();
-    const enriched = lead('lead-1');
+    const enriched = enrichedLeadFixture({ lead: { lead_id: 'lead-1' } });
     assert.deepEqual(sut.handle(enriched), {
       kind: 'ok',
       outputs: [
@@ -42,7 +36,9 @@ describe('MatchStep', () => {
 
   it('keys a lead for a fixed owner by its lead id, with no queue group', () => {
     const { sut } = setup();
-    const result = sut.handle(lead('lead-vip', { attributes: { tier: 'vip' } }));
+    const result = sut.handle(
+      enrichedLeadFixture({ lead: { lead_id: 'lead-vip', attributes: { tier: 'vip' } } }),
+    );
     assert.equal(result.kind, 'ok');
     const [output] = result.kind === 'ok' ? result.outputs : [];
     assert.equal(output?.key, 'lead-vip');
@@ -52,7 +48,7 @@ describe('MatchStep', () => {
   it('matches the next lead under a version as soon as it is published', () => {
     const { sut, rules } = setup();
     rules.accept(published('2'));
-    const result = sut.handle(lead('lead-2'));
+    const result = sut.handle(enrichedLeadFixture({ lead: { lead_id: 'lead-2' } }));
     const [output] = result.kind === 'ok' ? result.outputs : [];
     assert.equal((output?.value as { rule_set_version: string }).rule_set_version, '2');
   });

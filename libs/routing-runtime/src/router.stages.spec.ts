@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RecordContext, StageDefinition, StageOutput } from '@lead-router/kafka';
 import type { RoutedLead } from '@lead-router/schemas';
+import { enrichedLeadFixture } from '@lead-router/testing';
 import { QueueStateStore } from './queue-state.store';
 import { RulesRegistry } from './rules.registry';
 import { routerStages } from './router.stages';
@@ -11,7 +12,6 @@ import {
   NOON,
   TOPICS,
   compiledRules,
-  lead,
   silentLogger,
 } from './routing-runtime.fixture';
 
@@ -71,7 +71,7 @@ describe('routerStages', () => {
 
   it('takes a lead from leads.enriched through router.assign to leads.routed', async () => {
     const { sut } = setup();
-    const enriched = lead('lead-1');
+    const enriched = enrichedLeadFixture({ lead: { lead_id: 'lead-1' } });
     const assigned = await next(sut, { topic: TOPICS.enriched, key: 'lead-1', value: enriched });
     const routed = await next(sut, assigned);
     assert.equal(routed.topic, 'leads.routed');
@@ -80,7 +80,7 @@ describe('routerStages', () => {
 
   it('holds a lead nobody can take and routes it once its member is back', async () => {
     const { sut, clock } = setup();
-    const enriched = lead('lead-fr', { country: 'FR' });
+    const enriched = enrichedLeadFixture({ lead: { lead_id: 'lead-fr', country: 'FR' } });
     const assigned = await next(sut, { topic: TOPICS.enriched, key: 'lead-fr', value: enriched });
     const held = await next(sut, assigned);
     assert.equal(held.topic, 'router.held');

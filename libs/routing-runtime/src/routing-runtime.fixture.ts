@@ -77,40 +77,6 @@ export function published(version: string, salesMembers?: string[]): RuleSetVers
 
 export const silentLogger = (): Logger => createLogger('routing-runtime-spec', 'silent');
 
-export function lead(
-  id: string,
-  overrides: { country?: string; attributes?: Record<string, string> } = {},
-): EnrichedLead {
-  return {
-    lead: {
-      lead_id: id,
-      source: 'web-form',
-      source_lead_id: null,
-      channel: 'http',
-      received_at: NOON - 2_000,
-      normalized_at: NOON - 1_000,
-      email: `${id}@acme.io`,
-      phone: null,
-      phone_country: null,
-      first_name: null,
-      last_name: null,
-      company: 'Acme',
-      website: null,
-      country: overrides.country ?? 'DE',
-      job_title: null,
-      message: null,
-      attributes: overrides.attributes ?? {},
-      issues: [],
-    },
-    enrichment: {
-      email_domain: 'acme.io',
-      company_domain: 'acme.io',
-      free_mail: false,
-      enriched_at: NOON - 500,
-    },
-  };
-}
-
 export function assignment(
   enriched: EnrichedLead,
   overrides: Partial<QueueAssignment> = {},

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { enrichedLeadFixture } from '@lead-router/testing';
 import { AccountOwnerStrategy } from './account-owner.strategy';
 import { route } from './lead.router';
 import { LoadBalancedStrategy } from './load-balanced.strategy';
@@ -12,7 +13,6 @@ import {
   routed,
 } from './queue.fixture';
 import { RoundRobinStrategy } from './round-robin.strategy';
-import { enrichedLead } from './routing.fixture';
 
 describe('account_owner', () => {
   const compiled = queueRules(
@@ -23,7 +23,8 @@ describe('account_owner', () => {
     members:
 ${members(['a', 'b', 'c'], { b: 'out_of_office: [ { start: "2026-12-01T00:00:00Z", end: "2026-12-08T00:00:00Z" } ]' })}`,
   );
-  const withOwner = (owner: string) => enrichedLead({ attributes: { account_owner: owner } });
+  const withOwner = (owner: string) =>
+    enrichedLeadFixture({ lead: { attributes: { account_owner: owner } } });
   const sut = (owner: string, now = 0) => routed(route(compiled, withOwner(owner), new Map(), now));
 
   it('gives the lead to the account owner, named by member id or by owner id', () => {
@@ -46,7 +47,7 @@ ${members(['a', 'b', 'c'], { b: 'out_of_office: [ { start: "2026-12-01T00:00:00Z
       { member: 'SF-zed', reason: 'account owner is not a member of queue q' },
     ]);
     assert.equal(
-      routed(route(compiled, enrichedLead(), new Map(), 0)).decision.distribution?.method,
+      routed(route(compiled, enrichedLeadFixture(), new Map(), 0)).decision.distribution?.method,
       'round_robin',
     );
   });
@@ -55,7 +56,7 @@ ${members(['a', 'b', 'c'], { b: 'out_of_office: [ { start: "2026-12-01T00:00:00Z
     const custom = queueRules(
       `  q:\n    method: account_owner\n    account_owner_path: lead.company\n    otherwise: weighted\n    when_unavailable: { hold: true }\n    members:\n${members(['a', 'b'])}`,
     );
-    const lead = enrichedLead({ company: 'SF-b' });
+    const lead = enrichedLeadFixture({ lead: { company: 'SF-b' } });
     assert.equal(
       routed(route(custom, lead, new Map(), 0)).decision.distribution?.chosen_member,
       'b',
@@ -81,7 +82,8 @@ describe('AccountOwnerStrategy', () => {
     { member: a!, state: memberState({ last: 1 }) },
     { member: c!, state: memberState({ last: 2 }) },
   ]);
-  const withOwner = (owner: string) => enrichedLead({ attributes: { account_owner: owner } });
+  const withOwner = (owner: string) =>
+    enrichedLeadFixture({ lead: { attributes: { account_owner: owner } } });
 
   it('picks the owner when it can take the lead', () => {
     assert.deepEqual(sut.pick(eligible, withOwner('SF-c'), 0), {

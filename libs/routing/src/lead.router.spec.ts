@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { enrichedLeadFixture } from '@lead-router/testing';
 import { route, type RouteResult } from './lead.router';
 import type { QueueState } from './queue.state';
 import { compileRuleSet } from './rules.compiler';
 import { parseRuleSet } from './rules.parser';
-import { DEFAULT_RULES, enrichedLead } from './routing.fixture';
+import { DEFAULT_RULES } from './routing.fixture';
 
 function compiled(yamlText = DEFAULT_RULES) {
   const parsed = parseRuleSet(yamlText);
@@ -31,7 +32,7 @@ describe('route', () => {
         bob: { last: 1, current: 0, recent: [], load: [], away: false },
       },
     };
-    const result = sut(rules, enrichedLead(), new Map([['sales', state]]), 9_000);
+    const result = sut(rules, enrichedLeadFixture(), new Map([['sales', state]]), 9_000);
     assert.deepEqual(result, {
       kind: 'routed',
       decision: {
@@ -106,7 +107,7 @@ describe('route', () => {
     const states = new Map<string, QueueState>();
     const chosen: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const result = routed(sut(rules, enrichedLead(), states, 0));
+      const result = routed(sut(rules, enrichedLeadFixture(), states, 0));
       chosen.push(result.decision.distribution?.chosen_member ?? '?');
       for (const update of result.stateUpdates) states.set(update.queue, update.state);
     }
@@ -115,7 +116,7 @@ describe('route', () => {
   });
 
   it('routes to a fixed owner with no distribution and nothing to advance', () => {
-    const lead = enrichedLead({ country: 'US', attributes: { tier: 'vip' } });
+    const lead = enrichedLeadFixture({ lead: { country: 'US', attributes: { tier: 'vip' } } });
     const result = routed(sut(rules, lead, none, 0));
     assert.equal(result.decision.matched_rule, 'vip');
     assert.equal(result.decision.queue, null);
@@ -136,7 +137,7 @@ describe('route', () => {
   });
 
   it('falls back when no rule matches, listing every rule evaluated', () => {
-    const lead = enrichedLead({ country: 'DE' }, { free_mail: true });
+    const lead = enrichedLeadFixture({ lead: { country: 'DE' }, enrichment: { free_mail: true } });
     const result = routed(sut(rules, lead, none, 0));
     assert.equal(result.decision.fallback, true);
     assert.equal(result.decision.matched_rule, 'fallback');
@@ -168,15 +169,22 @@ describe('route', () => {
       '{ all: [ { segment: senior-emea }, { not: { path: lead.email, ends_with: "@competitor.com" } } ] }',
     );
     const rs = compiled(yamlText);
-    const hit = sut(rs, enrichedLead({ job_title: 'CTO', country: 'FR' }), none, 0);
+    const hit = sut(
+      rs,
+      enrichedLeadFixture({ lead: { job_title: 'CTO', country: 'FR' } }),
+      none,
+      0,
+    );
     assert.equal(hit.decision.matched_rule, 'enterprise-emea');
     assert.equal(
       hit.decision.reason,
       'segment senior-emea (segment emea (lead.country "FR" in ["DE","FR","GB"]) and segment cxo (lead.job_title "CTO" matches "(?i)^c.o$")) and not (lead.email "ada@analytical-engines.com" ends_with "@competitor.com")',
     );
-    const competitor = enrichedLead({ job_title: 'CTO', email: 'x@competitor.com' });
+    const competitor = enrichedLeadFixture({
+      lead: { job_title: 'CTO', email: 'x@competitor.com' },
+    });
     assert.equal(sut(rs, competitor, none, 0).decision.fallback, true);
-    const junior = enrichedLead({ job_title: 'Engineer' });
+    const junior = enrichedLeadFixture({ lead: { job_title: 'Engineer' } });
     const trace = sut(rs, junior, none, 0).decision.evaluated[0]?.conditions ?? [];
     assert.deepEqual(
       trace.map((c) => [c.path, c.op, c.result]),
@@ -189,7 +197,7 @@ describe('route', () => {
   });
 
   it('reports a missing path as null', () => {
-    const lead = enrichedLead({ attributes: {} });
+    const lead = enrichedLeadFixture({ lead: { attributes: {} } });
     const trace = sut(rules, { ...lead, lead: { ...lead.lead, country: null } }, none, 0).decision
       .evaluated[1]?.conditions[0];
     assert.deepEqual(trace, {

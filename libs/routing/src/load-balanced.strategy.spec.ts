@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { enrichedLeadFixture } from '@lead-router/testing';
 import { route } from './lead.router';
 import { LoadBalancedStrategy } from './load-balanced.strategy';
 import {
@@ -12,7 +13,6 @@ import {
   tally,
 } from './queue.fixture';
 import type { QueueState } from './queue.state';
-import { enrichedLead } from './routing.fixture';
 
 const HOUR = 3_600_000;
 
@@ -28,7 +28,7 @@ describe('load_balanced', () => {
         c: { last: 6, current: 0, recent: [], load: [[now - 2 * HOUR, 4]], away: false },
       },
     };
-    const result = routed(route(compiled, enrichedLead(), new Map([['q', state]]), now));
+    const result = routed(route(compiled, enrichedLeadFixture(), new Map([['q', state]]), now));
     assert.equal(
       result.decision.distribution?.chosen_member,
       'a',
@@ -56,7 +56,7 @@ describe('LoadBalancedStrategy', () => {
       { member: a!, state: memberState({ last: 3, load: [[now - HOUR, 4]] }) },
       { member: b!, state: memberState({ last: 1, load: [[now - 2 * HOUR, 1]], away: true }) },
     ]);
-    const choice = sut().pick(candidates, enrichedLead(), now);
+    const choice = sut().pick(candidates, enrichedLeadFixture(), now);
     assert.deepEqual(choice.loads, { a: 4, b: 4 });
     assert.equal(choice.chosen.member.id, 'b');
     assert.equal(choice.method, 'load_balanced');

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { enrichedLeadFixture } from '@lead-router/testing';
 import { route } from './lead.router';
 import { members, queue, QueueRun, queueRules, routed, tally } from './queue.fixture';
 import type { QueueState } from './queue.state';
-import { enrichedLead } from './routing.fixture';
 
 const HOUR = 3_600_000;
 /** Monday 2026-11-30 10:00 in Berlin (CET, UTC+1). */
@@ -48,7 +48,7 @@ describe('availability', () => {
       a: 'working_hours: { timezone: Europe/Berlin, days: [mon, tue, wed, thu, fri], start: "09:00", end: "17:30" }',
     });
     const sut = (now: number) =>
-      routed(route(compiled, enrichedLead(), new Map(), now)).decision.distribution;
+      routed(route(compiled, enrichedLeadFixture(), new Map(), now)).decision.distribution;
     assert.equal(sut(MONDAY_10_BERLIN)?.chosen_member, 'a');
     assert.deepEqual(sut(SATURDAY_NOON_BERLIN)?.skipped, [
       {
@@ -68,7 +68,8 @@ describe('availability', () => {
       a: 'out_of_office: [ { start: "2026-12-01T00:00:00+01:00", end: "2026-12-03T00:00:00+01:00" } ]',
     });
     const sut = (now: string) =>
-      routed(route(compiled, enrichedLead(), new Map(), Date.parse(now))).decision.distribution;
+      routed(route(compiled, enrichedLeadFixture(), new Map(), Date.parse(now))).decision
+        .distribution;
     assert.deepEqual(sut('2026-12-02T12:00:00Z')?.skipped, [
       { member: 'a', reason: 'out of office until 2026-12-03T00:00:00+01:00' },
     ]);
@@ -85,7 +86,7 @@ describe('when nobody is available', () => {
       a: hours,
       b: 'out_of_office: [ { start: "2026-11-27T00:00:00Z", end: "2026-12-01T00:00:00Z" } ]',
     });
-    const sut = route(compiled, enrichedLead(), new Map(), SATURDAY_NOON_BERLIN);
+    const sut = route(compiled, enrichedLeadFixture(), new Map(), SATURDAY_NOON_BERLIN);
     assert.equal(sut.kind, 'hold');
     assert.equal(
       sut.kind === 'hold' && new Date(sut.until).toISOString(),
@@ -125,7 +126,7 @@ ${members(['a'], { a: hours })}
     when_unavailable: { hold: true }
     members:
       - { id: z, owners: { crm: SF-z } }`);
-    const sut = routed(route(compiled, enrichedLead(), new Map(), SATURDAY_NOON_BERLIN));
+    const sut = routed(route(compiled, enrichedLeadFixture(), new Map(), SATURDAY_NOON_BERLIN));
     assert.equal(sut.decision.queue, 'backup');
     assert.equal(sut.decision.owner_id, 'SF-z');
     assert.deepEqual(sut.decision.distribution?.overflowed_from, ['q']);

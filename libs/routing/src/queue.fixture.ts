@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import type { EnrichedLead } from '@lead-router/schemas';
+import { enrichedLeadFixture } from '@lead-router/testing';
 import { route, type RouteResult } from './lead.router';
 import type { CompiledMember } from './member.availability';
 import type { MemberState, QueueState } from './queue.state';
 import { compileRuleSet, type CompiledRuleSet } from './rules.compiler';
 import { parseRuleSet } from './rules.parser';
-import { enrichedLead } from './routing.fixture';
 
 /** A rule set whose fallback sends every lead to queue `q` (plus `rules`, if any). */
 export function queueRules(queues: string, rules = ''): CompiledRuleSet {
@@ -76,7 +76,7 @@ export class QueueRun {
 
   constructor(public compiled: CompiledRuleSet) {}
 
-  next(now: number, lead: EnrichedLead = enrichedLead()): RouteResult {
+  next(now: number, lead: EnrichedLead = enrichedLeadFixture()): RouteResult {
     const result = route(this.compiled, lead, this.states, now);
     if (result.kind === 'routed') {
       for (const update of result.stateUpdates) this.states.set(update.queue, update.state);

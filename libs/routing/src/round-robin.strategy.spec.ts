@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { enrichedLeadFixture } from '@lead-router/testing';
 import type { DistributionStrategy } from './distribution.strategy';
 import { route } from './lead.router';
 import { deepFreeze, memberState, queue, queueMembers, QueueRun, routed } from './queue.fixture';
 import type { QueueState } from './queue.state';
 import { RoundRobinStrategy } from './round-robin.strategy';
-import { enrichedLead } from './routing.fixture';
 
 describe('round_robin', () => {
   it('serves members in turn', () => {
@@ -18,9 +18,9 @@ describe('round_robin', () => {
 
   it('never mutates the states it is given', () => {
     const compiled = queue('round_robin', ['a', 'b']);
-    const first = routed(route(compiled, enrichedLead(), new Map(), 0));
+    const first = routed(route(compiled, enrichedLeadFixture(), new Map(), 0));
     const state = deepFreeze(first.stateUpdates[0]?.state as QueueState);
-    const second = routed(route(compiled, enrichedLead(), new Map([['q', state]]), 0));
+    const second = routed(route(compiled, enrichedLeadFixture(), new Map([['q', state]]), 0));
     assert.equal(second.decision.distribution?.chosen_member, 'b');
     assert.equal(state.position, 1);
   });
@@ -36,7 +36,7 @@ describe('RoundRobinStrategy', () => {
       { member: b!, state: memberState() },
       { member: c!, state: memberState() },
     ]);
-    assert.deepEqual(strategy.pick(fresh, enrichedLead(), 0), {
+    assert.deepEqual(strategy.pick(fresh, enrichedLeadFixture(), 0), {
       chosen: fresh[1],
       method: 'round_robin',
     });
@@ -45,7 +45,7 @@ describe('RoundRobinStrategy', () => {
       { member: b!, state: memberState({ last: 2 }) },
       { member: c!, state: memberState({ last: 3 }) },
     ]);
-    assert.equal(strategy.pick(served, enrichedLead(), 0).chosen.member.id, 'b');
+    assert.equal(strategy.pick(served, enrichedLeadFixture(), 0).chosen.member.id, 'b');
   });
 
   it('keeps no load', () => {

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LeadRouterError } from '@lead-router/errors';
+import { enrichedLeadFixture } from '@lead-router/testing';
 import { parseDuration } from './duration';
 import { route } from './lead.router';
 import { compileRuleSet } from './rules.compiler';
 import { parseRuleSet } from './rules.parser';
-import { DEFAULT_RULES, enrichedLead } from './routing.fixture';
+import { DEFAULT_RULES } from './routing.fixture';
 import { DurationError, RuleSetError } from './routing.errors';
 
 describe('parseDuration', () => {
@@ -36,7 +37,7 @@ describe('route on an inconsistent rule set', () => {
     // Only a rule set built around the parser can lack a queue its rules name.
     const sut = { ...compileRuleSet(parsed.value), queues: new Map() };
     assert.throws(
-      () => route(sut, enrichedLead(), new Map(), 9_000),
+      () => route(sut, enrichedLeadFixture(), new Map(), 9_000),
       (err: unknown) => {
         assert.ok(err instanceof RuleSetError);
         assert.equal(err.code, 'rule_set_inconsistent');

@@ -1,5 +1,3 @@
-import type { EnrichedLead } from '@lead-router/schemas';
-
 export const DEFAULT_RULES = `id: default
 version: "2026-11-25.1"
 destinations:
@@ -27,39 +25,3 @@ fallback:
   queue: sales
   destinations: [demo-inbox]
 `;
-
-export function enrichedLead(
-  lead: Partial<EnrichedLead['lead']> = {},
-  enrichment: Partial<EnrichedLead['enrichment']> = {},
-): EnrichedLead {
-  return {
-    lead: {
-      lead_id: '7d1c9c1e-0f5e-4c55-9b8e-2d7f0c6f6a11',
-      source: 'web-form',
-      source_lead_id: null,
-      channel: 'http',
-      received_at: 1_000,
-      normalized_at: 2_000,
-      email: 'ada@analytical-engines.com',
-      phone: null,
-      phone_country: null,
-      first_name: 'Ada',
-      last_name: 'Lovelace',
-      company: 'Analytical Engines',
-      website: null,
-      country: 'DE',
-      job_title: 'Chief Technology Officer',
-      message: null,
-      attributes: {},
-      issues: [],
-      ...lead,
-    },
-    enrichment: {
-      email_domain: 'analytical-engines.com',
-      company_domain: 'analytical-engines.com',
-      free_mail: false,
-      enriched_at: 3_000,
-      ...enrichment,
-    },
-  };
-}

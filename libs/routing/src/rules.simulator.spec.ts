@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { enrichedLeadFixture } from '@lead-router/testing';
 import { compileRuleSet } from './rules.compiler';
 import { parseRuleSet } from './rules.parser';
-import { DEFAULT_RULES, enrichedLead } from './routing.fixture';
+import { DEFAULT_RULES } from './routing.fixture';
 import { formatSimulation, simulate } from './rules.simulator';
 
 function compiled(yamlText: string) {
@@ -14,7 +15,7 @@ function compiled(yamlText: string) {
 function leads() {
   const countries = ['DE', 'US', 'FR', 'US', 'GB', 'JP'];
   return countries.map((country, i) =>
-    enrichedLead({ lead_id: `lead-${i}`, country, received_at: i * 1_000 }),
+    enrichedLeadFixture({ lead: { lead_id: `lead-${i}`, country, received_at: i * 1_000 } }),
   );
 }
 

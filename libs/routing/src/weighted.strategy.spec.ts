@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { enrichedLeadFixture } from '@lead-router/testing';
 import type { DistributionStrategy } from './distribution.strategy';
 import {
   deepFreeze,
@@ -10,7 +11,6 @@ import {
   routed,
   tally,
 } from './queue.fixture';
-import { enrichedLead } from './routing.fixture';
 import { WeightedStrategy } from './weighted.strategy';
 
 describe('weighted', () => {
@@ -46,7 +46,7 @@ describe('WeightedStrategy', () => {
       { member: a!, state: memberState({ current: -2 }) },
       { member: b!, state: memberState({ current: 1 }) },
     ]);
-    const sut = strategy.pick(candidates, enrichedLead(), 0);
+    const sut = strategy.pick(candidates, enrichedLeadFixture(), 0);
     assert.equal(sut.chosen, candidates[1]);
     assert.equal(sut.method, 'weighted');
     assert.deepEqual(sut.weights, { a: 5, b: 3 });

@@ -1,34 +1,26 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { DeadLetter, NormalizedLead, RawLead } from '@lead-router/schemas';
+import type { DeadLetter } from '@lead-router/schemas';
+import { normalizedLeadFixture, rawLeadFixture } from '@lead-router/testing';
 import { capturedEvent, deadLetteredEvent, normalizedEvent } from './lead-trace.summary';
 
-const raw: RawLead = {
+const raw = rawLeadFixture({
   lead_id: 'lead-1',
-  source: 'web-form',
   source_lead_id: null,
-  channel: 'http',
   received_at: 1_000,
   email: 'jane@acme.io',
   phone: '+49 151 23456789',
   first_name: 'Jane',
-  last_name: null,
   company: 'Acme',
-  website: null,
-  country: 'DE',
-  job_title: null,
-  message: null,
-  attributes: { utm_source: 'ads' },
-};
+});
 
-const normalized: NormalizedLead = {
+const normalized = normalizedLeadFixture({
   ...raw,
-  email: 'jane@acme.io',
   phone: '+4915123456789',
   phone_country: 'DE',
   normalized_at: 1_010,
   issues: [],
-};
+});
 
 const dead = (overrides: Partial<DeadLetter>): DeadLetter => ({
   stage: 'normalizer',

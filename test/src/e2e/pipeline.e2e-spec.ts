@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { verifyWebhook } from '@lead-router/delivery';
 import type { DeadLetter, DeliveryOutcome, RawLead } from '@lead-router/schemas';
-import { readRaw, readTopic, waitFor } from '@lead-router/testing';
+import { rawLeadFixture, readRaw, readTopic, waitFor } from '@lead-router/testing';
 import { randomUUID } from 'node:crypto';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { Type } from 'avsc';
@@ -279,23 +279,18 @@ describe('a producer writing RawLeads straight to leads.raw', () => {
     const id = await registry.getLatestSchemaId(`${pipeline.topics.raw}-value`);
     const producer = pipeline.kafka.producer({ idempotent: true });
     await producer.connect();
-    const leads: RawLead[] = Array.from({ length: 20 }, (_, i) => ({
-      lead_id: randomUUID(),
-      source: 'partner-feed',
-      source_lead_id: `p-${i}`,
-      channel: 'kafka',
-      received_at: Date.now(),
-      email: `buyer${i}@globex${i}.com`,
-      phone: null,
-      first_name: 'Buyer',
-      last_name: null,
-      company: 'Globex',
-      website: null,
-      country: 'fr',
-      job_title: null,
-      message: null,
-      attributes: { campaign: 'spring' },
-    }));
+    const leads = Array.from({ length: 20 }, (_, i) =>
+      rawLeadFixture({
+        lead_id: randomUUID(),
+        source: 'partner-feed',
+        source_lead_id: `p-${i}`,
+        channel: 'kafka',
+        received_at: Date.now(),
+        email: `buyer${i}@globex${i}.com`,
+        company: 'Globex',
+        country: 'fr',
+      }),
+    );
     await producer.send({
       topic: pipeline.topics.raw,
       acks: -1,

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { DeadLetter, QueueAssignment, RoutedLead } from '@lead-router/schemas';
 import { enrichedLeadFixture, readTopic, waitFor } from '@lead-router/testing';
@@ -37,7 +38,7 @@ describe('routing scaled out: two router instances over six partitions', () => {
 
   it('splits 3,000 leads exactly 1,000/1,000/1,000 across a rebalance and a restart, never past capacity', async () => {
     const waves = [1000, 1000, 1100].map((n) =>
-      Array.from({ length: n }, () => enrichedLeadFixture()),
+      Array.from({ length: n }, () => enrichedLeadFixture({ lead: { lead_id: randomUUID() } })),
     );
     await fx.produceLeads(waves[0]!);
     await waitFor(async () => (await routed(fx)).length >= 500, {
@@ -136,7 +137,12 @@ describe('a rule-set version published while leads flow', () => {
     for (let wave = 0; wave < 24; wave++) {
       if (wave === 8) publishedAt = await fx.publish(versioned('2', 'new'), 'live', '2');
       const now = Date.now();
-      const leads = Array.from({ length: 25 }, () => enrichedLeadFixture({ at: now }));
+      const leads = Array.from({ length: 25 }, () =>
+        enrichedLeadFixture({
+          lead: { lead_id: randomUUID(), received_at: now, normalized_at: now },
+          enrichment: { enriched_at: now },
+        }),
+      );
       produced.push(...leads.map((l) => ({ id: l.lead.lead_id, at: now })));
       await fx.produceLeads(leads);
       await new Promise((resolve) => setTimeout(resolve, 250));
@@ -194,7 +200,9 @@ describe('a queue whose only member is away', () => {
   });
 
   it('holds its leads until the member is back, then routes each once', async () => {
-    const leads = Array.from({ length: 20 }, () => enrichedLeadFixture());
+    const leads = Array.from({ length: 20 }, () =>
+      enrichedLeadFixture({ lead: { lead_id: randomUUID() } }),
+    );
     await fx.produceLeads(leads);
     await waitFor(
       async () =>

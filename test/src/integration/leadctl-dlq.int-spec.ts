@@ -55,7 +55,7 @@ describe('leadctl dlq', () => {
               key: Buffer.from(f.id),
               value: fx.codec.encode(
                 fx.topics.raw,
-                rawLeadFixture({ lead_id: f.id, email: 'not-an-email' }),
+                rawLeadFixture({ lead_id: f.id, email: 'not-an-email', phone: null }),
               ),
               headers: { 'x-trace': `t-${f.id}` },
             },
@@ -148,7 +148,7 @@ describe('leadctl replay', () => {
         key: id,
         value: fx.codec.encode(
           fx.topics.raw,
-          rawLeadFixture({ lead_id: id, email: 'not-an-email' }),
+          rawLeadFixture({ lead_id: id, email: 'not-an-email', phone: null }),
         ),
       })),
     );

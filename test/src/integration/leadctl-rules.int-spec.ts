@@ -157,14 +157,25 @@ describe('leadctl rules simulate over a known history', () => {
     fx = await kafkaFixture('leadctl-sim');
     const producer = fx.kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
-    const message = (id: string, country: string, free: boolean, at: number) => ({
-      key: id,
-      value: fx.codec.encode(
-        fx.topics.enriched,
-        enrichedLeadFixture({ id, country, freeMail: free, at }),
-      ),
-      timestamp: String(at),
-    });
+    const message = (id: string, country: string, free: boolean, at: number) => {
+      const domain = free ? 'gmail.com' : 'acme.io';
+      const lead = enrichedLeadFixture({
+        lead: {
+          lead_id: id,
+          country,
+          email: `${id}@${domain}`,
+          received_at: at,
+          normalized_at: at,
+        },
+        enrichment: {
+          email_domain: domain,
+          company_domain: free ? null : domain,
+          free_mail: free,
+          enriched_at: at,
+        },
+      });
+      return { key: id, value: fx.codec.encode(fx.topics.enriched, lead), timestamp: String(at) };
+    };
     await producer.send({
       topic: fx.topics.enriched,
       acks: -1,
