@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { AvroCodec, BatchingProducer, createKafka, ensureTopics } from '@lead-router/kafka';
-import { freePort, startService, type ServiceProcess } from '@lead-router/local-stack';
+import { StackError, freePort, startService, type ServiceProcess } from '@lead-router/local-stack';
 import { MetricNames, createLogger } from '@lead-router/observability';
 import {
   prefixedTopics,
@@ -119,7 +119,13 @@ export async function startReceiver(repoRoot: string): Promise<Receiver> {
   );
   await new Promise<void>((resolve, reject) => {
     child.stdout?.once('data', () => resolve());
-    child.once('exit', (code) => reject(new Error(`receiver exited with ${code}`)));
+    child.once('exit', (code) =>
+      reject(
+        new StackError(`the bench receiver exited with ${code}`, 'process_exited', {
+          context: { code },
+        }),
+      ),
+    );
   });
   const url = `http://127.0.0.1:${port}`;
   return {
