@@ -1,4 +1,5 @@
 import { loadStageConfig, type StageConfig } from '@lead-router/config';
+import { defaultPort } from '@lead-router/schemas';
 import { z } from 'zod';
 
 const extra = z
@@ -10,5 +11,5 @@ const extra = z
 export type RouterConfig = StageConfig & z.infer<typeof extra>;
 
 export function loadRouterConfig(): RouterConfig {
-  return loadStageConfig('router', 8183, extra);
+  return loadStageConfig('router', defaultPort('router'), extra);
 }
