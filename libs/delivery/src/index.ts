@@ -7,7 +7,14 @@ export {
   webhookRequest,
 } from './webhook-request.builder';
 export { verifyWebhook } from './webhook.verifier';
-export { type ResponseClass, classifyResponse } from './response.classifier';
+export { type ResponseClass, classifyResponse, webhookVerdict } from './response.classifier';
+export {
+  DELIVERY_VERDICT_KINDS,
+  type DeliveryVerdict,
+  type DeliveryVerdictKind,
+  type LeadVerdict,
+  isFinalVerdict,
+} from './delivery-verdict.type';
 export { type BackoffOptions, backoffDelay, retryAfterMs } from './backoff.policy';
 export { type DeliveryOutcomeArgs, deliveryOutcome } from './delivery-outcome.builder';
 export {

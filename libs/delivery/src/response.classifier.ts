@@ -1,3 +1,7 @@
+import type { AttemptResponse } from './attempts.runner';
+import { retryAfterMs } from './backoff.policy';
+import type { DeliveryVerdict } from './delivery-verdict.type';
+
 export type ResponseClass = 'delivered' | 'retry' | 'reject';
 
 // 409 is retried: a receiver deduplicating on webhook-id may answer it while an earlier attempt
@@ -13,4 +17,31 @@ export function classifyResponse(status: number | null): ResponseClass {
   if (status >= 200 && status <= 299) return 'delivered';
   if (status >= 500 || RETRIABLE_4XX.has(status)) return 'retry';
   return 'reject';
+}
+
+/**
+ * The shared verdict for one webhook attempt, built on `classifyResponse`: a 2xx is delivered
+ * (with the receiver's id for the record, if it sent one), a retriable answer waits at least as
+ * long as its Retry-After, anything else is refused for good with the receiver's status.
+ */
+export function webhookVerdict(response: AttemptResponse, nowMs: number): DeliveryVerdict {
+  const detail = response.error ? ` (${response.error})` : '';
+  switch (classifyResponse(response.status)) {
+    case 'delivered':
+      return { kind: 'delivered', crmId: response.externalId ?? null, created: null };
+    case 'retry': {
+      const wait = retryAfterMs(response.retryAfter, nowMs);
+      const reason =
+        response.status === null ? `no response${detail}` : `HTTP ${response.status}${detail}`;
+      return wait === null
+        ? { kind: 'retry', reason }
+        : { kind: 'retry', reason, retryAfterMs: wait };
+    }
+    case 'reject':
+      return {
+        kind: 'permanent',
+        code: `http_${response.status}`,
+        message: `the destination refused the lead with HTTP ${response.status}${detail}`,
+      };
+  }
 }

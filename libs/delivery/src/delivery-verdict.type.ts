@@ -1,0 +1,45 @@
+/**
+ * What a sink does next with one lead for one destination, whatever the destination is. Every
+ * sink's classifier answers with one verdict per lead, so the shared sink layer acts on them the
+ * same way for a webhook, Salesforce or HubSpot:
+ *
+ * - `delivered`: the destination holds the record; `crmId` is its id there when it said so.
+ * - `retry`: a passing failure; try again later, never sooner than `retryAfterMs` from now.
+ * - `wait_for_quota`: the destination's quota is spent; park the destination (not only the lead)
+ *   until `until` (epoch ms), or until a probe succeeds when the destination does not say when.
+ * - `refresh_token`: the credential expired; mint a new one once for all workers, replay once.
+ * - `resend`: the lead was fine but was rolled back with a failed neighbour; send it again at once.
+ * - `stop`: the destination cannot be used until a person acts (`alert` says what to do).
+ * - `permanent`: the destination refused this lead for good; dead-letter it with `code`/`message`.
+ */
+export type DeliveryVerdict =
+  | { kind: 'delivered'; crmId: string | null; created: boolean | null }
+  | { kind: 'retry'; reason: string; retryAfterMs?: number }
+  | { kind: 'wait_for_quota'; reason: string; until?: number }
+  | { kind: 'refresh_token'; reason: string }
+  | { kind: 'resend'; reason: string }
+  | { kind: 'stop'; alert: string }
+  | { kind: 'permanent'; code: string; message: string };
+
+export type DeliveryVerdictKind = DeliveryVerdict['kind'];
+
+export const DELIVERY_VERDICT_KINDS: readonly DeliveryVerdictKind[] = [
+  'delivered',
+  'retry',
+  'wait_for_quota',
+  'refresh_token',
+  'resend',
+  'stop',
+  'permanent',
+];
+
+/** One lead's verdict inside a batch answer, by the lead's id. */
+export interface LeadVerdict {
+  leadId: string;
+  verdict: DeliveryVerdict;
+}
+
+/** Does this verdict end the (lead, destination) pair, so an outcome can be written? */
+export function isFinalVerdict(verdict: DeliveryVerdict): boolean {
+  return verdict.kind === 'delivered' || verdict.kind === 'permanent';
+}
