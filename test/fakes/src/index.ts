@@ -1,0 +1,29 @@
+export {
+  type FakeSalesforce,
+  type FakeSalesforceControl,
+  type FakeSalesforceJwtOptions,
+  type FakeSalesforceOptions,
+  type SalesforceRecord,
+  type SalesforceRecordError,
+  type SalesforceRecords,
+  type SObjectSchema,
+  defaultSObjects,
+  startFakeSalesforce,
+} from './salesforce.fake';
+export {
+  type FakeHubSpot,
+  type FakeHubSpotControl,
+  type FakeHubSpotOptions,
+  type HubSpotContact,
+  type HubSpotContacts,
+  type HubSpotInputError,
+  defaultContactProperties,
+  startFakeHubSpot,
+} from './hubspot.fake';
+export {
+  type ListenOptions,
+  type OutageMode,
+  type RequestLogEntry,
+  type Violation,
+  seededRandom,
+} from './fake-server';
