@@ -1,6 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { serviceEntry, serviceManifest, servicesOfKind } from './services.manifest';
+import {
+  DESTINATION_TYPES,
+  type ServiceDeclaration,
+  serviceEntry,
+  serviceManifest,
+  servedDestinationTypes,
+  servicesOfKind,
+} from './services.manifest';
 import { Topics } from './topics';
 
 describe('serviceManifest', () => {
@@ -46,5 +53,24 @@ describe('serviceManifest', () => {
     const names: string[] = sut.map((s) => s.name);
     assert.ok(names.includes('normalizer') && names.includes('sink-webhook'));
     assert.ok(!names.includes('ingest') && !names.includes('indexer'));
+  });
+
+  it('gives every sink, and only a sink, the destination types it delivers to', () => {
+    for (const s of serviceManifest as readonly ServiceDeclaration[]) {
+      if (s.kind === 'sink') {
+        assert.ok(s.destinationTypes && s.destinationTypes.length > 0, `${s.name} serves no type`);
+        for (const t of s.destinationTypes) assert.ok(DESTINATION_TYPES.includes(t), t);
+      } else {
+        assert.equal(s.destinationTypes, undefined, `${s.name} is no sink`);
+      }
+    }
+  });
+
+  it('lists the served destination types once each', () => {
+    const sut = servedDestinationTypes();
+    assert.ok(sut.includes('webhook'));
+    assert.equal(new Set(sut).size, sut.length);
+    const declared = servicesOfKind('sink').flatMap((s) => [...s.destinationTypes]);
+    assert.deepEqual([...sut].sort(), [...new Set(declared)].sort());
   });
 });

@@ -9,6 +9,10 @@ export type TopicKey = keyof typeof Topics;
  */
 export type ServiceKind = 'gateway' | 'stage' | 'sink' | 'indexer';
 
+/** Every type of destination a rule set may name (RoutedLead's `destinations[].type`). */
+export const DESTINATION_TYPES = ['webhook', 'salesforce', 'hubspot', 'postgres'] as const;
+export type DestinationType = (typeof DESTINATION_TYPES)[number];
+
 export interface ServiceDeclaration {
   /** The folder under services/, the npm package `@lead-router/<name>`, the `SERVICE` of the image. */
   readonly name: string;
@@ -21,6 +25,11 @@ export interface ServiceDeclaration {
   readonly healthPath: '/health';
   /** The built entry point, relative to the repository root. */
   readonly entry: string;
+  /**
+   * The destination types a sink delivers to; only sinks have it. A rule set routing to a type no
+   * sink serves is refused, since a lead sent there would be committed with no outcome.
+   */
+  readonly destinationTypes?: readonly DestinationType[];
 }
 
 /**
@@ -74,6 +83,7 @@ export const serviceManifest = [
     topicsOut: ['delivered', 'dlq'],
     healthPath: '/health',
     entry: 'services/sink-webhook/dist/main.js',
+    destinationTypes: ['webhook'],
   },
   {
     name: 'indexer',
@@ -106,4 +116,10 @@ export function servicesOfKind<K extends ServiceKind>(
   return serviceManifest.filter((s): s is Extract<ServiceEntry, { kind: K }> =>
     (kinds as readonly ServiceKind[]).includes(s.kind),
   );
+}
+
+/** The destination types some sink delivers to, each once, in manifest order. */
+export function servedDestinationTypes(): readonly DestinationType[] {
+  const served = servicesOfKind('sink').flatMap((s) => s.destinationTypes);
+  return [...new Set<DestinationType>(served)];
 }
