@@ -10,6 +10,7 @@ import {
   CARL_BACK,
   InMemoryChangelog,
   NOON,
+  SERVED,
   TOPICS,
   assignment,
   at,
@@ -26,6 +27,7 @@ function setup(
     options.rules ??
     new RulesRegistry(compiledRules('1', options.members), {
       logger: silentLogger(),
+      servedDestinationTypes: SERVED,
       versionTimeoutMs: 50,
     });
   const store = new QueueStateStore({
@@ -92,7 +94,7 @@ describe('AssignStep', () => {
     const routed = output.value as RoutedLead;
     assert.equal(routed.lead, enriched.lead);
     assert.deepEqual(routed.destinations, [
-      { id: 'crm', type: 'salesforce', url: null, owner_id: 'SF-alice' },
+      { id: 'crm', type: 'webhook', url: 'https://crm.example.com/leads', owner_id: 'SF-alice' },
     ]);
   });
 

@@ -3,10 +3,20 @@ import { describe, it } from 'node:test';
 import { enrichedLeadFixture } from '@lead-router/testing';
 import { MatchStep } from './match.step';
 import { RulesRegistry } from './rules.registry';
-import { NOON, TOPICS, compiledRules, published, silentLogger } from './routing-runtime.fixture';
+import {
+  NOON,
+  SERVED,
+  TOPICS,
+  compiledRules,
+  published,
+  silentLogger,
+} from './routing-runtime.fixture';
 
 function setup() {
-  const rules = new RulesRegistry(compiledRules('1'), { logger: silentLogger() });
+  const rules = new RulesRegistry(compiledRules('1'), {
+    logger: silentLogger(),
+    servedDestinationTypes: SERVED,
+  });
   const sut = new MatchStep({ rules, assignTopic: TOPICS.assign, now: () => NOON });
   return { sut, rules };
 }

@@ -10,6 +10,7 @@ import {
   CARL_BACK,
   InMemoryChangelog,
   NOON,
+  SERVED,
   TOPICS,
   compiledRules,
   silentLogger,
@@ -30,7 +31,10 @@ function setup() {
     readChangelog: new InMemoryChangelog().read,
     now,
   });
-  const rules = new RulesRegistry(compiledRules('1'), { logger: silentLogger() });
+  const rules = new RulesRegistry(compiledRules('1'), {
+    logger: silentLogger(),
+    servedDestinationTypes: SERVED,
+  });
   const sut = routerStages(settings, { topics: TOPICS, rules, store, logger: silentLogger(), now });
   return { sut, clock };
 }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createLogger, type Logger } from '@lead-router/observability';
 import { compileRuleSet, parseRuleSet, type CompiledRuleSet } from '@lead-router/routing';
 import type {
+  DestinationType,
   EnrichedLead,
   QueueAssignment,
   QueueStateSnapshot,
@@ -29,7 +30,7 @@ export function rulesYaml(version = '1', salesMembers = ['alice', 'bob']): strin
   return `id: t
 version: "${version}"
 destinations:
-  crm: { type: salesforce }
+  crm: { type: webhook, url: "https://crm.example.com/leads" }
 queues:
   sales:
     method: round_robin
@@ -76,6 +77,9 @@ export function published(version: string, salesMembers?: string[]): RuleSetVers
 }
 
 export const silentLogger = (): Logger => createLogger('routing-runtime-spec', 'silent');
+
+/** The types the sinks serve in these specs, as the router reads them from the manifest. */
+export const SERVED: readonly DestinationType[] = ['webhook'];
 
 export function assignment(
   enriched: EnrichedLead,

@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 import { LeadRouterError } from '@lead-router/errors';
 import { RulesFileError } from './rules-file.error';
 import { loadRules } from './rules.loader';
-import { rulesYaml } from './routing-runtime.fixture';
+import { SERVED, rulesYaml } from './routing-runtime.fixture';
 
 const dir = mkdtempSync(join(tmpdir(), 'rules-loader-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -18,7 +18,7 @@ function file(name: string, text: string): string {
 }
 
 describe('loadRules', () => {
-  const sut = loadRules;
+  const sut = (path: string) => loadRules(path, SERVED);
 
   it('compiles a valid rule set', () => {
     const compiled = sut(file('ok.yaml', rulesYaml('3')));
@@ -41,6 +41,29 @@ describe('loadRules', () => {
         return true;
       },
     );
+  });
+
+  it('refuses to start on a destination type no sink serves, naming the rules and where', () => {
+    const path = file(
+      'salesforce.yaml',
+      rulesYaml('3').replace(
+        'crm: { type: webhook, url: "https://crm.example.com/leads" }',
+        'crm: { type: salesforce }',
+      ),
+    );
+    assert.throws(
+      () => sut(path),
+      (err: unknown) => {
+        assert.ok(err instanceof RulesFileError);
+        assert.equal(err.code, 'invalid_rule_set');
+        assert.equal(
+          err.message,
+          `invalid rule set:\n${path}:4:16  destinations.crm.type: destination "crm" is of type salesforce, which no sink serves (served: webhook); rules "vip", "france" and the fallback route leads to it, which would be lost; route them to a served destination`,
+        );
+        return true;
+      },
+    );
+    assert.equal(loadRules(path, ['webhook', 'salesforce']).version, '3');
   });
 
   it('says which file it cannot read, keeping the cause', () => {

@@ -7,10 +7,17 @@ import {
   parseRuleSet,
   type CompiledRuleSet,
 } from '@lead-router/routing';
+import type { DestinationType } from '@lead-router/schemas';
 import { RulesFileError } from './rules-file.error';
 
-/** Reads, validates and compiles the rule set; an invalid file stops the start with every issue. */
-export function loadRules(file: string): CompiledRuleSet {
+/**
+ * Reads, validates and compiles the rule set; an invalid file (a destination type no sink
+ * serves included) stops the start with every issue.
+ */
+export function loadRules(
+  file: string,
+  servedDestinationTypes: readonly DestinationType[],
+): CompiledRuleSet {
   const path = resolve(file);
   let text: string;
   try {
@@ -24,7 +31,7 @@ export function loadRules(file: string): CompiledRuleSet {
       err,
     );
   }
-  const parsed = parseRuleSet(text);
+  const parsed = parseRuleSet(text, { servedDestinationTypes });
   if (!parsed.ok) {
     throw new RulesFileError(
       `invalid rule set:\n${formatRuleSetIssues(path, parsed.error)}`,

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RulesRegistry } from './rules.registry';
-import { compiledRules, published, silentLogger } from './routing-runtime.fixture';
+import { SERVED, compiledRules, published, silentLogger } from './routing-runtime.fixture';
 
-const setup = () => new RulesRegistry(compiledRules('1'), { logger: silentLogger() });
+const setup = () =>
+  new RulesRegistry(compiledRules('1'), { logger: silentLogger(), servedDestinationTypes: SERVED });
 
 describe('RulesRegistry', () => {
   it('routes new leads by a newer version of the active rule set once it is published', () => {
@@ -32,6 +33,19 @@ describe('RulesRegistry', () => {
     assert.equal(sut.current.version, '1');
   });
 
+  it('refuses a published version routing to a type no sink serves and keeps routing by the one before', async () => {
+    const sut = setup();
+    sut.accept(published('2'));
+    const toSalesforce = published('3').yaml.replace(
+      'crm: { type: webhook, url: "https://crm.example.com/leads" }',
+      'crm: { type: salesforce }',
+    );
+    assert.notEqual(toSalesforce, published('3').yaml);
+    sut.accept({ ...published('3'), yaml: toSalesforce });
+    assert.equal(sut.current.version, '2');
+    assert.equal(await sut.version('t', '3', 0), null);
+  });
+
   it('hands over a version that arrives while a lead waits for it, without waiting out a poll', async () => {
     const sut = setup();
     const started = Date.now();
@@ -44,6 +58,7 @@ describe('RulesRegistry', () => {
   it('gives null when the version does not arrive in time', async () => {
     const sut = new RulesRegistry(compiledRules('1'), {
       logger: silentLogger(),
+      servedDestinationTypes: SERVED,
       versionTimeoutMs: 30,
     });
     assert.equal(await sut.version('t', '9'), null);

@@ -1,11 +1,13 @@
 import type { Logger } from '@lead-router/observability';
 import { compileRuleSet, parseRuleSet, type CompiledRuleSet } from '@lead-router/routing';
-import type { RuleSetVersion } from '@lead-router/schemas';
+import type { DestinationType, RuleSetVersion } from '@lead-router/schemas';
 
 const key = (id: string, version: string) => `${id}@${version}`;
 
 export interface RulesRegistryOptions {
   logger: Logger;
+  /** The destination types the sinks serve; a published version routing elsewhere is refused. */
+  servedDestinationTypes: readonly DestinationType[];
   /** How long `version()` waits for a version another instance saw first. */
   versionTimeoutMs?: number;
 }
@@ -58,16 +60,22 @@ export class RulesRegistry {
 
   /**
    * Learns a published version; a newer version of the active rule set becomes active. An
-   * invalid one is logged and ignored: leadctl validates before publishing, and a record written
-   * around it must not stop routing.
+   * invalid one (a destination type no sink serves included) is logged and ignored, and routing
+   * goes on by the version before: leadctl validates before publishing, and a record written
+   * around it, or before a sink was withdrawn, must not stop routing.
    */
   accept(published: RuleSetVersion): void {
-    const { logger } = this.options;
-    const parsed = parseRuleSet(published.yaml);
+    const { logger, servedDestinationTypes } = this.options;
+    const parsed = parseRuleSet(published.yaml, { servedDestinationTypes });
     if (!parsed.ok) {
       logger.error(
-        { ruleSet: published.rule_set_id, version: published.version, issues: parsed.error },
-        'published rule set is invalid, ignored',
+        {
+          ruleSet: published.rule_set_id,
+          version: published.version,
+          routingBy: this.active.version,
+          issues: parsed.error,
+        },
+        'published rule set is invalid, ignored; the active version keeps routing',
       );
       return;
     }

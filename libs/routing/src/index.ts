@@ -21,6 +21,7 @@ export {
   ruleSetSchema,
 } from './rules.schema';
 export { type RuleSetIssue, formatRuleSetIssues, parseRuleSet } from './rules.parser';
+export { type RuleSetValidationOptions } from './rules.validator';
 export { DurationError, RuleSetError } from './routing.errors';
 export {
   type CompiledRule,

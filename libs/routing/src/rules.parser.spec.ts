@@ -4,10 +4,11 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { parseRuleSet, type RuleSetIssue } from './rules.parser';
 import { ruleSetJsonSchema } from './rules.schema';
+import type { RuleSetValidationOptions } from './rules.validator';
 import { DEFAULT_RULES } from './routing.fixture';
 
-function issuesOf(yamlText: string): RuleSetIssue[] {
-  const result = parseRuleSet(yamlText);
+function issuesOf(yamlText: string, options?: RuleSetValidationOptions): RuleSetIssue[] {
+  const result = parseRuleSet(yamlText, options);
   if (result.ok) assert.fail('expected the rule set to be rejected');
   return result.error;
 }
@@ -139,6 +140,42 @@ rules:
         column: 28,
       },
     ]);
+  });
+
+  it('refuses a destination whose type no sink serves, naming the rules that route to it', () => {
+    const served = { servedDestinationTypes: ['webhook'] } as const;
+    const refused = sut(DEFAULT_RULES, served);
+    if (refused.ok) assert.fail('expected the salesforce destination to be refused');
+    assert.deepEqual(refused.error, [
+      {
+        path: 'destinations.crm.type',
+        message:
+          'destination "crm" is of type salesforce, which no sink serves (served: webhook); rule "enterprise-emea" routes leads to it, which would be lost; route them to a served destination',
+        line: 5,
+        column: 16,
+      },
+    ]);
+
+    const everywhere = DEFAULT_RULES.replace(
+      'fallback:\n  queue: sales\n  destinations: [demo-inbox]',
+      'fallback:\n  queue: sales\n  destinations: [crm]',
+    ).replace(
+      'owner: "005VIP"\n    destinations: [demo-inbox]',
+      'owner: "005VIP"\n    destinations: [crm]',
+    );
+    assert.match(
+      issuesOf(everywhere, served)[0]!.message,
+      /; rules "enterprise-emea", "vip" and the fallback route leads to it,/,
+    );
+
+    const unused = DEFAULT_RULES.replace(
+      'destinations: [demo-inbox, crm]',
+      'destinations: [demo-inbox]',
+    );
+    assert.match(issuesOf(unused, served)[0]!.message, /no rule routes to it yet; remove it$/);
+
+    assert.ok(sut(DEFAULT_RULES, { servedDestinationTypes: ['webhook', 'salesforce'] }).ok);
+    assert.ok(sut(DEFAULT_RULES).ok, 'without served types, every known type passes');
   });
 
   it('reports queue, member and availability shape errors', () => {

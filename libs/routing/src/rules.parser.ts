@@ -2,7 +2,7 @@ import { err, ok, type Result } from '@lead-router/errors';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
 import { CONDITION_BRANCHES, type RuleSet, ruleSetSchema } from './rules.schema';
-import { semanticIssues } from './rules.validator';
+import { type RuleSetValidationOptions, semanticIssues } from './rules.validator';
 
 export interface RuleSetIssue {
   /** Where in the rule set, e.g. `rules[0].when.all[1].in`. */
@@ -98,10 +98,14 @@ function positionOf(
 }
 
 /**
- * Parses and validates a YAML rule set: its shape (rules.schema) and its references
- * (rules.validator). Every issue is reported at once, each with its line and column.
+ * Parses and validates a YAML rule set: its shape (rules.schema), its references and, given the
+ * served destination types, that every destination is served (rules.validator). Every issue is
+ * reported at once, each with its line and column.
  */
-export function parseRuleSet(yamlText: string): Result<RuleSet, RuleSetIssue[]> {
+export function parseRuleSet(
+  yamlText: string,
+  options: RuleSetValidationOptions = {},
+): Result<RuleSet, RuleSetIssue[]> {
   const lineCounter = new LineCounter();
   const doc = parseDocument(yamlText, { lineCounter, prettyErrors: true, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -128,7 +132,7 @@ export function parseRuleSet(yamlText: string): Result<RuleSet, RuleSetIssue[]> 
   if (!parsed.success) {
     return err(flatten(parsed.error.issues, data, []).map((i) => located(i.path, i.message)));
   }
-  const issues = semanticIssues(parsed.data);
+  const issues = semanticIssues(parsed.data, options);
   if (issues.length > 0) return err(issues.map((i) => located(i.path, i.message)));
   return ok(parsed.data);
 }

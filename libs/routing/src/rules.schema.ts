@@ -1,3 +1,4 @@
+import { DESTINATION_TYPES } from '@lead-router/schemas';
 import { z } from 'zod';
 
 export type Scalar = string | number | boolean | null;
@@ -94,7 +95,7 @@ export const conditionSchema: z.ZodType<Condition> = z.lazy(() =>
 
 export const destinationSchema = z
   .strictObject({
-    type: z.enum(['webhook', 'salesforce', 'hubspot', 'postgres']),
+    type: z.enum(DESTINATION_TYPES),
     url: z.url({ protocol: /^https?$/ }).optional(),
   })
   .refine((d) => d.type !== 'webhook' || d.url !== undefined, {

@@ -1,5 +1,15 @@
+import type { DestinationType } from '@lead-router/schemas';
 import { regexProblem } from './regex.engine';
 import type { Condition, RuleSet } from './rules.schema';
+
+export interface RuleSetValidationOptions {
+  /**
+   * The destination types some sink delivers to (the service manifest's, as the callers read
+   * it). A destination of another type is refused: a lead routed there would get no outcome.
+   * Unset, every type the schema knows passes, for what only matches or compares rule sets.
+   */
+  servedDestinationTypes?: readonly DestinationType[];
+}
 
 export interface SemanticIssue {
   path: readonly PropertyKey[];
@@ -15,8 +25,14 @@ function walk(condition: Condition, path: readonly PropertyKey[], visit: Visit):
   else if ('not' in condition) walk(condition.not, [...path, 'not'], visit);
 }
 
-/** The checks a schema cannot express: references resolve, names are unique, no cycles. */
-export function semanticIssues(rs: RuleSet): SemanticIssue[] {
+/**
+ * The checks a schema cannot express: references resolve, names are unique, no cycles, and
+ * (when told which) every destination type is served.
+ */
+export function semanticIssues(
+  rs: RuleSet,
+  options: RuleSetValidationOptions = {},
+): SemanticIssue[] {
   const issues: SemanticIssue[] = [];
   const segmentRefs = new Map<string, string[]>();
 
@@ -147,6 +163,35 @@ export function semanticIssues(rs: RuleSet): SemanticIssue[] {
     });
   }
   issues.push(...overflowCycles(rs));
+  if (options.servedDestinationTypes !== undefined) {
+    issues.push(...unservedDestinations(rs, targets, options.servedDestinationTypes));
+  }
+  return issues;
+}
+
+function unservedDestinations(
+  rs: RuleSet,
+  targets: readonly { name: string; destinations: readonly string[]; path: PropertyKey[] }[],
+  served: readonly DestinationType[],
+): SemanticIssue[] {
+  const issues: SemanticIssue[] = [];
+  for (const [name, destination] of Object.entries(rs.destinations)) {
+    if (served.includes(destination.type)) continue;
+    const users = targets.filter((t) => t.destinations.includes(name));
+    const rules = users.filter((t) => t.path[0] !== 'fallback').map((t) => `"${t.name}"`);
+    const routedBy = [
+      ...(rules.length > 0 ? [`rule${rules.length > 1 ? 's' : ''} ${rules.join(', ')}`] : []),
+      ...(users.length > rules.length ? ['the fallback'] : []),
+    ];
+    const who =
+      routedBy.length === 0
+        ? 'no rule routes to it yet; remove it'
+        : `${routedBy.join(' and ')} route${users.length === 1 ? 's' : ''} leads to it, which would be lost; route them to a served destination`;
+    issues.push({
+      path: ['destinations', name, 'type'],
+      message: `destination "${name}" is of type ${destination.type}, which no sink serves (served: ${served.join(', ') || 'none'}); ${who}`,
+    });
+  }
   return issues;
 }
 

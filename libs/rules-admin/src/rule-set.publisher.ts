@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { BatchingProducer, readRanges, wholeTopicRanges } from '@lead-router/kafka';
 import { parseRuleSet } from '@lead-router/routing';
-import type { RuleSetVersion } from '@lead-router/schemas';
+import { servedDestinationTypes, type RuleSetVersion } from '@lead-router/schemas';
 import { RulesAdminError } from './rules-admin.error';
 import { topicsOf, type RulesAdminDeps } from './rules-admin.deps';
 
@@ -49,16 +49,17 @@ export async function readPublishedRuleSets(
 }
 
 /**
- * Validates a rule set and publishes it to routing.rules, keyed by its id, with the idempotent
- * producer (acks=all). A published version is immutable: the same id and version with other
- * content is refused, and the same content again writes nothing.
+ * Validates a rule set (a destination type no sink of the manifest serves included) and publishes
+ * it to routing.rules, keyed by its id, with the idempotent producer (acks=all). A published
+ * version is immutable: the same id and version with other content is refused, and the same
+ * content again writes nothing.
  */
 export async function publishRuleSet(
   deps: RulesAdminDeps,
   yamlText: string,
   options: PublishOptions = {},
 ): Promise<PublishResult> {
-  const parsed = parseRuleSet(yamlText);
+  const parsed = parseRuleSet(yamlText, { servedDestinationTypes: servedDestinationTypes() });
   if (!parsed.ok) {
     throw new RulesAdminError(
       `the rule set is invalid (${parsed.error.length} issue${parsed.error.length === 1 ? '' : 's'}); nothing was published`,

@@ -8,6 +8,7 @@ import {
   queueStateChangelog,
   routerStages,
 } from '@lead-router/routing-runtime';
+import { servedDestinationTypes } from '@lead-router/schemas';
 import {
   CODEC,
   KAFKA,
@@ -31,7 +32,14 @@ export function rulesProviders(config: RouterConfig): Provider[] {
     {
       provide: RulesRegistry,
       inject: [LOGGER],
-      useFactory: (logger: Logger) => new RulesRegistry(loadRules(config.rulesFile), { logger }),
+      useFactory: (logger: Logger) => {
+        // A rule set routing to a type no sink serves would leave its leads with no outcome.
+        const served = servedDestinationTypes();
+        return new RulesRegistry(loadRules(config.rulesFile, served), {
+          logger,
+          servedDestinationTypes: served,
+        });
+      },
     },
     {
       provide: RulesFollowerLifecycle,

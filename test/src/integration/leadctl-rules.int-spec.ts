@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { publishRuleSet, simulateWindow } from '@lead-router/rules-admin';
-import type { RuleSetVersion } from '@lead-router/schemas';
+import { type RuleSetVersion, servedDestinationTypes } from '@lead-router/schemas';
 import { enrichedLeadFixture, readTopic } from '@lead-router/testing';
 import { Partitioners } from 'kafkajs';
 import { kafkaFixture, type KafkaFixture } from './kafka-fixture';
@@ -49,6 +49,19 @@ fallback:
   queue: q
   destinations: [inbox]
 `;
+
+/** The demo rule set with EMEA business leads also sent to Salesforce, which no sink serves yet. */
+const unservedYaml = demoYaml
+  .replace("version: '2026-11-25.1'", "version: '2026-11-25.3'")
+  .replace('destinations:\n', 'destinations:\n  crm: { type: salesforce }\n')
+  .replace(
+    /owners: \{ demo-inbox: '005-(alice|bruno)' \}/g,
+    "owners: { demo-inbox: '005-$1', crm: 'SF-$1' }",
+  )
+  .replace(
+    '    queue: emea-sales\n    destinations: [demo-inbox]',
+    '    queue: emea-sales\n    destinations: [demo-inbox, crm]',
+  );
 
 describe('leadctl rules', () => {
   let fx: KafkaFixture;
@@ -110,6 +123,48 @@ describe('leadctl rules', () => {
 
     records = await read();
     assert.equal(records.length, 1, 'neither the no-op nor the refusal wrote a record');
+  });
+
+  it('validate and publish refuse a destination type no sink serves, naming the rules, and publish nothing', async () => {
+    assert.ok(
+      !servedDestinationTypes().includes('salesforce'),
+      'the fixture needs a type no sink serves',
+    );
+    const unserved = file('unserved.yaml', unservedYaml);
+    const crmLine = unservedYaml.split('\n').indexOf('  crm: { type: salesforce }') + 1;
+    assert.ok(
+      crmLine > 0 &&
+        unservedYaml.includes('[demo-inbox, crm]') &&
+        unservedYaml.includes('SF-bruno'),
+      'the fixture edit took',
+    );
+    const expected =
+      `${unserved}:${crmLine}:16  destinations.crm.type: destination "crm" is of type salesforce, ` +
+      `which no sink serves (served: ${servedDestinationTypes().join(', ')}); rule "emea-business" routes leads to it, which ` +
+      'would be lost; route them to a served destination\n';
+
+    const validate = await runLeadctl(['rules', 'validate', unserved], env);
+    assert.equal(validate.code, 1, validate.stderr);
+    assert.equal(validate.stdout, expected);
+    assert.match(validate.stderr, /invalid: 1 issue/);
+
+    const before = await readTopic<RuleSetVersion>(
+      fx.kafka,
+      fx.codec,
+      fx.topics.rules,
+      'RuleSetVersion',
+    );
+    const publish = await runLeadctl(['rules', 'publish', unserved], env);
+    assert.equal(publish.code, 1, publish.stderr);
+    assert.equal(publish.stdout, expected);
+    const after = await readTopic<RuleSetVersion>(
+      fx.kafka,
+      fx.codec,
+      fx.topics.rules,
+      'RuleSetVersion',
+    );
+    assert.equal(after.length, before.length, 'nothing was published');
+    assert.ok(after.every((r) => r.value.version !== '2026-11-25.3'));
   });
 
   it('diff compares files and the published version', async () => {

@@ -6,13 +6,14 @@ import {
   formatSimulation,
   parseRuleSet,
 } from '@lead-router/routing';
-import type { RuleSet, RuleSetIssue } from '@lead-router/routing';
+import type { RuleSet, RuleSetIssue, RuleSetValidationOptions } from '@lead-router/routing';
 import {
   RulesAdminError,
   publishRuleSet,
   readPublishedRuleSets,
   simulateWindow,
 } from '@lead-router/rules-admin';
+import { servedDestinationTypes } from '@lead-router/schemas';
 import type { Command } from 'commander';
 import { CliFailure, UsageError } from '../cli.errors';
 import { write, type CliContext } from '../cli.context';
@@ -40,8 +41,8 @@ function invalid(file: string, issues: readonly RuleSetIssue[]): CliFailure {
   );
 }
 
-function parseFile(file: string): RuleSet {
-  const parsed = parseRuleSet(readText(file));
+function parseFile(file: string, options: RuleSetValidationOptions = {}): RuleSet {
+  const parsed = parseRuleSet(readText(file), options);
   if (!parsed.ok) throw invalid(file, parsed.error);
   return parsed.value;
 }
@@ -76,7 +77,8 @@ export function rulesCommand(program: Command, context: (cmd: Command) => CliCon
     .argument('<file>', 'a rule-set YAML file')
     .description('report every problem with its line and column')
     .action((file: string) => {
-      const rs = parseFile(file);
+      // As publish and the router will: a destination no sink serves is refused here already.
+      const rs = parseFile(file, { servedDestinationTypes: servedDestinationTypes() });
       write(`ok: ${rs.id} ${rs.version}, ${rs.rules.length} rules`);
     });
 
