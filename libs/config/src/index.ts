@@ -1,2 +1,3 @@
 export * from './config.loader';
+export * from './sql-identifier';
 export * from './stage.config';

@@ -86,6 +86,16 @@ export const serviceManifest = [
     destinationTypes: ['webhook'],
   },
   {
+    name: 'sink-postgres',
+    kind: 'sink',
+    port: { env: 'PORT', default: 8186 },
+    topicsIn: ['routed'],
+    topicsOut: ['delivered', 'dlq'],
+    healthPath: '/health',
+    entry: 'services/sink-postgres/dist/main.js',
+    destinationTypes: ['postgres'],
+  },
+  {
     name: 'indexer',
     kind: 'indexer',
     port: { env: 'PORT', default: 8185 },

@@ -1,3 +1,4 @@
+import { SQL_IDENTIFIER } from '@lead-router/config';
 import type { Pool, PoolClient, Client } from 'pg';
 import {
   TRACE_STAGE_ORDER,
@@ -18,12 +19,9 @@ export interface TraceRow extends TraceEvent {
   offset: string;
 }
 
-/** A plain lower-case SQL identifier: the only table names spliced into SQL. */
-export const TRACE_TABLE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
-
 /** The table name, checked: it is spliced into SQL, so only plain lower-case identifiers pass. */
 export function traceTable(name: string): string {
-  if (!TRACE_TABLE_NAME.test(name)) {
+  if (!SQL_IDENTIFIER.test(name)) {
     throw new TraceIndexError(
       `trace table name "${name}" must be a lower-case SQL identifier (a-z, 0-9, _; at most 63); set INDEX_TABLE or --table to one`,
       'invalid_trace_table',

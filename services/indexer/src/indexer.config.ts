@@ -1,6 +1,6 @@
-import { loadStageConfig, type StageConfig } from '@lead-router/config';
+import { SQL_IDENTIFIER, loadStageConfig, type StageConfig } from '@lead-router/config';
 import { defaultPort } from '@lead-router/schemas';
-import { DEFAULT_TRACE_TABLE, TRACE_TABLE_NAME } from '@lead-router/trace';
+import { DEFAULT_TRACE_TABLE } from '@lead-router/trace';
 import { z } from 'zod';
 
 export interface IndexerConfig extends StageConfig {
@@ -12,7 +12,7 @@ const indexerEnv = z
     PG_URL: z.string().min(1).default('postgresql://postgres@127.0.0.1:5432/test'),
     INDEX_TABLE: z
       .string()
-      .regex(TRACE_TABLE_NAME, 'a lower-case SQL identifier (a-z, 0-9, _)')
+      .regex(SQL_IDENTIFIER, 'a lower-case SQL identifier (a-z, 0-9, _)')
       .default(DEFAULT_TRACE_TABLE),
   })
   .transform((e) => ({ pg: { url: e.PG_URL, table: e.INDEX_TABLE } }));

@@ -1,0 +1,44 @@
+import { SQL_IDENTIFIER, loadStageConfig, type StageConfig } from '@lead-router/config';
+import {
+  DEFAULT_LEADS_SCHEMA,
+  DEFAULT_LEADS_TABLE,
+  leadsTableTarget,
+  postgresDestinations,
+  type PostgresDestinations,
+} from '@lead-router/leads-table';
+import { defaultPort } from '@lead-router/schemas';
+import { z } from 'zod';
+
+export interface SinkPostgresConfig extends StageConfig {
+  pg: { url: string; destinations: PostgresDestinations };
+}
+
+const identifier = z.string().regex(SQL_IDENTIFIER, 'a lower-case SQL identifier (a-z, 0-9, _)');
+
+const sinkPostgresEnv = z
+  .object({
+    PG_URL: z.string().min(1).default('postgresql://postgres@127.0.0.1:5432/test'),
+    PG_SCHEMA: identifier.default(DEFAULT_LEADS_SCHEMA),
+    PG_TABLE: identifier.default(DEFAULT_LEADS_TABLE),
+    PG_DESTINATION_TABLES: z.string().default(''),
+  })
+  .transform((e, ctx) => {
+    try {
+      const fallback = leadsTableTarget(e.PG_SCHEMA, e.PG_TABLE);
+      return {
+        pg: {
+          url: e.PG_URL,
+          destinations: postgresDestinations(fallback, e.PG_DESTINATION_TABLES),
+        },
+      };
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+      return z.NEVER;
+    }
+  });
+
+export function loadSinkPostgresConfig(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): SinkPostgresConfig {
+  return loadStageConfig('sink-postgres', defaultPort('sink-postgres'), sinkPostgresEnv, env);
+}
