@@ -22,3 +22,5 @@ export { freePort } from './ports';
 export { startService } from './service.process';
 export type { ServiceProcess } from './service.process';
 export { waitFor } from './wait';
+export { publishStartRules } from './start-rules.publisher';
+export type { StartRulesOptions } from './start-rules.publisher';

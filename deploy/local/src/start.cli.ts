@@ -1,13 +1,15 @@
 /**
  * `npm start`: the whole system on this machine. Starts Kafka and the registry (unless
- * KAFKA_BROKERS and SCHEMA_REGISTRY_URL point elsewhere), the demo inbox, and every service as its
- * own process; prints where to send leads; Ctrl-C stops everything in reverse order.
+ * KAFKA_BROKERS and SCHEMA_REGISTRY_URL point elsewhere), the demo inbox, publishes the demo rule
+ * set to routing.rules, and starts every service as its own process; prints where to send leads;
+ * Ctrl-C stops everything in reverse order.
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { serviceManifest } from '@lead-router/schemas';
 import { startDemoInbox, type DemoInbox } from './demo-inbox';
 import { startService, type ServiceProcess } from './service.process';
+import { publishStartRules } from './start-rules.publisher';
 import { startStack, type LocalStack } from './stack';
 import { defaultCacheDir } from './util';
 
@@ -69,11 +71,21 @@ async function main(): Promise<void> {
     const inboxPort = Number(env('INBOX_PORT', '8090'));
     inbox = await startDemoInbox({ port: inboxPort });
 
+    const rulesFile = env('ROUTING_RULES_FILE', resolve(__dirname, '..', 'rules', 'demo.yaml'));
+    log(
+      await publishStartRules({
+        brokers,
+        registryUrl,
+        file: rulesFile,
+        topicPrefix: process.env['TOPIC_PREFIX'] ?? '',
+      }),
+    );
+
     const shared = {
       KAFKA_BROKERS: brokers,
       SCHEMA_REGISTRY_URL: registryUrl,
       INGEST_API_KEYS: env('INGEST_API_KEYS', `${DEMO_API_KEY}:web-form`),
-      ROUTING_RULES_FILE: env('ROUTING_RULES_FILE', resolve(__dirname, '..', 'rules', 'demo.yaml')),
+      ROUTING_RULES_FILE: rulesFile,
     };
     for (const service of services) {
       log(`starting ${service.name}`);
