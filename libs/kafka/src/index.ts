@@ -2,6 +2,7 @@ export * from './avro.codec';
 export * from './batching.producer';
 export * from './dead-letter';
 export * from './dead-letter.policy';
+export * from './due.gate';
 export {
   type KafkaErrorOptions,
   type TopicSetupErrorCode,

@@ -1,6 +1,20 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ATTEMPTS_HEADER, attemptOf, headersToStrings, withAttempts } from './record.headers';
+import {
+  ATTEMPTS_HEADER,
+  DESTINATION_HEADER,
+  DUE_AT_HEADER,
+  FALLBACK_FROM_HEADER,
+  attemptOf,
+  destinationOf,
+  dueAtOf,
+  fallbackFromOf,
+  headersToStrings,
+  withAttempts,
+  withDestination,
+  withDueAt,
+  withFallbackFrom,
+} from './record.headers';
 
 describe('headersToStrings', () => {
   it('reads buffers and strings, joins repeated headers, and drops undefined ones', () => {
@@ -40,5 +54,58 @@ describe('withAttempts', () => {
     const sut = withAttempts(headers, 2);
     assert.deepEqual(sut, { trace: 'abc', [ATTEMPTS_HEADER]: '2' });
     assert.equal(attemptOf(sut), 3);
+  });
+});
+
+describe('dueAtOf and withDueAt', () => {
+  it('reads back the due time it wrote, keeping the other headers', () => {
+    const headers = Object.freeze({ trace: 'abc' });
+    const sut = withDueAt(headers, 1_700_000_003_000.7);
+    assert.deepEqual(sut, { trace: 'abc', [DUE_AT_HEADER]: '1700000003000' });
+    assert.equal(dueAtOf(sut), 1_700_000_003_000);
+    assert.deepEqual(headers, { trace: 'abc' });
+  });
+
+  it('reads a record without a due time as due now (null)', () => {
+    assert.equal(dueAtOf({}), null);
+  });
+
+  it('reads a header that is not a count of milliseconds as no due time', () => {
+    for (const bad of ['', 'soon', '-5', '1.5', '1e12', ' 12', '99999999999999999999']) {
+      assert.equal(dueAtOf({ [DUE_AT_HEADER]: bad }), null, JSON.stringify(bad));
+    }
+  });
+
+  it('refuses to write a due time that is not epoch milliseconds', () => {
+    for (const bad of [-1, Number.NaN, Number.POSITIVE_INFINITY]) {
+      assert.throws(() => withDueAt({}, bad), RangeError, String(bad));
+    }
+  });
+});
+
+describe('destination headers', () => {
+  it('names the destination a record is meant for', () => {
+    const sut = withDestination({ [ATTEMPTS_HEADER]: '1' }, 'sales-crm');
+    assert.deepEqual(sut, { [ATTEMPTS_HEADER]: '1', [DESTINATION_HEADER]: 'sales-crm' });
+    assert.equal(destinationOf(sut), 'sales-crm');
+  });
+
+  it('says which destination a fallback delivery stands in for', () => {
+    const sut = withFallbackFrom(withDestination({}, 'warehouse'), 'sales-crm');
+    assert.equal(destinationOf(sut), 'warehouse');
+    assert.equal(fallbackFromOf(sut), 'sales-crm');
+    assert.equal(sut[FALLBACK_FROM_HEADER], 'sales-crm');
+  });
+
+  it('reads absent or empty headers as none', () => {
+    assert.equal(destinationOf({}), null);
+    assert.equal(fallbackFromOf({}), null);
+    assert.equal(destinationOf({ [DESTINATION_HEADER]: '' }), null);
+    assert.equal(fallbackFromOf({ [FALLBACK_FROM_HEADER]: '' }), null);
+  });
+
+  it('refuses to write an empty name', () => {
+    assert.throws(() => withDestination({}, ''), RangeError);
+    assert.throws(() => withFallbackFrom({}, ''), RangeError);
   });
 });

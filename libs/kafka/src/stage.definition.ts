@@ -53,4 +53,12 @@ export interface StageDefinition<In> {
   beforeChunk?: () => Promise<void>;
   /** Called when this instance (re)joins the group: its partitions may have changed. */
   onGroupJoin?: () => void;
+  /**
+   * When the record becomes due (epoch ms), or null when it is due now; usually read from the
+   * `lr-due-at` header (`dueAtOf(ctx.headers)`). A record that is not due yet stays in Kafka: the
+   * runner handles and commits the records before it, pauses its partition until it is due and
+   * then reads it again, so nothing is re-produced while it waits and other partitions flow on.
+   * Records behind it in its partition wait behind it.
+   */
+  dueAt?: (input: In, ctx: RecordContext) => number | null;
 }

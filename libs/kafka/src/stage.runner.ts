@@ -3,9 +3,17 @@ import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { AvroCodec } from './avro.codec';
 import type { BatchingProducer, OutgoingRecord } from './batching.producer';
 import { decideRecord, type HandlerOutcome } from './dead-letter.policy';
+import { gateByDueTime, type DueGate } from './due.gate';
 import { mapKeyed } from './keyed.concurrency';
 import { attemptOf, headersToStrings } from './record.headers';
 import type { RecordContext, StageDefinition, StageOutput } from './stage.definition';
+
+/** A record decoded (or not) before it is gated by due time and handled. */
+interface PreparedRecord<In> {
+  message: KafkaMessage;
+  record: RecordContext;
+  decoded: { ok: true; input: In } | { ok: false; error: unknown };
+}
 
 export interface StageRunnerDeps {
   kafka: Kafka;
@@ -29,6 +37,10 @@ export class StageRunner<In> {
   private started = false;
   private stopping = false;
   private readonly inFlight = new Set<Promise<void>>();
+  /** Partitions paused until their next record is due, each with the timer that resumes it. */
+  private readonly waiting = new Map<number, NodeJS.Timeout>();
+  /** Counts group joins, so a batch of an earlier assignment never pauses a partition. */
+  private generation = 0;
 
   constructor(
     private readonly def: StageDefinition<In>,
@@ -43,7 +55,11 @@ export class StageRunner<In> {
       maxBytesPerPartition: 1_048_576,
       maxWaitTimeInMs: 100,
     });
-    this.consumer.on(this.consumer.events.GROUP_JOIN, () => def.onGroupJoin?.());
+    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+      this.generation++;
+      this.releaseWaiting(true);
+      def.onGroupJoin?.();
+    });
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
       deps.logger.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
       if (!payload.restart) this.crashed = payload.error;
@@ -53,6 +69,11 @@ export class StageRunner<In> {
   /** Healthy while the consumer runs and has not crashed for good. */
   get healthy(): boolean {
     return this.started && this.crashed === null;
+  }
+
+  /** The partitions paused now until their next record is due, in order. */
+  get waitingPartitions(): number[] {
+    return [...this.waiting.keys()].sort((a, b) => a - b);
   }
 
   async start(): Promise<void> {
@@ -79,6 +100,7 @@ export class StageRunner<In> {
    */
   async stop(): Promise<void> {
     this.stopping = true;
+    this.releaseWaiting(false);
     this.consumer.pause([{ topic: this.def.topic }]);
     await Promise.allSettled([...this.inFlight]);
     await this.consumer.disconnect();
@@ -87,48 +109,105 @@ export class StageRunner<In> {
 
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
     const { stage, topic } = this.def;
+    const { partition } = batch;
+    const generation = this.generation;
     const endTimer = this.deps.metrics.batchDuration.startTimer({ stage });
     const chunkSize = this.def.chunkSize ?? 500;
     for (let i = 0; i < batch.messages.length; i += chunkSize) {
       if (this.stopping || !isRunning() || isStale()) break;
-      const chunk = batch.messages.slice(i, i + chunkSize);
-      await this.def.beforeChunk?.();
-      const records = await this.processChunk(batch.partition, chunk);
-      const extra = await this.def.afterChunk?.();
-      if (extra) records.push(...extra.map((o) => this.encode(o)));
-      await this.deps.producer.sendAll(records);
-      for (const r of records) this.deps.metrics.produced.inc({ topic: r.topic });
-      const last = chunk[chunk.length - 1]!.offset;
-      resolveOffset(last);
-      await this.consumer.commitOffsets([
-        { topic, partition: batch.partition, offset: (BigInt(last) + 1n).toString() },
-      ]);
-      const lag = BigInt(batch.highWatermark) - BigInt(last) - 1n;
-      this.deps.metrics.consumerLag.set(
-        { stage, topic, partition: String(batch.partition) },
-        Number(lag < 0n ? 0n : lag),
+      const prepared = await Promise.all(
+        batch.messages.slice(i, i + chunkSize).map((m) => this.prepare(partition, m)),
       );
+      const gate = this.gate(prepared);
+      const ready = gate.kind === 'wait' ? prepared.slice(0, gate.ready) : prepared;
+      if (ready.length > 0) {
+        await this.def.beforeChunk?.();
+        const records = await this.processChunk(ready);
+        const extra = await this.def.afterChunk?.();
+        if (extra) records.push(...extra.map((o) => this.encode(o)));
+        await this.deps.producer.sendAll(records);
+        for (const r of records) this.deps.metrics.produced.inc({ topic: r.topic });
+        const last = ready[ready.length - 1]!.message.offset;
+        resolveOffset(last);
+        await this.consumer.commitOffsets([
+          { topic, partition, offset: (BigInt(last) + 1n).toString() },
+        ]);
+        const lag = BigInt(batch.highWatermark) - BigInt(last) - 1n;
+        this.deps.metrics.consumerLag.set(
+          { stage, topic, partition: String(partition) },
+          Number(lag < 0n ? 0n : lag),
+        );
+      }
+      if (gate.kind === 'wait') {
+        // A batch of an assignment that has since changed leaves the partition alone: the new
+        // assignment reads it again from the committed offset and gates it afresh.
+        if (generation === this.generation && !this.stopping && isRunning()) {
+          this.waitUntilDue(partition, prepared[gate.ready]!.message.offset, gate);
+        }
+        break;
+      }
       await heartbeat();
     }
     endTimer();
   }
 
-  private async processChunk(
-    partition: number,
-    messages: KafkaMessage[],
-  ): Promise<OutgoingRecord[]> {
-    const perMessage = await mapKeyed(
-      messages,
-      this.def.concurrency ?? 1,
-      (m) => (m.key ? m.key.toString() : null),
-      (m) => this.processOne(partition, m),
-    );
-    return perMessage.flat();
+  /** Where the chunk stops for a record that is not due yet; every record is due without `dueAt`. */
+  private gate(prepared: PreparedRecord<In>[]): DueGate {
+    const { dueAt } = this.def;
+    if (!dueAt) return { kind: 'all-due' };
+    const dueTimes = prepared.map(({ decoded, record }) => {
+      // A record that cannot be decoded, or whose due time cannot be read, is due now: the
+      // handler dead-letters it rather than the partition waiting on it forever.
+      if (!decoded.ok) return null;
+      try {
+        return dueAt(decoded.input, record);
+      } catch {
+        return null;
+      }
+    });
+    return gateByDueTime(dueTimes, this.now());
   }
 
-  private async processOne(partition: number, message: KafkaMessage): Promise<OutgoingRecord[]> {
-    const { stage, topic, schema } = this.def;
-    const { metrics } = this.deps;
+  /**
+   * Leaves the record in Kafka until it is due: the partition is paused (kafkajs drops what a
+   * fetch already brought for it and fetches it no more), the consumer seeks back to the record so
+   * the next fetch after the resume starts there, and one timer per partition resumes it. The
+   * committed offset stays at the record, so a restart or a rebalance reads it again and it waits
+   * again; nothing is produced while it waits, and heartbeats go on from kafkajs' fetch loop.
+   */
+  private waitUntilDue(partition: number, offset: string, gate: DueGate & { kind: 'wait' }) {
+    const { topic } = this.def;
+    const topicPartition = [{ topic, partitions: [partition] }];
+    this.consumer.pause(topicPartition);
+    this.consumer.seek({ topic, partition, offset });
+    clearTimeout(this.waiting.get(partition));
+    const timer = setTimeout(() => {
+      this.waiting.delete(partition);
+      if (!this.stopping) this.consumer.resume(topicPartition);
+    }, gate.waitMs);
+    this.waiting.set(partition, timer);
+    this.deps.logger.debug(
+      { stage: this.def.stage, topic, partition, offset, dueAt: gate.dueAt, waitMs: gate.waitMs },
+      'partition paused until its next record is due',
+    );
+  }
+
+  /**
+   * Clears every resume timer. On a rebalance the partitions are also resumed: kafkajs keeps a
+   * partition's pause across a new assignment, and without its timer it would stay paused for
+   * good; its waiting record is read again from the committed offset and waits again if need be.
+   */
+  private releaseWaiting(resume: boolean): void {
+    const partitions = [...this.waiting.keys()];
+    for (const timer of this.waiting.values()) clearTimeout(timer);
+    this.waiting.clear();
+    if (resume && partitions.length > 0 && !this.stopping) {
+      this.consumer.resume([{ topic: this.def.topic, partitions }]);
+    }
+  }
+
+  private async prepare(partition: number, message: KafkaMessage): Promise<PreparedRecord<In>> {
+    const { topic, schema } = this.def;
     const headers = headersToStrings(message.headers);
     const record: RecordContext = {
       topic,
@@ -139,12 +218,41 @@ export class StageRunner<In> {
       headers,
       attempts: attemptOf(headers),
     };
+    try {
+      return {
+        message,
+        record,
+        decoded: { ok: true, input: await this.deps.codec.decode<In>(message.value, schema) },
+      };
+    } catch (error) {
+      return { message, record, decoded: { ok: false, error } };
+    }
+  }
+
+  private async processChunk(prepared: PreparedRecord<In>[]): Promise<OutgoingRecord[]> {
+    const perMessage = await mapKeyed(
+      prepared,
+      this.def.concurrency ?? 1,
+      (p) => (p.message.key ? p.message.key.toString() : null),
+      (p) => this.processOne(p),
+    );
+    return perMessage.flat();
+  }
+
+  private async processOne({
+    message,
+    record,
+    decoded,
+  }: PreparedRecord<In>): Promise<OutgoingRecord[]> {
+    const { stage, topic } = this.def;
+    const { partition } = record;
+    const { metrics } = this.deps;
     const endTimer = metrics.stageLatency.startTimer({ stage });
-    let input: In | undefined;
+    const input = decoded.ok ? decoded.input : undefined;
     let outcome: HandlerOutcome;
     try {
-      input = await this.deps.codec.decode<In>(message.value, schema);
-      outcome = { kind: 'returned', result: await this.def.handle(input, record) };
+      if (!decoded.ok) throw decoded.error;
+      outcome = { kind: 'returned', result: await this.def.handle(decoded.input, record) };
     } catch (error) {
       outcome = { kind: 'threw', error };
     }
