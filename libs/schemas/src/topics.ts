@@ -1,4 +1,5 @@
 import { allSchemas } from './generated/schemas';
+import { servicesOfKind, type ServiceEntry } from './services.manifest';
 
 export type SchemaName = keyof typeof allSchemas;
 
@@ -32,6 +33,57 @@ export type TopicName = (typeof Topics)[keyof typeof Topics];
 
 const week = String(7 * 24 * 3600 * 1000);
 const leadTopicConfig = { 'retention.ms': week, 'min.insync.replicas': '1' } as const;
+const routedPartitions = 6;
+
+/** A service of kind `sink` in the manifest. */
+export type SinkName = Extract<ServiceEntry, { kind: 'sink' }>['name'];
+
+/**
+ * The delays after which a sink tries a delivery again, shortest first. Each is a topic per sink,
+ * `<sink>.retry.<tier>`, read by a stage that gates on `lr-due-at`, so a waiting lead stays in
+ * Kafka and never blocks the leads behind it on leads.routed.
+ */
+export const RETRY_TIERS = [
+  { tier: '10s', delayMs: 10_000 },
+  { tier: '1m', delayMs: 60_000 },
+  { tier: '10m', delayMs: 10 * 60_000 },
+  { tier: '1h', delayMs: 3_600_000 },
+] as const;
+
+export type RetryTierName = (typeof RETRY_TIERS)[number]['tier'];
+
+export interface RetryTier {
+  readonly tier: RetryTierName;
+  readonly delayMs: number;
+  /** The tier's topic, with the prefix applied. */
+  readonly topic: string;
+}
+
+/** The topic of one retry tier of a sink: `<prefix><sink>.retry.<tier>`. */
+export function retryTopic(sink: SinkName, tier: RetryTierName, prefix = ''): string {
+  return `${prefix}${sink}.retry.${tier}`;
+}
+
+/** A sink's retry tiers, shortest first, with their delays and topics. */
+export function retryTiers(sink: SinkName, prefix = ''): RetryTier[] {
+  if (!servicesOfKind('sink').some((s) => s.name === sink)) {
+    throw new RangeError(`${sink} is no sink in the services manifest`);
+  }
+  return RETRY_TIERS.map(({ tier, delayMs }) => ({
+    tier,
+    delayMs,
+    topic: retryTopic(sink, tier, prefix),
+  }));
+}
+
+/**
+ * The tier that holds a lead for a wanted delay: the shortest whose delay is at least that long,
+ * or the longest when none is. A delay of zero or less takes the shortest tier.
+ */
+export function retryTierFor(sink: SinkName, delayMs: number, prefix = ''): RetryTier {
+  const tiers = retryTiers(sink, prefix);
+  return tiers.find((t) => t.delayMs >= delayMs) ?? tiers[tiers.length - 1]!;
+}
 
 /**
  * Every topic the pipeline owns, with its partitions and configs. Partition count bounds the
@@ -47,7 +99,12 @@ export const topicDeclarations: readonly TopicDeclaration[] = [
     config: leadTopicConfig,
   },
   { name: Topics.enriched, valueSchema: 'EnrichedLead', partitions: 6, config: leadTopicConfig },
-  { name: Topics.routed, valueSchema: 'RoutedLead', partitions: 6, config: leadTopicConfig },
+  {
+    name: Topics.routed,
+    valueSchema: 'RoutedLead',
+    partitions: routedPartitions,
+    config: leadTopicConfig,
+  },
   {
     name: Topics.delivered,
     valueSchema: 'DeliveryOutcome',
@@ -82,6 +139,17 @@ export const topicDeclarations: readonly TopicDeclaration[] = [
     partitions: 3,
     config: { 'retention.ms': String(30 * 24 * 3600 * 1000) },
   },
+  // Each sink's retry tiers, from the manifest: a new sink gets its own. A lead may wait behind
+  // others longer than its tier's delay (a destination parked for its daily quota), so the topics
+  // keep a week, far above the longest tier.
+  ...servicesOfKind('sink').flatMap((sink) =>
+    retryTiers(sink.name).map((t): TopicDeclaration => ({
+      name: t.topic,
+      valueSchema: 'RoutedLead',
+      partitions: routedPartitions,
+      config: { 'cleanup.policy': 'delete', ...leadTopicConfig },
+    })),
+  ),
 ];
 
 /** The registry subject for a topic's values (Confluent's TopicNameStrategy). */

@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { servicesOfKind } from './services.manifest';
+import {
+  RETRY_TIERS,
+  type SinkName,
+  Topics,
+  prefixedTopics,
+  retryTierFor,
+  retryTiers,
+  retryTopic,
+  topicDeclarations,
+} from './topics';
+
+const sinks: SinkName[] = servicesOfKind('sink').map((s) => s.name);
+
+describe('retry tier topics', () => {
+  it('declares <sink>.retry.<tier> for every sink in the manifest and every tier', () => {
+    const names = new Set(topicDeclarations.map((d) => d.name));
+    assert.ok(sinks.length > 0);
+    for (const sink of sinks) {
+      for (const tier of ['10s', '1m', '10m', '1h'] as const) {
+        assert.ok(names.has(`${sink}.retry.${tier}`), `${sink}.retry.${tier}`);
+      }
+    }
+    const retry = topicDeclarations.filter((d) => d.name.includes('.retry.'));
+    assert.equal(retry.length, sinks.length * RETRY_TIERS.length);
+  });
+
+  it('gives each the RoutedLead schema, leads.routed partitions and a retention above 1 h', () => {
+    const routed = topicDeclarations.find((d) => d.name === Topics.routed)!;
+    const longest = Math.max(...RETRY_TIERS.map((t) => t.delayMs));
+    for (const d of topicDeclarations.filter((t) => t.name.includes('.retry.'))) {
+      assert.equal(d.valueSchema, 'RoutedLead', d.name);
+      assert.equal(d.partitions, routed.partitions, d.name);
+      assert.equal(d.config['cleanup.policy'], 'delete', d.name);
+      assert.ok(Number(d.config['retention.ms']) >= 24 * longest, d.name);
+    }
+  });
+
+  it('names every topic once', () => {
+    const names = topicDeclarations.map((d) => d.name);
+    assert.equal(new Set(names).size, names.length);
+  });
+
+  it('prefixes the retry topics like every other topic', () => {
+    const { declarations } = prefixedTopics('t-x.');
+    for (const sink of sinks) {
+      assert.ok(
+        declarations.some((d) => d.name === `t-x.${sink}.retry.1m`),
+        sink,
+      );
+    }
+    assert.ok(declarations.every((d) => d.name.startsWith('t-x.')));
+    assert.equal(declarations.length, topicDeclarations.length);
+  });
+});
+
+describe('retryTiers', () => {
+  it('gives a sink its tiers, shortest first, with their delays and prefixed topics', () => {
+    assert.deepEqual(retryTiers('sink-webhook', 'p.'), [
+      { tier: '10s', delayMs: 10_000, topic: 'p.sink-webhook.retry.10s' },
+      { tier: '1m', delayMs: 60_000, topic: 'p.sink-webhook.retry.1m' },
+      { tier: '10m', delayMs: 600_000, topic: 'p.sink-webhook.retry.10m' },
+      { tier: '1h', delayMs: 3_600_000, topic: 'p.sink-webhook.retry.1h' },
+    ]);
+    assert.equal(retryTopic('sink-postgres', '10s'), 'sink-postgres.retry.10s');
+  });
+
+  it('refuses a name that is no sink', () => {
+    assert.throws(() => retryTiers('router' as SinkName), /router is no sink/);
+  });
+});
+
+describe('retryTierFor', () => {
+  const tierFor = (delayMs: number) => retryTierFor('sink-webhook', delayMs).tier;
+
+  it('picks the shortest tier at least as long as the wanted delay', () => {
+    assert.equal(tierFor(1), '10s');
+    assert.equal(tierFor(10_000), '10s');
+    assert.equal(tierFor(10_001), '1m');
+    assert.equal(tierFor(60_000), '1m');
+    assert.equal(tierFor(4 * 60_000), '10m');
+    assert.equal(tierFor(3_600_000), '1h');
+  });
+
+  it('picks the shortest for no delay and the longest beyond it', () => {
+    assert.equal(tierFor(0), '10s');
+    assert.equal(tierFor(-5), '10s');
+    assert.equal(tierFor(24 * 3_600_000), '1h');
+  });
+
+  it('applies the prefix to the tier it picks', () => {
+    assert.equal(retryTierFor('sink-postgres', 30_000, 'p.').topic, 'p.sink-postgres.retry.1m');
+  });
+});
