@@ -2,6 +2,8 @@ export * from './step.context';
 export * from './queue-state.store';
 export * from './queue-state.changelog';
 export * from './rules.registry';
+export * from './destination.catalog';
+export * from './destination-catalog.error';
 export * from './rules-topic.follower';
 export * from './rules-file.error';
 export * from './rules.loader';

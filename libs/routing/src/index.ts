@@ -20,6 +20,25 @@ export {
   ruleSetJsonSchema,
   ruleSetSchema,
 } from './rules.schema';
+export {
+  type Budget,
+  type CredentialRef,
+  type DestinationOf,
+  type HubSpotDestination,
+  type PostgresDestination,
+  type SalesforceAuth,
+  type SalesforceDestination,
+  type WebhookDestination,
+  DEFAULT_RETRY_DELAYS,
+  DEFAULT_SALESFORCE_AUTH,
+  LITERAL_CREDENTIAL_MESSAGE,
+  MAX_BATCH_SIZE,
+  VENDOR_BUDGETS,
+  credentialRefSchema,
+  destinationSchema,
+  hubspotMapping,
+  salesforceMapping,
+} from './destination.schema';
 export { type RuleSetIssue, formatRuleSetIssues, parseRuleSet } from './rules.parser';
 export { type RuleSetValidationOptions } from './rules.validator';
 export { DurationError, RuleSetError } from './routing.errors';

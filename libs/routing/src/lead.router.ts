@@ -210,7 +210,7 @@ function destinationsOf(
     return {
       id,
       type: destination?.type ?? 'unknown',
-      url: destination?.url ?? null,
+      url: destination?.type === 'webhook' ? destination.url : null,
       owner_id: owners(id),
     };
   });

@@ -5,13 +5,15 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { format } from 'prettier';
+import { format, resolveConfig } from 'prettier';
 import { ruleSetJsonSchema } from './rules.schema';
 
 export const RULES_SCHEMA_FILE = join(__dirname, '..', 'rules.schema.json');
 
 async function main(): Promise<void> {
+  // The repository's own Prettier settings, so `prettier --check .` agrees with what is written.
   const text = await format(JSON.stringify(ruleSetJsonSchema), {
+    ...(await resolveConfig(RULES_SCHEMA_FILE)),
     parser: 'json',
     filepath: RULES_SCHEMA_FILE,
   });

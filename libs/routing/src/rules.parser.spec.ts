@@ -52,7 +52,7 @@ rules:
 `;
     assert.deepEqual(issuesOf(yamlText), [
       {
-        path: 'destinations.demo-inbox',
+        path: 'destinations.demo-inbox.url',
         message: 'a webhook destination needs a url',
         line: 4,
         column: 15,

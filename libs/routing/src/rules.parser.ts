@@ -1,6 +1,7 @@
 import { err, ok, type Result } from '@lead-router/errors';
 import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
 import type { z } from 'zod';
+import { CREDENTIAL_KEYS } from './destination.schema';
 import { CONDITION_BRANCHES, type RuleSet, ruleSetSchema } from './rules.schema';
 import { type RuleSetValidationOptions, semanticIssues } from './rules.validator';
 
@@ -53,6 +54,17 @@ const WHEN_UNAVAILABLE = {
   message:
     'expected what happens when no member is available: { overflow: <queue> } or { hold: true }',
 };
+/** Its message is the schema's own: a literal secret and a malformed reference read differently. */
+const CREDENTIAL = { branches: ['env', 'file'], message: null };
+
+function unionAt(path: Path): { branches: readonly string[]; message: string | null } {
+  const last = path.at(-1);
+  if (last === 'when_unavailable') return WHEN_UNAVAILABLE;
+  if (path[0] === 'destinations' && (CREDENTIAL_KEYS as readonly PropertyKey[]).includes(last!)) {
+    return CREDENTIAL;
+  }
+  return CONDITION;
+}
 
 /**
  * zod reports a bad condition as a union failure with every branch's errors. The branch the
@@ -72,12 +84,14 @@ function flatten(
           : issue.message;
       return [{ path, message }];
     }
+    // A discriminated union (a destination's type, an auth flow) names no branch: its message says why.
+    if (issue.errors.length === 0) return [{ path, message: issue.message }];
     const value = valueAt(data, path);
     const keys = typeof value === 'object' && value !== null ? Object.keys(value) : [];
-    const union = path.at(-1) === 'when_unavailable' ? WHEN_UNAVAILABLE : CONDITION;
+    const union = unionAt(path);
     const branch = union.branches.findIndex((key) => keys.includes(key));
     const chosen = branch >= 0 ? issue.errors[branch] : undefined;
-    if (chosen === undefined) return [{ path, message: union.message }];
+    if (chosen === undefined) return [{ path, message: union.message ?? issue.message }];
     return flatten(chosen, data, path);
   });
 }

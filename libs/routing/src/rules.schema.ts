@@ -1,5 +1,9 @@
-import { DESTINATION_TYPES } from '@lead-router/schemas';
 import { z } from 'zod';
+import { destinationSchema } from './destination.schema';
+import { DURATION_PATTERN, duration, name } from './schema.primitives';
+
+export { DURATION_PATTERN };
+export type { RuleSetDestination } from './destination.schema';
 
 export type Scalar = string | number | boolean | null;
 
@@ -51,9 +55,6 @@ export type Condition =
 
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 const ordered = z.union([z.number(), z.string()]);
-const name = z.string().regex(/^[A-Za-z0-9_.-]+$/, {
-  error: 'expected a name of letters, digits, "_", "." or "-"',
-});
 
 export const leafConditionSchema = z
   .strictObject({
@@ -92,21 +93,6 @@ export const conditionSchema: z.ZodType<Condition> = z.lazy(() =>
     leafConditionSchema,
   ]),
 );
-
-export const destinationSchema = z
-  .strictObject({
-    type: z.enum(DESTINATION_TYPES),
-    url: z.url({ protocol: /^https?$/ }).optional(),
-  })
-  .refine((d) => d.type !== 'webhook' || d.url !== undefined, {
-    error: 'a webhook destination needs a url',
-  });
-
-/** A duration such as `90s`, `30m`, `24h`, `7d` or `2w`. */
-export const DURATION_PATTERN = /^([1-9][0-9]*)(s|m|h|d|w)$/;
-const duration = z.string().regex(DURATION_PATTERN, {
-  error: 'expected a duration such as 30m, 24h or 7d',
-});
 
 export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
@@ -219,7 +205,6 @@ export type Queue = z.output<typeof queueSchema>;
 export type Member = z.output<typeof memberSchema>;
 export type WorkingHours = z.output<typeof workingHoursSchema>;
 export type WhenUnavailable = z.output<typeof whenUnavailableSchema>;
-export type RuleSetDestination = z.output<typeof destinationSchema>;
 
 /** The rule-set format as JSON Schema, for editors and `leadctl rules validate`. */
 export const ruleSetJsonSchema = z.toJSONSchema(ruleSetSchema, { io: 'input' });

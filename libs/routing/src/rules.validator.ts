@@ -1,6 +1,7 @@
 import type { DestinationType } from '@lead-router/schemas';
 import { regexProblem } from './regex.engine';
 import type { Condition, RuleSet } from './rules.schema';
+import { isTimeZone } from './schema.primitives';
 
 export interface RuleSetValidationOptions {
   /**
@@ -60,8 +61,8 @@ export function semanticIssues(
   }
   issues.push(...segmentCycles(segmentRefs));
 
-  // queue name -> destinations it is sent to, and by which rule
-  const queueUses = new Map<string, { destination: string; by: string }[]>();
+  // queue name -> destinations it is sent to (or may fall back to), and by which rule
+  const queueUses = new Map<string, { destination: string; by: string; fallbackOf?: string }[]>();
   const targets = [
     ...rs.rules.map((rule, i) => ({ ...rule, path: ['rules', i] as PropertyKey[] })),
     { ...rs.fallback, name: 'fallback', path: ['fallback'] as PropertyKey[] },
@@ -114,7 +115,12 @@ export function semanticIssues(
       });
     }
     const uses = queueUses.get(t.queue) ?? [];
-    for (const destination of t.destinations) uses.push({ destination, by: t.name });
+    for (const destination of t.destinations) {
+      uses.push({ destination, by: t.name });
+      for (const fallback of fallbackChain(rs, destination)) {
+        uses.push({ destination: fallback, by: t.name, fallbackOf: destination });
+      }
+    }
     queueUses.set(t.queue, uses);
   }
 
@@ -157,14 +163,81 @@ export function semanticIssues(
         reported.add(use.destination);
         issues.push({
           path: [...memberPath, 'owners'],
-          message: `member "${member.id}" has no owner for destination "${use.destination}", which ${use.by === 'fallback' ? 'the fallback' : `rule "${use.by}"`} sends queue "${queueName}" to`,
+          message: `member "${member.id}" has no owner for destination "${use.destination}", ${use.fallbackOf === undefined ? 'which' : `the fallback of "${use.fallbackOf}", which`} ${use.by === 'fallback' ? 'the fallback' : `rule "${use.by}"`} sends queue "${queueName}" to`,
         });
       }
     });
   }
   issues.push(...overflowCycles(rs));
+  issues.push(...fallbackIssues(rs, options.servedDestinationTypes));
   if (options.servedDestinationTypes !== undefined) {
     issues.push(...unservedDestinations(rs, targets, options.servedDestinationTypes));
+  }
+  return issues;
+}
+
+/** The destinations a lead for `start` may fall back to, in order, up to a missing one or a loop. */
+function fallbackChain(rs: RuleSet, start: string): string[] {
+  const chain: string[] = [];
+  let next = rs.destinations[start]?.fallback;
+  while (next !== undefined && next !== start && !chain.includes(next)) {
+    if (!(next in rs.destinations)) break;
+    chain.push(next);
+    next = rs.destinations[next]?.fallback;
+  }
+  return chain;
+}
+
+/**
+ * A fallback must be another defined destination, of a served type, and the chain must end: a
+ * lead whose destinations fall back to each other would never settle.
+ */
+function fallbackIssues(
+  rs: RuleSet,
+  served: readonly DestinationType[] | undefined,
+): SemanticIssue[] {
+  const issues: SemanticIssue[] = [];
+  const reported = new Set<string>();
+  for (const [name, destination] of Object.entries(rs.destinations)) {
+    const fallback = destination.fallback;
+    if (fallback === undefined) continue;
+    const path = ['destinations', name, 'fallback'];
+    const target = rs.destinations[fallback];
+    if (fallback === name) {
+      issues.push({ path, message: `destination "${name}" cannot fall back to itself` });
+      continue;
+    }
+    if (target === undefined) {
+      issues.push({
+        path,
+        message: `destination "${fallback}" is not defined under destinations`,
+      });
+      continue;
+    }
+    if (served !== undefined && !served.includes(target.type)) {
+      issues.push({
+        path,
+        message: `fallback "${fallback}" is of type ${target.type}, which no sink serves (served: ${served.join(', ') || 'none'}); leads of "${name}" would be lost when it is down`,
+      });
+    }
+    const chain = [name];
+    let next: string | undefined = fallback;
+    while (next !== undefined && next in rs.destinations) {
+      if (next === name) {
+        const key = [...chain].sort().join(',');
+        if (!reported.has(key)) {
+          reported.add(key);
+          issues.push({
+            path,
+            message: `destinations fall back to each other in a cycle: ${[...chain, name].join(' -> ')}; end the chain with a destination that has no fallback`,
+          });
+        }
+        break;
+      }
+      if (chain.includes(next)) break;
+      chain.push(next);
+      next = rs.destinations[next]?.fallback;
+    }
   }
   return issues;
 }
@@ -179,29 +252,30 @@ function unservedDestinations(
     if (served.includes(destination.type)) continue;
     const users = targets.filter((t) => t.destinations.includes(name));
     const rules = users.filter((t) => t.path[0] !== 'fallback').map((t) => `"${t.name}"`);
+    const fallingBack = Object.entries(rs.destinations)
+      .filter(([other, d]) => d.fallback === name && other !== name)
+      .map(([other]) => `"${other}"`);
     const routedBy = [
       ...(rules.length > 0 ? [`rule${rules.length > 1 ? 's' : ''} ${rules.join(', ')}`] : []),
       ...(users.length > rules.length ? ['the fallback'] : []),
     ];
+    const senders = users.length + fallingBack.length;
+    const by = [
+      ...routedBy,
+      ...(fallingBack.length > 0
+        ? [`destination${fallingBack.length > 1 ? 's' : ''} ${fallingBack.join(', ')} falling back`]
+        : []),
+    ];
     const who =
-      routedBy.length === 0
+      by.length === 0
         ? 'no rule routes to it yet; remove it'
-        : `${routedBy.join(' and ')} route${users.length === 1 ? 's' : ''} leads to it, which would be lost; route them to a served destination`;
+        : `${by.join(' and ')} route${senders === 1 ? 's' : ''} leads to it, which would be lost; route them to a served destination`;
     issues.push({
       path: ['destinations', name, 'type'],
       message: `destination "${name}" is of type ${destination.type}, which no sink serves (served: ${served.join(', ') || 'none'}); ${who}`,
     });
   }
   return issues;
-}
-
-function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Overflow must end somewhere: a chain that comes back to its start would never settle. */
