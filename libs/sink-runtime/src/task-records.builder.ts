@@ -1,0 +1,138 @@
+import { deliveryIdFor, deliveryOutcome } from '@lead-router/delivery';
+import {
+  ATTEMPTS_HEADER,
+  deadLetter,
+  type SourceRecord,
+  type StageOutput,
+} from '@lead-router/kafka';
+import type {
+  DeliveryOutcome,
+  DeliveryStatus,
+  Destination,
+  RoutedLead,
+} from '@lead-router/schemas';
+import { tierFor, type RetryTier } from './retry-tier.selector';
+import { DESTINATION_HEADER, DUE_AT_HEADER, FALLBACK_FROM_HEADER } from './sink.headers';
+import type { Disposition } from './verdict.disposition';
+
+export interface SinkTopics {
+  /** leads.routed: where a lead for a fallback destination goes. */
+  routed: string;
+  delivered: string;
+  dlq: string;
+  tiers: readonly RetryTier[];
+}
+
+/** A task as the layer tracks it: the lead, one destination, and the record it came from. */
+export interface TaskRecord {
+  lead: RoutedLead;
+  destination: Destination;
+  attempts: number;
+  fallbackFrom?: string;
+  source: SourceRecord;
+}
+
+export interface TaskRecords {
+  outputs: StageOutput[];
+  /** The outcome written, if the disposition was final (or a fallback). */
+  outcome: DeliveryOutcome | null;
+}
+
+/**
+ * The records a disposition produces. Every (lead, destination) ends with exactly one outcome:
+ * DELIVERED, FAILED (with a dead letter holding the original record and the destination's
+ * message) or FELL_BACK (and the lead goes on to leads.routed for the fallback alone, which then
+ * gets its own outcome). A retry writes no outcome: the lead moves to a retry tier with only this
+ * destination, and ends there later.
+ */
+export function taskRecords(args: {
+  stage: string;
+  topics: SinkTopics;
+  task: TaskRecord;
+  disposition: Disposition;
+  /** The fallback destination as it goes on the lead (for `fallback`). */
+  fallbackDestination?: Destination;
+  httpStatus?: number | null;
+  now: number;
+}): TaskRecords {
+  const { task, disposition, topics, now } = args;
+  const leadId = task.lead.lead.lead_id;
+  const outcome = (status: DeliveryStatus, extra: { externalId?: string | null; error?: string }) =>
+    deliveryOutcome({
+      routed: task.lead,
+      destination: task.destination,
+      deliveryId: deliveryIdFor(leadId, task.destination.id),
+      status,
+      attempts: task.attempts,
+      httpStatus: args.httpStatus ?? null,
+      externalId: extra.externalId ?? null,
+      error: extra.error ?? null,
+      completedAt: now,
+    });
+  const out = (value: DeliveryOutcome): StageOutput => ({
+    topic: topics.delivered,
+    key: leadId,
+    value,
+  });
+  const fallbackHeaders: Record<string, string> =
+    task.fallbackFrom !== undefined ? { [FALLBACK_FROM_HEADER]: task.fallbackFrom } : {};
+
+  switch (disposition.kind) {
+    case 'delivered': {
+      const o = outcome('DELIVERED', { externalId: disposition.crmId });
+      return { outputs: [out(o)], outcome: o };
+    }
+    case 'failed': {
+      const error = `${task.destination.id}: ${disposition.message}`;
+      const o = outcome('FAILED', { error });
+      const letter = deadLetter(
+        args.stage,
+        task.source,
+        { code: disposition.code, error, attempts: task.attempts, leadId },
+        now,
+      );
+      return {
+        outputs: [out(o), { topic: topics.dlq, key: leadId, value: letter }],
+        outcome: o,
+      };
+    }
+    case 'retry': {
+      const tier = tierFor(topics.tiers, disposition.delayMs);
+      // lr-attempts is what has been tried so far: the next pass is one more when this counted.
+      const tried = disposition.counts ? task.attempts : task.attempts - 1;
+      return {
+        outputs: [
+          {
+            topic: tier.topic,
+            key: leadId,
+            value: { ...task.lead, destinations: [task.destination] },
+            headers: {
+              ...fallbackHeaders,
+              [ATTEMPTS_HEADER]: String(tried),
+              [DESTINATION_HEADER]: task.destination.id,
+              [DUE_AT_HEADER]: String(now + disposition.delayMs),
+            },
+          },
+        ],
+        outcome: null,
+      };
+    }
+    case 'fallback': {
+      const to = args.fallbackDestination;
+      if (!to) throw new RangeError(`no fallback destination given for ${disposition.to}`);
+      const o = outcome('FELL_BACK', { error: `fell back to ${to.id} ${disposition.reason}` });
+      return {
+        outputs: [
+          out(o),
+          {
+            topic: topics.routed,
+            key: leadId,
+            value: { ...task.lead, destinations: [to] },
+            headers: { [FALLBACK_FROM_HEADER]: task.destination.id },
+          },
+        ],
+        outcome: o,
+      };
+    }
+  }
+}

@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { LeadVerdict } from '@lead-router/delivery';
+import type { RecordContext } from '@lead-router/kafka';
+import { createLogger } from '@lead-router/observability';
+import {
+  LimiterDestinationGate,
+  SinkDeliverer,
+  createSinkMetrics,
+  type CommonDestinationConfig,
+  type DeliveryTask,
+  type SinkAdapter,
+} from '@lead-router/sink-runtime';
+import { destinationFixture, routedLeadFixture } from '@lead-router/testing';
+import Redis from 'ioredis';
+import { Registry } from 'prom-client';
+
+const REDIS_URL = process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379';
+
+/** A CRM that answers at once and notes when each request arrived, whoever sent it. */
+class TimestampingAdapter implements SinkAdapter {
+  readonly type = 'hubspot';
+  constructor(private readonly arrivals: number[]) {}
+  maxBatchSize(): number {
+    return 1;
+  }
+  async send(tasks: readonly DeliveryTask[]): Promise<LeadVerdict[]> {
+    this.arrivals.push(performance.timeOrigin + performance.now());
+    return tasks.map((t) => ({
+      leadId: t.lead.lead.lead_id,
+      verdict: { kind: 'delivered', crmId: null, created: null },
+    }));
+  }
+}
+
+/** The most arrivals inside any rolling window of `ms` (each arrival opening one). */
+function busiestWindow(arrivals: number[], ms: number): number {
+  const sorted = [...arrivals].sort((a, b) => a - b);
+  let worst = 0;
+  let first = 0;
+  for (let i = 0; i < sorted.length; i++) {
+    while (sorted[first]! <= sorted[i]! - ms) first++;
+    worst = Math.max(worst, i - first + 1);
+  }
+  return worst;
+}
+
+describe('sink budget across instances (Redis)', () => {
+  const clients: Redis[] = [];
+  before(() => {
+    for (let i = 0; i < 3; i++) clients.push(new Redis(REDIS_URL, { lazyConnect: false }));
+  });
+  after(async () => {
+    await Promise.all(clients.map((c) => c.quit()));
+  });
+
+  it('three instances sending as fast as they can never exceed the budget in any rolling window', async () => {
+    const keyPrefix = `lr-int-budget-${randomBytes(6).toString('hex')}`;
+    const budget = { requests: 10, per_seconds: 2 };
+    const config: CommonDestinationConfig = { type: 'hubspot', budget };
+    const arrivals: number[] = [];
+    const runFor = 7_000;
+    const deadline = Date.now() + runFor;
+
+    // Three independent instances: each its own Redis connection, gate, limiters and breakers.
+    const instances = clients.map(
+      (client, i) =>
+        new SinkDeliverer({
+          sink: `sink-hubspot-${i}`,
+          adapter: new TimestampingAdapter(arrivals),
+          resolveConfig: () => config,
+          gate: new LimiterDestinationGate({ kind: 'redis', client, keyPrefix }),
+          metrics: createSinkMetrics(new Registry()),
+          logger: createLogger('int', 'silent'),
+          topics: {
+            routed: 'leads.routed',
+            delivered: 'leads.delivered',
+            dlq: 'leads.dlq',
+            tiers: [{ topic: 'sink-hubspot.retry.10s', delayMs: 10_000 }],
+          },
+          maxInFlight: 4,
+          budgetWaitMs: 5_000,
+          requestTimeoutMs: 5_000,
+        }),
+    );
+    let n = 0;
+    const sendAll = async (sut: SinkDeliverer<CommonDestinationConfig>) => {
+      let held = 0;
+      while (Date.now() < deadline) {
+        const lead = routedLeadFixture({
+          lead: { lead_id: `L${n++}` },
+          destinations: [destinationFixture({ id: 'hs-portal', type: 'hubspot', url: null })],
+        });
+        const record: RecordContext = {
+          topic: 'leads.routed',
+          partition: 0,
+          offset: String(n),
+          key: null,
+          value: null,
+          headers: {},
+          attempts: 1,
+        };
+        const tasks = Array.from({ length: 4 }, () => sut.tasksOf(lead, record).tasks).flat();
+        const outputs = await sut.deliver(tasks);
+        held += outputs.filter((o) => o.topic.includes('.retry.')).length;
+      }
+      return held;
+    };
+    const held = await Promise.all(instances.map(sendAll));
+
+    const worst = busiestWindow(arrivals, budget.per_seconds * 1000);
+    assert.ok(worst <= budget.requests, `${worst} requests in one rolling 2 s window`);
+    // They did push: the budget (as sliced: 3 per 1 s window) was close to used up throughout;
+    // what waited longer than budgetWaitMs went to a retry tier instead of being sent.
+    const toTier = held.reduce((a, b) => a + b, 0);
+    assert.ok(arrivals.length >= 15, `only ${arrivals.length} requests in ${runFor} ms`);
+    assert.ok(
+      arrivals.length + toTier > 25,
+      `the instances asked for ${arrivals.length} + ${toTier}, not more than the budget`,
+    );
+    const keys = await clients[0]!.keys(`${keyPrefix}*`);
+    assert.ok(keys.length > 0, 'the budget lives in Redis');
+  });
+
+  it('a parked destination is parked for every instance', async () => {
+    const keyPrefix = `lr-int-park-${randomBytes(6).toString('hex')}`;
+    const [a, b] = clients.map(
+      (client) => new LimiterDestinationGate({ kind: 'redis', client, keyPrefix }),
+    );
+    const until = Date.now() + 60_000;
+    await a!.park('hs-portal', until);
+    assert.equal(await b!.parkedUntil('hs-portal'), until);
+    assert.equal(await b!.parkedUntil('other'), null);
+  });
+});
