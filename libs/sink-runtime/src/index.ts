@@ -31,7 +31,6 @@ export type {
   DurationSetting,
   SinkAdapter,
 } from './sink.adapter';
-export { DESTINATION_HEADER, DUE_AT_HEADER, FALLBACK_FROM_HEADER, dueAtOf } from './sink.headers';
 export {
   type PendingTask,
   SinkDeliverer,

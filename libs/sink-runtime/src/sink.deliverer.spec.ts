@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DeliveryVerdict, LeadVerdict } from '@lead-router/delivery';
-import { ATTEMPTS_HEADER, type RecordContext, type StageOutput } from '@lead-router/kafka';
+import {
+  ATTEMPTS_HEADER,
+  DESTINATION_HEADER,
+  DUE_AT_HEADER,
+  FALLBACK_FROM_HEADER,
+  type RecordContext,
+  type StageOutput,
+} from '@lead-router/kafka';
 import { createLogger } from '@lead-router/observability';
 import type { DeadLetter, DeliveryOutcome, RoutedLead } from '@lead-router/schemas';
 import { destinationFixture, routedLeadFixture } from '@lead-router/testing';
@@ -10,7 +17,6 @@ import type { BudgetAnswer, DestinationGate } from './destination.gate';
 import { LimiterDestinationGate } from './destination.gate';
 import type { CommonDestinationConfig, DeliveryTask, SinkAdapter } from './sink.adapter';
 import { SinkDeliverer, type SinkDelivererOptions } from './sink.deliverer';
-import { DESTINATION_HEADER, DUE_AT_HEADER, FALLBACK_FROM_HEADER } from './sink.headers';
 import { createSinkMetrics } from './sink.metrics';
 
 const TOPICS = {

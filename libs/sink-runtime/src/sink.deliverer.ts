@@ -1,6 +1,11 @@
 import type { DeliveryVerdict, LeadVerdict } from '@lead-router/delivery';
 import { errorMessage } from '@lead-router/errors';
-import type { RecordContext, StageOutput } from '@lead-router/kafka';
+import {
+  DESTINATION_HEADER,
+  FALLBACK_FROM_HEADER,
+  type RecordContext,
+  type StageOutput,
+} from '@lead-router/kafka';
 import type { Logger } from '@lead-router/observability';
 import type { Destination, RoutedLead } from '@lead-router/schemas';
 import { DestinationBreakers } from './destination.breakers';
@@ -13,7 +18,6 @@ import type {
   DeliveryTask,
   SinkAdapter,
 } from './sink.adapter';
-import { DESTINATION_HEADER, FALLBACK_FROM_HEADER } from './sink.headers';
 import type { SinkMetrics } from './sink.metrics';
 import { taskRecords, type SinkTopics, type TaskRecord } from './task-records.builder';
 import { dispositionFor, openCircuitDisposition, type Disposition } from './verdict.disposition';

@@ -1,7 +1,12 @@
-import type { RecordContext, StageDefinition, StageOutput, StageResult } from '@lead-router/kafka';
+import {
+  dueAtOf,
+  type RecordContext,
+  type StageDefinition,
+  type StageOutput,
+  type StageResult,
+} from '@lead-router/kafka';
 import type { RoutedLead } from '@lead-router/schemas';
 import type { CommonDestinationConfig } from './sink.adapter';
-import { dueAtOf } from './sink.headers';
 import { SinkDeliverer, type PendingTask, type SinkDelivererOptions } from './sink.deliverer';
 
 export interface SinkStagesOptions<
@@ -15,9 +20,8 @@ export interface SinkStagesOptions<
 }
 
 /** A stage on a retry tier: due when its record's `lr-due-at` says. */
-export type RetryTierStage = StageDefinition<RoutedLead> & {
-  dueAt(input: RoutedLead, ctx: RecordContext): number | null;
-};
+export type RetryTierStage = StageDefinition<RoutedLead> &
+  Required<Pick<StageDefinition<RoutedLead>, 'dueAt'>>;
 
 /**
  * The sink's stage on leads.routed. The handler only collects this sink's tasks (a lead with no
@@ -26,14 +30,16 @@ export type RetryTierStage = StageDefinition<RoutedLead> & {
  * to produce before it commits. afterChunk is not told which partition's chunk ended, so each
  * stage holds one chunk at a time (`partitionsConcurrently: 1`) and scales by instances.
  *
- * The retry tiers' stages are `retryTierStages`: they need the StageRunner to gate records by
- * `dueAt`, which is not in @lead-router/kafka yet, so a sink adds them once it is.
+ * Then one stage per retry tier (`retryTierStages`), each due when its record's `lr-due-at` says.
  */
 export function sinkStages<C extends CommonDestinationConfig>(
   options: SinkStagesOptions<C>,
 ): StageDefinition<RoutedLead>[] {
   const deliverer = new SinkDeliverer(options);
-  return [sinkStage(options, deliverer, options.sink, options.groupId, options.topics.routed)];
+  return [
+    sinkStage(options, deliverer, options.sink, options.groupId, options.topics.routed),
+    ...retryTierStages(options, deliverer),
+  ];
 }
 
 /** One stage per retry tier of the sink, each consuming its tier topic when records are due. */

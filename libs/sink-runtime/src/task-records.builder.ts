@@ -1,6 +1,9 @@
 import { deliveryIdFor, deliveryOutcome } from '@lead-router/delivery';
 import {
   ATTEMPTS_HEADER,
+  DESTINATION_HEADER,
+  DUE_AT_HEADER,
+  FALLBACK_FROM_HEADER,
   deadLetter,
   type SourceRecord,
   type StageOutput,
@@ -12,7 +15,6 @@ import type {
   RoutedLead,
 } from '@lead-router/schemas';
 import { tierFor, type RetryTier } from './retry-tier.selector';
-import { DESTINATION_HEADER, DUE_AT_HEADER, FALLBACK_FROM_HEADER } from './sink.headers';
 import type { Disposition } from './verdict.disposition';
 
 export interface SinkTopics {
