@@ -7,9 +7,12 @@ import tseslint from 'typescript-eslint';
  * The layering, as Nx tags (see docs/architecture.md). `type:core` (errors, Result) is the leaf
  * every project may import; `type:tooling` (the local stack, the generators) serves tests and
  * developers and no app; `type:testing` (fixtures, the test stack) serves tests only.
+ * `type:wiring` is Nest wiring several apps share that joins feature libs (which import neither
+ * Nest nor each other), such as the providers every sink needs.
  */
 const layers = {
-  'type:app': ['type:feature', 'type:domain', 'type:platform', 'type:schema'],
+  'type:app': ['type:wiring', 'type:feature', 'type:domain', 'type:platform', 'type:schema'],
+  'type:wiring': ['type:feature', 'type:domain', 'type:platform', 'type:schema'],
   'type:feature': ['type:domain', 'type:platform', 'type:schema'],
   'type:domain': ['type:domain', 'type:schema'],
   'type:platform': ['type:platform', 'type:schema'],

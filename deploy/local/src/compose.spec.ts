@@ -41,8 +41,8 @@ describe('docker-compose.yml', () => {
     assert.ok(ok, JSON.stringify(validate.errors, null, 2));
   });
 
-  it("runs the broker, the registry, the trace index's database and exactly the manifest's services", () => {
-    const infrastructure = ['demo-inbox', 'kafka', 'postgres', 'schema-registry'];
+  it("runs the broker, the registry, the trace index's database, the sinks' Redis and exactly the manifest's services", () => {
+    const infrastructure = ['demo-inbox', 'kafka', 'postgres', 'redis', 'schema-registry'];
     assert.deepEqual(
       Object.keys(compose.services).sort(),
       [...infrastructure, ...serviceManifest.map((s) => s.name)].sort(),

@@ -1,9 +1,11 @@
+export { refusedAddressReason } from './address.policy';
 export { DELIVERY_ID_NAMESPACE, deliveryIdFor } from './delivery-id.generator';
 export { DestinationError } from './destination.error';
 export {
   LEAD_ROUTED_EVENT,
   type WebhookRequest,
   leadRoutedPayload,
+  signWebhook,
   webhookRequest,
 } from './webhook-request.builder';
 export { verifyWebhook } from './webhook.verifier';

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { destinationFixture, routedLeadFixture } from '@lead-router/testing';
+import { Webhook } from 'standardwebhooks';
 import { deliveryIdFor } from './delivery-id.generator';
 import { DestinationError } from './destination.error';
-import { webhookRequest } from './webhook-request.builder';
+import { signWebhook, webhookRequest } from './webhook-request.builder';
 import { verifyWebhook } from './webhook.verifier';
 
 const keyBytes = Buffer.from('lead-router-test-secret-32-bytes!');
@@ -26,6 +27,22 @@ describe('webhookRequest', () => {
     });
     assert.equal(request.url, 'http://localhost:8090/inbox');
     assert.equal(request.deliveryId, request.headers['webhook-id']);
+  });
+
+  it('signs byte for byte as the standardwebhooks package does, for a non-ASCII body too', () => {
+    const lead = routedLeadFixture();
+    const routed = { ...lead, lead: { ...lead.lead, first_name: 'Zoë 李', message: 'naïve ✓' } };
+    const request = sut(routed, destinationFixture(), secret, 1_764_072_000);
+    const reference = new Webhook(secret).sign(
+      request.deliveryId,
+      new Date(1_764_072_000 * 1000),
+      request.body,
+    );
+    assert.equal(request.headers['webhook-signature'], reference);
+    assert.equal(
+      signWebhook(secret, 'msg_1', 1, '{}'),
+      new Webhook(secret).sign('msg_1', new Date(1000), '{}'),
+    );
   });
 
   it('sends the lead.routed envelope', () => {

@@ -1,5 +1,5 @@
+import { createHmac } from 'node:crypto';
 import type { Destination, RoutedLead } from '@lead-router/schemas';
-import { Webhook } from 'standardwebhooks';
 import { deliveryIdFor } from './delivery-id.generator';
 import { DestinationError } from './destination.error';
 
@@ -60,6 +60,35 @@ export function leadRoutedPayload(routed: RoutedLead, destination: Destination):
   };
 }
 
+const SECRET_PREFIX = 'whsec_';
+const keys = new Map<string, Buffer>();
+
+/**
+ * The Standard Webhooks `v1` signature: HMAC-SHA256 over `id.timestamp.body` with the secret's
+ * base64 bytes, in base64. node:crypto rather than the `standardwebhooks` package, whose pure-JS
+ * SHA-256 was 5% of the sink's CPU; the specs verify its output with that package.
+ */
+export function signWebhook(
+  secret: string,
+  deliveryId: string,
+  timestampSeconds: number,
+  body: string,
+): string {
+  let key = keys.get(secret);
+  if (key === undefined) {
+    key = Buffer.from(
+      secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret,
+      'base64',
+    );
+    if (keys.size >= 64) keys.clear();
+    keys.set(secret, key);
+  }
+  const mac = createHmac('sha256', key)
+    .update(`${deliveryId}.${timestampSeconds}.${body}`)
+    .digest('base64');
+  return `v1,${mac}`;
+}
+
 /**
  * The signed POST for one destination. `secret` is a Standard Webhooks secret (`whsec_` + base64);
  * `nowSeconds` is the attempt time, which the receiver checks against replays.
@@ -80,7 +109,7 @@ export function webhookRequest(
   const deliveryId = deliveryIdFor(routed.lead.lead_id, destination.id);
   const body = JSON.stringify(leadRoutedPayload(routed, destination));
   const timestamp = Math.floor(nowSeconds);
-  const signature = new Webhook(secret).sign(deliveryId, new Date(timestamp * 1000), body);
+  const signature = signWebhook(secret, deliveryId, timestamp, body);
   return {
     url: destination.url,
     headers: {

@@ -56,8 +56,12 @@ export interface SinkAdapter<C extends CommonDestinationConfig = CommonDestinati
   send(tasks: readonly DeliveryTask<C>[], signal: AbortSignal): Promise<LeadVerdict[]>;
 }
 
-/** The destination's configuration by its name in the lead's rule set; undefined if unknown. */
+/**
+ * The destination's configuration by its name in the lead's rule set; undefined if unknown. It
+ * may answer later (the rule-set version that routed the lead may not have reached this process
+ * yet); a retriable throw leaves the chunk uncommitted, so it is processed again.
+ */
 export type ConfigResolver<C extends CommonDestinationConfig = CommonDestinationConfig> = (
   lead: RoutedLead,
   destinationName: string,
-) => C | undefined;
+) => C | undefined | Promise<C | undefined>;

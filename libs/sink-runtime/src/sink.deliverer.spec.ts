@@ -16,7 +16,7 @@ import { Registry } from 'prom-client';
 import type { BudgetAnswer, DestinationGate } from './destination.gate';
 import { LimiterDestinationGate } from './destination.gate';
 import type { CommonDestinationConfig, DeliveryTask, SinkAdapter } from './sink.adapter';
-import { SinkDeliverer, type SinkDelivererOptions } from './sink.deliverer';
+import { type PendingTask, SinkDeliverer, type SinkDelivererOptions } from './sink.deliverer';
 import { createSinkMetrics } from './sink.metrics';
 
 const TOPICS = {
@@ -120,11 +120,12 @@ function setup(
   });
   const run = async (...records: [RoutedLead, RecordContext][]): Promise<StageOutput[]> => {
     const outputs: StageOutput[] = [];
-    const tasks = records.flatMap(([v, r]) => {
-      const found = sut.tasksOf(v, r);
+    const tasks: PendingTask<Config>[] = [];
+    for (const [v, r] of records) {
+      const found = await sut.tasksOf(v, r);
       outputs.push(...found.outputs);
-      return found.tasks;
-    });
+      tasks.push(...found.tasks);
+    }
     return [...outputs, ...(await sut.deliver(tasks))];
   };
   return { sut, run, registry, metrics };

@@ -79,10 +79,10 @@ export class SinkDeliverer<C extends CommonDestinationConfig> {
    * one its `lr-destination` header names, on a retry tier). A destination the configuration
    * does not know ends at once, FAILED, in `outputs`.
    */
-  tasksOf(
+  async tasksOf(
     lead: RoutedLead,
     record: RecordContext,
-  ): { tasks: PendingTask<C>[]; outputs: StageOutput[] } {
+  ): Promise<{ tasks: PendingTask<C>[]; outputs: StageOutput[] }> {
     const only = record.headers[DESTINATION_HEADER] || null;
     const fallbackFrom = record.headers[FALLBACK_FROM_HEADER] || undefined;
     const tasks: PendingTask<C>[] = [];
@@ -97,14 +97,14 @@ export class SinkDeliverer<C extends CommonDestinationConfig> {
         source: record,
         ...(fallbackFrom !== undefined ? { fallbackFrom } : {}),
       };
-      const config = this.options.resolveConfig(lead, destination.id);
+      const config = await this.options.resolveConfig(lead, destination.id);
       if (config === undefined) {
         outputs.push(
-          ...this.settle(base, {
+          ...(await this.settle(base, {
             kind: 'failed',
             code: UNKNOWN_DESTINATION,
             message: `no configuration for destination ${destination.id} in rule set ${lead.decision.rule_set_id} version ${lead.decision.rule_set_version}`,
-          }),
+          })),
         );
         continue;
       }
@@ -144,8 +144,8 @@ export class SinkDeliverer<C extends CommonDestinationConfig> {
     const { adapter, gate, metrics, sink } = this.options;
     const destination = batch[0]!.destination.id;
     const labels = { sink, destination };
-    const hold = (d: Disposition, reason: RetryReason) =>
-      batch.flatMap((t) => this.settle(t, d, reason));
+    const hold = async (d: Disposition, reason: RetryReason) =>
+      (await Promise.all(batch.map((t) => this.settle(t, d, reason)))).flat();
 
     const parkedUntil = await gate.parkedUntil(destination);
     if (parkedUntil !== null) {
@@ -219,7 +219,7 @@ export class SinkDeliverer<C extends CommonDestinationConfig> {
           : verdict.kind === 'stop'
             ? 'stopped'
             : 'attempt';
-      outputs.push(...this.settle(task, disposition, reason));
+      outputs.push(...(await this.settle(task, disposition, reason)));
     }
     return outputs;
   }
@@ -263,17 +263,17 @@ export class SinkDeliverer<C extends CommonDestinationConfig> {
   }
 
   /** The records for one task's disposition, with its metrics. */
-  private settle(
+  private async settle(
     task: TaskRecord,
     disposition: Disposition,
     reason: RetryReason = 'attempt',
-  ): StageOutput[] {
+  ): Promise<StageOutput[]> {
     const { metrics, sink, topics, logger } = this.options;
     const labels = { sink, destination: task.destination.id };
     const leadId = task.lead.lead.lead_id;
     let fallbackDestination: Destination | undefined;
     if (disposition.kind === 'fallback') {
-      const config = this.options.resolveConfig(task.lead, disposition.to);
+      const config = await this.options.resolveConfig(task.lead, disposition.to);
       if (config === undefined) {
         return this.settle(task, {
           kind: 'failed',

@@ -82,8 +82,8 @@ function sinkStage<C extends CommonDestinationConfig>(
       tasks = [];
       ready = [];
     },
-    handle: (routed, record): StageResult => {
-      const found = deliverer.tasksOf(routed, record);
+    handle: async (routed, record): Promise<StageResult> => {
+      const found = await deliverer.tasksOf(routed, record);
       tasks.push(...found.tasks);
       ready.push(...found.outputs);
       return { kind: 'ok', outputs: [] };

@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { runStageService } from '@lead-router/service-kit';
 import { loadSinkWebhookConfig } from './sink-webhook.config';
-import { sinkWebhookStage } from './sink-webhook.stage';
+import { sinkWebhookProviders, sinkWebhookStages } from './sink-webhook.providers';
 
-runStageService('sink-webhook', loadSinkWebhookConfig, sinkWebhookStage);
+runStageService('sink-webhook', loadSinkWebhookConfig, sinkWebhookStages, sinkWebhookProviders);

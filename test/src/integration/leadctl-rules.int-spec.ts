@@ -23,7 +23,7 @@ const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').diges
 
 /** The demo rule set with every German business lead sent to the Americas queue instead. */
 const candidateYaml = demoYaml
-  .replace("version: '2026-11-25.1'", "version: '2026-11-25.2'")
+  .replace("version: '2026-12-01.1'", "version: '2026-12-01.2'")
   .replace(
     '  - name: emea-business\n',
     '  - name: de-to-americas\n    when: { path: lead.country, eq: DE }\n    queue: americas-sales\n' +
@@ -52,7 +52,7 @@ fallback:
 
 /** The demo rule set with EMEA business leads also sent to Salesforce, which no sink serves yet. */
 const unservedYaml = demoYaml
-  .replace("version: '2026-11-25.1'", "version: '2026-11-25.3'")
+  .replace("version: '2026-12-01.1'", "version: '2026-12-01.3'")
   .replace('destinations:\n', 'destinations:\n  crm: { type: salesforce }\n')
   .replace(
     /owners: \{ demo-inbox: '005-(alice|bruno)' \}/g,
@@ -87,7 +87,7 @@ describe('leadctl rules', () => {
 
     const good = await runLeadctl(['rules', 'validate', file('demo.yaml', demoYaml)], env);
     assert.equal(good.code, 0, good.stderr);
-    assert.equal(good.stdout, 'ok: demo 2026-11-25.1, 3 rules\n');
+    assert.equal(good.stdout, 'ok: demo 2026-12-01.1, 3 rules\n');
 
     const usage = await runLeadctl(['rules', 'validate'], env);
     assert.equal(usage.code, 2);
@@ -106,7 +106,7 @@ describe('leadctl rules', () => {
     assert.equal(records[0]!.key, 'demo');
     assert.equal(records[0]!.value.yaml, demoYaml);
     assert.equal(records[0]!.value.sha256, sha256(demoYaml));
-    assert.equal(records[0]!.value.version, '2026-11-25.1');
+    assert.equal(records[0]!.value.version, '2026-12-01.1');
     assert.equal(records[0]!.value.published_by, 'revops@test');
 
     const again = await runLeadctl(['rules', 'publish', demo], env);
@@ -164,7 +164,7 @@ describe('leadctl rules', () => {
       'RuleSetVersion',
     );
     assert.equal(after.length, before.length, 'nothing was published');
-    assert.ok(after.every((r) => r.value.version !== '2026-11-25.3'));
+    assert.ok(after.every((r) => r.value.version !== '2026-12-01.3'));
   });
 
   it('diff compares files and the published version', async () => {
@@ -173,7 +173,7 @@ describe('leadctl rules', () => {
     assert.equal(run.code, 0, run.stderr);
     assert.equal(
       run.stdout,
-      'Version 2026-11-25.1 -> 2026-11-25.2.\nRule "de-to-americas" added at position 2.\n',
+      'Version 2026-12-01.1 -> 2026-12-01.2.\nRule "de-to-americas" added at position 2.\n',
     );
     const same = await runLeadctl(['rules', 'diff', candidate, candidate], env);
     assert.equal(same.stdout, 'No changes.\n');
@@ -259,8 +259,8 @@ describe('leadctl rules simulate over a known history', () => {
       candidateYaml,
       { from: new Date(from), to: new Date(to) },
     );
-    assert.deepEqual(report.baseline, { id: 'demo', version: '2026-11-25.1' });
-    assert.deepEqual(report.candidate, { id: 'demo', version: '2026-11-25.2' });
+    assert.deepEqual(report.baseline, { id: 'demo', version: '2026-12-01.1' });
+    assert.deepEqual(report.candidate, { id: 'demo', version: '2026-12-01.2' });
     assert.equal(report.leads, 9, 'the five leads outside [from, to) are not counted');
     assert.equal(report.changedQueue, 4);
     assert.equal(report.changedOwner, 6);

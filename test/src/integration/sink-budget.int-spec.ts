@@ -101,7 +101,8 @@ describe('sink budget across instances (Redis)', () => {
           headers: {},
           attempts: 1,
         };
-        const tasks = Array.from({ length: 4 }, () => sut.tasksOf(lead, record).tasks).flat();
+        const found = await Promise.all(Array.from({ length: 4 }, () => sut.tasksOf(lead, record)));
+        const tasks = found.flatMap((f) => f.tasks);
         const outputs = await sut.deliver(tasks);
         held += outputs.filter((o) => o.topic.includes('.retry.')).length;
       }

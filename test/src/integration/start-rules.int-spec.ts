@@ -44,7 +44,7 @@ describe('npm start publishes the demo rule set before the router starts', () =>
     candidate = join(mkdtempSync(join(tmpdir(), 'start-rules-')), 'cand.yaml');
     writeFileSync(
       candidate,
-      demoYaml.replace("version: '2026-11-25.1'", "version: '2026-11-25.2'"),
+      demoYaml.replace("version: '2026-12-01.1'", "version: '2026-12-01.2'"),
     );
   });
 
