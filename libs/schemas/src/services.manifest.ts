@@ -96,6 +96,16 @@ export const serviceManifest = [
     destinationTypes: ['postgres'],
   },
   {
+    name: 'sink-hubspot',
+    kind: 'sink',
+    port: { env: 'PORT', default: 8188 },
+    topicsIn: ['routed'],
+    topicsOut: ['delivered', 'dlq'],
+    healthPath: '/health',
+    entry: 'services/sink-hubspot/dist/main.js',
+    destinationTypes: ['hubspot'],
+  },
+  {
     name: 'indexer',
     kind: 'indexer',
     port: { env: 'PORT', default: 8185 },

@@ -1,0 +1,16 @@
+import { loadStageConfig } from '@lead-router/config';
+import { defaultPort } from '@lead-router/schemas';
+import { type SinkServiceConfig, sinkEnvShape, sinkSettingsOf } from '@lead-router/sink-kit';
+import { z } from 'zod';
+
+const extra = z.object(sinkEnvShape).transform((e) => ({ sink: sinkSettingsOf(e) }));
+
+export type SinkHubspotConfig = SinkServiceConfig;
+
+export function loadSinkHubspotConfig(): SinkHubspotConfig {
+  // The budget, not the CPU, bounds a CRM sink: collect many leads per chunk so batches fill.
+  return loadStageConfig('sink-hubspot', defaultPort('sink-hubspot'), extra, {
+    STAGE_CONCURRENCY: '64',
+    ...process.env,
+  });
+}
