@@ -16,6 +16,8 @@ export const MetricNames = {
   sinkStopped: 'lead_router_sink_destination_stopped_total',
   sinkInFlight: 'lead_router_sink_requests_in_flight',
   sinkBatchSize: 'lead_router_sink_batch_size',
+  salesforceApiUsed: 'lead_router_salesforce_api_requests_used',
+  salesforceApiAllocation: 'lead_router_salesforce_api_requests_allocation',
   httpRequests: 'lead_router_http_requests_total',
   httpDuration: 'lead_router_http_request_duration_seconds',
 } as const;

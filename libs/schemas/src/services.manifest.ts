@@ -96,6 +96,16 @@ export const serviceManifest = [
     destinationTypes: ['postgres'],
   },
   {
+    name: 'sink-salesforce',
+    kind: 'sink',
+    port: { env: 'PORT', default: 8187 },
+    topicsIn: ['routed'],
+    topicsOut: ['delivered', 'dlq'],
+    healthPath: '/health',
+    entry: 'services/sink-salesforce/dist/main.js',
+    destinationTypes: ['salesforce'],
+  },
+  {
     name: 'sink-hubspot',
     kind: 'sink',
     port: { env: 'PORT', default: 8188 },

@@ -1,0 +1,273 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type FakeSalesforce, startFakeSalesforce } from '@lead-router/crm-fakes';
+import { freePort } from '@lead-router/local-stack';
+import {
+  serviceEntry,
+  type DeliveryOutcome,
+  type Destination,
+  type RoutedLead,
+} from '@lead-router/schemas';
+import {
+  destinationFixture,
+  readTopic,
+  routedLeadFixture,
+  startService,
+  testStack,
+  waitFor,
+  type ServiceProcess,
+} from '@lead-router/testing';
+import { kafkaFixture, type KafkaFixture } from '../integration/kafka-fixture';
+
+const CLIENT_ID = 'e2e-consumer-key';
+const CLIENT_SECRET = 'e2e-consumer-secret';
+const RULE_SET = { rule_set_id: 'e2e-salesforce', rule_set_version: '2026-12-01.1' };
+const OWNERS = ['005000000000ALI', '005000000000BRU', '00G000000000QUE'];
+
+/** The rule set the sink starts with: one Salesforce destination, `crm`, on the fake. */
+function rulesYaml(loginUrl: string): string {
+  return `id: ${RULE_SET.rule_set_id}
+version: '${RULE_SET.rule_set_version}'
+destinations:
+  crm:
+    type: salesforce
+    login_url: ${loginUrl}
+    auth:
+      flow: client_credentials
+      client_id: { env: SF_E2E_CLIENT_ID }
+      client_secret: { env: SF_E2E_CLIENT_SECRET }
+    external_id_field: Lead_Id__c
+queues:
+  sales:
+    method: round_robin
+    when_unavailable: { hold: true }
+    members:
+      - { id: alice, owners: { crm: '${OWNERS[0]}' } }
+      - { id: bruno, owners: { crm: '${OWNERS[1]}' } }
+rules:
+  - name: everyone
+    when: { path: lead.country, eq: DE }
+    queue: sales
+    destinations: [crm]
+fallback:
+  queue: sales
+  destinations: [crm]
+`;
+}
+
+/** A lead as the router writes it for `crm` under that rule set, with the owner it chose. */
+const routed = (n: number): RoutedLead => {
+  const owner = OWNERS[n % OWNERS.length]!;
+  const crm: Destination = destinationFixture({
+    id: 'crm',
+    type: 'salesforce',
+    url: null,
+    owner_id: owner,
+  });
+  return routedLeadFixture({
+    lead: { lead_id: randomUUID(), last_name: `Lead ${n}` },
+    decision: { ...RULE_SET, owner_id: owner },
+    destinations: [crm],
+  });
+};
+
+interface SinkFixture extends KafkaFixture {
+  salesforce: FakeSalesforce;
+  start(): Promise<ServiceProcess>;
+  produce(leads: RoutedLead[]): Promise<void>;
+  outcomes(): Promise<DeliveryOutcome[]>;
+  committed(): Promise<number>;
+}
+
+/** sink-salesforce as its own process on this test's topics and group, against a fake org. */
+async function sinkFixture(name: string): Promise<SinkFixture> {
+  const fx = await kafkaFixture(name);
+  const { brokers, registryUrl } = await testStack();
+  const salesforce = await startFakeSalesforce({
+    clientId: CLIENT_ID,
+    clientSecret: CLIENT_SECRET,
+  });
+  const dir = mkdtempSync(join(tmpdir(), `lead-router-${name}-`));
+  const rulesFile = join(dir, 'rules.yaml');
+  writeFileSync(rulesFile, rulesYaml(salesforce.url));
+  const groupId = `${fx.prefix}lead-router.sink-salesforce`;
+  const admin = fx.kafka.admin();
+  await admin.connect();
+  return {
+    ...fx,
+    salesforce,
+    async start() {
+      const port = await freePort();
+      return startService(
+        'sink-salesforce',
+        {
+          KAFKA_BROKERS: brokers.join(','),
+          SCHEMA_REGISTRY_URL: registryUrl,
+          TOPIC_PREFIX: fx.prefix,
+          [serviceEntry('sink-salesforce').port.env]: String(port),
+          HTTP_HOST: '127.0.0.1',
+          ROUTING_RULES_FILE: rulesFile,
+          SF_E2E_CLIENT_ID: CLIENT_ID,
+          SF_E2E_CLIENT_SECRET: CLIENT_SECRET,
+          KAFKA_SESSION_TIMEOUT_MS: '6000',
+          LOG_LEVEL: 'warn',
+        },
+        { port, logDir: join(dir, 'logs') },
+      );
+    },
+    async produce(leads) {
+      await fx.producer.sendAll(
+        leads.map((lead) => ({
+          topic: fx.topics.routed,
+          key: lead.lead.lead_id,
+          value: fx.codec.encode(fx.topics.routed, lead),
+        })),
+      );
+    },
+    async outcomes() {
+      const records = await readTopic<DeliveryOutcome>(
+        fx.kafka,
+        fx.codec,
+        fx.topics.delivered,
+        'DeliveryOutcome',
+      );
+      return records.map((r) => r.value);
+    },
+    async committed() {
+      const [offsets] = await admin.fetchOffsets({ groupId, topics: [fx.topics.routed] });
+      return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+    },
+    async close() {
+      await admin.disconnect();
+      await fx.close();
+      await salesforce.close();
+    },
+  };
+}
+
+const leadRecords = (fake: FakeSalesforce) => fake.records()['Lead'] ?? {};
+
+describe('sink-salesforce as its own process', () => {
+  let fx: SinkFixture;
+  let sink: ServiceProcess;
+  before(async () => {
+    fx = await sinkFixture('e2e-sf');
+    sink = await fx.start();
+  });
+  after(async () => {
+    await sink?.stop();
+    await fx?.close();
+  });
+
+  it('lands 1,000 routed leads as exactly 1,000 Leads with the owners the router chose, one DELIVERED outcome each', async () => {
+    const total = 1000;
+    const leads = Array.from({ length: total }, (_, n) => routed(n));
+    await fx.produce(leads);
+
+    await waitFor(async () => (await fx.outcomes()).length >= total, {
+      timeoutMs: 120_000,
+      what: `${total} outcomes`,
+    });
+    const records = leadRecords(fx.salesforce);
+    assert.equal(Object.keys(records).length, total, 'one Lead per routed lead');
+    assert.equal(new Set(Object.values(records).map((r) => r.Id)).size, total);
+    for (const lead of leads) {
+      const record = records[lead.lead.lead_id];
+      assert.ok(record, `lead ${lead.lead.lead_id} landed`);
+      assert.equal(record.OwnerId, lead.destinations[0]!.owner_id);
+      assert.equal(record.writes, 1);
+    }
+
+    const outcomes = await fx.outcomes();
+    assert.equal(outcomes.length, total);
+    assert.deepEqual(
+      outcomes.map((o) => o.lead_id).sort(),
+      leads.map((l) => l.lead.lead_id).sort(),
+      'one outcome per lead',
+    );
+    assert.ok(outcomes.every((o) => o.status === 'DELIVERED' && o.destination_id === 'crm'));
+    assert.ok(
+      outcomes.every((o) => o.external_id === records[o.lead_id]?.Id),
+      'each outcome carries the Salesforce record id',
+    );
+    assert.deepEqual(fx.salesforce.violations(), [], 'no contract point broken');
+    const tokens = fx.salesforce.requests().filter((r) => r.path === '/services/oauth2/token');
+    assert.equal(tokens.length, 1, 'one token for the whole run');
+  });
+});
+
+describe('sink-salesforce killed with SIGKILL mid-batch and restarted', () => {
+  let fx: SinkFixture;
+  let sink: ServiceProcess;
+  before(async () => {
+    fx = await sinkFixture('e2e-sf-kill');
+  });
+  after(async () => {
+    await sink?.stop();
+    await fx?.close();
+  });
+
+  it('leaves no duplicate record and loses no lead', async () => {
+    const total = 3000;
+    const leads = Array.from({ length: total }, (_, n) => routed(n));
+    // Every upsert takes a while, so the kill lands with batches in flight.
+    fx.salesforce.control.slow(150);
+    sink = await fx.start();
+    await fx.produce(leads);
+    await waitFor(async () => (await fx.committed()) > 0, {
+      timeoutMs: 60_000,
+      what: 'a first commit',
+      intervalMs: 10,
+    });
+    await sink.kill();
+    const committedAtKill = await fx.committed();
+    const recordsAtKill = Object.keys(leadRecords(fx.salesforce)).length;
+    assert.ok(
+      committedAtKill > 0 && committedAtKill < total,
+      `killed mid-work: ${committedAtKill} of ${total} committed`,
+    );
+    assert.ok(recordsAtKill < total, `killed mid-work: ${recordsAtKill} of ${total} Leads written`);
+
+    fx.salesforce.control.heal();
+    sink = await fx.start();
+    await waitFor(async () => (await fx.committed()) === total, {
+      timeoutMs: 180_000,
+      what: `all ${total} offsets committed after the restart`,
+    });
+    const records = leadRecords(fx.salesforce);
+    assert.equal(Object.keys(records).length, total, 'one Lead per lead: no duplicate record');
+    assert.equal(new Set(Object.values(records).map((r) => r.Id)).size, total);
+    assert.deepEqual(
+      Object.keys(records).sort(),
+      leads.map((l) => l.lead.lead_id).sort(),
+      'no lead lost',
+    );
+    for (const lead of leads) {
+      assert.equal(records[lead.lead.lead_id]?.OwnerId, lead.destinations[0]!.owner_id);
+    }
+
+    const outcomes = await fx.outcomes();
+    const byLead = new Map<string, DeliveryOutcome[]>();
+    for (const o of outcomes) byLead.set(o.lead_id, [...(byLead.get(o.lead_id) ?? []), o]);
+    assert.equal(byLead.size, total, 'every lead has its outcome');
+    assert.ok(outcomes.every((o) => o.status === 'DELIVERED'));
+    // A batch upserted but not committed at the kill is upserted again on the replay (an update
+    // of the same record) and its outcomes produced again with the same delivery_id.
+    const replayed = Object.values(records).filter((r) => r.writes > 1).length;
+    const repeated = [...byLead.values()].filter((os) => os.length > 1);
+    assert.ok(repeated.every((os) => os.every((o) => o.delivery_id === os[0]!.delivery_id)));
+    assert.ok(
+      replayed <= total - committedAtKill,
+      `updates only from uncommitted work: ${replayed}`,
+    );
+    assert.deepEqual(fx.salesforce.violations(), []);
+    process.stdout.write(
+      `# kill: ${committedAtKill}/${total} committed, ${recordsAtKill} Leads at the kill; ` +
+        `${replayed} Leads written again on the replay, ${repeated.length} leads with a repeated outcome\n`,
+    );
+  });
+});
