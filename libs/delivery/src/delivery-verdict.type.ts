@@ -4,6 +4,8 @@
  * same way for a webhook, Salesforce or HubSpot:
  *
  * - `delivered`: the destination holds the record; `crmId` is its id there when it said so.
+ *   `httpStatus`, on this and on `permanent`, is the status of the answer that decided it, when
+ *   one answer decided it for this lead alone (a webhook); a batch answer leaves it out.
  * - `retry`: a passing failure; try again later, never sooner than `retryAfterMs` from now.
  * - `wait_for_quota`: the destination's quota is spent; park the destination (not only the lead)
  *   until `until` (epoch ms), or until a probe succeeds when the destination does not say when.
@@ -13,13 +15,13 @@
  * - `permanent`: the destination refused this lead for good; dead-letter it with `code`/`message`.
  */
 export type DeliveryVerdict =
-  | { kind: 'delivered'; crmId: string | null; created: boolean | null }
+  | { kind: 'delivered'; crmId: string | null; created: boolean | null; httpStatus?: number }
   | { kind: 'retry'; reason: string; retryAfterMs?: number }
   | { kind: 'wait_for_quota'; reason: string; until?: number }
   | { kind: 'refresh_token'; reason: string }
   | { kind: 'resend'; reason: string }
   | { kind: 'stop'; alert: string }
-  | { kind: 'permanent'; code: string; message: string };
+  | { kind: 'permanent'; code: string; message: string; httpStatus?: number };
 
 export type DeliveryVerdictKind = DeliveryVerdict['kind'];
 

@@ -36,7 +36,7 @@ describe('webhookVerdict', () => {
 
   it('is delivered on a 2xx, with the id the receiver gave the record', () => {
     const sut = webhookVerdict({ status: 201, externalId: 'rec-9' }, now);
-    assert.deepEqual(sut, { kind: 'delivered', crmId: 'rec-9', created: null });
+    assert.deepEqual(sut, { kind: 'delivered', crmId: 'rec-9', created: null, httpStatus: 201 });
   });
 
   it('retries no response and 5xx, carrying the reason', () => {
@@ -62,6 +62,7 @@ describe('webhookVerdict', () => {
       kind: 'permanent',
       code: 'http_422',
       message: 'the destination refused the lead with HTTP 422 (bad body)',
+      httpStatus: 422,
     });
     assert.equal(webhookVerdict({ status: 301 }, now).kind, 'permanent');
   });

@@ -28,7 +28,12 @@ export function webhookVerdict(response: AttemptResponse, nowMs: number): Delive
   const detail = response.error ? ` (${response.error})` : '';
   switch (classifyResponse(response.status)) {
     case 'delivered':
-      return { kind: 'delivered', crmId: response.externalId ?? null, created: null };
+      return {
+        kind: 'delivered',
+        crmId: response.externalId ?? null,
+        created: null,
+        ...(response.status !== null ? { httpStatus: response.status } : {}),
+      };
     case 'retry': {
       const wait = retryAfterMs(response.retryAfter, nowMs);
       const reason =
@@ -42,6 +47,7 @@ export function webhookVerdict(response: AttemptResponse, nowMs: number): Delive
         kind: 'permanent',
         code: `http_${response.status}`,
         message: `the destination refused the lead with HTTP ${response.status}${detail}`,
+        ...(response.status !== null ? { httpStatus: response.status } : {}),
       };
   }
 }

@@ -59,14 +59,17 @@ export function taskRecords(args: {
 }): TaskRecords {
   const { task, disposition, topics, now } = args;
   const leadId = task.lead.lead.lead_id;
-  const outcome = (status: DeliveryStatus, extra: { externalId?: string | null; error?: string }) =>
+  const outcome = (
+    status: DeliveryStatus,
+    extra: { externalId?: string | null; error?: string; httpStatus?: number },
+  ) =>
     deliveryOutcome({
       routed: task.lead,
       destination: task.destination,
       deliveryId: deliveryIdFor(leadId, task.destination.id),
       status,
       attempts: task.attempts,
-      httpStatus: args.httpStatus ?? null,
+      httpStatus: extra.httpStatus ?? args.httpStatus ?? null,
       externalId: extra.externalId ?? null,
       error: extra.error ?? null,
       completedAt: now,
@@ -81,12 +84,18 @@ export function taskRecords(args: {
 
   switch (disposition.kind) {
     case 'delivered': {
-      const o = outcome('DELIVERED', { externalId: disposition.crmId });
+      const o = outcome('DELIVERED', {
+        externalId: disposition.crmId,
+        ...(disposition.httpStatus !== undefined ? { httpStatus: disposition.httpStatus } : {}),
+      });
       return { outputs: [out(o)], outcome: o };
     }
     case 'failed': {
       const error = `${task.destination.id}: ${disposition.message}`;
-      const o = outcome('FAILED', { error });
+      const o = outcome('FAILED', {
+        error,
+        ...(disposition.httpStatus !== undefined ? { httpStatus: disposition.httpStatus } : {}),
+      });
       const letter = deadLetter(
         args.stage,
         task.source,

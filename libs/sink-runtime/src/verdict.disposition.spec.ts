@@ -21,6 +21,22 @@ describe('dispositionFor', () => {
     assert.deepEqual(sut, { kind: 'delivered', crmId: '003X' });
   });
 
+  it('keeps the status of the answer that decided a lead alone, for its outcome', () => {
+    const ok = { kind: 'delivered', crmId: null, created: null, httpStatus: 200 } as const;
+    assert.deepEqual(dispositionFor(ok, ctx()), {
+      kind: 'delivered',
+      crmId: null,
+      httpStatus: 200,
+    });
+    const gone = { kind: 'permanent', code: 'http_410', message: 'gone', httpStatus: 410 } as const;
+    assert.deepEqual(dispositionFor(gone, ctx()), {
+      kind: 'failed',
+      code: 'http_410',
+      message: 'gone',
+      httpStatus: 410,
+    });
+  });
+
   it('permanent fails with the destination’s own code and message', () => {
     const sut = dispositionFor(
       { kind: 'permanent', code: 'REQUIRED_FIELD_MISSING', message: 'LastName is required' },

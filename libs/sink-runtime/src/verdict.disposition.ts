@@ -10,8 +10,8 @@ import type { DeliveryVerdict } from '@lead-router/delivery';
  * - `fallback`: the lead goes to the destination's fallback; a FELL_BACK outcome for this one.
  */
 export type Disposition =
-  | { kind: 'delivered'; crmId: string | null }
-  | { kind: 'failed'; code: string; message: string }
+  | { kind: 'delivered'; crmId: string | null; httpStatus?: number }
+  | { kind: 'failed'; code: string; message: string; httpStatus?: number }
   | { kind: 'retry'; delayMs: number; reason: string; counts: boolean }
   | { kind: 'fallback'; to: string; reason: string };
 
@@ -33,9 +33,14 @@ export interface DispositionContext {
 export function dispositionFor(verdict: DeliveryVerdict, ctx: DispositionContext): Disposition {
   switch (verdict.kind) {
     case 'delivered':
-      return { kind: 'delivered', crmId: verdict.crmId };
+      return { kind: 'delivered', crmId: verdict.crmId, ...status(verdict.httpStatus) };
     case 'permanent':
-      return { kind: 'failed', code: verdict.code, message: verdict.message };
+      return {
+        kind: 'failed',
+        code: verdict.code,
+        message: verdict.message,
+        ...status(verdict.httpStatus),
+      };
     case 'wait_for_quota':
       return {
         kind: 'retry',
@@ -55,6 +60,11 @@ export function dispositionFor(verdict: DeliveryVerdict, ctx: DispositionContext
     case 'resend':
       return attempted(ctx, 0, `resend: ${verdict.reason}`);
   }
+}
+
+/** The answer's HTTP status, carried to the outcome when the verdict has one. */
+function status(httpStatus: number | undefined): { httpStatus?: number } {
+  return httpStatus === undefined ? {} : { httpStatus };
 }
 
 /** A failed attempt: the next delay, or the end of the retries. */

@@ -55,7 +55,7 @@ describe('WebhookAdapter', () => {
     assert.deepEqual(verdicts, [
       {
         leadId: routedLeadFixture().lead.lead_id,
-        verdict: { kind: 'delivered', crmId: null, created: null },
+        verdict: { kind: 'delivered', crmId: null, created: null, httpStatus: 204 },
       },
     ]);
     const [request] = sent;
