@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LeadsTableError } from './leads-table.error';
 import { leadsTableTarget } from './leads-table.target';
-import { allTargets, postgresDestinations, targetFor } from './postgres-destinations';
+import {
+  allTargets,
+  postgresDestinations,
+  startTargets,
+  tableFor,
+  targetFor,
+} from './postgres-destinations';
 
 const fallback = leadsTableTarget('public', 'leads');
 
@@ -34,5 +40,27 @@ describe('postgresDestinations', () => {
       },
     );
     assert.throws(() => postgresDestinations(fallback, 'a=x,a=y'), /destination a is named twice/);
+  });
+
+  it('takes each key a destination names over the environment’s', () => {
+    const env = postgresDestinations(fallback, 'eu=sales.leads_eu');
+    assert.deepEqual(tableFor(env, 'eu', {}), { schema: 'sales', table: 'leads_eu' });
+    assert.deepEqual(tableFor(env, 'eu', { table: 'eu_v2' }), { schema: 'sales', table: 'eu_v2' });
+    assert.deepEqual(tableFor(env, 'other', { schema: 'x' }), { schema: 'x', table: 'leads' });
+    assert.throws(() => tableFor(env, 'eu', { table: 'Bad' }), { code: 'invalid_leads_table' });
+  });
+
+  it('lists the environment’s tables and the rule set’s postgres ones once each', () => {
+    const env = postgresDestinations(fallback, 'eu=sales.leads_eu');
+    const sut = startTargets(env, [
+      ['eu', { type: 'postgres' }],
+      ['warehouse', { type: 'postgres', schema: 'analytics' }],
+      ['inbox', { type: 'webhook', table: 'ignored' }],
+    ]);
+    assert.deepEqual(sut, [
+      fallback,
+      { schema: 'sales', table: 'leads_eu' },
+      { schema: 'analytics', table: 'leads' },
+    ]);
   });
 });

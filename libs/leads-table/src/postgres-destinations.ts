@@ -64,3 +64,41 @@ export function allTargets(destinations: PostgresDestinations): LeadsTableTarget
   }
   return [...unique.values()];
 }
+
+/** What a destination of the rule set may say about its table; a key it leaves out is the environment's. */
+export interface NamedTable {
+  readonly schema?: string | null;
+  readonly table?: string | null;
+}
+
+/**
+ * The table a destination's rows go to: the schema and table its rule-set version names, each
+ * one it leaves out taken from the environment's (its PG_DESTINATION_TABLES entry, else
+ * PG_SCHEMA / PG_TABLE).
+ */
+export function tableFor(
+  destinations: PostgresDestinations,
+  destinationId: string,
+  named: NamedTable = {},
+): LeadsTableTarget {
+  const fromEnv = targetFor(destinations, destinationId);
+  if (!named.schema && !named.table) return fromEnv;
+  return leadsTableTarget(named.schema || fromEnv.schema, named.table || fromEnv.table);
+}
+
+/**
+ * Every table the sink may write to at start, once each: the environment's and those of the
+ * rule set's postgres destinations.
+ */
+export function startTargets(
+  destinations: PostgresDestinations,
+  ruleSet: Iterable<readonly [string, NamedTable & { readonly type: string }]>,
+): LeadsTableTarget[] {
+  const unique = new Map(allTargets(destinations).map((t) => [targetKey(t), t]));
+  for (const [id, destination] of ruleSet) {
+    if (destination.type !== 'postgres') continue;
+    const target = tableFor(destinations, id, destination);
+    unique.set(targetKey(target), target);
+  }
+  return [...unique.values()];
+}

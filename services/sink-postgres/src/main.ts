@@ -1,12 +1,13 @@
 import 'reflect-metadata';
+import type { PostgresDestination } from '@lead-router/routing';
 import { runStageService } from '@lead-router/service-kit';
-import { pgPoolProviders } from './pg-pool.provider';
+import { sinkRuntimeProviders, sinkStagesProvider } from '@lead-router/sink-kit';
+import { leadsTableAdapterProviders } from './leads-table-adapter.provider';
 import { loadSinkPostgresConfig } from './sink-postgres.config';
-import { sinkPostgresStage } from './sink-postgres.stage';
 
 runStageService(
   'sink-postgres',
   () => loadSinkPostgresConfig(),
-  sinkPostgresStage,
-  pgPoolProviders,
+  (config) => sinkStagesProvider<PostgresDestination>('sink-postgres', config),
+  (config) => [...sinkRuntimeProviders(config), ...leadsTableAdapterProviders(config)],
 );

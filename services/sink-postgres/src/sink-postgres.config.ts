@@ -1,4 +1,4 @@
-import { SQL_IDENTIFIER, loadStageConfig, type StageConfig } from '@lead-router/config';
+import { SQL_IDENTIFIER, loadStageConfig } from '@lead-router/config';
 import {
   DEFAULT_LEADS_SCHEMA,
   DEFAULT_LEADS_TABLE,
@@ -7,16 +7,18 @@ import {
   type PostgresDestinations,
 } from '@lead-router/leads-table';
 import { defaultPort } from '@lead-router/schemas';
+import { type SinkServiceConfig, sinkEnvShape, sinkSettingsOf } from '@lead-router/sink-kit';
 import { z } from 'zod';
 
-export interface SinkPostgresConfig extends StageConfig {
-  pg: { url: string; destinations: PostgresDestinations };
-}
+export type SinkPostgresConfig = SinkServiceConfig & {
+  readonly pg: { readonly url: string; readonly destinations: PostgresDestinations };
+};
 
 const identifier = z.string().regex(SQL_IDENTIFIER, 'a lower-case SQL identifier (a-z, 0-9, _)');
 
 const sinkPostgresEnv = z
   .object({
+    ...sinkEnvShape,
     PG_URL: z.string().min(1).default('postgresql://postgres@127.0.0.1:5432/test'),
     PG_SCHEMA: identifier.default(DEFAULT_LEADS_SCHEMA),
     PG_TABLE: identifier.default(DEFAULT_LEADS_TABLE),
@@ -26,6 +28,7 @@ const sinkPostgresEnv = z
     try {
       const fallback = leadsTableTarget(e.PG_SCHEMA, e.PG_TABLE);
       return {
+        sink: sinkSettingsOf(e),
         pg: {
           url: e.PG_URL,
           destinations: postgresDestinations(fallback, e.PG_DESTINATION_TABLES),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -26,13 +26,42 @@ import { kafkaFixture, type KafkaFixture } from '../integration/kafka-fixture';
 
 const PG_URL = process.env['PG_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/test';
 
+const RULE_SET = { rule_set_id: 'e2e-postgres', rule_set_version: '2026-12-01.1' };
+
+/**
+ * The rule set the leads were routed by, which the sink loads from ROUTING_RULES_FILE: warehouse
+ * names no table (PG_SCHEMA.PG_TABLE), archive names its own table (in PG_SCHEMA).
+ */
+const rulesYaml = `
+id: ${RULE_SET.rule_set_id}
+version: '${RULE_SET.rule_set_version}'
+destinations:
+  warehouse: { type: postgres }
+  archive: { type: postgres, table: archive_leads }
+  inbox: { type: webhook, url: 'https://hooks.example.com/leads' }
+queues:
+  sales:
+    method: round_robin
+    when_unavailable: { hold: true }
+    members:
+      - { id: alice, owners: { warehouse: alice, archive: alice, inbox: alice } }
+rules:
+  - name: everyone
+    when: { path: lead.country, eq: DE }
+    queue: sales
+    destinations: [warehouse, archive, inbox]
+fallback:
+  queue: sales
+  destinations: [warehouse]
+`;
+
 const warehouse = (owner = 'alice'): Destination =>
   destinationFixture({ id: 'warehouse', type: 'postgres', url: null, owner_id: owner });
 const archive = destinationFixture({ id: 'archive', type: 'postgres', url: null, owner_id: null });
 const inbox = destinationFixture({ id: 'inbox', type: 'webhook' });
 
 const routedTo = (destinations: Destination[], company = 'Analytical Engines'): RoutedLead =>
-  routedLeadFixture({ lead: { lead_id: randomUUID(), company }, destinations });
+  routedLeadFixture({ lead: { lead_id: randomUUID(), company }, decision: RULE_SET, destinations });
 
 interface SinkFixture extends KafkaFixture {
   pool: Pool;
@@ -51,6 +80,8 @@ async function sinkFixture(name: string): Promise<SinkFixture> {
   const schema = `e2e_${name.replace(/-/g, '_')}_${randomBytes(4).toString('hex')}`;
   const pool = new Pool({ connectionString: PG_URL, max: 2 });
   const dir = mkdtempSync(join(tmpdir(), `lead-router-${name}-`));
+  const rulesFile = join(dir, 'rules.yaml');
+  writeFileSync(rulesFile, rulesYaml);
   const groupId = `${fx.prefix}lead-router.sink-postgres`;
   const admin = fx.kafka.admin();
   await admin.connect();
@@ -70,7 +101,7 @@ async function sinkFixture(name: string): Promise<SinkFixture> {
           HTTP_HOST: '127.0.0.1',
           PG_URL,
           PG_SCHEMA: schema,
-          PG_DESTINATION_TABLES: 'archive=archive_leads',
+          ROUTING_RULES_FILE: rulesFile,
           KAFKA_SESSION_TIMEOUT_MS: '6000',
           LOG_LEVEL: 'warn',
         },
