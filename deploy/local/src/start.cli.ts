@@ -1,12 +1,14 @@
 /**
  * `npm start`: the whole system on this machine. Starts Kafka and the registry (unless
- * KAFKA_BROKERS and SCHEMA_REGISTRY_URL point elsewhere), the demo inbox, publishes the demo rule
- * set to routing.rules, and starts every service as its own process; prints where to send leads;
- * Ctrl-C stops everything in reverse order.
+ * KAFKA_BROKERS and SCHEMA_REGISTRY_URL point elsewhere), the demo inbox and the demo CRMs (the
+ * fake Salesforce and HubSpot), publishes the demo rule set to routing.rules, and starts every
+ * service as its own process; prints where to send leads and where to see them land; Ctrl-C stops
+ * everything in reverse order.
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { serviceManifest } from '@lead-router/schemas';
+import { DEMO_CRM_ENV, DEMO_PORTS, demoRulesOn, startDemoCrms, type DemoCrms } from './demo-crms';
 import { startDemoInbox, type DemoInbox } from './demo-inbox';
 import { startService, type ServiceProcess } from './service.process';
 import { publishStartRules } from './start-rules.publisher';
@@ -21,16 +23,35 @@ const log = (msg: string): void => {
   process.stdout.write(`${msg}\n`);
 };
 
+/** `sink-hubspot` → `SINK_HUBSPOT_PORT`: where `npm start` puts a stage whose variable is PORT. */
+const startPortVar = (name: string): string => `${name.toUpperCase().replace(/-/g, '_')}_PORT`;
+
 /**
  * Every service of the manifest, last stage first so each topic has its consumer before anything
  * produces to it, with the port each serves /health and /metrics on. `PORT` is every stage's
- * variable, so only a service's own variable (INGEST_PORT) is taken from the environment.
+ * variable, so `npm start` reads a stage's port from its own name (SINK_HUBSPOT_PORT), and a
+ * service's own variable (INGEST_PORT) as the service does.
  */
-const services = [...serviceManifest].reverse().map((s) => ({
-  name: s.name,
-  portVar: s.port.env,
-  port: s.port.env === 'PORT' ? s.port.default : Number(env(s.port.env, String(s.port.default))),
-}));
+const services = [...serviceManifest].reverse().map((s) => {
+  const startVar = s.port.env === 'PORT' ? startPortVar(s.name) : s.port.env;
+  return {
+    name: s.name,
+    portVar: s.port.env,
+    port: Number(env(startVar, String(s.port.default))),
+  };
+});
+
+/** The demo credentials each CRM sink gets (unless its variables are set). */
+const demoCredentials: Partial<Record<string, Record<string, string>>> = {
+  'sink-salesforce': {
+    SALESFORCE_CLIENT_ID: env('SALESFORCE_CLIENT_ID', DEMO_CRM_ENV.SALESFORCE_CLIENT_ID),
+    SALESFORCE_CLIENT_SECRET: env(
+      'SALESFORCE_CLIENT_SECRET',
+      DEMO_CRM_ENV.SALESFORCE_CLIENT_SECRET,
+    ),
+  },
+  'sink-hubspot': { HUBSPOT_TOKEN: env('HUBSPOT_TOKEN', DEMO_CRM_ENV.HUBSPOT_TOKEN) },
+};
 
 async function main(): Promise<void> {
   const dataDir = resolve(env('LEAD_ROUTER_DATA', join(defaultCacheDir(), 'data')));
@@ -38,14 +59,18 @@ async function main(): Promise<void> {
   mkdirSync(logDir, { recursive: true });
   let stack: LocalStack | null = null;
   let inbox: DemoInbox | null = null;
+  let crms: DemoCrms | null = null;
   const running: ServiceProcess[] = [];
 
   let stopping = false;
   const stop = async (code: number) => {
     if (stopping) return;
     stopping = true;
-    log('\nstopping: services first (they drain and commit), then the inbox and the stack');
+    log(
+      '\nstopping: services first (they drain and commit), then the demo CRMs, the inbox and the stack',
+    );
     for (const service of running.reverse()) await service.stop();
+    await crms?.close();
     await inbox?.close();
     await stack?.stop();
     log('stopped');
@@ -68,10 +93,17 @@ async function main(): Promise<void> {
       brokers = stack.brokers;
       registryUrl = stack.registryUrl;
     }
-    const inboxPort = Number(env('INBOX_PORT', '8090'));
-    inbox = await startDemoInbox({ port: inboxPort });
+    const ports = {
+      inbox: Number(env('INBOX_PORT', String(DEMO_PORTS.inbox))),
+      salesforce: Number(env('FAKE_SALESFORCE_PORT', String(DEMO_PORTS.salesforce))),
+      hubspot: Number(env('FAKE_HUBSPOT_PORT', String(DEMO_PORTS.hubspot))),
+    };
+    inbox = await startDemoInbox({ port: ports.inbox });
+    crms = await startDemoCrms(ports);
 
-    const rulesFile = env('ROUTING_RULES_FILE', resolve(__dirname, '..', 'rules', 'demo.yaml'));
+    const rulesFile =
+      process.env['ROUTING_RULES_FILE'] ||
+      demoRulesOn(resolve(__dirname, '..', 'rules', 'demo.yaml'), ports, join(dataDir, 'rules'));
     log(
       await publishStartRules({
         brokers,
@@ -92,19 +124,37 @@ async function main(): Promise<void> {
       running.push(
         await startService(
           service.name,
-          { ...shared, [service.portVar]: String(service.port) },
+          {
+            ...shared,
+            ...demoCredentials[service.name],
+            [service.portVar]: String(service.port),
+          },
           { port: service.port, logDir },
         ),
       );
     }
     const ingest = `http://localhost:${services.find((s) => s.name === 'ingest')!.port}`;
+    const pgUrl = env('PG_URL', 'postgresql://postgres@127.0.0.1:5432/test');
+    const pgTable = `${env('PG_SCHEMA', 'public')}.${env('PG_TABLE', 'leads')}`;
+    const curl = (lead: string) =>
+      `curl -X POST ${ingest}/v1/leads -H 'Authorization: Bearer ${DEMO_API_KEY}' \\
+      -H 'Content-Type: application/json' -d '${lead}'`;
     log(`
-lead-router is running.
+lead-router is running. Send a lead, then see it land where the demo rules route it:
 
-  send a lead:   curl -X POST ${ingest}/v1/leads \\
-                   -H 'Authorization: Bearer ${DEMO_API_KEY}' -H 'Content-Type: application/json' \\
-                   -d '{"email":"jane@acme.io","phone":"+49 151 23456789","country":"DE","company":"Acme"}'
-  see it land:   curl ${inbox.url}/deliveries
+  EMEA, Americas, free mail, elsewhere → the demo inbox (a signed webhook)
+    ${curl('{"email":"jane@acme.io","phone":"+49 151 23456789","country":"DE","company":"Acme"}')}
+    curl ${inbox.url}/deliveries
+  ANZ (AU, NZ) → a Lead in the demo Salesforce, with its OwnerId
+    ${curl('{"email":"kim@koala.com.au","last_name":"Kim","country":"AU","company":"Koala"}')}
+    curl ${crms.salesforce.url}/_fake/records
+  Asia (SG, IN, KR, MY, TH) → a contact in the demo HubSpot, with its hubspot_owner_id
+    ${curl('{"email":"tan@lion.sg","first_name":"Wei","country":"SG","company":"Lion"}')}
+    curl ${crms.hubspot.url}/_fake/contacts
+  Africa (ZA, NG, KE, EG, MA) → a row of the leads table
+    ${curl('{"email":"thabo@baobab.co.za","country":"ZA","company":"Baobab"}')}
+    psql ${pgUrl} -c "select lead_id, owner_id, matched_rule, lead#>>'{lead,email}' as email from ${pgTable}"
+
   API key:       ${DEMO_API_KEY} (source "web-form")
   Kafka:         ${brokers}
   registry:      ${registryUrl}

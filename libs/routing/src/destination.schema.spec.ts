@@ -507,7 +507,7 @@ describe('rule sets valid before destinations had keys', () => {
   for (const file of ['deploy/local/rules/demo.yaml', 'deploy/docker/rules.yaml']) {
     it(`still validates ${file}, as the served sinks see it`, () => {
       const result = parseRuleSet(readFileSync(join(repo, file), 'utf8'), {
-        servedDestinationTypes: ['webhook', 'postgres'],
+        servedDestinationTypes: ['webhook', 'salesforce', 'hubspot', 'postgres'],
       });
       assert.ok(result.ok, JSON.stringify(!result.ok && result.error));
     });

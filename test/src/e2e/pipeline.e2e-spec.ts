@@ -196,7 +196,7 @@ describe('the pipeline end to end: HTTP in, webhook out, real broker and registr
       assert.ok(verified.ok, `signature verifies: ${verified.ok ? '' : verified.error}`);
       const data = (d.body as InboxLead['body']).data;
       const decision = data.decision;
-      assert.equal(decision['rule_set_version'], '2026-12-01.1');
+      assert.equal(decision['rule_set_version'], '2026-12-01.2');
       assert.ok(typeof decision['matched_rule'] === 'string' && decision['reason']);
       assert.match(String(data['owner_id']), /^005-/);
       const ids = webhookIds.get(String(data['lead_id'])) ?? new Set();

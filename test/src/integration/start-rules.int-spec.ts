@@ -44,7 +44,7 @@ describe('npm start publishes the demo rule set before the router starts', () =>
     candidate = join(mkdtempSync(join(tmpdir(), 'start-rules-')), 'cand.yaml');
     writeFileSync(
       candidate,
-      demoYaml.replace("version: '2026-12-01.1'", "version: '2026-12-01.2'"),
+      demoYaml.replace("version: '2026-12-01.2'", "version: '2026-12-01.3'"),
     );
   });
 
@@ -61,7 +61,7 @@ describe('npm start publishes the demo rule set before the router starts', () =>
     assert.match(
       printed,
       new RegExp(
-        `^published demo 2026-11-25\\.1 to ${topics.rules.replace(/\./g, '\\.')} \\(sha256 `,
+        `^published demo 2026-12-01\\.2 to ${topics.rules.replace(/\./g, '\\.')} \\(sha256 `,
       ),
     );
     const read = () => readTopic<RuleSetVersion>(kafka, codec, topics.rules, 'RuleSetVersion');
@@ -71,13 +71,13 @@ describe('npm start publishes the demo rule set before the router starts', () =>
     assert.equal(records[0]!.value.published_by, 'npm start');
 
     const again = await publishStartRules(options(prefix));
-    assert.match(again, /^unchanged: demo 2026-11-25\.1 is already published with this content/);
+    assert.match(again, /^unchanged: demo 2026-12-01\.2 is already published with this content/);
     assert.equal((await read()).length, 1, 'the second start wrote nothing');
 
     const published = await simulate();
     assert.equal(published.code, 0, published.stderr);
     assert.match(published.stdout, /baseline: the published version\./);
-    assert.match(published.stdout, /candidate demo 2026-11-25\.2 against demo 2026-11-25\.1\./);
+    assert.match(published.stdout, /candidate demo 2026-12-01\.3 against demo 2026-12-01\.2\./);
   });
 
   it('creates the topics first, so routing.rules is the declared compacted topic', async () => {
