@@ -1,22 +1,15 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startFakeHubSpot, type FakeHubSpot } from '@lead-router/crm-fakes';
-import { freePort } from '@lead-router/local-stack';
-import { serviceEntry, type DeliveryOutcome, type RoutedLead } from '@lead-router/schemas';
+import { type RoutedLead } from '@lead-router/schemas';
 import {
   destinationFixture,
-  readTopic,
   routedLeadFixture,
-  startService,
-  testStack,
   waitFor,
   type ServiceProcess,
 } from '@lead-router/testing';
-import { kafkaFixture, type KafkaFixture } from '../integration/kafka-fixture';
+import { sinkProcessFixture, type SinkProcessFixture } from './sink-process.fixture';
 
 const TOKEN = 'pat-e2e-hubspot';
 const RULE_SET = { rule_set_id: 'e2e-hubspot', rule_set_version: '2026-12-01.1' };
@@ -48,60 +41,20 @@ fallback:
   destinations: [hub]
 `;
 
-interface HubSpotSinkFixture extends KafkaFixture {
+interface HubSpotSinkFixture extends SinkProcessFixture {
   hub: FakeHubSpot;
-  start(): Promise<ServiceProcess>;
-  produce(leads: RoutedLead[]): Promise<void>;
-  outcomes(): Promise<DeliveryOutcome[]>;
 }
 
 /** sink-hubspot as its own process on this test's topics, Redis keys and fake HubSpot. */
 async function hubspotSinkFixture(name: string): Promise<HubSpotSinkFixture> {
-  const fx = await kafkaFixture(name);
-  const { brokers, registryUrl } = await testStack();
   const hub = await startFakeHubSpot({ tokens: [TOKEN] });
-  const dir = mkdtempSync(join(tmpdir(), `lead-router-${name}-`));
-  const rulesFile = join(dir, 'rules.yaml');
-  writeFileSync(rulesFile, rulesYaml(hub.url));
+  const fx = await sinkProcessFixture(name, 'sink-hubspot', {
+    rulesYaml: rulesYaml(hub.url),
+    env: { HUBSPOT_E2E_TOKEN: TOKEN },
+  });
   return {
     ...fx,
     hub,
-    async start() {
-      const port = await freePort();
-      return startService(
-        'sink-hubspot',
-        {
-          KAFKA_BROKERS: brokers.join(','),
-          SCHEMA_REGISTRY_URL: registryUrl,
-          TOPIC_PREFIX: fx.prefix,
-          [serviceEntry('sink-hubspot').port.env]: String(port),
-          HTTP_HOST: '127.0.0.1',
-          ROUTING_RULES_FILE: rulesFile,
-          HUBSPOT_E2E_TOKEN: TOKEN,
-          KAFKA_SESSION_TIMEOUT_MS: '6000',
-          LOG_LEVEL: 'warn',
-        },
-        { port, logDir: join(dir, 'logs') },
-      );
-    },
-    async produce(leads) {
-      await fx.producer.sendAll(
-        leads.map((lead) => ({
-          topic: fx.topics.routed,
-          key: lead.lead.lead_id,
-          value: fx.codec.encode(fx.topics.routed, lead),
-        })),
-      );
-    },
-    async outcomes() {
-      const records = await readTopic<DeliveryOutcome>(
-        fx.kafka,
-        fx.codec,
-        fx.topics.delivered,
-        'DeliveryOutcome',
-      );
-      return records.map((r) => r.value);
-    },
     async close() {
       await fx.close();
       await hub.close();

@@ -1,12 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { freePort } from '@lead-router/local-stack';
 import {
-  serviceEntry,
   type DeadLetter,
   type DeliveryOutcome,
   type Destination,
@@ -16,13 +11,11 @@ import {
   destinationFixture,
   readTopic,
   routedLeadFixture,
-  startService,
-  testStack,
   waitFor,
   type ServiceProcess,
 } from '@lead-router/testing';
 import { Pool } from 'pg';
-import { kafkaFixture, type KafkaFixture } from '../integration/kafka-fixture';
+import { sinkProcessFixture, type SinkProcessFixture } from './sink-process.fixture';
 
 const PG_URL = process.env['PG_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/test';
 
@@ -63,81 +56,31 @@ const inbox = destinationFixture({ id: 'inbox', type: 'webhook' });
 const routedTo = (destinations: Destination[], company = 'Analytical Engines'): RoutedLead =>
   routedLeadFixture({ lead: { lead_id: randomUUID(), company }, decision: RULE_SET, destinations });
 
-interface SinkFixture extends KafkaFixture {
+interface SinkFixture extends SinkProcessFixture {
   pool: Pool;
   schema: string;
-  start(): Promise<ServiceProcess>;
-  produce(leads: RoutedLead[]): Promise<void>;
-  outcomes(): Promise<DeliveryOutcome[]>;
   rows(table: string): Promise<{ destination: string; lead_id: string; owner_id: string | null }[]>;
-  committed(): Promise<number>;
 }
 
 /** sink-postgres as its own process on this test's topics, group and PostgreSQL schema. */
 async function sinkFixture(name: string): Promise<SinkFixture> {
-  const fx = await kafkaFixture(name);
-  const { brokers, registryUrl } = await testStack();
   const schema = `e2e_${name.replace(/-/g, '_')}_${randomBytes(4).toString('hex')}`;
   const pool = new Pool({ connectionString: PG_URL, max: 2 });
-  const dir = mkdtempSync(join(tmpdir(), `lead-router-${name}-`));
-  const rulesFile = join(dir, 'rules.yaml');
-  writeFileSync(rulesFile, rulesYaml);
-  const groupId = `${fx.prefix}lead-router.sink-postgres`;
-  const admin = fx.kafka.admin();
-  await admin.connect();
+  const fx = await sinkProcessFixture(name, 'sink-postgres', {
+    rulesYaml,
+    env: { PG_URL, PG_SCHEMA: schema },
+  });
   return {
     ...fx,
     pool,
     schema,
-    async start() {
-      const port = await freePort();
-      return startService(
-        'sink-postgres',
-        {
-          KAFKA_BROKERS: brokers.join(','),
-          SCHEMA_REGISTRY_URL: registryUrl,
-          TOPIC_PREFIX: fx.prefix,
-          [serviceEntry('sink-postgres').port.env]: String(port),
-          HTTP_HOST: '127.0.0.1',
-          PG_URL,
-          PG_SCHEMA: schema,
-          ROUTING_RULES_FILE: rulesFile,
-          KAFKA_SESSION_TIMEOUT_MS: '6000',
-          LOG_LEVEL: 'warn',
-        },
-        { port, logDir: join(dir, 'logs') },
-      );
-    },
-    async produce(leads) {
-      await fx.producer.sendAll(
-        leads.map((lead) => ({
-          topic: fx.topics.routed,
-          key: lead.lead.lead_id,
-          value: fx.codec.encode(fx.topics.routed, lead),
-        })),
-      );
-    },
-    async outcomes() {
-      const records = await readTopic<DeliveryOutcome>(
-        fx.kafka,
-        fx.codec,
-        fx.topics.delivered,
-        'DeliveryOutcome',
-      );
-      return records.map((r) => r.value);
-    },
     async rows(table) {
       const result = await pool.query(
         `select destination, lead_id, owner_id from ${schema}.${table} order by lead_id`,
       );
       return result.rows;
     },
-    async committed() {
-      const [offsets] = await admin.fetchOffsets({ groupId, topics: [fx.topics.routed] });
-      return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
-    },
     async close() {
-      await admin.disconnect();
       await fx.close();
       await pool.query(`drop schema if exists ${schema} cascade`);
       await pool.end();

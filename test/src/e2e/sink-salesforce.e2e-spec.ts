@@ -1,27 +1,15 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type FakeSalesforce, startFakeSalesforce } from '@lead-router/crm-fakes';
-import { freePort } from '@lead-router/local-stack';
-import {
-  serviceEntry,
-  type DeliveryOutcome,
-  type Destination,
-  type RoutedLead,
-} from '@lead-router/schemas';
+import { type DeliveryOutcome, type Destination, type RoutedLead } from '@lead-router/schemas';
 import {
   destinationFixture,
-  readTopic,
   routedLeadFixture,
-  startService,
-  testStack,
   waitFor,
   type ServiceProcess,
 } from '@lead-router/testing';
-import { kafkaFixture, type KafkaFixture } from '../integration/kafka-fixture';
+import { sinkProcessFixture, type SinkProcessFixture } from './sink-process.fixture';
 
 const CLIENT_ID = 'e2e-consumer-key';
 const CLIENT_SECRET = 'e2e-consumer-secret';
@@ -75,74 +63,24 @@ const routed = (n: number): RoutedLead => {
   });
 };
 
-interface SinkFixture extends KafkaFixture {
+interface SinkFixture extends SinkProcessFixture {
   salesforce: FakeSalesforce;
-  start(): Promise<ServiceProcess>;
-  produce(leads: RoutedLead[]): Promise<void>;
-  outcomes(): Promise<DeliveryOutcome[]>;
-  committed(): Promise<number>;
 }
 
 /** sink-salesforce as its own process on this test's topics and group, against a fake org. */
 async function sinkFixture(name: string): Promise<SinkFixture> {
-  const fx = await kafkaFixture(name);
-  const { brokers, registryUrl } = await testStack();
   const salesforce = await startFakeSalesforce({
     clientId: CLIENT_ID,
     clientSecret: CLIENT_SECRET,
   });
-  const dir = mkdtempSync(join(tmpdir(), `lead-router-${name}-`));
-  const rulesFile = join(dir, 'rules.yaml');
-  writeFileSync(rulesFile, rulesYaml(salesforce.url));
-  const groupId = `${fx.prefix}lead-router.sink-salesforce`;
-  const admin = fx.kafka.admin();
-  await admin.connect();
+  const fx = await sinkProcessFixture(name, 'sink-salesforce', {
+    rulesYaml: rulesYaml(salesforce.url),
+    env: { SF_E2E_CLIENT_ID: CLIENT_ID, SF_E2E_CLIENT_SECRET: CLIENT_SECRET },
+  });
   return {
     ...fx,
     salesforce,
-    async start() {
-      const port = await freePort();
-      return startService(
-        'sink-salesforce',
-        {
-          KAFKA_BROKERS: brokers.join(','),
-          SCHEMA_REGISTRY_URL: registryUrl,
-          TOPIC_PREFIX: fx.prefix,
-          [serviceEntry('sink-salesforce').port.env]: String(port),
-          HTTP_HOST: '127.0.0.1',
-          ROUTING_RULES_FILE: rulesFile,
-          SF_E2E_CLIENT_ID: CLIENT_ID,
-          SF_E2E_CLIENT_SECRET: CLIENT_SECRET,
-          KAFKA_SESSION_TIMEOUT_MS: '6000',
-          LOG_LEVEL: 'warn',
-        },
-        { port, logDir: join(dir, 'logs') },
-      );
-    },
-    async produce(leads) {
-      await fx.producer.sendAll(
-        leads.map((lead) => ({
-          topic: fx.topics.routed,
-          key: lead.lead.lead_id,
-          value: fx.codec.encode(fx.topics.routed, lead),
-        })),
-      );
-    },
-    async outcomes() {
-      const records = await readTopic<DeliveryOutcome>(
-        fx.kafka,
-        fx.codec,
-        fx.topics.delivered,
-        'DeliveryOutcome',
-      );
-      return records.map((r) => r.value);
-    },
-    async committed() {
-      const [offsets] = await admin.fetchOffsets({ groupId, topics: [fx.topics.routed] });
-      return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
-    },
     async close() {
-      await admin.disconnect();
       await fx.close();
       await salesforce.close();
     },
