@@ -1,8 +1,9 @@
-export { SinkRedis, SinkRulesFollower } from './sink.lifecycles';
+export { RulesFollowerLifecycle, SinkRedis } from './sink.lifecycles';
 export {
   SINK_ADAPTER,
   type SinkServiceConfig,
   catalogResolver,
+  rulesProviders,
   sinkRuntimeProviders,
   sinkStagesProvider,
 } from './sink.providers';

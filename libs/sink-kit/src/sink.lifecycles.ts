@@ -3,7 +3,7 @@ import type { OnApplicationShutdown } from '@nestjs/common';
 import type Redis from 'ioredis';
 
 /** Keeps following routing.rules until Nest shuts down, which is after the stages drained. */
-export class SinkRulesFollower implements OnApplicationShutdown {
+export class RulesFollowerLifecycle implements OnApplicationShutdown {
   constructor(readonly follower: RulesTopicFollower) {}
 
   onApplicationShutdown(): Promise<void> {

@@ -36,7 +36,7 @@ import type { Provider } from '@nestjs/common';
 import Redis from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
-import { SinkRedis, SinkRulesFollower } from './sink.lifecycles';
+import { RulesFollowerLifecycle, SinkRedis } from './sink.lifecycles';
 import type { SinkSettings } from './sink.settings';
 
 /** The sink's adapter: each sink provides it, injecting what it needs. */
@@ -45,25 +45,25 @@ export const SINK_ADAPTER = Symbol('SINK_ADAPTER');
 export type SinkServiceConfig = StageConfig & { readonly sink: SinkSettings };
 
 /**
- * What every sink on the shared layer needs besides its adapter: the rule-set registry seeded
- * from `ROUTING_RULES_FILE` and following routing.rules (caught up before any lead is handled),
- * the destination catalog over it, and the Redis connection for budgets and parking.
+ * The rule-set registry seeded from the rules file, and its follower of routing.rules, caught up
+ * before any lead is handled: what the router and every sink wire alike. A rule set routing to a
+ * type no sink serves is refused, since its leads would end with no outcome.
  */
-export function sinkRuntimeProviders(config: SinkServiceConfig): Provider[] {
+export function rulesProviders(settings: { rulesFile: string; groupId: string }): Provider[] {
   return [
     {
       provide: RulesRegistry,
       inject: [LOGGER],
       useFactory: (logger: Logger) => {
         const served = servedDestinationTypes();
-        return new RulesRegistry(loadRules(config.sink.rulesFile, served), {
+        return new RulesRegistry(loadRules(settings.rulesFile, served), {
           logger,
           servedDestinationTypes: served,
         });
       },
     },
     {
-      provide: SinkRulesFollower,
+      provide: RulesFollowerLifecycle,
       inject: [RulesRegistry, TOPICS, LOGGER, KAFKA, CODEC],
       useFactory: async (
         registry: RulesRegistry,
@@ -71,18 +71,33 @@ export function sinkRuntimeProviders(config: SinkServiceConfig): Provider[] {
         logger: Logger,
         kafka: Kafka,
         codec: AvroCodec,
-      ): Promise<SinkRulesFollower> => {
+      ): Promise<RulesFollowerLifecycle> => {
         const follower = new RulesTopicFollower(registry, {
           kafka,
           codec,
           logger,
           topic: declarations.find((d) => d.name === topics.rules)!,
-          groupPrefix: config.groupId,
+          groupPrefix: settings.groupId,
         });
         await follower.start();
-        return new SinkRulesFollower(follower);
+        logger.info(
+          { ruleSet: registry.current.id, version: registry.current.version },
+          'routing with rule set',
+        );
+        return new RulesFollowerLifecycle(follower);
       },
     },
+  ];
+}
+
+/**
+ * What every sink on the shared layer needs besides its adapter: the rule-set registry and its
+ * follower (`rulesProviders`), the destination catalog over it, and the Redis connection for
+ * budgets and parking.
+ */
+export function sinkRuntimeProviders(config: SinkServiceConfig): Provider[] {
+  return [
+    ...rulesProviders({ rulesFile: config.sink.rulesFile, groupId: config.groupId }),
     {
       provide: DestinationCatalog,
       inject: [RulesRegistry],
@@ -117,7 +132,7 @@ export function sinkStagesProvider<C extends CommonDestinationConfig>(
       SinkRedis,
       DestinationCatalog,
       SINK_ADAPTER,
-      SinkRulesFollower,
+      RulesFollowerLifecycle,
     ],
     useFactory: (
       { topics }: PrefixedTopics,

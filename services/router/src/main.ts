@@ -1,7 +1,8 @@
 import 'reflect-metadata';
 import { runStageService } from '@lead-router/service-kit';
+import { rulesProviders } from '@lead-router/sink-kit';
 import { loadRouterConfig } from './router.config';
-import { routerStagesProvider, rulesProviders } from './router.providers';
+import { routerStagesProvider } from './router.providers';
 
 runStageService(
   'router',
