@@ -26,6 +26,22 @@ export type StageResult =
       outputs?: StageOutput[];
     };
 
+/** The partition a chunk comes from, given to `beforeChunk` and `afterChunk`. */
+export interface ChunkInfo {
+  topic: string;
+  partition: number;
+}
+
+/**
+ * How the stage's consumer fetches: the broker answers a fetch once `minBytes` are there or
+ * `maxWaitMs` has passed. A stage that sends in batches (a sink) lingers here, so records gather
+ * in Kafka rather than in the process's memory.
+ */
+export interface FetchSettings {
+  minBytes: number;
+  maxWaitMs: number;
+}
+
 export interface StageDefinition<In> {
   /** The stage name: consumer group id (with the topic prefix) and metric label. */
   stage: string;
@@ -48,9 +64,14 @@ export interface StageDefinition<In> {
    * its offsets committed: a stage that writes elsewhere (a database) flushes its writes here, so
    * a failure leaves the offsets uncommitted and the chunk is processed again.
    */
-  afterChunk?: () => Promise<StageOutput[] | void>;
-  /** Called before each chunk is handled (a stateful stage restores its state here). */
-  beforeChunk?: () => Promise<void>;
+  afterChunk?: (chunk: ChunkInfo) => Promise<StageOutput[] | void>;
+  /**
+   * Called before each chunk is handled (a stateful stage restores its state here). With
+   * `partitionsConcurrently` above 1, chunks of different partitions run at the same time.
+   */
+  beforeChunk?: (chunk: ChunkInfo) => Promise<void>;
+  /** Default: answer as soon as there is a record, waiting at most 100 ms. */
+  fetch?: FetchSettings;
   /** Called when this instance (re)joins the group: its partitions may have changed. */
   onGroupJoin?: () => void;
   /**

@@ -53,7 +53,8 @@ export class StageRunner<In> {
       sessionTimeout: def.sessionTimeoutMs ?? 30_000,
       heartbeatInterval: Math.min(3_000, Math.floor((def.sessionTimeoutMs ?? 30_000) / 3)),
       maxBytesPerPartition: 1_048_576,
-      maxWaitTimeInMs: 100,
+      minBytes: def.fetch?.minBytes ?? 1,
+      maxWaitTimeInMs: def.fetch?.maxWaitMs ?? 100,
     });
     this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
       this.generation++;
@@ -121,9 +122,10 @@ export class StageRunner<In> {
       const gate = this.gate(prepared);
       const ready = gate.kind === 'wait' ? prepared.slice(0, gate.ready) : prepared;
       if (ready.length > 0) {
-        await this.def.beforeChunk?.();
+        const chunk = { topic, partition };
+        await this.def.beforeChunk?.(chunk);
         const records = await this.processChunk(ready);
-        const extra = await this.def.afterChunk?.();
+        const extra = await this.def.afterChunk?.(chunk);
         if (extra) records.push(...extra.map((o) => this.encode(o)));
         await this.deps.producer.sendAll(records);
         for (const r of records) this.deps.metrics.produced.inc({ topic: r.topic });

@@ -54,7 +54,7 @@ const context = (output: StageOutput): RecordContext => ({
 async function next(stages: StageDefinition<unknown>[], output: StageOutput): Promise<StageOutput> {
   const stage = stages.find((s) => s.topic === output.topic);
   if (!stage) assert.fail(`no stage consumes ${output.topic}`);
-  await stage.beforeChunk?.();
+  await stage.beforeChunk?.({ topic: output.topic, partition: 0 });
   const result = await stage.handle(output.value, context(output));
   if (result.kind !== 'ok' || result.outputs.length !== 1) assert.fail(JSON.stringify(result));
   return result.outputs[0]!;

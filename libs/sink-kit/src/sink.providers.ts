@@ -142,7 +142,8 @@ export function sinkStagesProvider<C extends CommonDestinationConfig>(
       catalog: DestinationCatalog,
       adapter: SinkAdapter<C>,
     ): StageDefinition<RoutedLead>[] => {
-      const { groupId, concurrency, sessionTimeoutMs } = stageSettings(config);
+      const { groupId, concurrency, sessionTimeoutMs, partitionsConcurrently } =
+        stageSettings(config);
       return sinkStages<C>({
         sink,
         adapter,
@@ -165,6 +166,10 @@ export function sinkStagesProvider<C extends CommonDestinationConfig>(
         requestTimeoutMs: config.sink.requestTimeoutMs,
         groupId,
         dlqTopic: topics.dlq,
+        batching: {
+          ...config.sink.batching,
+          ...(partitionsConcurrently !== undefined ? { partitionsConcurrently } : {}),
+        },
         settings: {
           ...(concurrency !== undefined ? { concurrency } : {}),
           ...(sessionTimeoutMs !== undefined ? { sessionTimeoutMs } : {}),

@@ -1,3 +1,4 @@
+import type { SinkBatching } from '@lead-router/sink-runtime';
 import { z } from 'zod';
 
 /** What every sink on the shared layer reads from its environment, besides its own keys. */
@@ -12,6 +13,8 @@ export interface SinkSettings {
   readonly budgetWaitMs: number;
   /** Aborts a request to a destination that takes longer. */
   readonly requestTimeoutMs: number;
+  /** How leads gather into batches: the fetch's linger, and chunks joined across partitions. */
+  readonly batching: Omit<SinkBatching, 'partitionsConcurrently'>;
 }
 
 /**
@@ -24,6 +27,16 @@ export const sinkEnvShape = {
   SINK_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(10_000).default(64),
   SINK_BUDGET_WAIT_MS: z.coerce.number().int().min(0).default(2_000),
   SINK_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(120_000),
+  /**
+   * Linger: the longest the broker holds a fetch for SINK_FETCH_MIN_BYTES to gather, so a batch
+   * fills while its leads are still in Kafka. A batch sink trades this much speed-to-lead for
+   * fewer requests against a destination's budget.
+   */
+  SINK_LINGER_MS: z.coerce.number().int().min(10).max(5_000).default(250),
+  /** About 100 routed leads: a HubSpot batch. */
+  SINK_FETCH_MIN_BYTES: z.coerce.number().int().min(1).max(16_777_216).default(65_536),
+  /** The longest a partition's chunk waits for the others of its fetch to join its batch. */
+  SINK_COALESCE_MS: z.coerce.number().int().min(0).max(1_000).default(50),
 };
 
 export function sinkSettingsOf(env: {
@@ -32,6 +45,9 @@ export function sinkSettingsOf(env: {
   SINK_MAX_IN_FLIGHT: number;
   SINK_BUDGET_WAIT_MS: number;
   SINK_REQUEST_TIMEOUT_MS: number;
+  SINK_LINGER_MS: number;
+  SINK_FETCH_MIN_BYTES: number;
+  SINK_COALESCE_MS: number;
 }): SinkSettings {
   return {
     rulesFile: env.ROUTING_RULES_FILE,
@@ -39,5 +55,9 @@ export function sinkSettingsOf(env: {
     maxInFlight: env.SINK_MAX_IN_FLIGHT,
     budgetWaitMs: env.SINK_BUDGET_WAIT_MS,
     requestTimeoutMs: env.SINK_REQUEST_TIMEOUT_MS,
+    batching: {
+      fetch: { minBytes: env.SINK_FETCH_MIN_BYTES, maxWaitMs: env.SINK_LINGER_MS },
+      coalesceMs: env.SINK_COALESCE_MS,
+    },
   };
 }

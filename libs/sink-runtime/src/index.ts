@@ -38,8 +38,11 @@ export {
   runLimited,
 } from './sink.deliverer';
 export { type SinkMetrics, createSinkMetrics } from './sink.metrics';
+export { ChunkCoalescer, type ChunkCoalescerOptions } from './chunk.coalescer';
 export {
+  DEFAULT_SINK_BATCHING,
   type RetryTierStage,
+  type SinkBatching,
   type SinkStagesOptions,
   retryTierStages,
   sinkStages,

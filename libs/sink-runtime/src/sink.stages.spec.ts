@@ -1,15 +1,28 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DUE_AT_HEADER, type RecordContext } from '@lead-router/kafka';
+import { DUE_AT_HEADER, type RecordContext, type StageOutput } from '@lead-router/kafka';
 import { createLogger } from '@lead-router/observability';
 import { routedLeadFixture } from '@lead-router/testing';
 import { Registry } from 'prom-client';
 import { LimiterDestinationGate } from './destination.gate';
 import { createSinkMetrics } from './sink.metrics';
-import { sinkStages } from './sink.stages';
+import type { DeliveryOutcome } from '@lead-router/schemas';
+import { sinkStages, type SinkStagesOptions } from './sink.stages';
+
+function context(partition: number): RecordContext {
+  return {
+    topic: 'leads.routed',
+    partition,
+    offset: '0',
+    key: null,
+    value: null,
+    headers: {},
+    attempts: 1,
+  };
+}
 
 describe('sinkStages', () => {
-  const sut = sinkStages({
+  const options = {
     sink: 'sink-webhook',
     groupId: 'lr.sink-webhook',
     dlqTopic: 'leads.dlq',
@@ -30,17 +43,77 @@ describe('sinkStages', () => {
     maxInFlight: 8,
     budgetWaitMs: 1_000,
     requestTimeoutMs: 5_000,
-  });
+  } satisfies SinkStagesOptions<{ type: string }>;
+  const sut = sinkStages(options);
 
-  it('consumes leads.routed and each retry tier, one chunk at a time', () => {
+  it('consumes leads.routed and each retry tier, every partition at once, lingering in the fetch', () => {
     assert.deepEqual(
-      sut.map((s) => [s.topic, s.groupId, s.partitionsConcurrently]),
+      sut.map((s) => [s.topic, s.groupId, s.partitionsConcurrently, s.fetch]),
       [
-        ['leads.routed', 'lr.sink-webhook', 1],
-        ['sink-webhook.retry.10s', 'lr.sink-webhook.sink-webhook.retry.10s', 1],
-        ['sink-webhook.retry.1m', 'lr.sink-webhook.sink-webhook.retry.1m', 1],
+        ['leads.routed', 'lr.sink-webhook', 6, { minBytes: 1, maxWaitMs: 100 }],
+        [
+          'sink-webhook.retry.10s',
+          'lr.sink-webhook.sink-webhook.retry.10s',
+          6,
+          { minBytes: 1, maxWaitMs: 100 },
+        ],
+        [
+          'sink-webhook.retry.1m',
+          'lr.sink-webhook.sink-webhook.retry.1m',
+          6,
+          { minBytes: 1, maxWaitMs: 100 },
+        ],
       ],
     );
+  });
+
+  it('the chunks of two partitions handled together go to the destination in one request', async () => {
+    const sent: string[][] = [];
+    const [stage] = sinkStages({
+      ...options,
+      batching: { coalesceMs: 60_000 },
+      adapter: {
+        type: 'webhook',
+        maxBatchSize: () => 100,
+        send: async (batch) => {
+          sent.push(batch.map((t) => t.lead.lead.lead_id));
+          return batch.map((t) => ({
+            leadId: t.lead.lead.lead_id,
+            verdict: {
+              kind: 'delivered' as const,
+              crmId: `crm-${t.lead.lead.lead_id}`,
+              created: true,
+            },
+          }));
+        },
+      },
+    });
+    const lead = (id: string) => {
+      const f = routedLeadFixture();
+      return { ...f, lead: { ...f.lead, lead_id: id } };
+    };
+    const chunk = (partition: number) => ({ topic: 'leads.routed', partition });
+    await stage!.beforeChunk!(chunk(0));
+    await stage!.beforeChunk!(chunk(3));
+    await stage!.handle(lead('a'), context(0));
+    await stage!.handle(lead('b'), context(3));
+    await stage!.handle(lead('c'), context(0));
+
+    const [first, second] = await Promise.all([
+      stage!.afterChunk!(chunk(0)),
+      stage!.afterChunk!(chunk(3)),
+    ]);
+
+    assert.deepEqual(sent, [['a', 'c', 'b']]);
+    const delivered = (outputs: StageOutput[] | void) =>
+      (outputs ?? [])
+        .filter((o) => o.topic === 'leads.delivered')
+        .map((o) => [o.key, (o.value as DeliveryOutcome).external_id]);
+    assert.deepEqual(delivered(first), [
+      ['a', 'crm-a'],
+      ['c', 'crm-c'],
+    ]);
+    assert.deepEqual(delivered(second), [['b', 'crm-b']]);
   });
 
   it('a tier record is due when its lr-due-at says; leads.routed is never held', () => {

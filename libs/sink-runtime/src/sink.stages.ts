@@ -1,11 +1,14 @@
 import {
   dueAtOf,
+  type ChunkInfo,
+  type FetchSettings,
   type RecordContext,
   type StageDefinition,
   type StageOutput,
   type StageResult,
 } from '@lead-router/kafka';
 import type { RoutedLead } from '@lead-router/schemas';
+import { ChunkCoalescer } from './chunk.coalescer';
 import type { CommonDestinationConfig } from './sink.adapter';
 import { SinkDeliverer, type PendingTask, type SinkDelivererOptions } from './sink.deliverer';
 
@@ -17,7 +20,28 @@ export interface SinkStagesOptions<
   dlqTopic: string;
   /** Handler concurrency and session timeout, as for any stage. */
   settings?: Pick<StageDefinition<RoutedLead>, 'concurrency' | 'sessionTimeoutMs' | 'chunkSize'>;
+  /** How batches gather; see `SinkBatching`. */
+  batching?: Partial<SinkBatching>;
 }
+
+/**
+ * How a sink gathers leads into batches before the destination's size limit cuts them. Leads
+ * linger in Kafka, not in memory: the consumer's fetch waits until `fetch.minBytes` are there or
+ * `fetch.maxWaitMs` has passed; then the chunks of every partition in that fetch are joined into
+ * one delivery (`ChunkCoalescer`), waiting at most `coalesceMs` for a slow one.
+ */
+export interface SinkBatching {
+  fetch: FetchSettings;
+  /** Partitions whose chunks are handled at once, and so can share a batch. */
+  partitionsConcurrently: number;
+  coalesceMs: number;
+}
+
+export const DEFAULT_SINK_BATCHING: SinkBatching = {
+  fetch: { minBytes: 1, maxWaitMs: 100 },
+  partitionsConcurrently: 6,
+  coalesceMs: 50,
+};
 
 /** A stage on a retry tier: due when its record's `lr-due-at` says. */
 export type RetryTierStage = StageDefinition<RoutedLead> &
@@ -26,9 +50,9 @@ export type RetryTierStage = StageDefinition<RoutedLead> &
 /**
  * The sink's stage on leads.routed. The handler only collects this sink's tasks (a lead with no
  * destination of its type is skipped without an outcome: another sink owns it); `afterChunk`
- * delivers them and hands the runner the outcomes, dead letters, retry-tier and fallback records
- * to produce before it commits. afterChunk is not told which partition's chunk ended, so each
- * stage holds one chunk at a time (`partitionsConcurrently: 1`) and scales by instances.
+ * hands them to the coalescer, which delivers the chunks of several partitions together, and
+ * gives the runner the chunk's outcomes, dead letters, retry-tier and fallback records to produce
+ * before it commits the chunk's offsets.
  *
  * Then one stage per retry tier (`retryTierStages`), each due when its record's `lr-due-at` says.
  */
@@ -66,8 +90,22 @@ function sinkStage<C extends CommonDestinationConfig>(
   groupId: string,
   topic: string,
 ): StageDefinition<RoutedLead> {
-  let tasks: PendingTask<C>[] = [];
-  let ready: StageOutput[] = [];
+  const batching = { ...DEFAULT_SINK_BATCHING, ...options.batching };
+  /** Each partition's chunk in progress: its tasks, and the outputs settled without a request. */
+  const chunks = new Map<number, { tasks: PendingTask<C>[]; ready: StageOutput[] }>();
+  const coalescer = new ChunkCoalescer<PendingTask<C>>({
+    deliver: (tasks) => deliverer.deliver(tasks),
+    leadIdOf: (task) => task.lead.lead.lead_id,
+    maxWaitMs: batching.coalesceMs,
+  });
+  const chunkOf = (partition: number) => {
+    let chunk = chunks.get(partition);
+    if (!chunk) {
+      chunk = { tasks: [], ready: [] };
+      chunks.set(partition, chunk);
+    }
+    return chunk;
+  };
   return {
     ...options.settings,
     stage,
@@ -75,25 +113,26 @@ function sinkStage<C extends CommonDestinationConfig>(
     topic,
     schema: 'RoutedLead',
     dlqTopic: options.dlqTopic,
-    partitionsConcurrently: 1,
+    partitionsConcurrently: batching.partitionsConcurrently,
+    fetch: batching.fetch,
     leadIdOf: (routed) => routed.lead.lead_id,
     // A chunk that failed half-way is handled again from its start.
-    beforeChunk: async () => {
-      tasks = [];
-      ready = [];
+    beforeChunk: async (chunk: ChunkInfo) => {
+      chunks.set(chunk.partition, { tasks: [], ready: [] });
+      coalescer.begin(chunk);
     },
     handle: async (routed, record): Promise<StageResult> => {
       const found = await deliverer.tasksOf(routed, record);
-      tasks.push(...found.tasks);
-      ready.push(...found.outputs);
+      const chunk = chunkOf(record.partition);
+      chunk.tasks.push(...found.tasks);
+      chunk.ready.push(...found.outputs);
       return { kind: 'ok', outputs: [] };
     },
-    afterChunk: async () => {
-      const pending = tasks;
-      const outputs = ready;
-      tasks = [];
-      ready = [];
-      return [...outputs, ...(await deliverer.deliver(pending))];
+    afterChunk: async (info: ChunkInfo) => {
+      const chunk = chunkOf(info.partition);
+      chunks.delete(info.partition);
+      return [...chunk.ready, ...(await coalescer.submit(info, chunk.tasks))];
     },
+    onGroupJoin: () => coalescer.reset(),
   };
 }

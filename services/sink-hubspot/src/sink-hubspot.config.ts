@@ -11,6 +11,8 @@ export function loadSinkHubspotConfig(): SinkHubspotConfig {
   // The budget, not the CPU, bounds a CRM sink: collect many leads per chunk so batches fill.
   return loadStageConfig('sink-hubspot', defaultPort('sink-hubspot'), extra, {
     STAGE_CONCURRENCY: '64',
+    // Every partition's chunk at once, so one batch gathers leads from all of them.
+    STAGE_PARTITIONS_CONCURRENTLY: '6',
     ...process.env,
   });
 }

@@ -43,5 +43,9 @@ const sinkPostgresEnv = z
 export function loadSinkPostgresConfig(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): SinkPostgresConfig {
-  return loadStageConfig('sink-postgres', defaultPort('sink-postgres'), sinkPostgresEnv, env);
+  // Every partition's chunk at once, so one statement gathers leads from all of them.
+  return loadStageConfig('sink-postgres', defaultPort('sink-postgres'), sinkPostgresEnv, {
+    STAGE_PARTITIONS_CONCURRENTLY: '6',
+    ...env,
+  });
 }

@@ -25,6 +25,8 @@ export function loadSinkSalesforceConfig(
   // A batch request waits on Salesforce, not the CPU: many records in flight by default.
   return loadStageConfig('sink-salesforce', defaultPort('sink-salesforce'), extra, {
     STAGE_CONCURRENCY: '64',
+    // Every partition's chunk at once, so one batch gathers leads from all of them.
+    STAGE_PARTITIONS_CONCURRENTLY: '6',
     ...env,
   });
 }

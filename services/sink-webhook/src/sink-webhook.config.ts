@@ -26,9 +26,13 @@ export type SinkWebhookConfig = StageConfig & z.infer<typeof extra>;
 export function loadSinkWebhookConfig(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): SinkWebhookConfig {
-  // An HTTP sink waits on the network, not the CPU: many leads in flight by default.
+  // An HTTP sink waits on the network, not the CPU: many leads in flight by default. A webhook
+  // request carries one lead, so nothing is gained by lingering for more.
   return loadStageConfig('sink-webhook', defaultPort('sink-webhook'), extra, {
     STAGE_CONCURRENCY: '64',
+    SINK_LINGER_MS: '100',
+    SINK_FETCH_MIN_BYTES: '1',
+    STAGE_PARTITIONS_CONCURRENTLY: '6',
     ...env,
   });
 }
