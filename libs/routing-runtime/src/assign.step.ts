@@ -75,6 +75,7 @@ export class AssignStep {
       enrichment: a.enriched.enrichment,
       decision: result.decision,
       destinations: result.destinations,
+      fallbacks: result.fallbacks,
     };
     return {
       kind: 'ok',

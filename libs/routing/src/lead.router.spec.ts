@@ -87,6 +87,7 @@ describe('route', () => {
         },
         { id: 'crm', type: 'salesforce', url: null, owner_id: 'SF-B' },
       ],
+      fallbacks: {},
       stateUpdates: [
         {
           queue: 'sales',
@@ -158,6 +159,42 @@ describe('route', () => {
       result.stateUpdates.map((u) => [u.queue, u.state.position]),
       [['sales', 1]],
     );
+  });
+
+  it('resolves each destination’s fallback chain with the chosen member’s owner in every link', () => {
+    const rs = compiled(`id: chain
+version: "1"
+destinations:
+  sf: { type: salesforce, fallback: hub }
+  hub: { type: hubspot, fallback: inbox }
+  inbox: { type: webhook, url: "https://hooks.example.com/in" }
+queues:
+  q:
+    method: round_robin
+    when_unavailable: { hold: true }
+    members:
+      - { id: kai, owners: { sf: 005KAI, hub: "101", inbox: kai@inbox } }
+      - { id: lia, owners: { sf: 005LIA, hub: "102", inbox: lia@inbox } }
+fallback:
+  queue: q
+  destinations: [sf]
+`);
+    const first = routed(sut(rs, enrichedLeadFixture(), none, 0));
+    assert.deepEqual(first.destinations, [
+      { id: 'sf', type: 'salesforce', url: null, owner_id: '005KAI' },
+    ]);
+    assert.deepEqual(first.fallbacks, {
+      sf: { id: 'hub', type: 'hubspot', url: null, owner_id: '101' },
+      hub: {
+        id: 'inbox',
+        type: 'webhook',
+        url: 'https://hooks.example.com/in',
+        owner_id: 'kai@inbox',
+      },
+    });
+    const state = first.stateUpdates[0]!.state;
+    const second = routed(sut(rs, enrichedLeadFixture(), new Map([['q', state]]), 1));
+    assert.equal(second.fallbacks['sf']?.owner_id, '102', 'the next member’s owner there');
   });
 
   it('evaluates any, not and nested segments to any depth', () => {

@@ -20,6 +20,8 @@ export type RouteResult =
       kind: 'routed';
       decision: RoutingDecision;
       destinations: Destination[];
+      /** Each destination's fallback chain, by the destination it stands in for (RoutedLead.fallbacks). */
+      fallbacks: Record<string, Destination>;
       /** New states of the queues this lead touched; the caller stores them. */
       stateUpdates: QueueStateUpdate[];
     }
@@ -113,7 +115,7 @@ export function route(
     return {
       kind: 'routed',
       decision,
-      destinations: destinationsOf(compiled, matched, () => matched.owner),
+      ...destinationsOf(compiled, matched, () => matched.owner),
       stateUpdates: [],
     };
   }
@@ -145,7 +147,7 @@ export function route(
       return {
         kind: 'routed',
         decision,
-        destinations: destinationsOf(compiled, matched, owners),
+        ...destinationsOf(compiled, matched, owners),
         stateUpdates,
       };
     }
@@ -200,18 +202,35 @@ function flatten(skippedBy: readonly [string, SkippedMember[]][]): SkippedMember
   );
 }
 
+/**
+ * The lead's destinations with the owner the member has in each, and the fallbacks they may
+ * hand the lead to (every link of each chain), with the member's owner there too: the rule set
+ * demands one for every member (rules.validator), and a sink cannot know it.
+ */
 function destinationsOf(
   compiled: CompiledRuleSet,
   target: RouteTarget,
   owners: (destination: string) => string | null,
-): Destination[] {
-  return target.destinations.map((id): Destination => {
-    const destination = compiled.destinations.get(id);
+): { destinations: Destination[]; fallbacks: Record<string, Destination> } {
+  const destination = (id: string): Destination => {
+    const configured = compiled.destinations.get(id);
     return {
       id,
-      type: destination?.type ?? 'unknown',
-      url: destination?.type === 'webhook' ? destination.url : null,
+      type: configured?.type ?? 'unknown',
+      url: configured?.type === 'webhook' ? configured.url : null,
       owner_id: owners(id),
     };
-  });
+  };
+  const fallbacks: Record<string, Destination> = {};
+  for (let from of target.destinations) {
+    let next = compiled.destinations.get(from)?.fallback;
+    // A chain ends at a destination without a fallback, or at one already walked (the validator
+    // refuses loops; this keeps a loop finite all the same).
+    while (next !== undefined && compiled.destinations.has(next) && !(from in fallbacks)) {
+      fallbacks[from] = destination(next);
+      from = next;
+      next = compiled.destinations.get(from)?.fallback;
+    }
+  }
+  return { destinations: target.destinations.map(destination), fallbacks };
 }

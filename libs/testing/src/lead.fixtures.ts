@@ -23,6 +23,7 @@ export interface EnrichedLeadOverrides {
 export interface RoutedLeadOverrides extends EnrichedLeadOverrides {
   decision?: Partial<RoutingDecision>;
   destinations?: Destination[];
+  fallbacks?: Record<string, Destination>;
 }
 
 /** A RawLead as captured from a web form, every field clean; override what the test is about. */
@@ -54,6 +55,16 @@ export function normalizedLeadFixture(overrides: Partial<NormalizedLead> = {}): 
     normalized_at: RECEIVED_AT + 20,
     phone_country: 'DE',
     issues: [],
+    phone_type: 'fixed_line',
+    phone_extension: null,
+    subdivision: null,
+    company_domain: 'analytical-engines.com',
+    company_size: null,
+    industry: null,
+    utm: { source: 'google' },
+    consent: {},
+    submitted_at: null,
+    quality_flags: [],
     ...overrides,
   };
 }
@@ -99,6 +110,7 @@ export function routedLeadFixture(overrides: RoutedLeadOverrides = {}): RoutedLe
       ...overrides.decision,
     },
     destinations: overrides.destinations ?? [destinationFixture()],
+    fallbacks: overrides.fallbacks ?? {},
   };
 }
 
