@@ -120,6 +120,7 @@ describe('classifyHubSpotResponse', () => {
       kind: 'wait_for_quota',
       reason: 'HubSpot daily limit: You have reached your daily limit.',
       until: Date.parse('2026-11-26T00:00:00-05:00'),
+      httpStatus: 429,
     });
     assert.ok(verdicts.every((v) => v.verdict.kind === 'wait_for_quota'));
     const berlin = sut(429, {}, body, batch, { now, accountTimeZone: 'Europe/Berlin' })[0];
@@ -148,6 +149,7 @@ describe('classifyHubSpotResponse', () => {
     assert.deepEqual(sut(502, {}, null, batch, clock)[0]?.verdict, {
       kind: 'retry',
       reason: 'HubSpot HTTP 502: HTTP 502',
+      httpStatus: 502,
     });
     const body = { status: 'error', category: 'VALIDATION_ERROR', message: 'Invalid input JSON' };
     assert.deepEqual(sut(400, {}, body, batch, clock)[2]?.verdict, {

@@ -75,10 +75,14 @@ export function classifyHubSpotResponse(
     }));
   }
 
+  // Past here one answer decides the whole batch: its status goes with every lead's attempt
+  // (a final verdict keeps to the lead's own status, which a batch answer does not have).
+  const allAnswered = (verdict: DeliveryVerdict): LeadVerdict[] =>
+    all(verdict.kind === 'permanent' ? verdict : { ...verdict, httpStatus: status });
   if (status === 429) {
     const policy = str(b['policyName']);
     if (policy === 'DAILY') {
-      return all({
+      return allAnswered({
         kind: 'wait_for_quota',
         reason: `HubSpot daily limit: ${message}`,
         until: nextMidnight(clock.now, clock.accountTimeZone),
@@ -88,14 +92,14 @@ export function classifyHubSpotResponse(
       retryAfterMs(headerValue(headers, 'Retry-After'), clock.now) ??
       integerHeader(headers, 'X-HubSpot-RateLimit-Interval-Milliseconds') ??
       TEN_SECONDS_MS;
-    return all({
+    return allAnswered({
       kind: 'retry',
       reason: `HubSpot ${policy ?? 'rate'} limit: ${message}`,
       retryAfterMs: wait,
     });
   }
   if (status === 401) {
-    return all({
+    return allAnswered({
       kind: 'stop',
       alert: `HubSpot refused the token (401: ${message}); a private-app token that was revoked or rotated does not come back by retrying: replace the credential, then resume the destination`,
     });
@@ -103,11 +107,11 @@ export function classifyHubSpotResponse(
   if (status >= 500) {
     const wait = retryAfterMs(headerValue(headers, 'Retry-After'), clock.now);
     const reason = `HubSpot HTTP ${status}: ${message}`;
-    return all(
+    return allAnswered(
       wait === null ? { kind: 'retry', reason } : { kind: 'retry', reason, retryAfterMs: wait },
     );
   }
-  return all({ kind: 'permanent', code: str(b['category']) ?? `http_${status}`, message });
+  return allAnswered({ kind: 'permanent', code: str(b['category']) ?? `http_${status}`, message });
 }
 
 /** A failed input of a 207: HubSpot's own status decides whether it may pass later. */

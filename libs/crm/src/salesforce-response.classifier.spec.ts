@@ -103,6 +103,7 @@ describe('classifySalesforceResponse', () => {
     assert.deepEqual(verdicts[0]?.verdict, {
       kind: 'refresh_token',
       reason: 'INVALID_SESSION_ID: Session expired or invalid',
+      httpStatus: 401,
     });
     assert.ok(verdicts.every((v) => v.verdict.kind === 'refresh_token'));
   });
@@ -116,6 +117,7 @@ describe('classifySalesforceResponse', () => {
     assert.deepEqual(verdicts[0]?.verdict, {
       kind: 'wait_for_quota',
       reason: 'REQUEST_LIMIT_EXCEEDED: TotalRequests Limit exceeded. (api-usage 100000/100000)',
+      httpStatus: 403,
     });
     assert.ok(verdicts.every((v) => v.verdict.kind === 'wait_for_quota'));
     const withoutHeader = sut(403, {}, body, batch)[0]?.verdict.kind;
@@ -134,7 +136,11 @@ describe('classifySalesforceResponse', () => {
 
   it('retries every lead on 5xx', () => {
     const verdicts = sut(503, {}, '<html>Service Unavailable</html>', batch);
-    assert.deepEqual(verdicts[2]?.verdict, { kind: 'retry', reason: 'http_503: HTTP 503' });
+    assert.deepEqual(verdicts[2]?.verdict, {
+      kind: 'retry',
+      reason: 'http_503: HTTP 503',
+      httpStatus: 503,
+    });
   });
 
   it('dead-letters every lead on 400 and on other refusals, with Salesforce’s code', () => {

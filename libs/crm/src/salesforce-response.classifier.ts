@@ -45,14 +45,18 @@ export function classifySalesforceResponse(
     }));
   }
 
+  // Past here one answer decides the whole batch: its status goes with every lead's attempt
+  // (a final verdict keeps to the lead's own status, which a batch answer does not have).
+  const allAnswered = (verdict: DeliveryVerdict): LeadVerdict[] =>
+    all(verdict.kind === 'permanent' ? verdict : { ...verdict, httpStatus: status });
   const error = requestError(body) ?? { code: `http_${status}`, message: `HTTP ${status}` };
   const what = `${error.code}: ${error.message}`;
-  if (status === 401) return all({ kind: 'refresh_token', reason: what });
+  if (status === 401) return allAnswered({ kind: 'refresh_token', reason: what });
   if (status === 403 && error.code === 'REQUEST_LIMIT_EXCEEDED') {
-    return all(requestLimitVerdict(error, headers));
+    return allAnswered(requestLimitVerdict(error, headers));
   }
-  if (status >= 500) return all({ kind: 'retry', reason: what });
-  return all({ kind: 'permanent', code: error.code, message: error.message });
+  if (status >= 500) return allAnswered({ kind: 'retry', reason: what });
+  return allAnswered({ kind: 'permanent', code: error.code, message: error.message });
 }
 
 function requestLimitVerdict(error: SalesforceError, headers: HeaderBag): DeliveryVerdict {

@@ -5,7 +5,9 @@
  *
  * - `delivered`: the destination holds the record; `crmId` is its id there when it said so.
  *   `httpStatus`, on this and on `permanent`, is the status of the answer that decided it, when
- *   one answer decided it for this lead alone (a webhook); a batch answer leaves it out.
+ *   one answer decided it for this lead alone (a webhook); a batch answer leaves it out. On the
+ *   other kinds it is the status of the answer that decided the whole batch (a 503, a 429), when
+ *   there was one: the lead's delivery attempt records it.
  * - `retry`: a passing failure; try again later, never sooner than `retryAfterMs` from now.
  * - `wait_for_quota`: the destination's quota is spent; park the destination (not only the lead)
  *   until `until` (epoch ms), or until a probe succeeds when the destination does not say when.
@@ -16,11 +18,11 @@
  */
 export type DeliveryVerdict =
   | { kind: 'delivered'; crmId: string | null; created: boolean | null; httpStatus?: number }
-  | { kind: 'retry'; reason: string; retryAfterMs?: number }
-  | { kind: 'wait_for_quota'; reason: string; until?: number }
-  | { kind: 'refresh_token'; reason: string }
-  | { kind: 'resend'; reason: string }
-  | { kind: 'stop'; alert: string }
+  | { kind: 'retry'; reason: string; retryAfterMs?: number; httpStatus?: number }
+  | { kind: 'wait_for_quota'; reason: string; until?: number; httpStatus?: number }
+  | { kind: 'refresh_token'; reason: string; httpStatus?: number }
+  | { kind: 'resend'; reason: string; httpStatus?: number }
+  | { kind: 'stop'; alert: string; httpStatus?: number }
   | { kind: 'permanent'; code: string; message: string; httpStatus?: number };
 
 export type DeliveryVerdictKind = DeliveryVerdict['kind'];

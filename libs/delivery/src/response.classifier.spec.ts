@@ -44,12 +44,21 @@ describe('webhookVerdict', () => {
       kind: 'retry',
       reason: 'no response (ECONNRESET)',
     });
-    assert.deepEqual(webhookVerdict({ status: 503 }, now), { kind: 'retry', reason: 'HTTP 503' });
+    assert.deepEqual(webhookVerdict({ status: 503 }, now), {
+      kind: 'retry',
+      reason: 'HTTP 503',
+      httpStatus: 503,
+    });
   });
 
   it('retries a 429 no sooner than its Retry-After, in seconds or as a date', () => {
     const inSeconds = webhookVerdict({ status: 429, retryAfter: '7' }, now);
-    assert.deepEqual(inSeconds, { kind: 'retry', reason: 'HTTP 429', retryAfterMs: 7000 });
+    assert.deepEqual(inSeconds, {
+      kind: 'retry',
+      reason: 'HTTP 429',
+      retryAfterMs: 7000,
+      httpStatus: 429,
+    });
     const asDate = webhookVerdict(
       { status: 503, retryAfter: new Date(now + 90_000).toUTCString() },
       now,

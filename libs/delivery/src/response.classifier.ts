@@ -38,9 +38,12 @@ export function webhookVerdict(response: AttemptResponse, nowMs: number): Delive
       const wait = retryAfterMs(response.retryAfter, nowMs);
       const reason =
         response.status === null ? `no response${detail}` : `HTTP ${response.status}${detail}`;
-      return wait === null
-        ? { kind: 'retry', reason }
-        : { kind: 'retry', reason, retryAfterMs: wait };
+      return {
+        kind: 'retry',
+        reason,
+        ...(wait !== null ? { retryAfterMs: wait } : {}),
+        ...(response.status !== null ? { httpStatus: response.status } : {}),
+      };
     }
     case 'reject':
       return {

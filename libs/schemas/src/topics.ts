@@ -18,6 +18,8 @@ export const Topics = {
   enriched: 'leads.enriched',
   routed: 'leads.routed',
   delivered: 'leads.delivered',
+  /** Every try of a sink to deliver a lead to a destination, and every hold, with the answer. */
+  attempts: 'leads.attempts',
   dlq: 'leads.dlq',
   /** Published rule-set versions, compacted by rule-set id. */
   rules: 'routing.rules',
@@ -108,6 +110,12 @@ export const topicDeclarations: readonly TopicDeclaration[] = [
   {
     name: Topics.delivered,
     valueSchema: 'DeliveryOutcome',
+    partitions: 6,
+    config: leadTopicConfig,
+  },
+  {
+    name: Topics.attempts,
+    valueSchema: 'DeliveryAttempt',
     partitions: 6,
     config: leadTopicConfig,
   },

@@ -158,6 +158,7 @@ export function sinkStagesProvider<C extends CommonDestinationConfig>(
         topics: {
           routed: topics.routed,
           delivered: topics.delivered,
+          attempts: topics.attempts,
           dlq: topics.dlq,
           tiers: retryTiers(sink, config.platform.topicPrefix),
         },

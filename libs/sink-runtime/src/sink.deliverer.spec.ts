@@ -10,7 +10,12 @@ import {
   type StageOutput,
 } from '@lead-router/kafka';
 import { createLogger } from '@lead-router/observability';
-import type { DeadLetter, DeliveryOutcome, RoutedLead } from '@lead-router/schemas';
+import type {
+  DeadLetter,
+  DeliveryAttempt,
+  DeliveryOutcome,
+  RoutedLead,
+} from '@lead-router/schemas';
 import { destinationFixture, routedLeadFixture } from '@lead-router/testing';
 import { Registry } from 'prom-client';
 import type { BudgetAnswer, DestinationGate } from './destination.gate';
@@ -22,6 +27,7 @@ import { createSinkMetrics } from './sink.metrics';
 const TOPICS = {
   routed: 't.leads.routed',
   delivered: 't.leads.delivered',
+  attempts: 't.leads.attempts',
   dlq: 't.leads.dlq',
   tiers: [
     { topic: 't.retry.10s', delayMs: 10_000 },
@@ -134,13 +140,18 @@ function setup(
 const onTopic = (outputs: StageOutput[], topic: string) => outputs.filter((o) => o.topic === topic);
 const outcomes = (outputs: StageOutput[]) =>
   onTopic(outputs, TOPICS.delivered).map((o) => o.value as DeliveryOutcome);
+const attempts = (outputs: StageOutput[]) =>
+  onTopic(outputs, TOPICS.attempts).map((o) => o.value as DeliveryAttempt);
 
 describe('SinkDeliverer', () => {
   it('delivered: a DELIVERED outcome with the CRM id, attempts and speed-to-lead', async () => {
     const { run, registry } = setup(new FakeAdapter());
     const l = lead('L1');
     const out = await run([l, record(l, {}, 2)]);
-    assert.equal(out.length, 1);
+    assert.deepEqual(
+      out.map((o) => o.topic),
+      [TOPICS.attempts, TOPICS.delivered],
+    );
     const [o] = outcomes(out);
     assert.equal(o!.status, 'DELIVERED');
     assert.equal(o!.external_id, 'crm-1');
@@ -330,6 +341,7 @@ describe('SinkDeliverer', () => {
     const l = lead('L1');
     const out = await run([l, record(l)]);
     assert.equal(outcomes(out)[0]!.status, 'FAILED');
+    assert.deepEqual(attempts(out), [], 'nothing was tried or held');
     assert.equal(
       (onTopic(out, TOPICS.dlq)[0]!.value as DeadLetter).error_code,
       'unknown_destination',
@@ -350,6 +362,12 @@ describe('SinkDeliverer', () => {
     assert.deepEqual(sizes('crm-a'), [3, 3, 1]);
     assert.deepEqual(sizes('crm-b'), [4, 3]);
     assert.equal(outcomes(out).length, 14);
+    assert.deepEqual(
+      attempts(out)
+        .filter((a) => a.destination_id === 'crm-a')
+        .map((a) => a.batch_size),
+      [3, 3, 3, 3, 3, 3, 1],
+    );
   });
 
   it('keeps at most maxInFlight requests in flight', async () => {
@@ -480,5 +498,188 @@ describe('SinkDeliverer', () => {
     const out = await run([b, record(b)]);
     assert.equal(outcomes(out)[0]!.status, 'DELIVERED');
     assert.equal(sut.breakers.openSince('crm-a'), null);
+  });
+});
+
+describe('SinkDeliverer: delivery attempts on leads.attempts', () => {
+  it('writes one attempt per lead and try, before its outcome: the answer, the CRM id, the batch and its duration', async () => {
+    let now = NOW;
+    const adapter = new FakeAdapter((id) => {
+      now += 35;
+      return { kind: 'delivered', crmId: `crm-${id}`, created: true, httpStatus: 200 };
+    });
+    const { run } = setup(adapter, undefined, { now: () => now });
+    const a = lead('L1');
+    const b = lead('L2');
+    const out = await run([a, record(a, {}, 2)], [b, record(b, {}, 1)]);
+    assert.deepEqual(
+      out.map((o) => [o.topic, o.key]),
+      [
+        [TOPICS.attempts, 'L1'],
+        [TOPICS.delivered, 'L1'],
+        [TOPICS.attempts, 'L2'],
+        [TOPICS.delivered, 'L2'],
+      ],
+    );
+    assert.deepEqual(attempts(out)[0], {
+      lead_id: 'L1',
+      source: 'web-form',
+      destination_id: 'crm-a',
+      destination_type: 'crm',
+      attempt: 2,
+      answer: 'DELIVERED',
+      sent: true,
+      http_status: 200,
+      message: null,
+      external_id: 'crm-L1',
+      next: 'DONE',
+      next_due_at: null,
+      retry_topic: null,
+      batch_size: 2,
+      duration_ms: 70,
+      at: NOW + 70,
+    });
+    assert.equal(attempts(out)[1]!.attempt, 1);
+  });
+
+  it('a retry: the destination’s status and message, when the lead is tried again and on which tier', async () => {
+    const { run } = setup(
+      new FakeAdapter(() => ({
+        kind: 'retry',
+        reason: 'HubSpot HTTP 503: upstream unavailable',
+        httpStatus: 503,
+      })),
+      { 'crm-a': { type: 'crm', retry: { delays: ['1m', '10m'] } } },
+    );
+    const l = lead('L1');
+    const out = await run([l, record(l)]);
+    const [attempt] = attempts(out);
+    assert.equal(attempt!.answer, 'RETRY');
+    assert.equal(attempt!.http_status, 503);
+    assert.equal(attempt!.message, 'HubSpot HTTP 503: upstream unavailable');
+    assert.equal(attempt!.next, 'RETRY');
+    assert.equal(attempt!.next_due_at, NOW + 60_000);
+    assert.equal(attempt!.retry_topic, 't.retry.1m');
+    assert.equal(
+      onTopic(out, 't.retry.1m')[0]!.headers![DUE_AT_HEADER],
+      String(attempt!.next_due_at),
+    );
+  });
+
+  it('a thrown error is an attempt answered RETRY with the error and no status', async () => {
+    const { run } = setup(new FakeAdapter(() => 'throw'));
+    const l = lead('L1');
+    const [attempt] = attempts(await run([l, record(l)]));
+    assert.equal(attempt!.answer, 'RETRY');
+    assert.equal(attempt!.http_status, null);
+    assert.equal(attempt!.message, 'socket hang up');
+  });
+
+  it('a quota wait, then the hold of the next lead while the destination is parked, each waiting until the quota returns', async () => {
+    const until = NOW + 2 * 3_600_000;
+    const adapter = new FakeAdapter(() => ({
+      kind: 'wait_for_quota',
+      reason: 'HubSpot daily limit: the daily limit is reached',
+      until,
+      httpStatus: 429,
+    }));
+    const { run } = setup(adapter, undefined, {
+      gate: new LimiterDestinationGate({ kind: 'memory' }, () => NOW),
+    });
+    const a = lead('L1');
+    const [waited] = attempts(await run([a, record(a)]));
+    assert.deepEqual(
+      [waited!.answer, waited!.sent, waited!.http_status, waited!.next, waited!.next_due_at],
+      ['WAIT_FOR_QUOTA', true, 429, 'RETRY', until],
+    );
+    assert.equal(waited!.retry_topic, 't.retry.1h');
+    const b = lead('L2');
+    const [held] = attempts(await run([b, record(b, {}, 3)]));
+    assert.deepEqual(
+      [held!.answer, held!.sent, held!.attempt, held!.next_due_at, held!.duration_ms],
+      ['PARKED', false, 3, until, null],
+    );
+    assert.equal(held!.message, 'destination parked');
+    assert.equal(adapter.calls.length, 1);
+  });
+
+  it('a spent request budget and an open circuit are holds too', async () => {
+    const gate: DestinationGate = {
+      acquire: async () => ({ granted: false, retryInMs: 30_000 }),
+      park: async () => undefined,
+      parkedUntil: async () => null,
+    };
+    const budget = setup(new FakeAdapter(), undefined, { gate });
+    const a = lead('L1');
+    const [spent] = attempts(await budget.run([a, record(a)]));
+    assert.deepEqual(
+      [spent!.answer, spent!.sent, spent!.message, spent!.next_due_at],
+      ['BUDGET', false, 'request budget spent', NOW + 30_000],
+    );
+
+    const adapter = new FakeAdapter(() => ({ kind: 'retry', reason: 'HTTP 503' }), 1);
+    const circuit = setup(
+      adapter,
+      { 'crm-a': { type: 'crm', breaker: { failures: 1, half_open_after: '1h' } } },
+      { maxInFlight: 1 },
+    );
+    const b = lead('L2');
+    const c = lead('L3');
+    const out = await circuit.run([b, record(b)], [c, record(c)]);
+    assert.deepEqual(
+      attempts(out).map((x) => [x.lead_id, x.answer, x.sent]),
+      [
+        ['L2', 'RETRY', true],
+        ['L3', 'CIRCUIT_OPEN', false],
+      ],
+    );
+  });
+
+  it('the last retry’s attempt says the lead goes to the fallback', async () => {
+    const { run } = setup(new FakeAdapter(() => ({ kind: 'retry', reason: 'HTTP 500' })), {
+      'crm-a': { type: 'crm', retry: { delays: ['10s'] }, fallback: 'inbox' },
+      inbox: { type: 'webhook', url: 'https://hooks.example.com/in' },
+    });
+    const l = lead('L1');
+    const out = await run([l, record(l, {}, 2)]);
+    assert.deepEqual(
+      attempts(out).map((a) => [a.answer, a.next, a.next_due_at]),
+      [['RETRY', 'FALLBACK', null]],
+    );
+  });
+});
+
+describe('SinkDeliverer: the fallback’s owner', () => {
+  it('hands the lead to the fallback as the router resolved it, with the owner the rule set gives there', async () => {
+    const { run } = setup(new FakeAdapter(() => ({ kind: 'retry', reason: 'HTTP 500' })), {
+      'crm-a': { type: 'crm', retry: { delays: ['10s'] }, fallback: 'hub' },
+      hub: { type: 'hubspot' },
+    });
+    const routed = routedLeadFixture({
+      lead: { lead_id: 'L1' },
+      destinations: [
+        destinationFixture({ id: 'crm-a', type: 'crm', url: null, owner_id: '005-KAI' }),
+      ],
+      fallbacks: {
+        'crm-a': { id: 'hub', type: 'hubspot', url: null, owner_id: '75310001' },
+      },
+    });
+    const out = await run([routed, record(routed, {}, 2)]);
+    assert.deepEqual((onTopic(out, TOPICS.routed)[0]!.value as RoutedLead).destinations, [
+      { id: 'hub', type: 'hubspot', url: null, owner_id: '75310001' },
+    ]);
+  });
+
+  it('a lead routed before fallbacks were resolved gets an owner only from a fallback of the same type', async () => {
+    const configs = {
+      'crm-a': { type: 'crm', retry: { delays: ['10s'] }, fallback: 'crm-b' },
+      'crm-b': { type: 'crm' },
+    };
+    const { run } = setup(new FakeAdapter(() => ({ kind: 'retry', reason: 'HTTP 500' })), configs);
+    const l = lead('L1');
+    const out = await run([l, record(l, {}, 2)]);
+    assert.deepEqual((onTopic(out, TOPICS.routed)[0]!.value as RoutedLead).destinations, [
+      { id: 'crm-b', type: 'crm', url: null, owner_id: '005A1' },
+    ]);
   });
 });

@@ -7,7 +7,7 @@ import {
   type StageOutput,
 } from '@lead-router/kafka';
 import type { Logger } from '@lead-router/observability';
-import type { Destination, RoutedLead } from '@lead-router/schemas';
+import type { DeliveryAnswer, Destination, RoutedLead } from '@lead-router/schemas';
 import { DestinationBreakers } from './destination.breakers';
 import type { DestinationGate } from './destination.gate';
 import { destinationPolicy, type DestinationPolicy } from './destination.policy';
@@ -19,7 +19,12 @@ import type {
   SinkAdapter,
 } from './sink.adapter';
 import type { SinkMetrics } from './sink.metrics';
-import { taskRecords, type SinkTopics, type TaskRecord } from './task-records.builder';
+import {
+  taskRecords,
+  type AttemptFacts,
+  type SinkTopics,
+  type TaskRecord,
+} from './task-records.builder';
 import { dispositionFor, openCircuitDisposition, type Disposition } from './verdict.disposition';
 
 export interface SinkDelivererOptions<C extends CommonDestinationConfig> {
@@ -46,6 +51,49 @@ export type PendingTask<C extends CommonDestinationConfig> = DeliveryTask<C> & T
 
 /** Why a lead went to a retry tier, the `reason` label of the retried metric. */
 type RetryReason = 'attempt' | 'quota' | 'budget' | 'circuit' | 'stopped';
+
+/** The answer a DeliveryAttempt records for a verdict. */
+const ANSWERS: Record<DeliveryVerdict['kind'], DeliveryAnswer> = {
+  delivered: 'DELIVERED',
+  retry: 'RETRY',
+  wait_for_quota: 'WAIT_FOR_QUOTA',
+  refresh_token: 'REFRESH_TOKEN',
+  resend: 'RESEND',
+  stop: 'STOPPED',
+  permanent: 'PERMANENT',
+};
+
+/** A hold's answer by why the layer held the batch back without a request. */
+const HOLDS: Record<'quota' | 'budget' | 'circuit', DeliveryAnswer> = {
+  quota: 'PARKED',
+  budget: 'BUDGET',
+  circuit: 'CIRCUIT_OPEN',
+};
+
+/** What a DeliveryAttempt records of a verdict the destination gave for one lead. */
+function answered(
+  verdict: DeliveryVerdict,
+  batchSize: number,
+  durationMs: number | null,
+): AttemptFacts {
+  const message =
+    verdict.kind === 'delivered'
+      ? null
+      : verdict.kind === 'stop'
+        ? verdict.alert
+        : verdict.kind === 'permanent'
+          ? `${verdict.code}: ${verdict.message}`
+          : verdict.reason;
+  return {
+    answer: ANSWERS[verdict.kind],
+    sent: true,
+    httpStatus: verdict.httpStatus ?? null,
+    message,
+    externalId: verdict.kind === 'delivered' ? verdict.crmId : null,
+    batchSize,
+    durationMs,
+  };
+}
 
 const UNKNOWN_DESTINATION = 'unknown_destination';
 
@@ -144,8 +192,18 @@ export class SinkDeliverer<C extends CommonDestinationConfig> {
     const { adapter, gate, metrics, sink } = this.options;
     const destination = batch[0]!.destination.id;
     const labels = { sink, destination };
-    const hold = async (d: Disposition, reason: RetryReason) =>
-      (await Promise.all(batch.map((t) => this.settle(t, d, reason)))).flat();
+    const hold = async (d: Disposition, reason: 'quota' | 'budget' | 'circuit') => {
+      const facts: AttemptFacts = {
+        answer: HOLDS[reason],
+        sent: false,
+        httpStatus: null,
+        message: 'reason' in d ? d.reason : null,
+        externalId: null,
+        batchSize: batch.length,
+        durationMs: null,
+      };
+      return (await Promise.all(batch.map((t) => this.settle(t, d, reason, facts)))).flat();
+    };
 
     const parkedUntil = await gate.parkedUntil(destination);
     if (parkedUntil !== null) {
@@ -172,6 +230,7 @@ export class SinkDeliverer<C extends CommonDestinationConfig> {
         'budget',
       );
     }
+    const sentAt = this.now();
     const guarded = await this.breakers
       .run(
         destination,
@@ -188,6 +247,7 @@ export class SinkDeliverer<C extends CommonDestinationConfig> {
         (verdicts) => verdicts.length > 0 && verdicts.every((v) => v.verdict.kind === 'retry'),
       )
       .finally(() => grant.release());
+    const durationMs = guarded.kind === 'open' ? null : Math.max(0, this.now() - sentAt);
 
     if (guarded.kind === 'open')
       return hold(this.openDisposition(guarded.openForMs, policy, batch), 'circuit');
@@ -219,7 +279,14 @@ export class SinkDeliverer<C extends CommonDestinationConfig> {
           : verdict.kind === 'stop'
             ? 'stopped'
             : 'attempt';
-      outputs.push(...(await this.settle(task, disposition, reason)));
+      outputs.push(
+        ...(await this.settle(
+          task,
+          disposition,
+          reason,
+          answered(verdict, batch.length, durationMs),
+        )),
+      );
     }
     return outputs;
   }
@@ -262,11 +329,15 @@ export class SinkDeliverer<C extends CommonDestinationConfig> {
     }
   }
 
-  /** The records for one task's disposition, with its metrics. */
+  /**
+   * The records for one task's disposition, with its metrics. `attempt`, the try or hold that
+   * led to it, becomes the lead's DeliveryAttempt for the destination, produced with the rest.
+   */
   private async settle(
     task: TaskRecord,
     disposition: Disposition,
     reason: RetryReason = 'attempt',
+    attempt?: AttemptFacts,
   ): Promise<StageOutput[]> {
     const { metrics, sink, topics, logger } = this.options;
     const labels = { sink, destination: task.destination.id };
@@ -275,20 +346,18 @@ export class SinkDeliverer<C extends CommonDestinationConfig> {
     if (disposition.kind === 'fallback') {
       const config = await this.options.resolveConfig(task.lead, disposition.to);
       if (config === undefined) {
-        return this.settle(task, {
-          kind: 'failed',
-          code: UNKNOWN_DESTINATION,
-          message: `its fallback ${disposition.to} is not a configured destination (${disposition.reason})`,
-        });
+        return this.settle(
+          task,
+          {
+            kind: 'failed',
+            code: UNKNOWN_DESTINATION,
+            message: `its fallback ${disposition.to} is not a configured destination (${disposition.reason})`,
+          },
+          reason,
+          attempt,
+        );
       }
-      const url = (config as { url?: unknown }).url;
-      fallbackDestination = {
-        id: disposition.to,
-        type: config.type,
-        url: typeof url === 'string' ? url : null,
-        // An owner id means something only in the system it came from.
-        owner_id: config.type === task.destination.type ? task.destination.owner_id : null,
-      };
+      fallbackDestination = fallbackFor(task, disposition.to, config);
     }
     const { outputs, outcome } = taskRecords({
       stage: sink,
@@ -296,6 +365,7 @@ export class SinkDeliverer<C extends CommonDestinationConfig> {
       task,
       disposition,
       ...(fallbackDestination ? { fallbackDestination } : {}),
+      ...(attempt ? { attempt } : {}),
       now: this.now(),
     });
     switch (disposition.kind) {
@@ -338,6 +408,24 @@ export class SinkDeliverer<C extends CommonDestinationConfig> {
     }
     return outputs;
   }
+}
+
+/**
+ * The fallback destination as the lead goes on to it: as the router resolved it for this lead
+ * (with the owner the assigned member has there), when the lead carries it. A lead routed before
+ * the router did so gets it from the configuration, and an owner only when the fallback is of the
+ * same type (an owner id means something only in the system it came from).
+ */
+function fallbackFor(task: TaskRecord, to: string, config: CommonDestinationConfig): Destination {
+  const routed = task.lead.fallbacks[task.destination.id];
+  if (routed !== undefined && routed.id === to) return routed;
+  const url = (config as { url?: unknown }).url;
+  return {
+    id: to,
+    type: config.type,
+    url: typeof url === 'string' ? url : null,
+    owner_id: config.type === task.destination.type ? task.destination.owner_id : null,
+  };
 }
 
 /** Runs the jobs with at most `limit` at once; answers their results in order. */

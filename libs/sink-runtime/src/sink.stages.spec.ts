@@ -34,6 +34,7 @@ describe('sinkStages', () => {
     topics: {
       routed: 'leads.routed',
       delivered: 'leads.delivered',
+      attempts: 'leads.attempts',
       dlq: 'leads.dlq',
       tiers: [
         { topic: 'sink-webhook.retry.10s', delayMs: 10_000 },

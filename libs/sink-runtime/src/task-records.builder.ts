@@ -9,6 +9,9 @@ import {
   type StageOutput,
 } from '@lead-router/kafka';
 import type {
+  AttemptNext,
+  DeliveryAnswer,
+  DeliveryAttempt,
   DeliveryOutcome,
   DeliveryStatus,
   Destination,
@@ -21,6 +24,8 @@ export interface SinkTopics {
   /** leads.routed: where a lead for a fallback destination goes. */
   routed: string;
   delivered: string;
+  /** leads.attempts: one record per try or hold of a (lead, destination). */
+  attempts: string;
   dlq: string;
   tiers: readonly RetryTier[];
 }
@@ -32,6 +37,22 @@ export interface TaskRecord {
   attempts: number;
   fallbackFrom?: string;
   source: SourceRecord;
+}
+
+/**
+ * What one try (or hold) of a task was, for its DeliveryAttempt record: the destination's answer
+ * for the lead, or why no request was made.
+ */
+export interface AttemptFacts {
+  answer: DeliveryAnswer;
+  /** False for a hold: no request left the sink. */
+  sent: boolean;
+  httpStatus: number | null;
+  message: string | null;
+  externalId: string | null;
+  /** The leads sent or held together for the destination, this one included. */
+  batchSize: number;
+  durationMs: number | null;
 }
 
 export interface TaskRecords {
@@ -53,6 +74,68 @@ export function taskRecords(args: {
   task: TaskRecord;
   disposition: Disposition;
   /** The fallback destination as it goes on the lead (for `fallback`). */
+  fallbackDestination?: Destination;
+  httpStatus?: number | null;
+  /** The try or hold that led to the disposition: a DeliveryAttempt goes first when given. */
+  attempt?: AttemptFacts;
+  now: number;
+}): TaskRecords {
+  const records = dispositionRecords(args);
+  if (args.attempt === undefined) return records;
+  const tier =
+    args.disposition.kind === 'retry' ? tierFor(args.topics.tiers, args.disposition.delayMs) : null;
+  const attempt = deliveryAttempt({ ...args, attempt: args.attempt, tier });
+  return {
+    ...records,
+    outputs: [
+      { topic: args.topics.attempts, key: attempt.lead_id, value: attempt },
+      ...records.outputs,
+    ],
+  };
+}
+
+const NEXT: Record<Disposition['kind'], AttemptNext> = {
+  delivered: 'DONE',
+  failed: 'DONE',
+  retry: 'RETRY',
+  fallback: 'FALLBACK',
+};
+
+/** The DeliveryAttempt record of one try or hold and what its disposition does next. */
+export function deliveryAttempt(args: {
+  task: TaskRecord;
+  disposition: Disposition;
+  attempt: AttemptFacts;
+  /** The retry tier the lead waits on, for a `retry` disposition. */
+  tier: RetryTier | null;
+  now: number;
+}): DeliveryAttempt {
+  const { task, disposition, attempt: facts, tier, now } = args;
+  return {
+    lead_id: task.lead.lead.lead_id,
+    source: task.lead.lead.source,
+    destination_id: task.destination.id,
+    destination_type: task.destination.type,
+    attempt: task.attempts,
+    answer: facts.answer,
+    sent: facts.sent,
+    http_status: facts.httpStatus,
+    message: facts.message,
+    external_id: facts.externalId,
+    next: NEXT[disposition.kind],
+    next_due_at: disposition.kind === 'retry' ? now + disposition.delayMs : null,
+    retry_topic: tier?.topic ?? null,
+    batch_size: facts.batchSize,
+    duration_ms: facts.durationMs,
+    at: now,
+  };
+}
+
+function dispositionRecords(args: {
+  stage: string;
+  topics: SinkTopics;
+  task: TaskRecord;
+  disposition: Disposition;
   fallbackDestination?: Destination;
   httpStatus?: number | null;
   now: number;

@@ -76,6 +76,7 @@ describe('sink budget across instances (Redis)', () => {
           topics: {
             routed: 'leads.routed',
             delivered: 'leads.delivered',
+            attempts: 'leads.attempts',
             dlq: 'leads.dlq',
             tiers: [{ topic: 'sink-hubspot.retry.10s', delayMs: 10_000 }],
           },
