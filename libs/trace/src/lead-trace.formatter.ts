@@ -1,12 +1,14 @@
 import type { ConditionTrace, DistributionStep } from '@lead-router/schemas';
-import type {
-  CapturedSummary,
-  DeadLetteredSummary,
-  DeliveredSummary,
-  EnrichedSummary,
-  NormalizedSummary,
-  RoutedSummary,
-  TraceEvent,
+import {
+  TRACE_STAGE_ORDER,
+  type AttemptedSummary,
+  type CapturedSummary,
+  type DeadLetteredSummary,
+  type DeliveredSummary,
+  type EnrichedSummary,
+  type NormalizedSummary,
+  type RoutedSummary,
+  type TraceEvent,
 } from './lead-trace.summary';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -95,17 +97,92 @@ function delivered(s: DeliveredSummary, at: number): string {
   if (s.status === 'DELIVERED') {
     return `delivered to ${s.destination_id} at ${iso(at)} after ${attempts}${http}, ${s.speed_to_lead_ms} ms after capture${s.external_id ? `; id there ${s.external_id}` : ''}`;
   }
+  if (s.status === 'FELL_BACK') {
+    return `delivery to ${s.destination_id} gave up at ${iso(at)} after ${attempts}: ${s.error ?? 'fell back'}`;
+  }
   return `delivery to ${s.destination_id} failed at ${iso(at)} after ${attempts}${http}: ${s.error ?? 'no reason given'}`;
+}
+
+/** What a quota wait is, as against any other wait for a retry. */
+const QUOTA_ANSWERS = new Set(['WAIT_FOR_QUOTA', 'PARKED']);
+
+/**
+ * One try or hold: the answer (or why nothing was sent), the destination's message, then what
+ * comes next: the time the lead waits until, and the retry topic it waits on.
+ */
+function attempted(s: AttemptedSummary, at: number): string {
+  const http = s.http_status !== null ? ` (HTTP ${s.http_status})` : '';
+  const held = s.sent ? '' : 'held, not sent: ';
+  const message = s.message ? `: ${s.message}` : '';
+  const details = [
+    s.external_id ? `id there ${s.external_id}` : null,
+    s.sent
+      ? `${s.batch_size === 1 ? 'alone' : `batch of ${s.batch_size}`}${s.duration_ms !== null ? `, ${s.duration_ms} ms` : ''}`
+      : null,
+  ].filter((d) => d !== null);
+  let next = '';
+  if (s.next === 'RETRY' && s.next_due_at !== null) {
+    const wait = QUOTA_ANSWERS.has(s.answer) ? 'waiting for quota until' : 'waiting until';
+    next = `; ${wait} ${iso(s.next_due_at)}${s.retry_topic ? ` on ${s.retry_topic}` : ''}`;
+  } else if (s.next === 'FALLBACK') {
+    next = '; goes to the fallback';
+  }
+  return `attempt ${s.attempt} at ${iso(at)}: ${held}${s.answer}${http}${message}${details.length > 0 ? ` (${details.join('; ')})` : ''}${next}`;
+}
+
+const destinationOf = (e: TraceEvent) =>
+  (e.summary as AttemptedSummary | DeliveredSummary).destination_id;
+
+/**
+ * A destination's attempts in order, then its outcome. A lead indexed before sinks wrote
+ * attempts has only the outcome line, as it always had.
+ */
+function delivery(events: readonly TraceEvent[]): string[] {
+  const rank = (e: TraceEvent) => TRACE_STAGE_ORDER.indexOf(e.stage);
+  const ordered = [...events].sort(
+    (a, b) =>
+      a.at - b.at ||
+      rank(a) - rank(b) ||
+      (a.stage === 'attempted' && b.stage === 'attempted'
+        ? (a.summary as AttemptedSummary).attempt - (b.summary as AttemptedSummary).attempt
+        : 0),
+  );
+  const outcomes = ordered.filter((e) => e.stage === 'delivered');
+  const attempts = ordered.filter((e) => e.stage === 'attempted');
+  if (attempts.length === 0) {
+    return outcomes.map((e) => `  ${delivered(e.summary as DeliveredSummary, e.at)}`);
+  }
+  const first = attempts[0]!.summary as AttemptedSummary;
+  const lines = [`  delivery to ${first.destination_id} (${first.destination_type}):`];
+  for (const e of ordered) {
+    lines.push(
+      `    ${e.stage === 'attempted' ? attempted(e.summary as AttemptedSummary, e.at) : delivered(e.summary as DeliveredSummary, e.at)}`,
+    );
+  }
+  if (outcomes.length === 0) lines.push('    no outcome yet');
+  return lines;
 }
 
 function deadLettered(s: DeadLetteredSummary, at: number): string {
   return `dead-lettered by ${s.stage} at ${iso(at)}: ${s.error} (code ${s.code}, ${plural(s.attempts, 'attempt')}; original at ${s.topic}[${s.partition}]@${s.offset})`;
 }
 
-/** A lead's path in plain words, one line per event (routing adds the rules it passed over). */
+/**
+ * A lead's path in plain words, one line per event (routing adds the rules it passed over).
+ * Delivery is told per destination where the destination first comes up: each attempt with its
+ * answer and wait, then the outcome.
+ */
 export function formatTrace(leadId: string, events: readonly TraceEvent[]): string {
   if (events.length === 0) return `lead ${leadId}: not in the trace index`;
   const lines = [`lead ${leadId}`];
+  const deliveries = new Map<string, TraceEvent[]>();
+  for (const e of events) {
+    if (e.stage !== 'attempted' && e.stage !== 'delivered') continue;
+    const list = deliveries.get(destinationOf(e)) ?? [];
+    list.push(e);
+    deliveries.set(destinationOf(e), list);
+  }
+  const told = new Set<string>();
   for (const e of events) {
     switch (e.stage) {
       case 'captured':
@@ -120,9 +197,14 @@ export function formatTrace(leadId: string, events: readonly TraceEvent[]): stri
       case 'routed':
         for (const line of routed(e.summary as RoutedSummary, e.at)) lines.push(`  ${line}`);
         break;
-      case 'delivered':
-        lines.push(`  ${delivered(e.summary as DeliveredSummary, e.at)}`);
+      case 'attempted':
+      case 'delivered': {
+        const destination = destinationOf(e);
+        if (told.has(destination)) break;
+        told.add(destination);
+        lines.push(...delivery(deliveries.get(destination)!));
         break;
+      }
       case 'dead-lettered':
         lines.push(`  ${deadLettered(e.summary as DeadLetteredSummary, e.at)}`);
         break;

@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { DeadLetter } from '@lead-router/schemas';
 import { normalizedLeadFixture, rawLeadFixture } from '@lead-router/testing';
-import { capturedEvent, deadLetteredEvent, normalizedEvent } from './lead-trace.summary';
+import {
+  attemptedEvent,
+  capturedEvent,
+  deadLetteredEvent,
+  normalizedEvent,
+} from './lead-trace.summary';
 
 const raw = rawLeadFixture({
   lead_id: 'lead-1',
@@ -84,5 +89,46 @@ describe('trace events', () => {
   it('gives no event for a dead letter with neither lead id nor key', () => {
     assert.equal(deadLetteredEvent(dead({})), null);
     assert.equal(deadLetteredEvent(dead({ key: Buffer.alloc(0) })), null);
+  });
+
+  it('keeps a delivery attempt’s answer, status, message and wait, at the time it was made', () => {
+    const sut = attemptedEvent({
+      lead_id: 'lead-1',
+      source: 'web-form',
+      destination_id: 'hub',
+      destination_type: 'hubspot',
+      attempt: 1,
+      answer: 'RETRY',
+      sent: true,
+      http_status: 503,
+      message: 'HubSpot HTTP 503: injected server failure',
+      external_id: null,
+      next: 'RETRY',
+      next_due_at: 12_000,
+      retry_topic: 'sink-hubspot.retry.10s',
+      batch_size: 100,
+      duration_ms: 15,
+      at: 2_000,
+    });
+    assert.deepEqual(sut, {
+      leadId: 'lead-1',
+      stage: 'attempted',
+      at: 2_000,
+      summary: {
+        destination_id: 'hub',
+        destination_type: 'hubspot',
+        attempt: 1,
+        answer: 'RETRY',
+        sent: true,
+        http_status: 503,
+        message: 'HubSpot HTTP 503: injected server failure',
+        external_id: null,
+        next: 'RETRY',
+        next_due_at: 12_000,
+        retry_topic: 'sink-hubspot.retry.10s',
+        batch_size: 100,
+        duration_ms: 15,
+      },
+    });
   });
 });

@@ -1,5 +1,6 @@
 import type {
   DeadLetter,
+  DeliveryAttempt,
   DeliveryOutcome,
   Destination,
   EnrichedLead,
@@ -11,7 +12,7 @@ import type {
 
 /** One step of a lead's path, as kept in the trace index. */
 export type TraceStage =
-  'captured' | 'normalized' | 'enriched' | 'routed' | 'delivered' | 'dead-lettered';
+  'captured' | 'normalized' | 'enriched' | 'routed' | 'attempted' | 'delivered' | 'dead-lettered';
 
 /** The order a lead moves through the stages, for events that share a timestamp. */
 export const TRACE_STAGE_ORDER: readonly TraceStage[] = [
@@ -19,6 +20,7 @@ export const TRACE_STAGE_ORDER: readonly TraceStage[] = [
   'normalized',
   'enriched',
   'routed',
+  'attempted',
   'delivered',
   'dead-lettered',
 ];
@@ -57,6 +59,25 @@ export interface RoutedSummary {
   received_at: number;
 }
 
+/** One try of a sink to deliver the lead to a destination, or one hold without a request. */
+export interface AttemptedSummary {
+  destination_id: string;
+  destination_type: string;
+  attempt: number;
+  /** DELIVERED, RETRY, WAIT_FOR_QUOTA, ... or, for a hold, PARKED, BUDGET, CIRCUIT_OPEN. */
+  answer: string;
+  sent: boolean;
+  http_status: number | null;
+  message: string | null;
+  external_id: string | null;
+  /** DONE, RETRY or FALLBACK. */
+  next: string;
+  next_due_at: number | null;
+  retry_topic: string | null;
+  batch_size: number;
+  duration_ms: number | null;
+}
+
 export interface DeliveredSummary {
   destination_id: string;
   destination_type: string;
@@ -85,6 +106,7 @@ export type TraceSummary =
   | NormalizedSummary
   | EnrichedSummary
   | RoutedSummary
+  | AttemptedSummary
   | DeliveredSummary
   | DeadLetteredSummary;
 
@@ -160,6 +182,29 @@ export function routedEvent(routed: RoutedLead): TraceEvent {
       destinations: routed.destinations,
       received_at: routed.lead.received_at,
     } satisfies RoutedSummary,
+  };
+}
+
+export function attemptedEvent(attempt: DeliveryAttempt): TraceEvent {
+  return {
+    leadId: attempt.lead_id,
+    stage: 'attempted',
+    at: attempt.at,
+    summary: {
+      destination_id: attempt.destination_id,
+      destination_type: attempt.destination_type,
+      attempt: attempt.attempt,
+      answer: attempt.answer,
+      sent: attempt.sent,
+      http_status: attempt.http_status,
+      message: attempt.message,
+      external_id: attempt.external_id,
+      next: attempt.next,
+      next_due_at: attempt.next_due_at,
+      retry_topic: attempt.retry_topic,
+      batch_size: attempt.batch_size,
+      duration_ms: attempt.duration_ms,
+    } satisfies AttemptedSummary,
   };
 }
 

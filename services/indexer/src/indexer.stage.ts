@@ -2,6 +2,7 @@ import type { RecordContext, StageDefinition, StageResult } from '@lead-router/k
 import {
   Topics,
   type DeadLetter,
+  type DeliveryAttempt,
   type DeliveryOutcome,
   type EnrichedLead,
   type NormalizedLead,
@@ -11,6 +12,7 @@ import {
 } from '@lead-router/schemas';
 import { STAGES, TOPICS, stageSettings, type PrefixedTopics } from '@lead-router/service-kit';
 import {
+  attemptedEvent,
   capturedEvent,
   deadLetteredEvent,
   deliveredEvent,
@@ -25,7 +27,7 @@ import type { IndexerConfig } from './indexer.config';
 import { TraceIndexBuffer } from './trace-index.buffer';
 import { PG_POOL } from './pg-pool.provider';
 
-type LeadTopic = 'raw' | 'normalized' | 'enriched' | 'routed' | 'delivered' | 'dlq';
+type LeadTopic = 'raw' | 'normalized' | 'enriched' | 'routed' | 'attempts' | 'delivered' | 'dlq';
 
 interface Indexed<In> {
   topic: LeadTopic;
@@ -61,6 +63,12 @@ const INDEXED: readonly Indexed<unknown>[] = [
     schema: 'RoutedLead',
     event: routedEvent,
     leadIdOf: (l) => l.lead.lead_id,
+  }),
+  indexed<DeliveryAttempt>({
+    topic: 'attempts',
+    schema: 'DeliveryAttempt',
+    event: attemptedEvent,
+    leadIdOf: (a) => a.lead_id,
   }),
   indexed<DeliveryOutcome>({
     topic: 'delivered',
