@@ -16,6 +16,13 @@ describe('normalizeCountry', () => {
     ['U.S.', 'US'],
     ['UK', 'GB'],
     ['England', 'GB'],
+    ['U.S.A.', 'US'],
+    ['Deutschland', 'DE'],
+    ['Oesterreich', 'AT'],
+    ['Brasil', 'BR'],
+    ["Côte d'Ivoire", 'CI'],
+    ['日本', 'JP'],
+    ['276', 'DE'],
   ];
   for (const [input, expected] of cases) {
     it(`maps ${JSON.stringify(input)} to ${expected}`, () => {

@@ -1,43 +1,92 @@
 import countries from 'i18n-iso-countries';
-import type { Cleaned } from './normalize-issue.type';
+import { issue, type Cleaned } from './normalize-issue.type';
+import { foldKey, normalizeText } from './text.normalizer';
 
-// Names people type that are neither ISO codes nor the English names i18n-iso-countries knows.
-const ALIASES: ReadonlyMap<string, string> = new Map([
-  ['USA', 'US'],
-  ['U.S.', 'US'],
-  ['U.S.A.', 'US'],
-  ['AMERICA', 'US'],
-  ['UNITED STATES OF AMERICA', 'US'],
-  ['UK', 'GB'],
-  ['U.K.', 'GB'],
-  ['GREAT BRITAIN', 'GB'],
-  ['BRITAIN', 'GB'],
-  ['ENGLAND', 'GB'],
-  ['SCOTLAND', 'GB'],
-  ['WALES', 'GB'],
-  ['NORTHERN IRELAND', 'GB'],
-  ['HOLLAND', 'NL'],
-  ['THE NETHERLANDS', 'NL'],
-  ['UAE', 'AE'],
-]);
+/**
+ * What people type that none of i18n-iso-countries' 78 locales lists (checked against 7.14.0).
+ * Keys are folded (see foldKey). Korea alone is read as South Korea: that is what B2B forms mean.
+ */
+const VARIANTS: Readonly<Record<string, string>> = {
+  uk: 'GB',
+  england: 'GB',
+  scotland: 'GB',
+  wales: 'GB',
+  northernireland: 'GB',
+  america: 'US',
+  etatsunis: 'US',
+  korea: 'KR',
+  한국: 'KR',
+  drc: 'CD',
+  drcongo: 'CD',
+  bosnia: 'BA',
+  vatican: 'VA',
+  saotome: 'ST',
+  ksa: 'SA',
+  emirates: 'AE',
+  ประเทศไทย: 'TH',
+};
 
-function alpha2Of(text: string): string | undefined {
-  const upper = text.toUpperCase();
-  const alias = ALIASES.get(upper);
-  if (alias !== undefined) return alias;
-  if (/^[A-Z]{2}$/.test(upper)) return countries.isValid(upper) ? upper : undefined;
-  if (/^[A-Z]{3}$/.test(upper)) return countries.alpha3ToAlpha2(upper);
-  return countries.getAlpha2Code(text, 'en');
+/** German umlauts as typed on keyboards without them: Österreich -> Oesterreich. */
+function transliterated(name: string): string {
+  return name
+    .replace(/ä/g, 'ae')
+    .replace(/ö/g, 'oe')
+    .replace(/ü/g, 'ue')
+    .replace(/Ä/g, 'Ae')
+    .replace(/Ö/g, 'Oe')
+    .replace(/Ü/g, 'Ue')
+    .replace(/ß/g, 'ss');
 }
 
-/** Accepts ISO alpha-2, alpha-3, an English name or a common alias; returns upper-case alpha-2. */
+let namesIndex: Map<string, string> | undefined;
+
+/**
+ * Every name and alias of every locale the package ships, folded, to its alpha-2. English is
+ * read first and a name claimed by an earlier locale keeps its country: a few locales list one
+ * name for two countries (`Congo` is CG in English, both Congos elsewhere).
+ */
+function names(): Map<string, string> {
+  if (namesIndex !== undefined) return namesIndex;
+  const index = new Map<string, string>();
+  const langs = countries.getSupportedLanguages();
+  for (const lang of ['en', ...langs.filter((l) => l !== 'en')]) {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    countries.registerLocale(require(`i18n-iso-countries/langs/${lang}.json`));
+    for (const [alpha2, list] of Object.entries(countries.getNames(lang, { select: 'all' }))) {
+      for (const name of list) {
+        for (const spelling of [name, transliterated(name)]) {
+          const key = foldKey(spelling.replace(/^the\s+/i, ''));
+          if (key !== '' && !index.has(key)) index.set(key, alpha2);
+        }
+      }
+    }
+  }
+  for (const [key, alpha2] of Object.entries(VARIANTS)) index.set(key, alpha2);
+  namesIndex = index;
+  return index;
+}
+
+function alpha2Of(text: string): string | undefined {
+  if (/^\d{1,3}$/.test(text)) return countries.numericToAlpha2(text.padStart(3, '0'));
+  const key = foldKey(text.replace(/^the\s+/i, ''));
+  const code = key.toUpperCase();
+  if (/^[A-Z]{2}$/.test(code) && countries.isValid(code)) return code;
+  if (/^[A-Z]{3}$/.test(code)) {
+    const alpha2 = countries.alpha3ToAlpha2(code);
+    if (alpha2 !== undefined) return alpha2;
+  }
+  return names().get(key);
+}
+
+/**
+ * ISO alpha-2, alpha-3 or numeric code, or a name in any of i18n-iso-countries' locales (any
+ * case, with or without accents and punctuation: `U.S.A.`, `Deutschland`, `Côte d'Ivoire`,
+ * `日本`), or a common variant; returns upper-case alpha-2.
+ */
 export function normalizeCountry(raw: string | null): Cleaned<string> {
-  const text = raw?.trim().replace(/\s+/g, ' ') ?? '';
-  if (text === '') return { value: null };
+  const text = normalizeText(raw);
+  if (text === null) return { value: null };
   const alpha2 = alpha2Of(text);
   if (alpha2 !== undefined) return { value: alpha2 };
-  return {
-    value: null,
-    issue: { field: 'country', code: 'unknown_country', message: 'country: not a known country' },
-  };
+  return { value: null, issue: issue('country', 'unknown_country', 'not a known country') };
 }

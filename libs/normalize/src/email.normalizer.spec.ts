@@ -5,10 +5,14 @@ import { normalizeEmail } from './email.normalizer';
 describe('normalizeEmail', () => {
   const sut = normalizeEmail;
 
-  it('trims and lower-cases a valid address', () => {
+  it('trims and lower-cases the domain, keeping the local part as typed', () => {
     assert.deepEqual(sut('  Ada.Lovelace+Leads@Example.CO.uk '), {
-      value: 'ada.lovelace+leads@example.co.uk',
+      value: 'Ada.Lovelace+Leads@example.co.uk',
     });
+  });
+
+  it('writes an internationalized domain in punycode', () => {
+    assert.deepEqual(sut('info@Bücher.de'), { value: 'info@xn--bcher-kva.de' });
   });
 
   it('treats null and blank as absent, without an issue', () => {
@@ -21,6 +25,7 @@ describe('normalizeEmail', () => {
     'ada.example.com',
     'ada@localhost',
     'ada@-x.com',
+    'ada@gmail.con',
   ]) {
     it(`rejects ${JSON.stringify(bad)} without echoing it`, () => {
       const result = sut(bad);

@@ -31,7 +31,7 @@ describe('normalize', () => {
         channel: 'http',
         received_at: 1_000,
         normalized_at: 2_000,
-        email: 'ada@example.com',
+        email: 'Ada@example.com',
         phone: '+49301234567',
         phone_country: 'DE',
         first_name: 'Ada',
@@ -43,6 +43,16 @@ describe('normalize', () => {
         message: 'Call me',
         attributes: { utm_source: 'google' },
         issues: [],
+        phone_type: 'fixed_line',
+        phone_extension: null,
+        subdivision: null,
+        company_domain: 'example.com',
+        company_size: null,
+        industry: null,
+        utm: { source: 'google' },
+        consent: {},
+        submitted_at: null,
+        quality_flags: [],
       },
     });
   });
@@ -65,6 +75,11 @@ describe('normalize', () => {
       'phone: not a valid number (no country code)',
       'country: not a known country',
       'website: not a valid URL',
+    ]);
+    assert.deepEqual(result.value.quality_flags, [
+      'invalid_phone',
+      'unknown_country',
+      'invalid_website',
     ]);
   });
 

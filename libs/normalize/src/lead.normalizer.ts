@@ -1,24 +1,116 @@
 import { err, ok, type Result } from '@lead-router/errors';
 import type { NormalizedLead, RawLead } from '@lead-router/schemas';
+import { getCountryCallingCode, isSupportedCountry } from 'libphonenumber-js/max';
+import { AttributesReader } from './attributes.reader';
+import { companyDomainOf } from './company-domain.normalizer';
+import { normalizeCompanySize } from './company-size.normalizer';
+import { normalizeConsent } from './consent.normalizer';
 import { normalizeCountry } from './country.normalizer';
 import { normalizeEmail } from './email.normalizer';
+import { normalizeIndustry } from './industry.normalizer';
+import { normalizeName } from './name.normalizer';
 import type { NormalizeIssue } from './normalize-issue.type';
 import { normalizePhone } from './phone.normalizer';
+import { normalizeSubdivision } from './subdivision.normalizer';
 import { normalizeMessage, normalizeText } from './text.normalizer';
+import { normalizeSubmittedAt } from './timestamp.normalizer';
+import { normalizeUtm } from './utm.normalizer';
 import { normalizeWebsite } from './website.normalizer';
 
 /**
- * Cleans a raw lead's contact fields. Fields that cannot be cleaned become null and are listed
- * in `issues`; a lead left with neither an email nor a phone is rejected with every reason.
+ * The submitted extra fields the normalizer reads, by folded name (lower case, letters and
+ * digits only): `Full Name`, `full_name` and `fullName` are all `fullname`. README lists them.
+ */
+export const ATTRIBUTE_FIELDS = {
+  email: ['email', 'emailaddress', 'mail'],
+  phone: ['phone', 'phonenumber', 'mobile', 'mobilephone', 'mobilenumber', 'telephone', 'tel'],
+  country: ['country', 'countrycode', 'countryname'],
+  fullName: ['fullname', 'name', 'contactname', 'yourname'],
+  subdivision: [
+    'state',
+    'statecode',
+    'province',
+    'region',
+    'subdivision',
+    'stateprovince',
+    'stateorprovince',
+  ],
+  companySize: [
+    'companysize',
+    'employees',
+    'employeecount',
+    'numberofemployees',
+    'numemployees',
+    'noofemployees',
+    'headcount',
+    'employeesize',
+  ],
+  industry: ['industry', 'sector', 'vertical', 'naics', 'naicscode'],
+} as const;
+
+function sameCallingCode(a: string, b: string): boolean {
+  return (
+    isSupportedCountry(a) &&
+    isSupportedCountry(b) &&
+    getCountryCallingCode(a) === getCountryCallingCode(b)
+  );
+}
+
+/**
+ * Cleans a raw lead. Fields that cannot be cleaned become null and are listed in `issues` (in
+ * words) and `quality_flags` (as codes, with what was guessed: country_from_phone, name_split,
+ * ...); a lead left with neither an email nor a phone is rejected with every reason.
  */
 export function normalize(raw: RawLead, now: number): Result<NormalizedLead, NormalizeIssue[]> {
-  const country = normalizeCountry(raw.country);
-  const email = normalizeEmail(raw.email);
-  const phone = normalizePhone(raw.phone, country.value);
-  const website = normalizeWebsite(raw.website);
-  const issues = [email.issue, phone.issue, country.issue, website.issue].filter(
-    (issue): issue is NormalizeIssue => issue !== undefined,
+  const attributes = new AttributesReader(raw.attributes);
+  const flags: string[] = [];
+  const givenCountry = normalizeCountry(raw.country ?? attributes.first(ATTRIBUTE_FIELDS.country));
+  const email = normalizeEmail(raw.email ?? attributes.first(ATTRIBUTE_FIELDS.email));
+  const phone = normalizePhone(
+    raw.phone ?? attributes.first(ATTRIBUTE_FIELDS.phone),
+    givenCountry.value,
   );
+  const website = normalizeWebsite(raw.website);
+
+  let country = givenCountry.value;
+  const phoneCountry = phone.value?.country ?? null;
+  if (country === null && phoneCountry !== null) {
+    country = phoneCountry;
+    flags.push('country_from_phone');
+  } else if (country !== null && phoneCountry !== null && !sameCallingCode(country, phoneCountry)) {
+    flags.push('phone_country_mismatch');
+  }
+  const subdivision = normalizeSubdivision(attributes.first(ATTRIBUTE_FIELDS.subdivision), country);
+  if (country === null && subdivision.value !== null) {
+    country = subdivision.value.slice(0, 2);
+    flags.push('country_from_subdivision');
+  }
+
+  const name = normalizeName(
+    raw.first_name,
+    raw.last_name,
+    attributes.first(ATTRIBUTE_FIELDS.fullName),
+  );
+  if (name.split) flags.push('name_split');
+  const domain = companyDomainOf(email.value, website.value);
+  if (domain.mismatch) flags.push('company_domain_mismatch');
+  const companySize = normalizeCompanySize(attributes.first(ATTRIBUTE_FIELDS.companySize));
+  const industry = normalizeIndustry(attributes.first(ATTRIBUTE_FIELDS.industry));
+  const consent = normalizeConsent(raw.attributes);
+  const submitted = normalizeSubmittedAt(attributes);
+  if (submitted.withoutZone) flags.push('timestamp_without_zone');
+
+  const issues = [
+    email.issue,
+    phone.issue,
+    givenCountry.issue,
+    website.issue,
+    subdivision.issue,
+    companySize.issue,
+    industry.issue,
+    consent.issue,
+    submitted.issue,
+  ].filter((issue): issue is NormalizeIssue => issue !== undefined);
 
   if (email.value === null && phone.value === null) {
     return err([
@@ -40,15 +132,25 @@ export function normalize(raw: RawLead, now: number): Result<NormalizedLead, Nor
     normalized_at: now,
     email: email.value,
     phone: phone.value?.e164 ?? null,
-    phone_country: phone.value?.country ?? null,
-    first_name: normalizeText(raw.first_name),
-    last_name: normalizeText(raw.last_name),
+    phone_country: phoneCountry,
+    first_name: name.first,
+    last_name: name.last,
     company: normalizeText(raw.company),
     website: website.value,
-    country: country.value,
+    country,
     job_title: normalizeText(raw.job_title),
     message: normalizeMessage(raw.message),
     attributes: { ...raw.attributes },
     issues: issues.map((issue) => issue.message),
+    phone_type: phone.value?.type ?? null,
+    phone_extension: phone.value?.extension ?? null,
+    subdivision: subdivision.value,
+    company_domain: domain.domain,
+    company_size: companySize.value,
+    industry: industry.value,
+    utm: normalizeUtm(attributes),
+    consent: consent.consent,
+    submitted_at: submitted.submittedAt,
+    quality_flags: [...new Set([...issues.map((issue) => issue.code), ...flags])],
   });
 }

@@ -1,7 +1,11 @@
 /** A field that could not be cleaned. Messages never contain the submitted value: they are logged. */
 export interface NormalizeIssue {
   field: string;
-  /** invalid_email, invalid_phone, unknown_country, invalid_website, no_contact */
+  /**
+   * A quality flag too: invalid_email, invalid_phone, unknown_country, invalid_website,
+   * unknown_subdivision, unreadable_company_size, unknown_industry, unreadable_timestamp,
+   * unreadable_consent; no_contact only on a rejected lead.
+   */
   code: string;
   message: string;
 }
@@ -10,4 +14,8 @@ export interface NormalizeIssue {
 export interface Cleaned<T> {
   value: T | null;
   issue?: NormalizeIssue;
+}
+
+export function issue(field: string, code: string, message: string): NormalizeIssue {
+  return { field, code, message: `${field}: ${message}` };
 }

@@ -13,6 +13,17 @@ describe('normalizeText', () => {
     assert.equal(sut(' \n '), null);
     assert.equal(sut(null), null);
   });
+
+  it('composes to NFC and drops zero-width characters', () => {
+    assert.equal(sut('Le\u0301a\u200b\u00a0Mu\u0308ller'), 'Léa Müller');
+  });
+
+  it('treats what spreadsheets put in empty cells as absent, but not NA', () => {
+    for (const placeholder of ['N/A', 'null', '-', 'None', '#N/A']) {
+      assert.equal(sut(placeholder), null, placeholder);
+    }
+    assert.equal(sut('NA'), 'NA');
+  });
 });
 
 describe('normalizeMessage', () => {

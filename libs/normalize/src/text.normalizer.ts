@@ -1,7 +1,37 @@
-/** Trims and collapses every run of whitespace to one space; blank becomes null. */
-export function normalizeText(raw: string | null): string | null {
-  const text = raw?.replace(/\s+/g, ' ').trim() ?? '';
-  return text === '' ? null : text;
+/**
+ * What partner files and CRM exports put in an empty cell. `NA` is not among them: it is Namibia's
+ * country code.
+ */
+const PLACEHOLDERS = new Set([
+  '-',
+  '--',
+  '---',
+  '.',
+  '?',
+  'n/a',
+  'n.a.',
+  'null',
+  'none',
+  'nil',
+  'undefined',
+  'unknown',
+  '#n/a',
+]);
+
+/** Unicode NFC, every run of whitespace (including no-break and zero-width spaces) one space. */
+export function cleanText(raw: string): string {
+  return raw
+    .normalize('NFC')
+    .replace(/[\u200B-\u200D\u2060\uFEFF\u00AD]/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/** Trims and collapses whitespace in NFC; blank and placeholders (`N/A`, `null`, `-`) become null. */
+export function normalizeText(raw: string | null | undefined): string | null {
+  if (raw === null || raw === undefined) return null;
+  const text = cleanText(raw);
+  return text === '' || PLACEHOLDERS.has(text.toLowerCase()) ? null : text;
 }
 
 /**
@@ -11,10 +41,21 @@ export function normalizeText(raw: string | null): string | null {
 export function normalizeMessage(raw: string | null): string | null {
   if (raw === null) return null;
   const text = raw
+    .normalize('NFC')
     .split(/\r\n|\r|\n/)
     .map((line) => line.replace(/\s+/g, ' ').trim())
     .join('\n')
     .replace(/\n{3,}/g, '\n\n')
     .trim();
   return text === '' ? null : text;
+}
+
+/** Lower case without accents or anything but letters and digits: `Côte d'Ivoire` -> `cotedivoire`. */
+export function foldKey(text: string): string {
+  return text
+    .normalize('NFKD')
+    .replace(/\p{M}/gu, '')
+    .toLowerCase()
+    .replace(/&/g, ' and ')
+    .replace(/[^\p{L}\p{N}]+/gu, '');
 }

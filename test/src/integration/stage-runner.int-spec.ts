@@ -53,6 +53,16 @@ describe('StageRunner on a real broker', () => {
           normalized_at: 1,
           phone_country: null,
           issues: [],
+          phone_type: null,
+          phone_extension: null,
+          subdivision: null,
+          company_domain: null,
+          company_size: null,
+          industry: null,
+          utm: {},
+          consent: {},
+          submitted_at: null,
+          quality_flags: [],
         };
         return {
           kind: 'ok',
