@@ -518,15 +518,10 @@ function words(text: string): string {
   return ` ${folded} `;
 }
 
-let phraseIndex: { phrase: string; slug: string }[] | undefined;
-
 /** Every word and slug as ` phrase `, longest first, so the most specific phrase wins. */
-function phrases(): { phrase: string; slug: string }[] {
-  phraseIndex ??= INDUSTRY_SECTORS.flatMap(({ slug, words: list }) =>
-    [slug.replace(/_/g, ' '), ...list].map((w) => ({ phrase: words(w), slug })),
-  ).sort((a, b) => b.phrase.length - a.phrase.length);
-  return phraseIndex;
-}
+const PHRASES = INDUSTRY_SECTORS.flatMap(({ slug, words: list }) =>
+  [slug.replace(/_/g, ' '), ...list].map((w) => ({ phrase: words(w), slug })),
+).sort((a, b) => b.phrase.length - a.phrase.length);
 
 /**
  * Industry text as a NAICS sector slug: a NAICS code (2 to 6 digits) by its first two digits,
@@ -540,7 +535,7 @@ export function normalizeIndustry(raw: string | null): Cleaned<string> {
   const byCode = code && INDUSTRY_SECTORS.find((s) => s.naics.includes(code));
   if (byCode) return { value: byCode.slug };
   const folded = words(text);
-  const match = phrases().find(({ phrase }) => folded.includes(phrase));
+  const match = PHRASES.find(({ phrase }) => folded.includes(phrase));
   if (match !== undefined) return { value: match.slug };
   return {
     value: null,

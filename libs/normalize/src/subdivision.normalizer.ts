@@ -8,16 +8,13 @@ interface SubdivisionIndex {
   names: Map<string, string>;
 }
 
-let subdivisionIndex: SubdivisionIndex | undefined;
-
 /** Each name as listed, without its parenthesis, and each part of `A / B` or `A; B`. */
 function spellings(name: string): string[] {
   const bare = name.replace(/\s*[([].*?[)\]]\s*/g, ' ');
   return [name, bare, ...name.split(/\s*[/;]\s*/)];
 }
 
-function index(): SubdivisionIndex {
-  if (subdivisionIndex !== undefined) return subdivisionIndex;
+function subdivisionIndex(): SubdivisionIndex {
   const codes = new Set<string>();
   const names = new Map<string, string>();
   for (const { code, name } of iso31662) {
@@ -28,9 +25,11 @@ function index(): SubdivisionIndex {
       if (!key.endsWith(':') && !names.has(key)) names.set(key, code);
     }
   }
-  subdivisionIndex = { codes, names };
-  return subdivisionIndex;
+  return { codes, names };
 }
+
+// Built when the module loads, not on the first lead.
+const { codes, names } = subdivisionIndex();
 
 /**
  * A state, province or region as its ISO 3166-2 code: the full code (`US-CA`), the code within
@@ -41,7 +40,6 @@ function index(): SubdivisionIndex {
 export function normalizeSubdivision(raw: string | null, country: string | null): Cleaned<string> {
   const text = normalizeText(raw);
   if (text === null) return { value: null };
-  const { codes, names } = index();
   const code = text.toUpperCase().replace(/\s+/g, '');
   if (/^[A-Z]{2}-[A-Z0-9]{1,3}$/.test(code) && codes.has(code)) {
     if (country === null || code.startsWith(`${country}-`)) return { value: code };
