@@ -6,6 +6,13 @@ export function emailDomainOf(email: string | null): string | null {
   return domain === '' ? null : domain;
 }
 
+/** The local part of an email address (before the last @), lower-cased; null without one. */
+export function emailLocalPartOf(email: string | null): string | null {
+  if (email === null) return null;
+  const at = email.lastIndexOf('@');
+  return at <= 0 ? null : email.slice(0, at).toLowerCase();
+}
+
 /**
  * The host of a website URL without a leading `www.`, lower-cased; null when it does not parse.
  * This is the host, not the public-suffix registrable domain: `shop.acme.co.uk` stays as it is.

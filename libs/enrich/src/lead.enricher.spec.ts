@@ -1,15 +1,30 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { EnrichedLead } from '@lead-router/schemas';
 import { normalizedLeadFixture } from '@lead-router/testing';
-import { enrich } from './lead.enricher';
+import type { EnrichmentStep, StepResult } from './enrichment.step';
+import { LeadEnricher, enrich } from './lead.enricher';
 
 describe('enrich', () => {
   const sut = enrich;
 
-  it('takes the company domain from a business email', () => {
+  it("takes the normalizer's registrable company domain when there is one", () => {
+    const { enrichment } = sut(
+      normalizedLeadFixture({
+        email: 'ada@eu.analytical-engines.com',
+        company_domain: 'analytical-engines.com',
+      }),
+      3_000,
+    );
+    assert.equal(enrichment.email_domain, 'eu.analytical-engines.com');
+    assert.equal(enrichment.company_domain, 'analytical-engines.com');
+  });
+
+  it('otherwise takes the company domain from a business email', () => {
     const input = normalizedLeadFixture({
       email: 'ada@analytical-engines.com',
       website: 'https://www.other.io',
+      company_domain: null,
     });
     assert.deepEqual(sut(input, 3_000), {
       lead: input,
@@ -18,6 +33,14 @@ describe('enrich', () => {
         company_domain: 'analytical-engines.com',
         free_mail: false,
         enriched_at: 3_000,
+        disposable: false,
+        role_address: false,
+        ip_country: null,
+        ip_region: null,
+        firmographics: null,
+        score: 0,
+        score_points: [],
+        enrichment_status: {},
       },
     });
   });
@@ -27,24 +50,87 @@ describe('enrich', () => {
       normalizedLeadFixture({
         email: 'ada@gmail.com',
         website: 'https://www.analytical-engines.com/x',
+        company_domain: null,
       }),
       3_000,
     );
-    assert.deepEqual(enrichment, {
-      email_domain: 'gmail.com',
-      company_domain: 'analytical-engines.com',
-      free_mail: true,
-      enriched_at: 3_000,
+    assert.equal(enrichment.free_mail, true);
+    assert.equal(enrichment.company_domain, 'analytical-engines.com');
+  });
+
+  it('leaves the domains null for a phone-only lead without a website', () => {
+    const { enrichment } = sut(
+      normalizedLeadFixture({ email: null, website: null, company_domain: null }),
+      3_000,
+    );
+    assert.equal(enrichment.email_domain, null);
+    assert.equal(enrichment.company_domain, null);
+    assert.equal(enrichment.free_mail, false);
+  });
+});
+
+/** A step that answers `result` now, or after `delayMs`, or throws. */
+function step(
+  name: string,
+  result: StepResult | 'throw',
+  options: { delayMs?: number; timeoutMs?: number; seen?: EnrichedLead[] } = {},
+): EnrichmentStep {
+  return {
+    name,
+    timeoutMs: options.timeoutMs,
+    run(lead) {
+      options.seen?.push(structuredClone(lead));
+      if (result === 'throw') throw new Error(`${name} broke`);
+      if (options.delayMs === undefined) return result;
+      return new Promise((resolve) => setTimeout(resolve, options.delayMs, result));
+    },
+  };
+}
+
+describe('LeadEnricher', () => {
+  it('runs the steps in order, each seeing what the ones before learned, and records their status', async () => {
+    const seen: EnrichedLead[] = [];
+    const sut = new LeadEnricher(
+      [
+        step('first', { status: 'ok', patch: { ip_country: 'DE' } }),
+        step('second', { status: 'no_match' }, { seen }),
+        step('third', { status: 'ok', patch: { score: 7 } }, { delayMs: 5, timeoutMs: 1_000 }),
+      ],
+      ['off'],
+    );
+    const out = await sut.enrich(normalizedLeadFixture(), 3_000);
+    assert.equal(seen[0]?.enrichment.ip_country, 'DE');
+    assert.equal(out.enrichment.ip_country, 'DE');
+    assert.equal(out.enrichment.score, 7);
+    assert.deepEqual(out.enrichment.enrichment_status, {
+      off: 'disabled',
+      first: 'ok',
+      second: 'no_match',
+      third: 'ok',
     });
   });
 
-  it('leaves everything null for a phone-only lead without a website', () => {
-    const { enrichment } = sut(normalizedLeadFixture({ email: null, website: null }), 3_000);
-    assert.deepEqual(enrichment, {
-      email_domain: null,
-      company_domain: null,
-      free_mail: false,
-      enriched_at: 3_000,
-    });
+  it('answers without a promise when every step is synchronous', () => {
+    const sut = new LeadEnricher([step('sync', { status: 'ok' })]);
+    assert.ok(!(sut.enrich(normalizedLeadFixture(), 3_000) instanceof Promise));
+  });
+
+  it("drops a step's late answer at its timeout and goes on with the next steps", async () => {
+    const sut = new LeadEnricher([
+      step('slow', { status: 'ok', patch: { ip_country: 'US' } }, { delayMs: 500, timeoutMs: 50 }),
+      step('after', { status: 'ok' }),
+    ]);
+    const started = performance.now();
+    const out = await sut.enrich(normalizedLeadFixture(), 3_000);
+    const took = performance.now() - started;
+    assert.ok(took < 150, `took ${took.toFixed(0)} ms for a 50 ms timeout`);
+    assert.equal(out.enrichment.ip_country, null);
+    assert.deepEqual(out.enrichment.enrichment_status, { slow: 'timeout', after: 'ok' });
+  });
+
+  it('marks a step that throws as failed and still enriches the lead', async () => {
+    const sut = new LeadEnricher([step('broken', 'throw'), step('after', { status: 'ok' })]);
+    const out = await sut.enrich(normalizedLeadFixture(), 3_000);
+    assert.deepEqual(out.enrichment.enrichment_status, { broken: 'failed', after: 'ok' });
   });
 });

@@ -48,7 +48,7 @@ export {
   type RouteTarget,
   compileRuleSet,
 } from './rules.compiler';
-export { type Predicate } from './condition.compiler';
+export { ConditionCompiler, type LeadScope, type Predicate } from './condition.compiler';
 export { type QueueStateUpdate, type RouteResult, queueGroupFor, route } from './lead.router';
 export { queueGroups } from './queue.groups';
 export { type MemberState, type QueueState, emptyQueueState } from './queue.state';

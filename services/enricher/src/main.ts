@@ -1,11 +1,10 @@
 import 'reflect-metadata';
-import { loadStageConfig } from '@lead-router/config';
-import { defaultPort } from '@lead-router/schemas';
 import { runStageService } from '@lead-router/service-kit';
+import { loadEnricherConfig } from './enricher.config';
 import { enricherStage } from './enricher.stage';
 
 runStageService(
   'enricher',
-  () => loadStageConfig('enricher', defaultPort('enricher')),
+  () => loadEnricherConfig(),
   (config) => enricherStage(config),
 );
