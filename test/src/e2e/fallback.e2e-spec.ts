@@ -130,8 +130,13 @@ describe('destinations down for the whole run, with a fallback', () => {
     const routed = await p.routed();
     assert.equal(routed.length, LEADS, 'the router routed each lead once');
     const routedById = new Map<string, RoutedLead>(routed.map((r) => [r.lead.lead_id, r]));
-    const ownerOf = (leadId: string, destination: string) =>
-      routedById.get(leadId)!.destinations.find((d) => d.id === destination)?.owner_id ?? null;
+    /** The owner the rule set gives the member the router chose for the lead, at `destination`. */
+    const ruleSetOwner = (leadId: string, destination: 'backup' | 'hub' | 'dead-hook') => {
+      const chosen = routedById.get(leadId)!.decision.distribution?.chosen_member;
+      const member = MEMBERS.find((m) => m.id === chosen);
+      assert.ok(member, `${leadId} was assigned a member of sales (${chosen})`);
+      return member[destination];
+    };
 
     // One outcome per (lead, destination), the fallback's included, and no other.
     const outcomes = await p.outcomes();
@@ -180,23 +185,22 @@ describe('destinations down for the whole run, with a fallback', () => {
     const tally = [...new Set(reasons)].map(
       (r) => `${reasons.filter((x) => x === r).length}× ${r}`,
     );
-    // The owner the fallback's receiver was told, by where the lead came from.
-    const owners = backup.map((d) => {
+    // The fallback's receiver was told, for each lead, the owner the rule set gives the chosen
+    // member at the fallback (not the down destination's owner, nor none): the router resolved it.
+    for (const d of backup) {
       const from = countryOf.get(d.leadId) === 'US' ? 'dead-hook' : 'hub';
-      const owner =
-        d.ownerId === null
-          ? 'null'
-          : d.ownerId === ownerOf(d.leadId, from)
-            ? `its ${from} owner`
-            : d.ownerId.startsWith('bk-')
-              ? 'a backup owner'
-              : d.ownerId;
-      return `from ${from}: ${owner}`;
-    });
-    const ownerTally = [...new Set(owners)].map(
-      (o) => `${owners.filter((x) => x === o).length}× ${o}`,
-    );
-    process.stdout.write(`# owners at the fallback: ${ownerTally.join('; ')}\n`);
+      const wanted = ruleSetOwner(d.leadId, 'backup');
+      assert.equal(d.ownerId, wanted, `${d.leadId} from ${from}: the backup owner of its member`);
+      assert.notEqual(d.ownerId, ruleSetOwner(d.leadId, from));
+      assert.deepEqual(
+        { ...routedById.get(d.leadId)!.fallbacks[from] },
+        { id: 'backup', type: 'webhook', url: `${p.backupInbox.url}/inbox`, owner_id: wanted },
+        'the routed lead carries its fallback with that owner',
+      );
+      assert.equal(outcomeOf.get(`backup/${d.leadId}`)?.owner_id, wanted);
+    }
+    const members = new Set(backup.map((d) => d.ownerId));
+    assert.deepEqual([...members].sort(), ['bk-alice', 'bk-bruno'], 'both members took leads');
     process.stdout.write(
       `# ${LEADS} leads at the fallback ${((done - started) / 1000).toFixed(1)} s after the first post; ` +
         `why: ${tally.join('; ')}\n`,

@@ -1,15 +1,25 @@
 import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startFakeHubSpot, type FakeHubSpot } from '@lead-router/crm-fakes';
-import { type RoutedLead } from '@lead-router/schemas';
+import { freePort } from '@lead-router/local-stack';
+import { serviceEntry, type RoutedLead } from '@lead-router/schemas';
 import {
   destinationFixture,
   routedLeadFixture,
+  startService,
+  testStack,
   waitFor,
   type ServiceProcess,
 } from '@lead-router/testing';
+import { Pool } from 'pg';
+import { runLeadctl } from '../integration/leadctl-cli.fixture';
 import { sinkProcessFixture, type SinkProcessFixture } from './sink-process.fixture';
+
+const PG_URL = process.env['PG_URL'] || 'postgresql://postgres@127.0.0.1:5432/test';
 
 const TOKEN = 'pat-e2e-hubspot';
 const RULE_SET = { rule_set_id: 'e2e-hubspot', rule_set_version: '2026-12-01.1' };
@@ -46,8 +56,11 @@ interface HubSpotSinkFixture extends SinkProcessFixture {
 }
 
 /** sink-hubspot as its own process on this test's topics, Redis keys and fake HubSpot. */
-async function hubspotSinkFixture(name: string): Promise<HubSpotSinkFixture> {
-  const hub = await startFakeHubSpot({ tokens: [TOKEN] });
+async function hubspotSinkFixture(
+  name: string,
+  options: { dailyLimit?: number } = {},
+): Promise<HubSpotSinkFixture> {
+  const hub = await startFakeHubSpot({ tokens: [TOKEN], ...options });
   const fx = await sinkProcessFixture(name, 'sink-hubspot', {
     rulesYaml: rulesYaml(hub.url),
     env: { HUBSPOT_E2E_TOKEN: TOKEN },
@@ -60,6 +73,62 @@ async function hubspotSinkFixture(name: string): Promise<HubSpotSinkFixture> {
       await hub.close();
     },
   };
+}
+
+/** The trace indexer and `leadctl trace` over the fixture's topics, in a table of their own. */
+interface TraceIndex {
+  /** Polls `leadctl trace <leadId>`, run as the real CLI, until its output matches `until`. */
+  traceUntil(leadId: string, until: RegExp): Promise<string>;
+  close(): Promise<void>;
+}
+
+async function traceIndex(fx: SinkProcessFixture): Promise<TraceIndex> {
+  const { brokers, registryUrl } = await testStack();
+  const table = `lead_events_e2e_${randomBytes(4).toString('hex')}`;
+  const port = await freePort();
+  const indexer = await startService(
+    'indexer',
+    {
+      KAFKA_BROKERS: brokers.join(','),
+      SCHEMA_REGISTRY_URL: registryUrl,
+      TOPIC_PREFIX: fx.prefix,
+      [serviceEntry('indexer').port.env]: String(port),
+      HTTP_HOST: '127.0.0.1',
+      INDEX_TABLE: table,
+      PG_URL,
+      KAFKA_SESSION_TIMEOUT_MS: '6000',
+      LOG_LEVEL: 'warn',
+    },
+    { port, logDir: join(mkdtempSync(join(tmpdir(), 'lead-router-indexer-')), 'logs') },
+  );
+  const env = { TOPIC_PREFIX: fx.prefix, INDEX_TABLE: table, PG_URL };
+  return {
+    traceUntil: (leadId, until) =>
+      waitFor(
+        async () => {
+          const run = await runLeadctl(['trace', leadId], env);
+          return run.code === 0 && until.test(run.stdout) ? run.stdout : undefined;
+        },
+        { timeoutMs: 60_000, intervalMs: 500, what: `the trace of ${leadId} to match ${until}` },
+      ),
+    async close() {
+      await indexer.stop();
+      const pool = new Pool({ connectionString: PG_URL, max: 1 });
+      await pool.query(`drop table if exists ${table}`);
+      await pool.end();
+    },
+  };
+}
+
+const ISO = String.raw`(\d{4}-\d\d-\d\dT[\d:.]+Z)`;
+
+/** The lines of one destination's block in a `leadctl trace` output: header, attempts, outcome. */
+function deliveryBlock(out: string, destination: string): string[] {
+  const lines = out.trimEnd().split('\n');
+  const start = lines.findIndex((l) => l.startsWith(`  delivery to ${destination} (`));
+  assert.ok(start > 0, `a delivery block for ${destination} in:\n${out}`);
+  const end = lines.findIndex((l, i) => i > start && !l.startsWith('    '));
+  return lines.slice(start, end === -1 ? undefined : end);
 }
 
 /** `count` leads routed to the hubspot destination, each with its own email and owner. */
@@ -130,12 +199,15 @@ describe('sink-hubspot as its own process', () => {
 describe('sink-hubspot through a 5xx storm', () => {
   let fx: HubSpotSinkFixture;
   let sink: ServiceProcess;
+  let index: TraceIndex;
   before(async () => {
     fx = await hubspotSinkFixture('e2e-hubspot-storm');
+    index = await traceIndex(fx);
     sink = await fx.start();
   });
   after(async () => {
     await sink?.stop();
+    await index?.close();
     await fx?.close();
   });
 
@@ -158,5 +230,99 @@ describe('sink-hubspot through a 5xx storm', () => {
     process.stdout.write(
       `# storm: ${failedRequests} requests answered 503; ${retried.length} of 300 leads landed on a later attempt\n`,
     );
+
+    // leadctl trace tells the retried lead's story: the 503 answers, the waits, then delivered.
+    const lead = retried[0]!;
+    const out = await index.traceUntil(lead.lead_id, /delivered to hub at/);
+    const block = deliveryBlock(out, 'hub');
+    process.stdout.write(`# leadctl trace ${lead.lead_id}:\n${out.replace(/^/gm, '#   ')}\n`);
+    assert.equal(block[0], '  delivery to hub (hubspot):');
+    const attempts = block.slice(1, -1);
+    const failed = attempts.filter((l) => / RETRY \(HTTP 503\): HubSpot HTTP 503/.test(l));
+    assert.ok(failed.length > 0, `a 503 answer in:\n${out}`);
+    for (const line of failed) {
+      assert.match(
+        line,
+        new RegExp(
+          String.raw`^ {4}attempt \d+ at ${ISO}: RETRY \(HTTP 503\): HubSpot HTTP 503: .+; waiting until ${ISO} on ${fx.prefix.replace(/\./g, '\\.')}sink-hubspot\.retry\.\w+$`,
+        ),
+      );
+      const [, at, until] = line.match(new RegExp(`at ${ISO}:.*waiting until ${ISO}`))!;
+      assert.ok(Date.parse(until!) > Date.parse(at!), line);
+    }
+    const last = attempts[attempts.length - 1]!;
+    assert.match(
+      last,
+      new RegExp(
+        String.raw`^ {4}attempt ${lead.attempts} at ${ISO}: DELIVERED \(id there ${lead.external_id}; (?:alone|batch of \d+), \d+ ms\)$`,
+      ),
+    );
+    // The delivering attempt came after every wait had run out.
+    const deliveredAt = Date.parse(last.match(new RegExp(ISO))![1]!);
+    for (const line of failed) {
+      const until = line.match(new RegExp(`waiting until ${ISO}`))![1]!;
+      assert.ok(deliveredAt >= Date.parse(until), `${last} after ${line}`);
+    }
+    assert.match(
+      block[block.length - 1]!,
+      new RegExp(
+        String.raw`^ {4}delivered to hub at ${ISO} after ${lead.attempts} attempts, \d+ ms after capture; id there ${lead.external_id}$`,
+      ),
+    );
+  });
+});
+
+describe('sink-hubspot when the daily quota is spent', () => {
+  let fx: HubSpotSinkFixture;
+  let sink: ServiceProcess;
+  let index: TraceIndex;
+  before(async () => {
+    // An account whose daily limit was spent elsewhere: HubSpot answers 429 DAILY.
+    fx = await hubspotSinkFixture('e2e-hubspot-quota', { dailyLimit: 0 });
+    index = await traceIndex(fx);
+    sink = await fx.start();
+  });
+  after(async () => {
+    await sink?.stop();
+    await index?.close();
+    await fx?.close();
+  });
+
+  it('parks the destination until midnight, and leadctl trace shows each lead waiting for quota', async () => {
+    const [first] = routedLeads(1);
+    await fx.produce([first!]);
+    const out = await index.traceUntil(first!.lead.lead_id, /WAIT_FOR_QUOTA/);
+    process.stdout.write(
+      `# leadctl trace ${first!.lead.lead_id}:\n${out.replace(/^/gm, '#   ')}\n`,
+    );
+    const waited = deliveryBlock(out, 'hub');
+    // Midnight in the account's time zone (Europe/Berlin), at least a minute away.
+    const until = (line: string) => Date.parse(line.match(new RegExp(`until ${ISO}`))![1]!);
+    assert.match(
+      waited[1]!,
+      new RegExp(
+        String.raw`^ {4}attempt 1 at ${ISO}: WAIT_FOR_QUOTA \(HTTP 429\): HubSpot daily limit: the daily limit is reached \(alone, \d+ ms\); waiting for quota until ${ISO} on \S+sink-hubspot\.retry\.\w+$`,
+      ),
+    );
+    const midnight = until(waited[1]!);
+    assert.equal(new Date(midnight).getUTCMinutes(), 0);
+    assert.ok(midnight > Date.now() && midnight <= Date.now() + 25 * 3_600_000);
+    assert.equal(waited[waited.length - 1], '    no outcome yet');
+
+    // A lead that comes while the destination is parked is held without a request.
+    const [second] = routedLeads(1);
+    await fx.produce([second!]);
+    const held = deliveryBlock(await index.traceUntil(second!.lead.lead_id, /PARKED/), 'hub');
+    assert.match(
+      held[1]!,
+      new RegExp(
+        String.raw`^ {4}attempt 1 at ${ISO}: held, not sent: PARKED: destination parked; waiting for quota until ${ISO} on \S+sink-hubspot\.retry\.\w+$`,
+      ),
+    );
+    assert.equal(until(held[1]!), midnight);
+    const upserts = fx.hub.requests().filter((r) => r.path.endsWith('/batch/upsert'));
+    assert.equal(upserts.length, 1, 'one request, answered 429; none while parked');
+    assert.equal(upserts[0]!.status, 429);
+    assert.deepEqual(await fx.outcomes(), [], 'both leads wait in Kafka, with no outcome yet');
   });
 });

@@ -80,11 +80,20 @@ describe('leadctl trace over the index the indexer keeps', () => {
     const passedOver = at(
       /^ {6}rule free-mail-to-self-serve did not match: enrichment\.free_mail eq true \(was false\)$/,
     );
+    const delivery = at(/^ {2}delivery to demo-inbox \(webhook\):$/);
+    const attempt = at(
+      /^ {4}attempt 1 at \S+Z: DELIVERED \(HTTP 200\) \((id there \S+; )?alone, \d+ ms\)$/,
+    );
     const delivered = at(
-      /^ {2}delivered to demo-inbox at \S+Z after 1 attempt \(HTTP 200\), \d+ ms after capture/,
+      /^ {4}delivered to demo-inbox at \S+Z after 1 attempt \(HTTP 200\), \d+ ms after capture/,
     );
     assert.ok(captured < normalized && normalized < enriched && enriched < routed);
-    assert.ok(routed < passedOver && passedOver < delivered);
+    assert.ok(routed < passedOver && passedOver < delivery);
+    assert.deepEqual(
+      [attempt, delivered],
+      [delivery + 1, delivery + 2],
+      'the attempt, then the outcome',
+    );
     assert.doesNotMatch(out, /jane@acme\.io|151 23456789|\+4915123456789/);
 
     const pool = new Pool({ connectionString: PG_URL, max: 1 });
@@ -94,6 +103,7 @@ describe('leadctl trace over the index the indexer keeps', () => {
         [leadId],
       );
       assert.deepEqual(rows.rows.map((r) => r.stage).sort(), [
+        'attempted',
         'captured',
         'delivered',
         'enriched',
