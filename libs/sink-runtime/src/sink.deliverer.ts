@@ -192,7 +192,7 @@ export class SinkDeliverer<C extends CommonDestinationConfig> {
     const { adapter, gate, metrics, sink } = this.options;
     const destination = batch[0]!.destination.id;
     const labels = { sink, destination };
-    const hold = async (d: Disposition, reason: 'quota' | 'budget' | 'circuit') => {
+    const hold = async (d: Disposition, reason: 'quota' | 'budget' | 'circuit', at?: number) => {
       const facts: AttemptFacts = {
         answer: HOLDS[reason],
         sent: false,
@@ -202,19 +202,22 @@ export class SinkDeliverer<C extends CommonDestinationConfig> {
         batchSize: batch.length,
         durationMs: null,
       };
-      return (await Promise.all(batch.map((t) => this.settle(t, d, reason, facts)))).flat();
+      return (await Promise.all(batch.map((t) => this.settle(t, d, reason, facts, at)))).flat();
     };
 
     const parkedUntil = await gate.parkedUntil(destination);
     if (parkedUntil !== null) {
+      // One clock reading for the delay and the records, so the lead is due when the park ends.
+      const now = this.now();
       return hold(
         {
           kind: 'retry',
-          delayMs: parkedUntil - this.now(),
+          delayMs: parkedUntil - now,
           reason: 'destination parked',
           counts: false,
         },
         'quota',
+        now,
       );
     }
     const open = this.breakers.openSince(destination);
@@ -266,12 +269,13 @@ export class SinkDeliverer<C extends CommonDestinationConfig> {
           reason: `${adapter.type} adapter gave no verdict for the lead`,
         };
       await this.act(destination, verdict, policy);
+      const now = this.now();
       const disposition = dispositionFor(verdict, {
         attempts: task.attempts,
         retryDelaysMs: policy.retryDelaysMs,
         fallback: task.fallbackFrom === undefined ? policy.fallback : null,
         longestDelayMs: longestDelayMs(this.options.topics.tiers),
-        now: this.now(),
+        now,
       });
       const reason: RetryReason =
         verdict.kind === 'wait_for_quota'
@@ -285,6 +289,7 @@ export class SinkDeliverer<C extends CommonDestinationConfig> {
           disposition,
           reason,
           answered(verdict, batch.length, durationMs),
+          now,
         )),
       );
     }
@@ -338,6 +343,7 @@ export class SinkDeliverer<C extends CommonDestinationConfig> {
     disposition: Disposition,
     reason: RetryReason = 'attempt',
     attempt?: AttemptFacts,
+    at: number = this.now(),
   ): Promise<StageOutput[]> {
     const { metrics, sink, topics, logger } = this.options;
     const labels = { sink, destination: task.destination.id };
@@ -355,6 +361,7 @@ export class SinkDeliverer<C extends CommonDestinationConfig> {
           },
           reason,
           attempt,
+          at,
         );
       }
       fallbackDestination = fallbackFor(task, disposition.to, config);
@@ -366,7 +373,7 @@ export class SinkDeliverer<C extends CommonDestinationConfig> {
       disposition,
       ...(fallbackDestination ? { fallbackDestination } : {}),
       ...(attempt ? { attempt } : {}),
-      now: this.now(),
+      now: at,
     });
     switch (disposition.kind) {
       case 'delivered':
