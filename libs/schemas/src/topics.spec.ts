@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { servicesOfKind } from './services.manifest';
+import { serviceEntry, servicesOfKind } from './services.manifest';
 import {
   RETRY_TIERS,
   type SinkName,
@@ -92,5 +92,24 @@ describe('retryTierFor', () => {
 
   it('applies the prefix to the tier it picks', () => {
     assert.equal(retryTierFor('sink-postgres', 30_000, 'p.').topic, 'p.sink-postgres.retry.1m');
+  });
+});
+
+describe('leads.attempts', () => {
+  it('is declared like the other lead topics, with the DeliveryAttempt schema', () => {
+    const attempts = topicDeclarations.find((d) => d.name === 'leads.attempts');
+    const delivered = topicDeclarations.find((d) => d.name === Topics.delivered)!;
+    assert.ok(attempts, 'leads.attempts is declared');
+    assert.equal(attempts.valueSchema, 'DeliveryAttempt');
+    assert.equal(attempts.partitions, 6);
+    assert.deepEqual(attempts.config, delivered.config);
+    assert.equal(attempts.config['retention.ms'], String(7 * 24 * 3600 * 1000));
+  });
+
+  it('is written by every sink and read by the indexer', () => {
+    for (const sink of servicesOfKind('sink')) {
+      assert.ok((sink.topicsOut as readonly string[]).includes('attempts'), sink.name);
+    }
+    assert.ok((serviceEntry('indexer').topicsIn as readonly string[]).includes('attempts'));
   });
 });

@@ -95,6 +95,23 @@ describe('schema evolution under BACKWARD compatibility (real registry)', () => 
     assert.notEqual(second.id, first.id);
   });
 
+  it('reads routed leads written before RoutedLead.fallbacks: the field has a default', async () => {
+    const { registryUrl } = await testStack();
+    const codec = AvroCodec.connect(registryUrl);
+    const subject = `${uniquePrefix('evolution')}leads.routed-value`;
+    const register = (schema: object) =>
+      codec.registry.register(
+        { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
+        { subject, compatibility: COMPATIBILITY.BACKWARD },
+      );
+    const current = allSchemas.RoutedLead;
+    const before = { ...current, fields: current.fields.filter((f) => f.name !== 'fallbacks') };
+    assert.equal(before.fields.length, current.fields.length - 1, 'the version without it');
+    const first = await register(before);
+    const second = await register(current);
+    assert.notEqual(second.id, first.id);
+  });
+
   it('registers every current schema (what each service does at start)', async () => {
     const { registryUrl } = await testStack();
     const codec = AvroCodec.connect(registryUrl);
