@@ -143,7 +143,7 @@ async function main(): Promise<void> {
 lead-router is running. Send a lead, then see it land where the demo rules route it:
 
   EMEA, Americas, free mail, elsewhere → the demo inbox (a signed webhook)
-    ${curl('{"email":"jane@acme.io","phone":"+49 151 23456789","country":"DE","company":"Acme"}')}
+    ${curl('{"email":"jane@acme.io","phone":"0151 23456789","country":"Deutschland","company":"Acme"}')}
     curl ${inbox.url}/deliveries
   ANZ (AU, NZ) → a Lead in the demo Salesforce, with its OwnerId
     ${curl('{"email":"kim@koala.com.au","last_name":"Kim","country":"AU","company":"Koala"}')}

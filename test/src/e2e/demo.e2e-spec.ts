@@ -13,12 +13,15 @@ const repoRoot = resolve(__dirname, '..', '..', '..');
 const PG_URL = process.env['PG_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/test';
 const API_KEY = 'lr_demo_key_web_form';
 
-/** The four leads of README's "The two commands", one per destination of the demo rules. */
+/**
+ * The four leads of README's "The two commands", one per destination of the demo rules. The first
+ * names its country in German and its phone without a country code, as people type them.
+ */
 const LEADS = {
   inbox: {
     email: 'jane@acme.io',
-    phone: '+49 151 23456789',
-    country: 'DE',
+    phone: '0151 23456789',
+    country: 'Deutschland',
     company: 'Acme',
   },
   salesforce: { email: 'kim@koala.com.au', last_name: 'Kim', country: 'AU', company: 'Koala' },
@@ -206,6 +209,10 @@ describe('npm start: the demo a newcomer sees', () => {
     const inboxLead = deliveries[0]!.body.data as Record<string, unknown> & {
       decision: Record<string, unknown>;
     };
+    // Normalized on the way (issue 11's acceptance): the country code, and the phone in E.164.
+    assert.equal(inboxLead['country'], 'DE');
+    assert.equal(inboxLead['phone'], '+4915123456789');
+    assert.equal(inboxLead['phone_country'], 'DE');
     assert.equal(inboxLead.decision['matched_rule'], 'emea-business');
     assert.equal(inboxLead.decision['rule_set_version'], '2026-12-01.2');
     assert.match(String(inboxLead['owner_id']), /^005-(alice|bruno)$/);
