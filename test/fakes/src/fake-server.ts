@@ -84,6 +84,7 @@ export class FaultPlan {
   private fractionStatus = 503;
   private random: () => number = Math.random;
   private delay = 0;
+  private throttledUntil = 0;
 
   /** The next `count` requests that pass authentication answer `status` (default 503). */
   failNext(count: number, status = 503): void {
@@ -103,11 +104,26 @@ export class FaultPlan {
     this.delay = ms;
   }
 
-  /** Back to healthy: no failures, no delay. */
+  /**
+   * For the next `ms` milliseconds every request answers the vendor's rate-limit refusal, as
+   * when something else (another app on the same token or org) has spent the window: the
+   * client sees a burst of refusals it did not cause, so none of them counts as a violation.
+   */
+  throttle(ms: number): void {
+    this.throttledUntil = Date.now() + ms;
+  }
+
+  /** Whether a throttle burst is on now. */
+  throttled(): boolean {
+    return Date.now() < this.throttledUntil;
+  }
+
+  /** Back to healthy: no failures, no delay, no throttling. */
   heal(): void {
     this.failCount = 0;
     this.fraction = 0;
     this.delay = 0;
+    this.throttledUntil = 0;
   }
 
   get delayMs(): number {

@@ -290,6 +290,21 @@ describe('fake HubSpot: controls', () => {
     assert.deepEqual(await run(), first);
   });
 
+  it('answers a 429 burst of TEN_SECONDLY_ROLLING for the time asked, counting no violation', async () => {
+    sut.control.resetLimits();
+    const before = sut.violations().length;
+    sut.control.throttle(300);
+    const during = await post(sut, { inputs: [contact('burst@example.test')] });
+    assert.equal(during.status, 429);
+    assert.equal(during.body.policyName, 'TEN_SECONDLY_ROLLING');
+    assert.equal(during.body.errorType, 'RATE_LIMIT');
+    assert.equal(during.headers.get('x-hubspot-ratelimit-remaining'), '0');
+    assert.equal(sut.records()['burst@example.test'], undefined, 'nothing written in the burst');
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    assert.equal((await post(sut, { inputs: [contact('burst@example.test')] })).status, 200);
+    assert.equal(sut.violations().length, before, 'a burst the fake chose is no violation');
+  });
+
   it('slows answers by the configured delay', async () => {
     sut.control.slow(200);
     const started = Date.now();

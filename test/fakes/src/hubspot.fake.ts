@@ -57,6 +57,12 @@ export interface FakeHubSpotControl {
   /** Each authenticated request answers `status` with probability `fraction`, seeded. */
   failRandomly(fraction: number, options?: { seed?: number; status?: number }): void;
   slow(ms: number): void;
+  /**
+   * A 429 burst: for `ms` milliseconds every authenticated request answers 429 with
+   * `policyName` TEN_SECONDLY_ROLLING and no window left in the headers, as when another client
+   * of the same private app has spent the ten-second window. Not counted as violations.
+   */
+  throttle(ms: number): void;
   /** Per-input errors for chosen `id` values (the id property's value). */
   failInputs(errors: Record<string, HubSpotInputError>): void;
   outage(on: boolean, mode?: OutageMode): Promise<void>;
@@ -200,6 +206,20 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
         'the access token is missing, revoked or unknown',
       );
     }
+    if (faults.throttled()) {
+      return withHeaders(token, {
+        status: 429,
+        headers: { 'x-hubspot-ratelimit-remaining': '0' },
+        body: {
+          status: 'error',
+          message: 'the ten-second limit is reached',
+          errorType: 'RATE_LIMIT',
+          correlationId: correlationId(),
+          policyName: 'TEN_SECONDLY_ROLLING',
+          requestId: randomUUID(),
+        },
+      });
+    }
     const breached = admit(token);
     if (breached !== undefined) {
       violations.add(
@@ -240,7 +260,7 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
   }
 
   function withHeaders(token: string, answer: FakeResponse): FakeResponse {
-    return { ...answer, headers: { ...answer.headers, ...rateHeaders(token) } };
+    return { ...answer, headers: { ...rateHeaders(token), ...answer.headers } };
   }
 
   function invalid(request: FakeRequest, rule: string, message: string): FakeResponse {
@@ -448,6 +468,7 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
       failNext: (count, status) => faults.failNext(count, status),
       failRandomly: (fraction, opts) => faults.failRandomly(fraction, opts),
       slow: (ms) => faults.slow(ms),
+      throttle: (ms) => faults.throttle(ms),
       failInputs(errors) {
         for (const [id, error] of Object.entries(errors)) {
           inputErrors.set(id, { ...error, left: error.times ?? Number.POSITIVE_INFINITY });

@@ -458,6 +458,20 @@ describe('fake Salesforce: controls', () => {
     assert.equal((await upsert(sut, token, { records: [lead('L-exp')] })).status, 200);
   });
 
+  it('answers 403 REQUEST_LIMIT_EXCEEDED (concurrency) for the time asked, counting no violation', async () => {
+    const before = sut.violations().length;
+    sut.control.throttle(300);
+    const during = await upsert(sut, token, { records: [lead('L-burst')] });
+    assert.equal(during.status, 403);
+    const [error] = during.body as { errorCode: string; message: string }[];
+    assert.equal(error?.errorCode, 'REQUEST_LIMIT_EXCEEDED');
+    assert.match(error?.message ?? '', /concurrent/);
+    assert.equal(sut.records()['Lead']?.['L-burst'], undefined, 'nothing written in the burst');
+    await new Promise((resolve) => setTimeout(resolve, 350));
+    assert.equal((await upsert(sut, token, { records: [lead('L-burst')] })).status, 200);
+    assert.equal(sut.violations().length, before, 'a burst the fake chose is no violation');
+  });
+
   it('answers 5xx to the next N requests, then recovers', async () => {
     sut.control.failNext(2, 503);
     const statuses: number[] = [];

@@ -97,6 +97,12 @@ export interface FakeSalesforceControl {
   failRandomly(fraction: number, options?: { seed?: number; status?: number }): void;
   /** Every answer waits `ms` first. */
   slow(ms: number): void;
+  /**
+   * A burst of rate-limit refusals: for `ms` milliseconds every authenticated API request answers
+   * 403 REQUEST_LIMIT_EXCEEDED for too many concurrent long requests, as when other integrations
+   * of the org hold the 25 slots. Salesforce's only per-moment limit; not counted as violations.
+   */
+  throttle(ms: number): void;
   /** Per-record errors for chosen external id values. */
   failRecords(errors: Record<string, SalesforceRecordError>): void;
   /** Total outage on or off: `reset` (default) cuts connections, `refused` frees the port. */
@@ -346,6 +352,13 @@ export async function startFakeSalesforce(
         `request after the allocation (${allocation}) was spent`,
       );
       return restError(403, 'REQUEST_LIMIT_EXCEEDED', 'total API requests for the org exceeded');
+    }
+    if (faults.throttled()) {
+      return restError(
+        403,
+        'REQUEST_LIMIT_EXCEEDED',
+        'concurrent long-running request limit exceeded by other clients of the org',
+      );
     }
     const now = Date.now();
     const long = [...inFlight].filter((entry) => now - entry.started >= longRequestMs).length;
@@ -620,6 +633,7 @@ export async function startFakeSalesforce(
       failNext: (count, status) => faults.failNext(count, status),
       failRandomly: (fraction, opts) => faults.failRandomly(fraction, opts),
       slow: (ms) => faults.slow(ms),
+      throttle: (ms) => faults.throttle(ms),
       failRecords(errors) {
         for (const [key, error] of Object.entries(errors)) {
           recordErrors.set(key, { ...error, left: error.times ?? Number.POSITIVE_INFINITY });
