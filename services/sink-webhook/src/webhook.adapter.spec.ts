@@ -86,7 +86,12 @@ describe('WebhookAdapter', () => {
   it('classifies the answer with webhookVerdict: a 503 with Retry-After is a retry', async () => {
     const { sut } = setup({ status: 503, retryAfter: '7', error: 'busy' });
     const [v] = await sut.send([task(config())], signal);
-    assert.deepEqual(v?.verdict, { kind: 'retry', reason: 'HTTP 503 (busy)', retryAfterMs: 7_000 });
+    assert.deepEqual(v?.verdict, {
+      kind: 'retry',
+      reason: 'HTTP 503 (busy)',
+      retryAfterMs: 7_000,
+      httpStatus: 503,
+    });
   });
 
   it('stops the destination, sending nothing, when its secret cannot be read or is malformed', async () => {
