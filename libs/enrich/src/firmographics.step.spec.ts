@@ -72,6 +72,17 @@ describe('FirmographicsStep', () => {
     assert.equal(provider.calls, 1);
   });
 
+  it('asks once for leads of one domain that arrive together', async () => {
+    const provider = new ScriptedProvider();
+    provider.mode = { slowMs: 20 };
+    const sut = new FirmographicsStep(provider, options);
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => sut.run(leadAt('analytical-engines.com'))),
+    );
+    assert.deepEqual(new Set(results.map((r) => r.status)), new Set(['ok']));
+    assert.equal(provider.calls, 1);
+  });
+
   it('remembers an unknown domain too, as no_match', async () => {
     const provider = new ScriptedProvider();
     provider.mode = 'unknown';

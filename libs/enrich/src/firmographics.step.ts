@@ -33,7 +33,8 @@ interface Cached {
 
 /**
  * Company size, industry and revenue for the company domain from a provider, bounded in time:
- * an answer in the cache costs no call; otherwise the call is abandoned (and aborted) after
+ * an answer in the cache costs no call, leads of a domain already being asked about wait for
+ * that call; otherwise the call is abandoned (and aborted) after
  * `timeoutMs`; failures and timeouts in a row open a circuit, and while it is open leads skip
  * the provider at once as `circuit_open` until a trial call after `breakerHalfOpenAfterMs`
  * succeeds. Failures are not cached, so the provider is asked again once it is back.
@@ -42,6 +43,8 @@ export class FirmographicsStep implements EnrichmentStep {
   readonly name = 'firmographics';
   readonly timeoutMs: number;
   private readonly cache: LRUCache<string, Cached>;
+  /** Lookups on the wire by domain: leads of one domain arriving together share one call. */
+  private readonly inFlight = new Map<string, Promise<StepResult>>();
   private readonly breaker;
   private readonly policy;
 
@@ -69,7 +72,12 @@ export class FirmographicsStep implements EnrichmentStep {
     if (domain === null) return { status: 'skipped' };
     const cached = this.cache.get(domain);
     if (cached !== undefined) return resultOf(cached);
-    return this.ask(domain);
+    let pending = this.inFlight.get(domain);
+    if (pending === undefined) {
+      pending = this.ask(domain).finally(() => this.inFlight.delete(domain));
+      this.inFlight.set(domain, pending);
+    }
+    return pending;
   }
 
   private async ask(domain: string): Promise<StepResult> {

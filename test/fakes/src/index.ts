@@ -21,6 +21,14 @@ export {
   startFakeHubSpot,
 } from './hubspot.fake';
 export {
+  type FakeFirmographics,
+  type FakeFirmographicsControl,
+  type FakeFirmographicsOptions,
+  type FirmographicsCompany,
+  defaultCompanies,
+  startFakeFirmographics,
+} from './firmographics.fake';
+export {
   type ListenOptions,
   type OutageMode,
   type RequestLogEntry,
