@@ -41,6 +41,7 @@ describe('enrich', () => {
         score: 0,
         score_points: [],
         enrichment_status: {},
+        account: null,
       },
     });
   });

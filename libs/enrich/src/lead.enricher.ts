@@ -30,6 +30,7 @@ export function enrich(lead: NormalizedLead, now: number): EnrichedLead {
       score: 0,
       score_points: [],
       enrichment_status: {},
+      account: null,
     },
   };
 }

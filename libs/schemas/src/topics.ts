@@ -29,6 +29,8 @@ export const Topics = {
   held: 'router.held',
   /** Internal to the router: each queue group's distribution state, compacted. */
   queueState: 'router.queue-state',
+  /** Customer accounts leads are matched to, compacted by account id (leadctl accounts import). */
+  accounts: 'accounts',
 } as const;
 
 export type TopicName = (typeof Topics)[keyof typeof Topics];
@@ -138,6 +140,19 @@ export const topicDeclarations: readonly TopicDeclaration[] = [
       'cleanup.policy': 'compact',
       'segment.ms': String(10 * 60 * 1000),
       'min.cleanable.dirty.ratio': '0.1',
+    },
+  },
+  // Compacted: the latest record of every account is kept; a tombstone (null value) deletes one.
+  // Every enricher reads it whole, so the partition count only spreads the import.
+  {
+    name: Topics.accounts,
+    valueSchema: 'Account',
+    partitions: 3,
+    config: {
+      'cleanup.policy': 'compact',
+      'segment.ms': String(60 * 60 * 1000),
+      'min.cleanable.dirty.ratio': '0.1',
+      'delete.retention.ms': String(24 * 3600 * 1000),
     },
   },
   // The DLQ keeps records for a month: long enough for someone to notice, inspect and replay.

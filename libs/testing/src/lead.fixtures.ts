@@ -86,6 +86,7 @@ export function enrichedLeadFixture(overrides: EnrichedLeadOverrides = {}): Enri
       score: 0,
       score_points: [],
       enrichment_status: {},
+      account: null,
       ...overrides.enrichment,
     },
   };

@@ -22,6 +22,8 @@ const extra = z
     ENRICH_FIRMOGRAPHICS_BREAKER_FAILURES: int(1, 1_000).default(5),
     ENRICH_FIRMOGRAPHICS_BREAKER_HALF_OPEN_MS: int(100, 3_600_000).default(30_000),
     ENRICH_SCORE_FILE: z.string().min(1).optional(),
+    ENRICH_ACCOUNTS: onOff.default(true),
+    ENRICH_ACCOUNTS_FUZZY_MIN: z.coerce.number().min(0.5).max(1).default(0.85),
   })
   .transform((e) => ({
     enrich: {
@@ -42,6 +44,7 @@ const extra = z
               breakerHalfOpenAfterMs: e.ENRICH_FIRMOGRAPHICS_BREAKER_HALF_OPEN_MS,
             },
       scoreFile: e.ENRICH_SCORE_FILE ?? null,
+      accounts: e.ENRICH_ACCOUNTS ? { fuzzyMin: e.ENRICH_ACCOUNTS_FUZZY_MIN } : null,
     },
   }));
 

@@ -1,10 +1,53 @@
+import { AccountIndex } from '@lead-router/accounts';
 import type { LeadEnricher } from '@lead-router/enrich';
-import type { StageDefinition } from '@lead-router/kafka';
+import type { AvroCodec, StageDefinition } from '@lead-router/kafka';
+import type { Logger } from '@lead-router/observability';
 import type { NormalizedLead } from '@lead-router/schemas';
-import { STAGES, TOPICS, stageSettings, type PrefixedTopics } from '@lead-router/service-kit';
+import {
+  CODEC,
+  KAFKA,
+  LOGGER,
+  STAGES,
+  TOPICS,
+  stageSettings,
+  type PrefixedTopics,
+} from '@lead-router/service-kit';
 import type { Provider } from '@nestjs/common';
+import type { Kafka } from 'kafkajs';
+import { AccountsTopicFollower } from './accounts.follower';
 import type { EnricherConfig } from './enricher.config';
 import { buildEnricher } from './enricher.steps';
+
+/**
+ * The accounts topic follower, caught up before it is provided (null when account matching is
+ * off), so the stage takes no lead before every account imported so far is in memory.
+ */
+export function accountsProviders(config: EnricherConfig): Provider[] {
+  return [
+    {
+      provide: AccountsTopicFollower,
+      inject: [TOPICS, LOGGER, KAFKA, CODEC],
+      useFactory: async (
+        { topics, declarations }: PrefixedTopics,
+        logger: Logger,
+        kafka: Kafka,
+        codec: AvroCodec,
+      ): Promise<AccountsTopicFollower | null> => {
+        const settings = config.enrich.accounts;
+        if (settings === null) return null;
+        const follower = new AccountsTopicFollower(new AccountIndex(settings), {
+          kafka,
+          codec,
+          logger,
+          topic: declarations.find((d) => d.name === topics.accounts)!,
+          groupPrefix: config.groupId,
+        });
+        await follower.start();
+        return follower;
+      },
+    },
+  ];
+}
 
 /**
  * leads.normalized -> enrich -> leads.enriched. A lead may wait on the firmographics provider
@@ -14,13 +57,17 @@ import { buildEnricher } from './enricher.steps';
 export function enricherStage(
   config: EnricherConfig,
   now: () => number = Date.now,
-  enricher: () => Promise<LeadEnricher> = () => buildEnricher(config.enrich),
+  enricher: (accounts: AccountIndex | null) => Promise<LeadEnricher> = (accounts) =>
+    buildEnricher(config.enrich, process.env, accounts),
 ): Provider {
   return {
     provide: STAGES,
-    inject: [TOPICS],
-    useFactory: async ({ topics }: PrefixedTopics): Promise<StageDefinition<NormalizedLead>[]> => {
-      const enrich = await enricher();
+    inject: [TOPICS, AccountsTopicFollower],
+    useFactory: async (
+      { topics }: PrefixedTopics,
+      accounts: AccountsTopicFollower | null,
+    ): Promise<StageDefinition<NormalizedLead>[]> => {
+      const enrich = await enricher(accounts?.accounts ?? null);
       return [
         {
           stage: 'enricher',

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { type AccountIndex, AccountStep } from '@lead-router/accounts';
 import { resolveCredential } from '@lead-router/config';
 import {
   type EnrichmentStep,
@@ -14,14 +15,16 @@ import {
 import type { EnrichSettings } from './enricher.config';
 
 /**
- * The enricher the configuration asks for: mail flags, IP geolocation, firmographics and the
- * score, in that order (the score sees what the others learned), each one off when not
- * configured. The provider's key is read from the variable the configuration names; a missing
- * key or an invalid score file stops the start with the reason.
+ * The enricher the configuration asks for: mail flags, IP geolocation, firmographics, the
+ * account match (over `accounts`, kept from the accounts topic) and the score, in that order
+ * (the score sees what the others learned), each one off when not configured. The provider's
+ * key is read from the variable the configuration names; a missing key or an invalid score file
+ * stops the start with the reason.
  */
 export async function buildEnricher(
   settings: EnrichSettings,
   env: Readonly<Record<string, string | undefined>> = process.env,
+  accounts: AccountIndex | null = null,
 ): Promise<LeadEnricher> {
   const steps: EnrichmentStep[] = [];
   const off: string[] = [];
@@ -39,6 +42,8 @@ export async function buildEnricher(
     });
     steps.push(new FirmographicsStep(provider, firmo));
   } else off.push('firmographics');
+  if (accounts !== null) steps.push(new AccountStep(accounts));
+  else off.push('account');
   if (settings.scoreFile !== null) {
     steps.push(new ScoreStep(parseScoreRules(readFileSync(settings.scoreFile, 'utf8'))));
   } else off.push('score');

@@ -1,10 +1,11 @@
 import 'reflect-metadata';
 import { runStageService } from '@lead-router/service-kit';
 import { loadEnricherConfig } from './enricher.config';
-import { enricherStage } from './enricher.stage';
+import { accountsProviders, enricherStage } from './enricher.stage';
 
 runStageService(
   'enricher',
   () => loadEnricherConfig(),
   (config) => enricherStage(config),
+  (config) => accountsProviders(config),
 );
