@@ -47,6 +47,8 @@ export class FirmographicsStep implements EnrichmentStep {
   private readonly inFlight = new Map<string, Promise<StepResult>>();
   private readonly breaker;
   private readonly policy;
+  /** Until when the open circuit refuses calls: leads before then skip without a promise. */
+  private openUntil = 0;
 
   constructor(
     private readonly provider: FirmographicsProvider,
@@ -57,6 +59,9 @@ export class FirmographicsStep implements EnrichmentStep {
     this.breaker = circuitBreaker(handleAll, {
       halfOpenAfter: options.breakerHalfOpenAfterMs,
       breaker: new ConsecutiveBreaker(options.breakerFailures),
+    });
+    this.breaker.onBreak(() => {
+      this.openUntil = Date.now() + options.breakerHalfOpenAfterMs;
     });
     // The breaker outside the timeout, so that a provider that only ever times out opens it too.
     this.policy = wrap(this.breaker, timeout(options.timeoutMs, TimeoutStrategy.Aggressive));
@@ -72,6 +77,8 @@ export class FirmographicsStep implements EnrichmentStep {
     if (domain === null) return { status: 'skipped' };
     const cached = this.cache.get(domain);
     if (cached !== undefined) return resultOf(cached);
+    // Past openUntil the call goes to the breaker, which lets one trial through (half-open).
+    if (this.openUntil > Date.now()) return CIRCUIT_OPEN;
     let pending = this.inFlight.get(domain);
     if (pending === undefined) {
       pending = this.ask(domain).finally(() => this.inFlight.delete(domain));
@@ -89,12 +96,14 @@ export class FirmographicsStep implements EnrichmentStep {
       this.cache.set(domain, answer);
       return resultOf(answer);
     } catch (error) {
-      if (error instanceof BrokenCircuitError) return { status: 'circuit_open' };
+      if (error instanceof BrokenCircuitError) return CIRCUIT_OPEN;
       if (error instanceof TaskCancelledError) return { status: 'timeout' };
       return { status: 'unavailable' };
     }
   }
 }
+
+const CIRCUIT_OPEN: StepResult = { status: 'circuit_open' };
 
 function resultOf({ company }: Cached): StepResult {
   return company === null
