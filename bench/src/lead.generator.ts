@@ -101,6 +101,7 @@ export function rawLeads(seed: number, source: string): () => RawLead {
         utm_medium: f.utm_medium,
         utm_campaign: f.utm_campaign,
       },
+      client_ip: null,
     };
   };
 }

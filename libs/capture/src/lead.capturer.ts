@@ -18,6 +18,8 @@ export interface CaptureContext {
   /** The request's `Idempotency-Key`; wins over the body's `source_lead_id` for the lead id. */
   idempotencyKey?: string;
   channel: 'http' | 'kafka';
+  /** The IP address the lead was received from (ingest: the client, see RawLead.client_ip). */
+  clientIp?: string;
 }
 
 export const MAX_BATCH_SIZE = 500;
@@ -85,6 +87,7 @@ function toRawLead(
     message: input.message ?? null,
     // Taken from the submitted object: zod's copy would turn a `__proto__` key into a prototype.
     attributes: attributesOf(submitted),
+    client_ip: ctx.clientIp ?? null,
   };
 }
 

@@ -44,6 +44,7 @@ export function rawLeadFixture(overrides: Partial<RawLead> = {}): RawLead {
     job_title: 'CTO',
     message: null,
     attributes: { utm_source: 'google' },
+    client_ip: null,
     ...overrides,
   };
 }

@@ -7,6 +7,7 @@ import {
 } from '@lead-router/config';
 import { defaultPort } from '@lead-router/schemas';
 import { z } from 'zod';
+import { proxyTrust } from './client-ip';
 
 /** The key printed by `npm start`; only ever a default for the local demo. */
 export const DEMO_API_KEY = 'lr_demo_key_web_form';
@@ -27,6 +28,23 @@ const schema = z
     INGEST_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
     INGEST_ACK_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
     INGEST_LINGER_MS: z.coerce.number().int().min(0).default(2),
+    INGEST_TRUSTED_PROXIES: z
+      .string()
+      .default('')
+      .transform((s) =>
+        s
+          .split(',')
+          .map((p) => p.trim())
+          .filter((p) => p !== ''),
+      )
+      .refine((proxies) => {
+        try {
+          proxyTrust(proxies);
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'expected addresses or CIDR ranges (or loopback, linklocal, uniquelocal), comma-separated'),
   })
   .transform((env) => ({
     platform: platformConfig('ingest', env, env.INGEST_PORT),
@@ -34,6 +52,7 @@ const schema = z
     bodyLimit: env.INGEST_BODY_LIMIT_BYTES,
     ackTimeoutMs: env.INGEST_ACK_TIMEOUT_MS,
     lingerMs: env.INGEST_LINGER_MS,
+    trustedProxies: env.INGEST_TRUSTED_PROXIES,
   }));
 
 export interface IngestConfig {
@@ -43,6 +62,8 @@ export interface IngestConfig {
   bodyLimit: number;
   ackTimeoutMs: number;
   lingerMs: number;
+  /** Proxies whose X-Forwarded-For names the client (none by default). */
+  trustedProxies: readonly string[];
 }
 
 export const INGEST_CONFIG = Symbol('INGEST_CONFIG');

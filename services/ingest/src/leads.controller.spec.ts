@@ -159,6 +159,14 @@ describe('ingest: error responses', () => {
       kafkaDown = false;
     }
   });
+
+  it("records the client's IP, and ignores X-Forwarded-For with no trusted proxy", async () => {
+    published.length = 0;
+    const res = await post('/v1/leads', lead, { ...auth, 'x-forwarded-for': '203.0.113.7' });
+    assert.equal(res.status, 202);
+    // inject() connects from 127.0.0.1; a client cannot name another address.
+    assert.equal(published[0]?.client_ip, '127.0.0.1');
+  });
 });
 
 describe('ApiError', () => {

@@ -9,6 +9,8 @@ import type { Logger, StageMetrics } from '@lead-router/observability';
 import { LOGGER, STAGE_METRICS } from '@lead-router/service-kit';
 import { ApiError } from './api-error';
 import { ApiKeyGuard, type AuthenticatedRequest } from './api-key.guard';
+import { clientIpOf, proxyTrust, type ProxyTrust } from './client-ip';
+import { INGEST_CONFIG, type IngestConfig } from './ingest.config';
 import { LeadPublisher } from './lead.publisher';
 
 const STAGE = 'ingest';
@@ -18,11 +20,16 @@ const RETRY_AFTER_SECONDS = '5';
 @Controller('v1/leads')
 @UseGuards(ApiKeyGuard)
 export class LeadsController {
+  private readonly trust: ProxyTrust;
+
   constructor(
     @Inject(LeadPublisher) private readonly publisher: LeadPublisher,
     @Inject(STAGE_METRICS) private readonly metrics: StageMetrics,
     @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+    @Inject(INGEST_CONFIG) config: IngestConfig,
+  ) {
+    this.trust = proxyTrust(config.trustedProxies);
+  }
 
   /** Answers 202 only after Kafka acknowledged the record: never for a lead Kafka lacks. */
   @Post()
@@ -45,10 +52,12 @@ export class LeadsController {
 
   private context(request: AuthenticatedRequest): CaptureContext {
     const key = request.headers['idempotency-key'];
+    const clientIp = clientIpOf(request.raw, this.trust);
     return {
       source: request.leadSource ?? 'unknown',
       now: Date.now(),
       channel: 'http',
+      ...(clientIp !== null ? { clientIp } : {}),
       ...(typeof key === 'string' && key !== '' ? { idempotencyKey: key } : {}),
     };
   }
