@@ -1,55 +1,12 @@
 import { z } from 'zod';
+import { scalarPathPattern } from './lead-paths';
 
-/** The lead's own fields a mapping may read, as `lead.<field>`. */
-export const LEAD_FIELDS = [
-  'lead_id',
-  'source',
-  'source_lead_id',
-  'channel',
-  'received_at',
-  'normalized_at',
-  'email',
-  'phone',
-  'phone_country',
-  'first_name',
-  'last_name',
-  'company',
-  'website',
-  'country',
-  'job_title',
-  'message',
-] as const;
-
-/** What the enricher learned, as `enrichment.<field>`. */
-export const ENRICHMENT_FIELDS = [
-  'email_domain',
-  'company_domain',
-  'free_mail',
-  'enriched_at',
-] as const;
-
-/** The routing decision's scalar fields, as `decision.<field>`. */
-export const DECISION_FIELDS = [
-  'rule_set_id',
-  'rule_set_version',
-  'matched_rule',
-  'fallback',
-  'reason',
-  'queue',
-  'owner_id',
-  'decided_at',
-] as const;
-
-const SCALAR_PATH = new RegExp(
-  `^(lead\\.(${LEAD_FIELDS.join('|')})|lead\\.attributes\\.[^.\\s]+|enrichment\\.(${ENRICHMENT_FIELDS.join(
-    '|',
-  )})|decision\\.(${DECISION_FIELDS.join('|')}))$`,
-);
+const SCALAR_PATH = scalarPathPattern();
 
 /** A path to one scalar value of a routed lead, e.g. `lead.email` or `lead.attributes.utm_source`. */
 export const leadPathSchema = z.string().regex(SCALAR_PATH, {
   error:
-    'expected lead.<field>, lead.attributes.<name>, enrichment.<field> or decision.<field>, e.g. lead.email',
+    'expected a field of the routed lead: lead.<field>, lead.attributes.<name>, enrichment.<field> or decision.<field>, e.g. lead.email (docs/destinations.md, Field mapping)',
 });
 
 /**

@@ -1,21 +1,12 @@
 import type { RoutedLead } from '@lead-router/schemas';
 import type { FieldSource } from './field-mapping.schema';
+import { readPath } from './lead-paths';
 
 export type FieldValue = string | number | boolean;
 
 /** The scalar at a mapping path (`lead.email`, `lead.attributes.utm_source`, …); null when absent. */
 export function valueAtPath(routed: RoutedLead, path: string): FieldValue | null {
-  const [root, field, ...rest] = path.split('.');
-  let value: unknown;
-  if (root === 'lead' && field === 'attributes') {
-    value = routed.lead.attributes[rest.join('.')];
-  } else if (root === 'lead') {
-    value = (routed.lead as unknown as Record<string, unknown>)[field ?? ''];
-  } else if (root === 'enrichment') {
-    value = (routed.enrichment as unknown as Record<string, unknown>)[field ?? ''];
-  } else if (root === 'decision') {
-    value = (routed.decision as unknown as Record<string, unknown>)[field ?? ''];
-  }
+  const value = readPath(routed, path);
   return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
     ? value
     : null;

@@ -1,13 +1,10 @@
 export {
-  DECISION_FIELDS,
   DEFAULT_HUBSPOT_MAPPING,
   DEFAULT_SALESFORCE_MAPPING,
-  ENRICHMENT_FIELDS,
   type FieldSource,
   HUBSPOT_CONTACT_DEFAULT_FIELDS,
   type HubSpotMapping,
   type HubSpotMappingInput,
-  LEAD_FIELDS,
   SALESFORCE_LEAD_DEFAULT_FIELDS,
   type SalesforceMapping,
   type SalesforceMappingInput,
@@ -17,6 +14,7 @@ export {
   salesforceMappingSchema,
 } from './field-mapping.schema';
 export { type FieldValue, mappedFields, valueAtPath } from './field-value.resolver';
+export { MAPPING_ROOTS, mappablePaths, readPath, scalarPathPattern } from './lead-paths';
 export { type HeaderBag, headerValue } from './http-headers';
 export { type DestinationRef } from './destination-owner';
 export {
