@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import os from 'node:os';
 import { compileRuleSet, parseRuleSet, route, type QueueState } from '@lead-router/routing';
 import type { EnrichedLead } from '@lead-router/schemas';
+import { enrichedLeadFixture, normalizedLeadFixture } from '@lead-router/testing';
 import { seeded } from './lead.generator';
 
 const RULES = 200;
@@ -194,6 +195,8 @@ export function generateLeads(next: () => number, count: number, start: number):
     if (next() < 0.2) attributes['account_owner'] = `SF-rep-${Math.floor(next() * 20)}-0`;
     leads.push({
       lead: {
+        // the fixtures' fields first, so fields the schemas gain later get their defaults
+        ...normalizedLeadFixture(),
         lead_id: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
         source: pick(next, SOURCES),
         source_lead_id: null,
@@ -220,6 +223,7 @@ export function generateLeads(next: () => number, count: number, start: number):
         issues: [],
       },
       enrichment: {
+        ...enrichedLeadFixture().enrichment,
         email_domain: domain,
         company_domain: free ? null : domain,
         free_mail: free,
