@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { formatTrace } from './lead-trace.formatter';
-import type { AttemptedSummary, DeliveredSummary, TraceEvent } from './lead-trace.summary';
+import type {
+  AttemptedSummary,
+  DeliveredSummary,
+  EnrichedSummary,
+  TraceEvent,
+} from './lead-trace.summary';
 
 const routed: TraceEvent = {
   leadId: 'lead-1',
@@ -220,5 +225,43 @@ describe('formatTrace', () => {
       '    attempt 1 at 2026-12-01T09:00:00.000Z: held, not sent: CIRCUIT_OPEN: circuit open for 300s; goes to the fallback',
       '    delivery to hub gave up at 2026-12-01T09:00:00.000Z after 1 attempt: fell back to inbox circuit open for 300s',
     ]);
+  });
+});
+
+describe('formatTrace: the account the enricher matched', () => {
+  const enriched = (s: Partial<EnrichedSummary>): TraceEvent => ({
+    leadId: 'lead-1',
+    stage: 'enriched',
+    at: T0,
+    summary: {
+      company_domain: 'acme.co.uk',
+      email_domain: 'acme.co.uk',
+      free_mail: false,
+      country: 'GB',
+      ...s,
+    } satisfies EnrichedSummary,
+  });
+  const linesOf = (e: TraceEvent) => formatTrace('lead-1', [e]).trimEnd().split('\n').slice(1);
+
+  it('names the account, how it matched, its score and its owner under the enriched line', () => {
+    const account = {
+      account_id: 'ACC-1',
+      name: 'Acme Ltd.',
+      method: 'name_fuzzy',
+      score: 0.9166,
+      owner: 'alice',
+    };
+    assert.deepEqual(linesOf(enriched({ account_status: 'ok', account })), [
+      '  enriched: company acme.co.uk, business email',
+      '    account ACC-1 (Acme Ltd.) matched by name_fuzzy, score 0.92; owner alice',
+    ]);
+  });
+
+  it('says when no account matched, and nothing for leads indexed before account matching', () => {
+    assert.deepEqual(linesOf(enriched({ account_status: 'no_match', account: null })), [
+      '  enriched: company acme.co.uk, business email',
+      '    account: no account matched',
+    ]);
+    assert.deepEqual(linesOf(enriched({})), ['  enriched: company acme.co.uk, business email']);
   });
 });

@@ -35,10 +35,34 @@ function normalized(s: NormalizedSummary, at: number): string {
   return `normalized at ${iso(at)}: ${kept.length > 0 ? kept.join(', ') : 'no usable contact'} (issues: ${issues})`;
 }
 
-function enriched(s: EnrichedSummary): string {
+function enriched(s: EnrichedSummary): string[] {
   const company = s.company_domain ? `company ${s.company_domain}` : 'no company domain';
   const email = s.email_domain === null ? 'no email' : s.free_mail ? 'free mail' : 'business email';
-  return `enriched: ${company}, ${email}`;
+  const lines = [`enriched: ${company}, ${email}`];
+  const account = accountLine(s);
+  if (account !== null) lines.push(`  ${account}`);
+  return lines;
+}
+
+/** Which account the lead was matched to and how; null when the step was off or never ran. */
+function accountLine(s: EnrichedSummary): string | null {
+  const a = s.account;
+  if (a != null) {
+    const owner = a.owner === null ? 'no owner' : `owner ${a.owner}`;
+    return `account ${a.account_id} (${a.name}) matched by ${a.method}, score ${a.score.toFixed(2)}; ${owner}`;
+  }
+  switch (s.account_status) {
+    case 'no_match':
+      return 'account: no account matched';
+    case 'skipped':
+      return 'account: nothing to match by (no company domain, business email or company name)';
+    case undefined:
+    case null:
+    case 'disabled':
+      return null;
+    default:
+      return `account: ${s.account_status}`;
+  }
 }
 
 function conditionText(c: ConditionTrace): string {
@@ -192,7 +216,7 @@ export function formatTrace(leadId: string, events: readonly TraceEvent[]): stri
         lines.push(`  ${normalized(e.summary as NormalizedSummary, e.at)}`);
         break;
       case 'enriched':
-        lines.push(`  ${enriched(e.summary as EnrichedSummary)}`);
+        for (const line of enriched(e.summary as EnrichedSummary)) lines.push(`  ${line}`);
         break;
       case 'routed':
         for (const line of routed(e.summary as RoutedSummary, e.at)) lines.push(`  ${line}`);

@@ -51,6 +51,15 @@ export interface EnrichedSummary {
   email_domain: string | null;
   free_mail: boolean;
   country: string | null;
+  /** The account step's outcome (absent in summaries indexed before account matching). */
+  account_status?: string | null;
+  account?: {
+    account_id: string;
+    name: string;
+    method: string;
+    score: number;
+    owner: string | null;
+  } | null;
 }
 
 export interface RoutedSummary {
@@ -158,6 +167,13 @@ export function normalizedEvent(lead: NormalizedLead): TraceEvent {
   };
 }
 
+function accountOf({ enrichment }: EnrichedLead): EnrichedSummary['account'] {
+  const a = enrichment.account;
+  return a === null
+    ? null
+    : { account_id: a.account_id, name: a.name, method: a.method, score: a.score, owner: a.owner };
+}
+
 export function enrichedEvent(enriched: EnrichedLead): TraceEvent {
   return {
     leadId: enriched.lead.lead_id,
@@ -168,6 +184,8 @@ export function enrichedEvent(enriched: EnrichedLead): TraceEvent {
       email_domain: enriched.enrichment.email_domain,
       free_mail: enriched.enrichment.free_mail,
       country: enriched.lead.country,
+      account_status: enriched.enrichment.enrichment_status['account'] ?? null,
+      account: accountOf(enriched),
     } satisfies EnrichedSummary,
   };
 }

@@ -3,6 +3,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { errorMessage } from '@lead-router/errors';
 import { CliContext, globalDefaults, type GlobalOptions } from './cli.context';
 import { CliFailure } from './cli.errors';
+import { accountsCommand } from './commands/accounts.command';
 import { dlqCommand } from './commands/dlq.command';
 import { replayCommand } from './commands/replay.command';
 import { rulesCommand } from './commands/rules.command';
@@ -11,7 +12,9 @@ import { traceCommand } from './commands/trace.command';
 
 const defaults = globalDefaults();
 const program = new Command('leadctl')
-  .description('operate lead-router: rules, dead letters, replays, topics and lead traces')
+  .description(
+    'operate lead-router: rules, dead letters, replays, topics, accounts and lead traces',
+  )
   .addOption(
     new Option('--brokers <list>', 'Kafka brokers').env('KAFKA_BROKERS').default(defaults.brokers),
   )
@@ -44,6 +47,7 @@ rulesCommand(program, contextOf);
 dlqCommand(program, contextOf);
 replayCommand(program, contextOf);
 topicsCommand(program, contextOf);
+accountsCommand(program, contextOf);
 traceCommand(program, contextOf);
 
 async function main(): Promise<number> {
