@@ -8,3 +8,11 @@ export {
   type KnownField,
 } from './lead-input.schema';
 export { type CaptureContext, MAX_BATCH_SIZE, captureLead, captureBatch } from './lead.capturer';
+export {
+  type ColumnTarget,
+  type CsvMapping,
+  type MappingRequest,
+  resolveCsvMapping,
+} from './csv-mapping';
+export { captureCsvRow, contentKey } from './csv-row.capturer';
+export { type CsvRow, readCsvRows } from './csv-rows.reader';
