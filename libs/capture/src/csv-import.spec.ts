@@ -110,9 +110,9 @@ describe('captureCsvRow', () => {
       ok: false,
       error: [
         {
-          field: 'body',
+          field: 'row',
           code: 'missing_contact',
-          message: 'body: expected an email or a phone, and neither was given',
+          message: 'row: expected an email or a phone, and neither was given',
         },
       ],
     });

@@ -53,7 +53,7 @@ export function captureCsvRow(
   }
   const body = bodyOf(cells, mapping);
   if (mapping.keyColumn === null) {
-    return captureLead(body, { ...ctx, idempotencyKey: contentKey(body) });
+    return asRow(captureLead(body, { ...ctx, idempotencyKey: contentKey(body) }));
   }
   const key = cells[mapping.columns.findIndex((c) => c.column === mapping.keyColumn)]?.trim();
   if (key === undefined || key === '') {
@@ -65,5 +65,17 @@ export function captureCsvRow(
       },
     ]);
   }
-  return captureLead({ ...body, source_lead_id: key }, ctx);
+  return asRow(captureLead({ ...body, source_lead_id: key }, ctx));
+}
+
+/** An issue of the whole lead is one of the row here: a partner file has no request body. */
+function asRow(result: Result<RawLead, FieldIssue[]>): Result<RawLead, FieldIssue[]> {
+  if (result.ok) return result;
+  return err(
+    result.error.map((issue) =>
+      issue.field === 'body'
+        ? { ...issue, field: 'row', message: `row${issue.message.slice('body'.length)}` }
+        : issue,
+    ),
+  );
 }

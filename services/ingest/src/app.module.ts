@@ -1,9 +1,12 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { serviceModule } from '@lead-router/service-kit';
 import { ApiKeyGuard } from './api-key.guard';
+import { CsvLeadImporter } from './csv-lead.importer';
+import { ImportReportStore } from './import-report.store';
 import { INGEST_CONFIG, type IngestConfig } from './ingest.config';
 import { LeadPublisher } from './lead.publisher';
 import { LeadsController } from './leads.controller';
+import { LeadsImportController } from './leads-import.controller';
 
 @Module({})
 export class AppModule {
@@ -11,8 +14,14 @@ export class AppModule {
     return serviceModule(AppModule, {
       service: 'ingest',
       config: config.platform,
-      controllers: [LeadsController],
-      providers: [{ provide: INGEST_CONFIG, useValue: config }, LeadPublisher, ApiKeyGuard],
+      controllers: [LeadsController, LeadsImportController],
+      providers: [
+        { provide: INGEST_CONFIG, useValue: config },
+        LeadPublisher,
+        ApiKeyGuard,
+        ImportReportStore,
+        CsvLeadImporter,
+      ],
       producer: { lingerMs: config.lingerMs, ackTimeoutMs: config.ackTimeoutMs },
     });
   }

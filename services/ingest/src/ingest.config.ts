@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   loadConfig,
   platformConfig,
@@ -28,6 +30,7 @@ const schema = z
     INGEST_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
     INGEST_ACK_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
     INGEST_LINGER_MS: z.coerce.number().int().min(0).default(2),
+    INGEST_IMPORT_DIR: z.string().min(1).default(join(tmpdir(), 'lead-router-imports')),
     INGEST_TRUSTED_PROXIES: z
       .string()
       .default('')
@@ -52,6 +55,7 @@ const schema = z
     bodyLimit: env.INGEST_BODY_LIMIT_BYTES,
     ackTimeoutMs: env.INGEST_ACK_TIMEOUT_MS,
     lingerMs: env.INGEST_LINGER_MS,
+    importDir: env.INGEST_IMPORT_DIR,
     trustedProxies: env.INGEST_TRUSTED_PROXIES,
   }));
 
@@ -62,6 +66,8 @@ export interface IngestConfig {
   bodyLimit: number;
   ackTimeoutMs: number;
   lingerMs: number;
+  /** Where CSV import reports are written (one report file and one summary file per import). */
+  importDir: string;
   /** Proxies whose X-Forwarded-For names the client (none by default). */
   trustedProxies: readonly string[];
 }

@@ -3,6 +3,7 @@ import { createHttpMetrics, createLogger } from '@lead-router/observability';
 import { bootstrap, METRICS_REGISTRY } from '@lead-router/service-kit';
 import type { Registry } from 'prom-client';
 import { AppModule } from './app.module';
+import { registerCsvBodyParser } from './csv-body.parser';
 import { HttpExceptionFilter } from './http-exception.filter';
 import { loadIngestConfig } from './ingest.config';
 
@@ -19,6 +20,7 @@ async function main(): Promise<void> {
       // Only JSON and form bodies are leads; Nest adds those two parsers back at init, so any
       // other content type (text/plain, which Fastify parses by default) is refused with 415.
       fastify.removeAllContentTypeParsers();
+      registerCsvBodyParser(fastify);
       const http = createHttpMetrics(app.get<Registry>(METRICS_REGISTRY));
       fastify.addHook('onResponse', (request, reply, done) => {
         const route = request.routeOptions.url ?? 'unmatched';
