@@ -16,3 +16,4 @@ export {
 } from './csv-mapping';
 export { captureCsvRow, contentKey } from './csv-row.capturer';
 export { type CsvRow, readCsvRows } from './csv-rows.reader';
+export * from './sources';

@@ -6,6 +6,8 @@ import {
   type SinkName,
   Topics,
   prefixedTopics,
+  SOURCE_FETCH_RETRIES,
+  sourceFetchRetryTopic,
   retryTierFor,
   retryTiers,
   retryTopic,
@@ -13,6 +15,9 @@ import {
 } from './topics';
 
 const sinks: SinkName[] = servicesOfKind('sink').map((s) => s.name);
+
+const isSinkRetryTopic = (d: { name: string }) =>
+  sinks.some((sink) => d.name.startsWith(`${sink}.retry.`));
 
 describe('retry tier topics', () => {
   it('declares <sink>.retry.<tier> for every sink in the manifest and every tier', () => {
@@ -23,14 +28,14 @@ describe('retry tier topics', () => {
         assert.ok(names.has(`${sink}.retry.${tier}`), `${sink}.retry.${tier}`);
       }
     }
-    const retry = topicDeclarations.filter((d) => d.name.includes('.retry.'));
+    const retry = topicDeclarations.filter(isSinkRetryTopic);
     assert.equal(retry.length, sinks.length * RETRY_TIERS.length);
   });
 
   it('gives each the RoutedLead schema, leads.routed partitions and a retention above 1 h', () => {
     const routed = topicDeclarations.find((d) => d.name === Topics.routed)!;
     const longest = Math.max(...RETRY_TIERS.map((t) => t.delayMs));
-    for (const d of topicDeclarations.filter((t) => t.name.includes('.retry.'))) {
+    for (const d of topicDeclarations.filter(isSinkRetryTopic)) {
       assert.equal(d.valueSchema, 'RoutedLead', d.name);
       assert.equal(d.partitions, routed.partitions, d.name);
       assert.equal(d.config['cleanup.policy'], 'delete', d.name);
@@ -111,5 +116,19 @@ describe('leads.attempts', () => {
       assert.ok((sink.topicsOut as readonly string[]).includes('attempts'), sink.name);
     }
     assert.ok((serviceEntry('indexer').topicsIn as readonly string[]).includes('attempts'));
+  });
+});
+
+describe('sources.fetch', () => {
+  it("is declared with its retries, each on its own topic with the reference's schema", () => {
+    const names = topicDeclarations
+      .filter((d) => d.valueSchema === 'SourceLeadReference')
+      .map((d) => d.name);
+    assert.deepEqual(names, [
+      'sources.fetch',
+      ...Array.from({ length: SOURCE_FETCH_RETRIES }, (_, i) => `sources.fetch.retry.${i + 1}`),
+    ]);
+    assert.equal(sourceFetchRetryTopic(2, 't-x.'), 't-x.sources.fetch.retry.2');
+    assert.throws(() => sourceFetchRetryTopic(SOURCE_FETCH_RETRIES + 1), RangeError);
   });
 });

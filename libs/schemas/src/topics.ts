@@ -31,6 +31,12 @@ export const Topics = {
   queueState: 'router.queue-state',
   /** Customer accounts leads are matched to, compacted by account id (leadctl accounts import). */
   accounts: 'accounts',
+  /** Internal to the enricher: leads and routed owners re-keyed by contact, for duplicates. */
+  contacts: 'enricher.contacts',
+  /** Internal to the enricher: the first lead of each contact in the window, compacted. */
+  contactsSeen: 'enricher.contacts-seen',
+  /** Ad-platform leads announced by id (Meta, LinkedIn), for source-fetcher to fetch. */
+  sourcesFetch: 'sources.fetch',
 } as const;
 
 export type TopicName = (typeof Topics)[keyof typeof Topics];
@@ -87,6 +93,21 @@ export function retryTiers(sink: SinkName, prefix = ''): RetryTier[] {
 export function retryTierFor(sink: SinkName, delayMs: number, prefix = ''): RetryTier {
   const tiers = retryTiers(sink, prefix);
   return tiers.find((t) => t.delayMs >= delayMs) ?? tiers[tiers.length - 1]!;
+}
+
+/**
+ * How many times source-fetcher tries a lead again after its first fetch failed; try n waits on
+ * its own topic, `sources.fetch.retry.<n>`, whose records all wait the same delay, so a record
+ * never waits behind one due later.
+ */
+export const SOURCE_FETCH_RETRIES = 4;
+
+/** The topic of source-fetcher's n-th retry (1-based): `<prefix>sources.fetch.retry.<n>`. */
+export function sourceFetchRetryTopic(n: number, prefix = ''): string {
+  if (!Number.isInteger(n) || n < 1 || n > SOURCE_FETCH_RETRIES) {
+    throw new RangeError(`source-fetcher has retries 1 to ${SOURCE_FETCH_RETRIES}, not ${n}`);
+  }
+  return `${prefix}${Topics.sourcesFetch}.retry.${n}`;
 }
 
 /**
@@ -153,6 +174,33 @@ export const topicDeclarations: readonly TopicDeclaration[] = [
       'segment.ms': String(60 * 60 * 1000),
       'min.cleanable.dirty.ratio': '0.1',
       'delete.retention.ms': String(24 * 3600 * 1000),
+    },
+  },
+  {
+    name: Topics.sourcesFetch,
+    valueSchema: 'SourceLeadReference',
+    partitions: 6,
+    config: leadTopicConfig,
+  },
+  ...Array.from({ length: SOURCE_FETCH_RETRIES }, (_, i): TopicDeclaration => ({
+    name: sourceFetchRetryTopic(i + 1),
+    valueSchema: 'SourceLeadReference',
+    partitions: 6,
+    config: leadTopicConfig,
+  })),
+  { name: Topics.contacts, valueSchema: 'ContactCheck', partitions: 6, config: leadTopicConfig },
+  // Co-partitioned with enricher.contacts (same key, same count): the instance that owns a
+  // contact's partition there restores the same partition here. Compacted and deleted after 30
+  // days, the longest duplicate window, so contacts seen once do not pile up.
+  {
+    name: Topics.contactsSeen,
+    valueSchema: 'ContactSeen',
+    partitions: 6,
+    config: {
+      'cleanup.policy': 'compact,delete',
+      'retention.ms': String(30 * 24 * 3600 * 1000),
+      'segment.ms': String(3600 * 1000),
+      'min.cleanable.dirty.ratio': '0.1',
     },
   },
   // The DLQ keeps records for a month: long enough for someone to notice, inspect and replay.

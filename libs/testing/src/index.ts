@@ -2,3 +2,4 @@ export { startService, waitFor, type ServiceProcess } from '@lead-router/local-s
 export * from './test-stack';
 export * from './topic.reader';
 export * from './lead.fixtures';
+export * from './ad-platform.fixtures';
