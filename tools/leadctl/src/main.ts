@@ -5,6 +5,7 @@ import { CliContext, globalDefaults, type GlobalOptions } from './cli.context';
 import { CliFailure } from './cli.errors';
 import { accountsCommand } from './commands/accounts.command';
 import { dlqCommand } from './commands/dlq.command';
+import { importCommand } from './commands/import.command';
 import { replayCommand } from './commands/replay.command';
 import { rulesCommand } from './commands/rules.command';
 import { topicsCommand } from './commands/topics.command';
@@ -13,7 +14,7 @@ import { traceCommand } from './commands/trace.command';
 const defaults = globalDefaults();
 const program = new Command('leadctl')
   .description(
-    'operate lead-router: rules, dead letters, replays, topics, accounts and lead traces',
+    'operate lead-router: rules, dead letters, replays, topics, accounts, partner-file imports and lead traces',
   )
   .addOption(
     new Option('--brokers <list>', 'Kafka brokers').env('KAFKA_BROKERS').default(defaults.brokers),
@@ -48,6 +49,7 @@ dlqCommand(program, contextOf);
 replayCommand(program, contextOf);
 topicsCommand(program, contextOf);
 accountsCommand(program, contextOf);
+importCommand(program);
 traceCommand(program, contextOf);
 
 async function main(): Promise<number> {
