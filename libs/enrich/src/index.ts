@@ -16,3 +16,10 @@ export { LeadEnricher, enrich } from './lead.enricher';
 export { MailFlagsStep, isDisposableDomain, isRoleLocalPart } from './mail-flags.step';
 export { type ScoreRule, ScoreRulesError, parseScoreRules } from './score.rules';
 export { ScoreStep } from './score.step';
+export {
+  type ContactDecision,
+  checkContact,
+  contactKeysOf,
+  contactKindOf,
+  routedOwnerOf,
+} from './duplicate.check';

@@ -42,6 +42,9 @@ describe('enrich', () => {
         score_points: [],
         enrichment_status: {},
         account: null,
+        duplicate_of: null,
+        duplicate_by: null,
+        duplicate_owner: null,
       },
     });
   });

@@ -31,6 +31,9 @@ export function enrich(lead: NormalizedLead, now: number): EnrichedLead {
       score_points: [],
       enrichment_status: {},
       account: null,
+      duplicate_of: null,
+      duplicate_by: null,
+      duplicate_owner: null,
     },
   };
 }

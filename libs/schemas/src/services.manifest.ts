@@ -59,8 +59,10 @@ export const serviceManifest = [
     name: 'enricher',
     kind: 'stage',
     port: { env: 'PORT', default: 8182 },
-    topicsIn: ['normalized'],
-    topicsOut: ['enriched', 'dlq'],
+    // Every instance reads the accounts whole; duplicate detection re-keys leads by contact on
+    // enricher.contacts (restoring enricher.contacts-seen) and learns owners from leads.routed.
+    topicsIn: ['normalized', 'accounts', 'contacts', 'contactsSeen', 'routed'],
+    topicsOut: ['enriched', 'contacts', 'contactsSeen', 'dlq'],
     healthPath: '/health',
     entry: 'services/enricher/dist/main.js',
   },

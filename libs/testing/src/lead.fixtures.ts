@@ -88,6 +88,9 @@ export function enrichedLeadFixture(overrides: EnrichedLeadOverrides = {}): Enri
       score_points: [],
       enrichment_status: {},
       account: null,
+      duplicate_of: null,
+      duplicate_by: null,
+      duplicate_owner: null,
       ...overrides.enrichment,
     },
   };

@@ -4,6 +4,9 @@ import { z } from 'zod';
 
 const onOff = z.enum(['on', 'off']).transform((v) => v === 'on');
 const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+const DAY = 86_400_000;
+const UNIT_MS: Readonly<Record<string, number>> = { s: 1_000, m: 60_000, h: 3_600_000, d: DAY };
+const durationMs = (text: string) => Number(text.slice(0, -1)) * UNIT_MS[text.slice(-1)]!;
 
 const extra = z
   .object({
@@ -24,6 +27,12 @@ const extra = z
     ENRICH_SCORE_FILE: z.string().min(1).optional(),
     ENRICH_ACCOUNTS: onOff.default(true),
     ENRICH_ACCOUNTS_FUZZY_MIN: z.coerce.number().min(0.5).max(1).default(0.85),
+    ENRICH_DUPLICATES_WINDOW: z
+      .string()
+      .regex(/^[1-9][0-9]*(s|m|h|d)$/, 'a duration such as 90s, 30m, 24h or 7d')
+      .transform(durationMs)
+      .refine((ms) => ms <= 30 * DAY, 'at most 30d (enricher.contacts-seen keeps 30 days)')
+      .optional(),
   })
   .transform((e) => ({
     enrich: {
@@ -45,6 +54,8 @@ const extra = z
             },
       scoreFile: e.ENRICH_SCORE_FILE ?? null,
       accounts: e.ENRICH_ACCOUNTS ? { fuzzyMin: e.ENRICH_ACCOUNTS_FUZZY_MIN } : null,
+      duplicates:
+        e.ENRICH_DUPLICATES_WINDOW === undefined ? null : { windowMs: e.ENRICH_DUPLICATES_WINDOW },
     },
   }));
 

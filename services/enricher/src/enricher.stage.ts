@@ -15,6 +15,8 @@ import {
 import type { Provider } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import { AccountsTopicFollower } from './accounts.follower';
+import { ContactStore, contactsChangelog } from './contacts.store';
+import { afterEnrichment, duplicatesStages } from './duplicates.stages';
 import type { EnricherConfig } from './enricher.config';
 import { buildEnricher } from './enricher.steps';
 
@@ -52,7 +54,8 @@ export function accountsProviders(config: EnricherConfig): Provider[] {
 /**
  * leads.normalized -> enrich -> leads.enriched. A lead may wait on the firmographics provider
  * (up to its timeout), so many leads of a partition are enriched at once (ENRICH_CONCURRENCY;
- * leads of one key stay in order).
+ * leads of one key stay in order). With duplicate detection on (ENRICH_DUPLICATES_WINDOW), an
+ * enriched lead goes through enricher.contacts first (`duplicatesStages`).
  */
 export function enricherStage(
   config: EnricherConfig,
@@ -62,34 +65,39 @@ export function enricherStage(
 ): Provider {
   return {
     provide: STAGES,
-    inject: [TOPICS, AccountsTopicFollower],
+    inject: [TOPICS, AccountsTopicFollower, KAFKA, CODEC],
     useFactory: async (
       { topics }: PrefixedTopics,
       accounts: AccountsTopicFollower | null,
-    ): Promise<StageDefinition<NormalizedLead>[]> => {
+      kafka: Kafka,
+      codec: AvroCodec,
+    ): Promise<StageDefinition<unknown>[]> => {
       const enrich = await enricher(accounts?.accounts ?? null);
-      return [
-        {
-          stage: 'enricher',
-          ...stageSettings(config),
-          concurrency: config.enrich.concurrency,
-          topic: topics.normalized,
-          schema: 'NormalizedLead',
-          dlqTopic: topics.dlq,
-          leadIdOf: (lead) => lead.lead_id,
-          handle: (lead) => {
-            const enriched = enrich.enrich(lead, now());
-            return enriched instanceof Promise
-              ? enriched.then((value) => ({
-                  kind: 'ok' as const,
-                  outputs: [{ topic: topics.enriched, key: lead.lead_id, value }],
-                }))
-              : {
-                  kind: 'ok',
-                  outputs: [{ topic: topics.enriched, key: lead.lead_id, value: enriched }],
-                };
-          },
+      const duplicates = config.enrich.duplicates;
+      const detect = duplicates !== null;
+      const enrichStage: StageDefinition<NormalizedLead> = {
+        stage: 'enricher',
+        ...stageSettings(config),
+        concurrency: config.enrich.concurrency,
+        topic: topics.normalized,
+        schema: 'NormalizedLead',
+        dlqTopic: topics.dlq,
+        leadIdOf: (lead) => lead.lead_id,
+        handle: (lead) => {
+          const enriched = enrich.enrich(lead, now());
+          return enriched instanceof Promise
+            ? enriched.then((value) => afterEnrichment(value, topics, detect))
+            : afterEnrichment(enriched, topics, detect);
         },
+      };
+      if (duplicates === null) return [enrichStage as StageDefinition<unknown>];
+      const store = new ContactStore(
+        topics.contactsSeen,
+        contactsChangelog(kafka, codec, topics.contactsSeen, config.groupId),
+      );
+      return [
+        enrichStage as StageDefinition<unknown>,
+        ...duplicatesStages(config, { topics, store, windowMs: duplicates.windowMs }),
       ];
     },
   };
