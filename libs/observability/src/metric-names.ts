@@ -20,4 +20,10 @@ export const MetricNames = {
   salesforceApiAllocation: 'lead_router_salesforce_api_requests_allocation',
   httpRequests: 'lead_router_http_requests_total',
   httpDuration: 'lead_router_http_request_duration_seconds',
+  /** Ingest's requests by source (API key's source or ad-platform source), route and status. */
+  ingestRequests: 'lead_router_ingest_requests_total',
+  /** Leads and lead references ingest handed to Kafka, by source and topic. */
+  ingestLeads: 'lead_router_ingest_leads_total',
+  /** source-fetcher's calls to a platform's API, by source and outcome. */
+  sourceFetches: 'lead_router_source_fetches_total',
 } as const;

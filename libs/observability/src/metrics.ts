@@ -99,3 +99,34 @@ export function createHttpMetrics(registry: Registry): {
     }),
   };
 }
+
+/** Ingest's per-source figures: every request and every lead carries the source's name. */
+export function createIngestMetrics(registry: Registry): {
+  requests: Counter<'source' | 'route' | 'status'>;
+  leads: Counter<'source' | 'topic'>;
+} {
+  return {
+    requests: new Counter({
+      name: MetricNames.ingestRequests,
+      help: 'Ingest requests by source, route and status code',
+      labelNames: ['source', 'route', 'status'],
+      registers: [registry],
+    }),
+    leads: new Counter({
+      name: MetricNames.ingestLeads,
+      help: 'Leads (leads.raw) and lead references (sources.fetch) ingest handed to Kafka, by source',
+      labelNames: ['source', 'topic'],
+      registers: [registry],
+    }),
+  };
+}
+
+/** source-fetcher's calls to the platforms' APIs, by source and outcome (ok, retry, dead). */
+export function createSourceFetchMetrics(registry: Registry): Counter<'source' | 'outcome'> {
+  return new Counter({
+    name: MetricNames.sourceFetches,
+    help: "source-fetcher's platform API calls by source and outcome",
+    labelNames: ['source', 'outcome'],
+    registers: [registry],
+  });
+}

@@ -11,6 +11,11 @@ export interface BootstrapOptions {
   config: PlatformConfig;
   /** Fastify's body limit in bytes (requests over it get 413). */
   bodyLimit?: number;
+  /**
+   * Keep each JSON and form body's bytes as `request.rawBody` (Nest's parsers), for webhooks
+   * whose signature is computed over the bytes as sent.
+   */
+  rawBody?: boolean;
   configure?: (app: NestFastifyApplication) => void | Promise<void>;
 }
 
@@ -23,7 +28,7 @@ export async function bootstrap(
   const app = await NestFactory.create<NestFastifyApplication>(
     module,
     new FastifyAdapter({ bodyLimit: options.bodyLimit ?? 1_048_576 }),
-    { logger: new PinoNestLogger(logger), abortOnError: false },
+    { logger: new PinoNestLogger(logger), abortOnError: false, rawBody: options.rawBody ?? false },
   );
   // Nest's own shutdown hooks re-raise the signal after closing; here a clean drain exits 0 and
   // a failed one 1, so whoever stopped the process can tell the two apart.

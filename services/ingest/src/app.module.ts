@@ -7,6 +7,9 @@ import { INGEST_CONFIG, type IngestConfig } from './ingest.config';
 import { LeadPublisher } from './lead.publisher';
 import { LeadsController } from './leads.controller';
 import { LeadsImportController } from './leads-import.controller';
+import { ingestMetricsProvider } from './sources/ingest-metrics.provider';
+import { ReferencePublisher } from './sources/reference.publisher';
+import { SourcesController } from './sources/sources.controller';
 
 @Module({})
 export class AppModule {
@@ -14,13 +17,15 @@ export class AppModule {
     return serviceModule(AppModule, {
       service: 'ingest',
       config: config.platform,
-      controllers: [LeadsController, LeadsImportController],
+      controllers: [LeadsController, LeadsImportController, SourcesController],
       providers: [
         { provide: INGEST_CONFIG, useValue: config },
         LeadPublisher,
         ApiKeyGuard,
         ImportReportStore,
         CsvLeadImporter,
+        ReferencePublisher,
+        ingestMetricsProvider,
       ],
       producer: { lingerMs: config.lingerMs, ackTimeoutMs: config.ackTimeoutMs },
     });

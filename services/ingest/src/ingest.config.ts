@@ -7,26 +7,44 @@ import {
   port,
   type PlatformConfig,
 } from '@lead-router/config';
+import { sha256Hex } from '@lead-router/capture';
 import { defaultPort } from '@lead-router/schemas';
 import { z } from 'zod';
 import { proxyTrust } from './client-ip';
+import { type IngestAdSource, loadAdSources } from './sources/ad-sources.loader';
 
 /** The key printed by `npm start`; only ever a default for the local demo. */
 export const DEMO_API_KEY = 'lr_demo_key_web_form';
 
+/**
+ * `key:source` or `sha256:<hex of the key's SHA-256>:source`, comma-separated. Only the hash is
+ * kept in memory, and the hashed form keeps the key itself out of the environment altogether.
+ */
 const apiKeys = z
   .string()
   .regex(
-    /^[^\s:,]+:[A-Za-z0-9._-]+(,[^\s:,]+:[A-Za-z0-9._-]+)*$/,
-    'expected key:source[,key:source...]',
+    /^(sha256:[0-9a-f]{64}|[^\s:,]+):[A-Za-z0-9._-]+(,(sha256:[0-9a-f]{64}|[^\s:,]+):[A-Za-z0-9._-]+)*$/,
+    'expected key:source or sha256:<hex>:source, comma-separated',
   )
-  .transform((s) => new Map(s.split(',').map((pair) => pair.split(':') as [string, string])));
+  .transform(
+    (s) =>
+      new Map(
+        s.split(',').map((entry): [string, string] => {
+          const source = entry.slice(entry.lastIndexOf(':') + 1);
+          const key = entry.slice(0, entry.lastIndexOf(':'));
+          return [key.startsWith('sha256:') ? key.slice(7) : sha256Hex(key), source];
+        }),
+      ),
+  );
 
 const schema = z
   .object({
     ...platformEnv,
     INGEST_PORT: port.default(defaultPort('ingest')),
-    INGEST_API_KEYS: apiKeys.default(new Map([[DEMO_API_KEY, 'web-form']])),
+    INGEST_API_KEYS: apiKeys.default(new Map([[sha256Hex(DEMO_API_KEY), 'web-form']])),
+    INGEST_SOURCES_FILE: z.string().min(1).optional(),
+    INGEST_RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(600),
+    INGEST_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
     INGEST_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
     INGEST_ACK_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
     INGEST_LINGER_MS: z.coerce.number().int().min(0).default(2),
@@ -56,13 +74,22 @@ const schema = z
     ackTimeoutMs: env.INGEST_ACK_TIMEOUT_MS,
     lingerMs: env.INGEST_LINGER_MS,
     importDir: env.INGEST_IMPORT_DIR,
+    sourcesFile: env.INGEST_SOURCES_FILE,
+    rateLimit: {
+      max: env.INGEST_RATE_LIMIT_MAX,
+      windowSeconds: env.INGEST_RATE_LIMIT_WINDOW_SECONDS,
+    },
     trustedProxies: env.INGEST_TRUSTED_PROXIES,
   }));
 
 export interface IngestConfig {
   platform: PlatformConfig;
-  /** API key -> the one source it may submit for. */
+  /** SHA-256 (hex) of each API key -> the one source it may submit for. */
   apiKeys: ReadonlyMap<string, string>;
+  /** Requests per window each API key or ad-platform source may send (a source may set its own). */
+  rateLimit: { max: number; windowSeconds: number };
+  /** The ad-platform sources of INGEST_SOURCES_FILE, their secrets resolved; none without it. */
+  adSources: ReadonlyMap<string, IngestAdSource>;
   bodyLimit: number;
   ackTimeoutMs: number;
   lingerMs: number;
@@ -75,5 +102,6 @@ export interface IngestConfig {
 export const INGEST_CONFIG = Symbol('INGEST_CONFIG');
 
 export function loadIngestConfig(env?: Record<string, string | undefined>): IngestConfig {
-  return loadConfig(schema, env);
+  const { sourcesFile, ...config } = loadConfig(schema, env);
+  return Object.freeze({ ...config, adSources: loadAdSources(sourcesFile, env) });
 }

@@ -2,10 +2,13 @@ import 'reflect-metadata';
 import { createHttpMetrics, createLogger } from '@lead-router/observability';
 import { bootstrap, METRICS_REGISTRY } from '@lead-router/service-kit';
 import type { Registry } from 'prom-client';
+import type { AuthenticatedRequest } from './api-key.guard';
 import { AppModule } from './app.module';
 import { registerCsvBodyParser } from './csv-body.parser';
 import { HttpExceptionFilter } from './http-exception.filter';
 import { loadIngestConfig } from './ingest.config';
+import { registerRateLimits } from './rate-limit';
+import { INGEST_METRICS, type IngestMetrics } from './sources/ingest-metrics.provider';
 
 async function main(): Promise<void> {
   const config = loadIngestConfig();
@@ -14,17 +17,25 @@ async function main(): Promise<void> {
     service: 'ingest',
     config: config.platform,
     bodyLimit: config.bodyLimit,
-    configure: (app) => {
+    // Webhook signatures (Meta, LinkedIn) are checked over the body's bytes as sent.
+    rawBody: true,
+    configure: async (app) => {
       app.useGlobalFilters(new HttpExceptionFilter(logger));
       const fastify = app.getHttpAdapter().getInstance();
       // Only JSON and form bodies are leads; Nest adds those two parsers back at init, so any
       // other content type (text/plain, which Fastify parses by default) is refused with 415.
       fastify.removeAllContentTypeParsers();
       registerCsvBodyParser(fastify);
+      await registerRateLimits(fastify, config);
       const http = createHttpMetrics(app.get<Registry>(METRICS_REGISTRY));
+      const perSource = app.get<IngestMetrics>(INGEST_METRICS);
       fastify.addHook('onResponse', (request, reply, done) => {
         const route = request.routeOptions.url ?? 'unmatched';
-        http.requests.inc({ route, status: String(reply.statusCode) });
+        const status = String(reply.statusCode);
+        http.requests.inc({ route, status });
+        // The source is set once the caller is known (API key or configured source name).
+        const source = (request as AuthenticatedRequest).leadSource ?? 'unknown';
+        perSource.requests.inc({ source, route, status });
         http.duration.observe({ route }, reply.elapsedTime / 1000);
         done();
       });

@@ -1,0 +1,52 @@
+import rateLimit from '@fastify/rate-limit';
+import { sha256Hex } from '@lead-router/capture';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { ApiError } from './api-error';
+import type { IngestConfig } from './ingest.config';
+
+const SOURCE_PATH = /^\/v1\/sources\/([^/?]+)/;
+
+/**
+ * Whose budget a request spends: an ad-platform source's (by the source in its URL), an API
+ * key's (by the key's hash, so keys are never held in the limiter's memory), or, for a request
+ * with neither, its IP address.
+ */
+export function rateLimitKey(request: Pick<FastifyRequest, 'url' | 'headers' | 'ip'>): string {
+  const source = SOURCE_PATH.exec(request.url)?.[1];
+  if (source !== undefined) return `source:${decodeURIComponent(source)}`;
+  const auth = request.headers.authorization;
+  const key =
+    typeof auth === 'string' && auth.toLowerCase().startsWith('bearer ')
+      ? auth.slice(7).trim()
+      : request.headers['x-api-key'];
+  if (typeof key === 'string' && key !== '') return `key:${sha256Hex(key)}`;
+  return `ip:${request.ip}`;
+}
+
+/**
+ * Per-key request limits on the lead routes (@fastify/rate-limit, counted in this instance's
+ * memory): over the limit a caller gets 429 with Retry-After before its body is read. An
+ * ad-platform source may set its own limit in the sources file; /health and /metrics are free.
+ */
+export async function registerRateLimits(
+  fastify: FastifyInstance,
+  config: Pick<IngestConfig, 'rateLimit' | 'adSources'>,
+): Promise<void> {
+  const own = (key: string) =>
+    key.startsWith('source:') ? config.adSources.get(key.slice(7))?.rate_limit : undefined;
+  await fastify.register(rateLimit, {
+    global: true,
+    hook: 'onRequest',
+    keyGenerator: rateLimitKey,
+    allowList: (request) => !request.url.startsWith('/v1/'),
+    max: (_request, key) => own(key)?.max ?? config.rateLimit.max,
+    timeWindow: (_request, key) =>
+      (own(key)?.window_seconds ?? config.rateLimit.windowSeconds) * 1000,
+    errorResponseBuilder: (_request, context) =>
+      new ApiError(
+        429,
+        'rate_limited',
+        `over ${context.max} requests in the window; retry in ${context.after}`,
+      ),
+  });
+}

@@ -1,0 +1,26 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { AvroCodec, BatchingProducer } from '@lead-router/kafka';
+import type { SourceLeadReference } from '@lead-router/schemas';
+import { CODEC, PRODUCER, TOPICS, type PrefixedTopics } from '@lead-router/service-kit';
+
+/** The Kafka key of a lead reference: one platform lead stays on one partition. */
+export function referenceKey(reference: SourceLeadReference): string {
+  return `${reference.platform}:${reference.platform_lead_id}`;
+}
+
+/** Puts lead references on `sources.fetch` for source-fetcher; resolves once Kafka acknowledged. */
+@Injectable()
+export class ReferencePublisher {
+  constructor(
+    @Inject(PRODUCER) private readonly producer: BatchingProducer,
+    @Inject(CODEC) private readonly codec: AvroCodec,
+    @Inject(TOPICS) private readonly topics: PrefixedTopics,
+  ) {}
+
+  async publishAll(references: readonly SourceLeadReference[]): Promise<void> {
+    const topic = this.topics.topics.sourcesFetch;
+    await this.producer.sendAll(
+      references.map((r) => ({ topic, key: referenceKey(r), value: this.codec.encode(topic, r) })),
+    );
+  }
+}
