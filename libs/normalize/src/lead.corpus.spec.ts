@@ -44,6 +44,7 @@ function rawLead({ attributes, ...fields }: Partial<RawLead>): RawLead {
     job_title: null,
     message: null,
     attributes: { ...attributes },
+    client_ip: null,
     ...fields,
   };
 }

@@ -53,6 +53,7 @@ describe('normalize', () => {
         consent: {},
         submitted_at: null,
         quality_flags: [],
+        client_ip: null,
       },
     });
   });

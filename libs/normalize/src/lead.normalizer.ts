@@ -152,5 +152,6 @@ export function normalize(raw: RawLead, now: number): Result<NormalizedLead, Nor
     consent: consent.consent,
     submitted_at: submitted.submittedAt,
     quality_flags: [...new Set([...issues.map((issue) => issue.code), ...flags])],
+    client_ip: raw.client_ip,
   });
 }

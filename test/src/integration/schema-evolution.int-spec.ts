@@ -40,6 +40,7 @@ const ISSUE_11_DEFAULTS = {
   consent: {},
   submitted_at: null,
   quality_flags: [],
+  client_ip: null,
 };
 
 /**
