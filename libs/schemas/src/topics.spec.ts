@@ -132,3 +132,23 @@ describe('sources.fetch', () => {
     assert.throws(() => sourceFetchRetryTopic(SOURCE_FETCH_RETRIES + 1), RangeError);
   });
 });
+
+describe('accounts and the enricher contacts topics', () => {
+  const declared = (name: string) => topicDeclarations.find((d) => d.name === name)!;
+
+  it('keeps the latest record of every account, and lets a tombstone delete one', () => {
+    const accounts = declared(Topics.accounts);
+    assert.equal(accounts.valueSchema, 'Account');
+    assert.equal(accounts.config['cleanup.policy'], 'compact');
+    assert.equal(accounts.config['retention.ms'], undefined, 'no account ages out');
+  });
+
+  it('co-partitions the contacts changelog with the contacts it is restored for', () => {
+    const contacts = declared(Topics.contacts);
+    const seen = declared(Topics.contactsSeen);
+    assert.deepEqual([contacts.valueSchema, seen.valueSchema], ['ContactCheck', 'ContactSeen']);
+    assert.equal(seen.partitions, contacts.partitions);
+    assert.equal(seen.config['cleanup.policy'], 'compact,delete');
+    assert.equal(seen.config['retention.ms'], String(30 * 24 * 3600 * 1000));
+  });
+});
