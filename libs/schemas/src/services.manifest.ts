@@ -42,9 +42,20 @@ export const serviceManifest = [
     kind: 'gateway',
     port: { env: 'INGEST_PORT', default: 8080 },
     topicsIn: [],
-    topicsOut: ['raw'],
+    topicsOut: ['raw', 'sourcesFetch'],
     healthPath: '/health',
     entry: 'services/ingest/dist/main.js',
+  },
+  {
+    // Fetches the leads Meta and LinkedIn announce by id, off ingest's request path; its retries
+    // wait on sources.fetch.retry.<n>.
+    name: 'source-fetcher',
+    kind: 'stage',
+    port: { env: 'PORT', default: 8189 },
+    topicsIn: ['sourcesFetch'],
+    topicsOut: ['raw', 'dlq'],
+    healthPath: '/health',
+    entry: 'services/source-fetcher/dist/main.js',
   },
   {
     name: 'normalizer',

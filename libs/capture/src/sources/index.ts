@@ -28,3 +28,4 @@ export {
   type SecretRef,
   parseSourcesConfig,
 } from './sources.config';
+export { type FetchVerdict, fetchVerdict, retryAfterMs } from './fetch.verdict';
