@@ -35,3 +35,13 @@ export {
   type Violation,
   seededRandom,
 } from './fake-server';
+export {
+  type AdPlatformFake,
+  type AdPlatformFakeControl,
+  type FakeLinkedIn,
+  type FakeLinkedInOptions,
+  type FakeMetaGraph,
+  type FakeMetaGraphOptions,
+  startFakeLinkedIn,
+  startFakeMetaGraph,
+} from './ad-platforms.fake';
