@@ -145,4 +145,33 @@ describe('lead-to-account matching through the real pipeline', () => {
     assert.equal(routed.enrichment.enrichment_status['account'], 'no_match');
     assert.equal(routed.decision.distribution?.method, 'round_robin');
   });
+
+  it('follows the topic: an account imported while the enricher runs matches, a deleted one stops', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lead-router-accounts-'));
+    const csv = join(dir, 'later.csv');
+    writeFileSync(csv, 'account_id,name,domains,owner\nACC-NEW,Newco,newco.io,alice\n');
+    const imported = await runLeadctl(['accounts', 'import', csv], env);
+    assert.equal(imported.code, 0, imported.stderr);
+    // The enricher reads the import within a fetch; each try is a new lead from newco.io.
+    const accountOfNextLead = async () =>
+      (await pipeline.routed(await pipeline.post({ email: 'kim@newco.io', company: 'Newco' })))
+        .enrichment.account;
+    const matched = await waitFor(
+      async () => {
+        const account = await accountOfNextLead();
+        return account?.account_id === 'ACC-NEW' ? account : undefined;
+      },
+      { timeoutMs: 30_000, intervalMs: 200, what: 'a newco.io lead matched to ACC-NEW' },
+    );
+    assert.equal(matched.owner, 'alice');
+
+    const deleted = await runLeadctl(['accounts', 'delete', 'ACC-NEW'], env);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.equal(deleted.stdout, 'ACC-NEW: deleted\n');
+    await waitFor(async () => (await accountOfNextLead()) === null, {
+      timeoutMs: 30_000,
+      intervalMs: 200,
+      what: 'a newco.io lead matched to no account',
+    });
+  });
 });

@@ -84,4 +84,31 @@ export function accountsCommand(program: Command, context: (cmd: Command) => Cli
         }
       }
     });
+
+  accounts
+    .command('delete')
+    .argument('<account_id...>', 'the accounts to delete')
+    .description(
+      'delete accounts: a tombstone per id on the accounts topic, which every enricher follows',
+    )
+    .action(async (ids: string[], _opts: unknown, cmd: Command) => {
+      const ctx = context(cmd);
+      const { topics, declarations } = ctx.topics;
+      const topic = declarations.find((d) => d.name === topics.accounts)!;
+      await ensureTopics(ctx.kafka, [topic]);
+      // A tombstone is a record with a null value, which compaction keeps for a day and then
+      // removes with every earlier record of its key.
+      const producer = ctx.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      await producer.connect();
+      try {
+        await producer.send({
+          topic: topic.name,
+          acks: -1,
+          messages: ids.map((id) => ({ key: id, value: null })),
+        });
+      } finally {
+        await producer.disconnect();
+      }
+      for (const id of ids) write(`${id}: deleted`);
+    });
 }
