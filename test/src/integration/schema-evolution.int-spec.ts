@@ -144,7 +144,8 @@ describe('schema evolution under BACKWARD compatibility (real registry)', () => 
     };
     const enriched = await readOldRecord<EnrichedLead>('EnrichedLead', ENRICHED_LEAD_V1, old);
     assert.deepEqual({ ...enriched.lead }, { ...OLD_NORMALIZED_LEAD, ...ISSUE_11_DEFAULTS });
-    // Enrichment's own fields added in issue 11 (steps, firmographics, score) read as defaults.
+    // Enrichment's own fields added in issue 11 (steps, firmographics, score, account, duplicates)
+    // read as defaults.
     const expected = {
       ...old.enrichment,
       disposable: false,
@@ -155,6 +156,10 @@ describe('schema evolution under BACKWARD compatibility (real registry)', () => 
       score: 0,
       score_points: [],
       enrichment_status: {},
+      account: null,
+      duplicate_of: null,
+      duplicate_by: null,
+      duplicate_owner: null,
     };
     const actual = enriched.enrichment as unknown as Record<string, unknown>;
     assert.deepEqual(
