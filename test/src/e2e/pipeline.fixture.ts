@@ -23,6 +23,10 @@ export type { ServiceName };
 export interface PipelineOptions {
   /** Also run the indexer, writing the trace index into this PostgreSQL table. */
   indexer?: { table: string; pgUrl?: string };
+  /** More environment for every service (a sources file and its secrets, say). */
+  env?: Record<string, string>;
+  /** Rewrites the demo rule set (its inbox URL already set) before the services read it. */
+  rules?: (demoYaml: string) => string;
 }
 
 const repoRoot = resolve(__dirname, '..', '..', '..');
@@ -55,7 +59,8 @@ export async function startPipeline(
   const inbox = await startDemoInbox({ port: await freePort() });
   const demoRules = readFileSync(join(repoRoot, 'deploy', 'local', 'rules', 'demo.yaml'), 'utf8');
   const rulesFile = join(dir, 'rules.yaml');
-  writeFileSync(rulesFile, demoRules.replace('http://localhost:8090/inbox', `${inbox.url}/inbox`));
+  const inboxRules = demoRules.replace('http://localhost:8090/inbox', `${inbox.url}/inbox`);
+  writeFileSync(rulesFile, options.rules ? options.rules(inboxRules) : inboxRules);
 
   const names: ServiceName[] = options.indexer ? ['indexer', ...STAGES] : [...STAGES];
   const ports = new Map<ServiceName, number>();
@@ -79,6 +84,7 @@ export async function startPipeline(
           ...(options.indexer.pgUrl ? { PG_URL: options.indexer.pgUrl } : {}),
         }
       : {}),
+    ...options.env,
   });
 
   const services = new Map<ServiceName, ServiceProcess>();
