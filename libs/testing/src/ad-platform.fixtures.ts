@@ -63,7 +63,11 @@ export function googleLeadWebhook(leadId: string, googleKey: string, isTest = fa
     lead_submit_time: '2026-12-01T12:00:00Z',
     user_column_data: [
       { column_name: 'Full Name', string_value: 'Tomás Ferreira', column_id: 'FULL_NAME' },
-      { column_name: 'User Email', string_value: 'tomas.ferreira@example.com', column_id: 'EMAIL' },
+      {
+        column_name: 'User Email',
+        string_value: 'tomas.ferreira@ferreira-lda.pt',
+        column_id: 'EMAIL',
+      },
       { column_name: 'User Phone', string_value: '+351912345678', column_id: 'PHONE_NUMBER' },
       { column_name: 'Company Name', string_value: 'Ferreira Lda', column_id: 'COMPANY_NAME' },
       { column_name: 'Country', string_value: 'PT', column_id: 'COUNTRY' },
@@ -87,7 +91,7 @@ export function linkedinLeadNotification(responseId: string) {
 }
 
 /** `GET /rest/leadFormResponses/<id>`: the answers by question id. */
-export function linkedinFormResponse(responseId: string, email = 'ines.dubois@example.com') {
+export function linkedinFormResponse(responseId: string, email = 'ines.dubois@atelier-dubois.fr') {
   return {
     id: responseId,
     leadType: 'SPONSORED',

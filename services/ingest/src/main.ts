@@ -7,7 +7,7 @@ import { AppModule } from './app.module';
 import { registerCsvBodyParser } from './csv-body.parser';
 import { HttpExceptionFilter } from './http-exception.filter';
 import { loadIngestConfig } from './ingest.config';
-import { registerRateLimits } from './rate-limit';
+import { registerRateLimits, requestSource } from './rate-limit';
 import { INGEST_METRICS, type IngestMetrics } from './sources/ingest-metrics.provider';
 
 async function main(): Promise<void> {
@@ -33,8 +33,7 @@ async function main(): Promise<void> {
         const route = request.routeOptions.url ?? 'unmatched';
         const status = String(reply.statusCode);
         http.requests.inc({ route, status });
-        // The source is set once the caller is known (API key or configured source name).
-        const source = (request as AuthenticatedRequest).leadSource ?? 'unknown';
+        const source = requestSource(request as AuthenticatedRequest, config);
         perSource.requests.inc({ source, route, status });
         http.duration.observe({ route }, reply.elapsedTime / 1000);
         done();

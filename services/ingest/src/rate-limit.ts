@@ -24,6 +24,22 @@ export function rateLimitKey(request: Pick<FastifyRequest, 'url' | 'headers' | '
 }
 
 /**
+ * The source a request counts for in the metrics: the one the guard or the webhook controller
+ * set, else (a request refused before them, by the rate limit) the configured source its URL
+ * names or its API key belongs to; `unknown` for anything else, so a caller cannot invent labels.
+ */
+export function requestSource(
+  request: Pick<FastifyRequest, 'url' | 'headers' | 'ip'> & { leadSource?: string },
+  config: Pick<IngestConfig, 'apiKeys' | 'adSources'>,
+): string {
+  if (request.leadSource !== undefined) return request.leadSource;
+  const key = rateLimitKey(request);
+  if (key.startsWith('source:') && config.adSources.has(key.slice(7))) return key.slice(7);
+  if (key.startsWith('key:')) return config.apiKeys.get(key.slice(4)) ?? 'unknown';
+  return 'unknown';
+}
+
+/**
  * Per-key request limits on the lead routes (@fastify/rate-limit, counted in this instance's
  * memory): over the limit a caller gets 429 with Retry-After before its body is read. An
  * ad-platform source may set its own limit in the sources file; /health and /metrics are free.

@@ -116,7 +116,7 @@ describe('Google Ads lead form adapter', () => {
     assert.ok(input.ok);
     const lead = captureLead(input.value, { source: 'gads', now: ctx.now, channel: 'http' });
     assert.ok(lead.ok);
-    assert.equal(lead.value.email, 'tomas.ferreira@example.com');
+    assert.equal(lead.value.email, 'tomas.ferreira@ferreira-lda.pt');
     assert.equal(lead.value.phone, '+351912345678');
     assert.equal(lead.value.company, 'Ferreira Lda');
     assert.equal(lead.value.source_lead_id, 'L1');
@@ -194,7 +194,7 @@ describe('LinkedIn Lead Gen Forms adapter', () => {
     assert.ok(lead.ok);
     assert.equal(lead.value.first_name, 'Inès');
     assert.equal(lead.value.last_name, 'Dubois');
-    assert.equal(lead.value.email, 'ines.dubois@example.com');
+    assert.equal(lead.value.email, 'ines.dubois@atelier-dubois.fr');
     assert.equal(lead.value.company, 'Atelier Dubois SAS');
     assert.equal(lead.value.attributes['company_size'], '51-200');
     assert.equal(lead.value.attributes['timeline'], 'Q1 2027');

@@ -177,7 +177,7 @@ describe('ingest: ad-platform webhooks', () => {
     );
     assert.equal(res.status, 200);
     assert.equal(leads.length, 1);
-    assert.equal(leads[0]?.email, 'tomas.ferreira@example.com');
+    assert.equal(leads[0]?.email, 'tomas.ferreira@ferreira-lda.pt');
     assert.equal(leads[0]?.source, 'gads');
     assert.equal(leads[0]?.attributes['gcl_id'], 'EAIaIQobChMI-sample-gclid');
     assert.equal(res.body, `{"lead_ids":["${leads[0]?.lead_id}"]}`);
