@@ -59,6 +59,13 @@ export interface FaultRun {
     cpuSeconds: number;
     cpuUsPerLead: number;
   };
+  /** CPU-s used so far, sampled every 5 s: the CRM sink's instances summed, the webhook, the broker. */
+  cpuSamples: { t: number; crm: number; webhook: number; broker: number }[];
+  /** Cores kept busy (CPU-s per s) before (after the warm-up), during and after the outage. */
+  coresBusy: Record<
+    'before' | 'during' | 'after',
+    { crm: number; webhook: number; broker: number }
+  >;
   /** Per 5 s of production time: the webhook's speed-to-lead and the CRM's deliveries. */
   series: { t: number; webhookP99: number; webhookP50: number; crmDelivered: number }[];
   checks: Check[];
@@ -95,6 +102,7 @@ export interface SinksResult {
     throughputLeads: number;
     sinks: CrmSink[];
     retryDelays: string[];
+    halfOpenAfter?: string;
   };
   external: boolean;
   machine: Machine;
@@ -140,7 +148,7 @@ export function renderSinksEntry(r: SinksResult): string {
     lines.push(
       '### 1. Each CRM sink through faults, beside sink-webhook',
       '',
-      `Per CRM sink: ${n0(c.leads)} RoutedLeads produced straight to \`leads.routed\` at a steady ${c.rate}/s (open model), each routed to the CRM destination (owner one of 37, rotating) and to a webhook destination (the bench receiver, \`allow_private: true\`); ${c.instances} instances of the CRM sink and one sink-webhook as processes. The fake answers ${c.errorRate * 100}% of API requests 503 (seeded) all along; a ${c.burstSeconds} s rate-limit burst at a tenth of the way (HubSpot: \`429\` \`policyName: TEN_SECONDLY_ROLLING\`; Salesforce: \`403 REQUEST_LIMIT_EXCEEDED\` for concurrent long requests, its only per-moment limit, since it answers no 429); a total outage of ${c.outageSeconds} s (every connection reset) centred on the middle of production. Budgets are the vendor defaults, HubSpot 100 per 10 s (what the fake enforces, so the budget is what keeps it at zero violations across the three instances) and Salesforce 100,000 per 24 h with 25 concurrent long requests (not binding at these volumes). \`retry.delays\`: [${c.retryDelays.join(', ')}]; breaker at its defaults (5 failures, half-open after 30 s). Speed-to-lead is \`speed_to_lead_ms\` of each outcome on \`leads.delivered\` (sink ack − \`received_at\`, set when the lead was produced), put in a window by the lead's capture time; the first ${c.warmupSeconds} s are left out of the windows (start-up; their figures are in their own row).`,
+      `Per CRM sink: ${n0(c.leads)} RoutedLeads produced straight to \`leads.routed\` at a steady ${c.rate}/s (open model), each routed to the CRM destination (owner one of 37, rotating) and to a webhook destination (the bench receiver, \`allow_private: true\`); ${c.instances} instances of the CRM sink and one sink-webhook as processes. The fake answers ${c.errorRate * 100}% of API requests 503 (seeded) all along; a ${c.burstSeconds} s rate-limit burst at a tenth of the way (HubSpot: \`429\` \`policyName: TEN_SECONDLY_ROLLING\`; Salesforce: \`403 REQUEST_LIMIT_EXCEEDED\` for concurrent long requests, its only per-moment limit, since it answers no 429); a total outage of ${c.outageSeconds} s (every connection reset) centred on the middle of production. Budgets are the vendor defaults, HubSpot 100 per 10 s (what the fake enforces, so the budget is what keeps it at zero violations across the three instances) and Salesforce 100,000 per 24 h with 25 concurrent long requests (not binding at these volumes). \`retry.delays\`: [${c.retryDelays.join(', ')}]; breaker ${c.halfOpenAfter ? `half-open after ${c.halfOpenAfter}, else at its defaults (5 failures)` : 'at its defaults (5 failures, half-open after 30 s)'}. Speed-to-lead is \`speed_to_lead_ms\` of each outcome on \`leads.delivered\` (sink ack − \`received_at\`, set when the lead was produced), put in a window by the lead's capture time; the first ${c.warmupSeconds} s are left out of the windows (start-up; their figures are in their own row).`,
       '',
       '| | ' + r.faults.map((f) => f.sink).join(' | ') + ' |',
       '| --- | ' + r.faults.map(() => '---').join(' | ') + ' |',
@@ -224,6 +232,16 @@ export function renderSinksEntry(r: SinksResult): string {
     row(
       '… outside it (before + after)',
       (f) => `${ms(f.webhook.outside.p50)} / ${ms(f.webhook.outside.p99)}`,
+    );
+    row(
+      'cores busy before / during / after the outage: CRM sink (3 instances), sink-webhook, broker',
+      (f) =>
+        (['before', 'during', 'after'] as const)
+          .map(
+            (w) =>
+              `${n2(f.coresBusy[w].crm)}, ${n2(f.coresBusy[w].webhook)}, ${n2(f.coresBusy[w].broker)}`,
+          )
+          .join(' / '),
     );
     row('**webhook p99 during / outside** (≤ 1.20)', (f) => `**${n2(f.webhook.ratio)}**`);
     row('webhook p99 during / before (stricter: the recovery after the outage left out)', (f) =>

@@ -10,11 +10,12 @@
  *   BENCH_SINK_LEADS=1000 BENCH_SINK_RATE=40 BENCH_SINK_OUTAGE_S=15 BENCH_SINK_BURST_S=5 \
  *     BENCH_THROUGHPUT_LEADS=2000 npm run bench:sinks   # a short run, ~3 minutes
  *
- * Uses KAFKA_BROKERS and SCHEMA_REGISTRY_URL when both are set, else starts a local stack.
+ * Uses KAFKA_BROKERS and SCHEMA_REGISTRY_URL when both are set, else starts a local stack
+ * (BENCH_STACK_DIR, the data dir of a stack started beforehand, lets it sample the broker's CPU).
  * Needs Redis (REDIS_URL, default redis://127.0.0.1:6379) and PostgreSQL (PG_URL).
  */
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BatchingProducer, createKafka, type AvroCodec } from '@lead-router/kafka';
@@ -80,6 +81,8 @@ const config = {
   instances: num('BENCH_SINK_INSTANCES', 3),
   throughputLeads: num('BENCH_THROUGHPUT_LEADS', 10_000),
   drainTimeoutSeconds: num('BENCH_SINK_DRAIN_S', 900),
+  /** The CRM destinations' breaker.half_open_after (e.g. `2m`); the default 30s when unset. */
+  halfOpenAfter: process.env['BENCH_SINK_HALF_OPEN'],
   sinks: (process.env['BENCH_SINKS'] ?? 'salesforce,hubspot')
     .split(',')
     .filter((s) => s !== '') as CrmSink[],
@@ -115,6 +118,8 @@ async function main(): Promise<void> {
     brokers = stack.brokers;
     registryUrl = stack.registryUrl;
   }
+  const stackDir = stack?.dataDir ?? process.env['BENCH_STACK_DIR'];
+  brokerPid = stackDir ? readStackPids(stackDir).get('kafka broker') : undefined;
   const receiver = await startReceiver(repoRoot);
   const kafka = createKafka({
     brokers: brokers.split(','),
@@ -191,6 +196,21 @@ async function main(): Promise<void> {
   }
 }
 
+/** The local broker's pid, when the bench knows the stack (its own, or BENCH_STACK_DIR). */
+let brokerPid: number | undefined;
+
+function readStackPids(dataDir: string): Map<string, number> {
+  try {
+    const list = JSON.parse(readFileSync(join(dataDir, 'pids.json'), 'utf8')) as {
+      name: string;
+      pid: number;
+    }[];
+    return new Map(list.map((p) => [p.name, p.pid]));
+  } catch {
+    return new Map();
+  }
+}
+
 interface Started {
   service: ServiceProcess;
   cpu0: number;
@@ -248,6 +268,7 @@ async function faultRun(
       ...(sink === 'salesforce' ? { salesforceUrl: fake.url } : { hubspotUrl: fake.url }),
       inboxUrl: `${receiver.url}/inbox`,
       retryDelays: config.retryDelays,
+      ...(config.halfOpenAfter ? { halfOpenAfter: config.halfOpenAfter } : {}),
     }),
   );
   const outcomes = await collectOutcomes(env, codec, prefix);
@@ -296,6 +317,16 @@ async function faultRun(
       `${sink}: produced ${produced.length}/${total}; outcomes ${crmId} ${outcomes.count(crmId)}, ` +
       `${DESTINATION.webhook} ${outcomes.count(DESTINATION.webhook)}; records ${fake.recordCount()}; ` +
       `requests ${fake.apiRequests().length}`;
+    const cpuSamples: FaultRun['cpuSamples'] = [];
+    const sampleCpu = () =>
+      cpuSamples.push({
+        t: (Date.now() - t0) / 1000,
+        crm: crm!.reduce((sum, x) => sum + cpuSeconds(x.service.process.pid!), 0),
+        webhook: cpuSeconds(webhook![0]!.service.process.pid!),
+        broker: brokerPid === undefined ? NaN : cpuSeconds(brokerPid),
+      });
+    sampleCpu();
+    const sampler = setInterval(sampleCpu, 5_000);
     let nextSay = t0 + 10_000;
     // Paced in 50 ms ticks against the clock, so a slow tick is made up by the next one.
     while (produced.length < total) {
@@ -322,6 +353,8 @@ async function faultRun(
       { timeoutMs: config.drainTimeoutSeconds * 1000, everyMs: 10_000, say },
     );
     const endMs = Date.now();
+    clearInterval(sampler);
+    sampleCpu();
     for (const t of timers) clearTimeout(t);
     // A late duplicate outcome would show up within a few seconds more.
     await sleep(3_000);
@@ -340,6 +373,7 @@ async function faultRun(
       webhookPosts: (await receiver.stats()).posts - posts0,
       drained,
       metricsSample: metrics,
+      cpuSamples,
     });
     say(
       `${sink}: done; webhook p99 during the outage ${fault.webhook.during.p99} ms, ` +
@@ -351,6 +385,24 @@ async function faultRun(
     await outcomes.stop();
     await fake.close();
   }
+}
+
+/** Cores each part kept busy, on average, between `from` and `to` seconds (CPU-s per s). */
+function coresBusy(
+  samples: FaultRun['cpuSamples'],
+  from: number,
+  to: number,
+): { crm: number; webhook: number; broker: number } {
+  const inside = samples.filter((x) => x.t >= from && x.t <= to);
+  const a = inside[0];
+  const b = inside[inside.length - 1];
+  if (!a || !b || b.t <= a.t) return { crm: NaN, webhook: NaN, broker: NaN };
+  const dt = b.t - a.t;
+  return {
+    crm: (b.crm - a.crm) / dt,
+    webhook: (b.webhook - a.webhook) / dt,
+    broker: (b.broker - a.broker) / dt,
+  };
 }
 
 function speedStats(ms: number[]): { count: number; p50: number; p99: number; max: number } {
@@ -377,6 +429,7 @@ function measureFault(
     webhookPosts: number;
     drained: boolean;
     metricsSample: string;
+    cpuSamples: FaultRun['cpuSamples'];
   },
 ): FaultRun {
   const crmId = DESTINATION[sink];
@@ -472,6 +525,7 @@ function measureFault(
   const violations = fake.violations();
   const crmStatus = status(crmPairs);
   const crmCpu = t.cpu.crm.reduce((a, b) => a + b, 0);
+  const fault0 = { outage: [outageStart - t.t0, outageEnd - t.t0] as const };
   const fault: FaultRun = {
     sink,
     leads: total,
@@ -528,6 +582,12 @@ function measureFault(
       cpuUsPerLead: (t.cpu.webhook / total) * 1e6,
     },
     series,
+    cpuSamples: t.cpuSamples,
+    coresBusy: {
+      before: coresBusy(t.cpuSamples, config.warmupSeconds, fault0.outage[0] / 1000),
+      during: coresBusy(t.cpuSamples, fault0.outage[0] / 1000, fault0.outage[1] / 1000),
+      after: coresBusy(t.cpuSamples, fault0.outage[1] / 1000, t.producedMs / 1000),
+    },
     checks: [],
   };
   const ok = (what: string, pass: boolean, detail: string) =>

@@ -51,11 +51,16 @@ export interface Targets {
   pgSchema?: string;
   /** The destinations' `retry.delays`, e.g. `['5s', '15s', '30s']`. */
   retryDelays: readonly string[];
+  /** The CRM destinations' `breaker.half_open_after`; the default (30s) when not given. */
+  halfOpenAfter?: string;
 }
 
 /** A rule set with one destination per target given, everyone's leads routed to all of them. */
 export function sinksRulesYaml(t: Targets): string {
   const retry = `    retry: { delays: [${t.retryDelays.join(', ')}] }`;
+  const crmRetry = t.halfOpenAfter
+    ? `${retry}\n    breaker: { half_open_after: ${t.halfOpenAfter} }`
+    : retry;
   const blocks: string[] = [];
   const names: string[] = [];
   if (t.salesforceUrl) {
@@ -68,7 +73,7 @@ export function sinksRulesYaml(t: Targets): string {
       client_id: { env: SF_BENCH_CLIENT_ID }
       client_secret: { env: SF_BENCH_CLIENT_SECRET }
     external_id_field: Lead_Id__c
-${retry}`);
+${crmRetry}`);
   }
   if (t.hubspotUrl) {
     names.push(DESTINATION.hubspot);
@@ -76,7 +81,7 @@ ${retry}`);
     type: hubspot
     base_url: ${t.hubspotUrl}
     token: { env: HUBSPOT_BENCH_TOKEN }
-${retry}`);
+${crmRetry}`);
   }
   if (t.pgSchema) {
     names.push(DESTINATION.postgres);
