@@ -43,7 +43,7 @@ const schema = z
     INGEST_PORT: port.default(defaultPort('ingest')),
     INGEST_API_KEYS: apiKeys.default(new Map([[sha256Hex(DEMO_API_KEY), 'web-form']])),
     INGEST_SOURCES_FILE: z.string().min(1).optional(),
-    INGEST_RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(600),
+    INGEST_RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(600_000),
     INGEST_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
     INGEST_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
     INGEST_ACK_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
