@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   captureCsvRow,
@@ -44,6 +45,12 @@ export interface DryRunAnswer {
 
 function rowJson(r: ReportRow) {
   return { row: r.row, line: r.line, status: r.status, lead_id: r.leadId, reason: r.reason };
+}
+
+/** Reads what is left of the upload and drops it; the parser, stopped, no longer holds it back. */
+function discardRest(input: Readable): Readable {
+  input.unpipe();
+  return input.resume();
 }
 
 function reasonOf(issues: readonly FieldIssue[]): string {
@@ -124,7 +131,7 @@ export class CsvLeadImporter {
       await flush();
     } catch (err) {
       await report.close('failed', Date.now());
-      input.resume();
+      discardRest(input);
       this.metrics.errors.inc({ stage: STAGE, code: 'kafka_unavailable' });
       this.logger.error({ err, importId: id, rows: summary.rows }, 'CSV import stopped');
       throw new ApiError(
@@ -164,8 +171,10 @@ export class CsvLeadImporter {
       );
       if (decided.length >= sample) break;
     }
-    // The rest of the upload is read and dropped, so the client sees the answer, not a reset.
-    input.resume();
+    // The rest of the upload is read and dropped before answering: an answer sent while the
+    // client is still sending leaves a keep-alive connection that the next request finds reset.
+    // A dry run is meant for the head of a file (leadctl sends its first 256 KB).
+    await finished(discardRest(input));
     return {
       source: request.source,
       key_column: mapping.keyColumn,
@@ -183,7 +192,7 @@ export class CsvLeadImporter {
     const header = first.done ? undefined : first.value;
     const refuse = (code: string, message: string, fields?: FieldIssue[]) => {
       void rows.return(undefined);
-      input.resume();
+      discardRest(input);
       return new ApiError(400, code, message, fields);
     };
     if (header === undefined) throw refuse('empty_file', 'the file has no header row');

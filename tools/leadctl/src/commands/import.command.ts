@@ -1,6 +1,9 @@
 import { createReadStream, createWriteStream, statSync } from 'node:fs';
+import { type IncomingMessage, request as httpRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { createInterface } from 'node:readline/promises';
 import { Readable } from 'node:stream';
+import { text } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream } from 'node:stream/web';
 import { defaultPort } from '@lead-router/schemas';
@@ -38,19 +41,44 @@ interface ImportSummary {
 const collect = (value: string, previous: string[]) => [...previous, value];
 
 async function refusal(res: Response): Promise<CliFailure> {
-  const text = await res.text();
+  return refusalOf(res.status, await res.text());
+}
+
+function refusalOf(status: number, text: string): CliFailure {
   try {
     const body = JSON.parse(text) as {
       error: { code: string; message: string; fields?: { message: string }[] };
     };
     const fields = (body.error.fields ?? []).map((f) => `\n  ${f.message}`).join('');
     return new CliFailure(
-      `ingest answered ${res.status}: ${body.error.message}${fields}`,
+      `ingest answered ${status}: ${body.error.message}${fields}`,
       body.error.code,
     );
   } catch {
-    return new CliFailure(`ingest answered ${res.status}: ${text.slice(0, 200)}`);
+    return new CliFailure(`ingest answered ${status}: ${text.slice(0, 200)}`);
   }
+}
+
+/**
+ * POSTs a stream with node:http, piped so that the file is read only as fast as the socket takes
+ * it (fetch with a web stream body read the file ahead into memory).
+ */
+async function upload(
+  url: URL,
+  headers: Record<string, string>,
+  body: Readable,
+): Promise<{ status: number; body: string }> {
+  const request = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, {
+    method: 'POST',
+    headers,
+  });
+  const answered = new Promise<IncomingMessage>((resolve, reject) => {
+    request.once('response', resolve);
+    request.once('error', reject);
+  });
+  await pipeline(body, request);
+  const response = await answered;
+  return { status: response.statusCode ?? 0, body: await text(response) };
 }
 
 async function confirmed(question: string): Promise<boolean> {
@@ -149,20 +177,20 @@ export function importCommand(program: Command): void {
         });
       if (opts.progress) bar.start(size, 0, { rows: 0, rate: 0 });
       const timer = setInterval(tick, 200);
-      let res: Response;
+      let res: { status: number; body: string };
       try {
-        const upload = createReadStream(file).pipe(meter);
-        res = await post(
-          Readable.toWeb(upload) as unknown as NonNullable<RequestInit['body']>,
-          false,
+        res = await upload(
+          new URL(`${base}/v1/leads/import?${importQuery(opts, false).toString()}`),
+          headers,
+          createReadStream(file).pipe(meter),
         );
         tick();
       } finally {
         clearInterval(timer);
         bar.stop();
       }
-      if (!res.ok) throw await refusal(res);
-      const summary = (await res.json()) as ImportSummary;
+      if (res.status !== 200) throw refusalOf(res.status, res.body);
+      const summary = JSON.parse(res.body) as ImportSummary;
 
       const reportFile = opts.report ?? `${file}.report.csv`;
       const report = await fetch(`${base}${summary.report_url}`, { headers });
