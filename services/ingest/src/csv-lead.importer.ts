@@ -23,6 +23,7 @@ import {
   reportLine,
 } from './import-report.store';
 import { LeadPublisher } from './lead.publisher';
+import { INGEST_METRICS, type IngestMetrics } from './sources/ingest-metrics.provider';
 
 const STAGE = 'ingest';
 /** Rows produced per Kafka round trip; the next rows are read only once these are acknowledged. */
@@ -70,6 +71,7 @@ export class CsvLeadImporter {
     @Inject(LeadPublisher) private readonly publisher: LeadPublisher,
     @Inject(ImportReportStore) private readonly store: ImportReportStore,
     @Inject(STAGE_METRICS) private readonly metrics: StageMetrics,
+    @Inject(INGEST_METRICS) private readonly perSource: IngestMetrics,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
@@ -96,6 +98,7 @@ export class CsvLeadImporter {
     const flush = async () => {
       if (batch.length > 0) {
         await this.publisher.publishAll(batch.map((b) => b.lead));
+        this.perSource.leads.inc({ source: request.source, topic: 'raw' }, batch.length);
         this.metrics.records.inc({ stage: STAGE, topic: 'csv', outcome: 'accepted' }, batch.length);
       }
       if (rejected.length > 0) {

@@ -10,7 +10,12 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { leadIdFor } from '@lead-router/capture';
 import { AckTimeoutError } from '@lead-router/kafka';
-import { createLogger, createRegistry, createStageMetrics } from '@lead-router/observability';
+import {
+  createIngestMetrics,
+  createLogger,
+  createRegistry,
+  createStageMetrics,
+} from '@lead-router/observability';
 import type { RawLead } from '@lead-router/schemas';
 import { LOGGER, STAGE_METRICS } from '@lead-router/service-kit';
 import { ApiKeyGuard } from './api-key.guard';
@@ -21,6 +26,7 @@ import { ImportReportStore } from './import-report.store';
 import { INGEST_CONFIG, loadIngestConfig } from './ingest.config';
 import { LeadPublisher } from './lead.publisher';
 import { LeadsImportController } from './leads-import.controller';
+import { INGEST_METRICS } from './sources/ingest-metrics.provider';
 
 /**
  * The import route over HTTP without Kafka: the publisher is a stand-in that records what it is
@@ -31,6 +37,7 @@ describe('ingest: POST /v1/leads/import', () => {
   let kafkaDown = false;
   const published: RawLead[] = [];
   const calls: number[] = [];
+  const registry = createRegistry('ingest-spec');
   const publisher = {
     publish: () => Promise.reject(new Error('not used')),
     publishAll: async (leads: readonly RawLead[]) => {
@@ -53,7 +60,8 @@ describe('ingest: POST /v1/leads/import', () => {
         { provide: INGEST_CONFIG, useValue: config },
         { provide: LeadPublisher, useValue: publisher },
         { provide: LOGGER, useValue: logger },
-        { provide: STAGE_METRICS, useValue: createStageMetrics(createRegistry('ingest-spec')) },
+        { provide: STAGE_METRICS, useValue: createStageMetrics(registry) },
+        { provide: INGEST_METRICS, useValue: createIngestMetrics(registry) },
         ApiKeyGuard,
         ImportReportStore,
         CsvLeadImporter,
@@ -126,6 +134,11 @@ describe('ingest: POST /v1/leads/import', () => {
         ['cy@example.com', 'Cy', 'Quote "Co"', '+49 30 1234', 'partner-acme', {}],
         ['ada@example.com', 'Ada', 'Engines', null, 'partner-acme', { campaign: 'spring' }],
       ],
+    );
+    const leads = await registry.getSingleMetricAsString('lead_router_ingest_leads_total');
+    assert.match(
+      leads,
+      /lead_router_ingest_leads_total\{source="partner-acme",topic="raw",service="ingest-spec"\} 3$/,
     );
     // The same row twice is the same lead: its content is its key.
     assert.equal(published[0]?.lead_id, published[2]?.lead_id);
