@@ -73,6 +73,32 @@ describe('AccountIndex', () => {
     assert.equal(sut.size, 0);
   });
 
+  it('compares by the distinctive words when a common word is shared by hundreds of accounts', () => {
+    const many = Array.from({ length: 400 }, (_, i) =>
+      account({ account_id: `S${i}`, name: `Global Systems ${i}` }),
+    );
+    const sut = build(...many, account({ account_id: 'INI', name: 'Initech Global Systems' }));
+    const found = sut.match({ domains: [], company: 'Initeck Global Systems' });
+    assert.equal(found?.account.account_id, 'INI');
+    assert.equal(found?.method, 'name_fuzzy');
+    const typoInEveryWord = sut.match({ domains: [], company: 'Global Systemz 17' });
+    assert.equal(typoInEveryWord?.account.account_id, 'S17', 'found through its one rare word');
+  });
+
+  it('answers a repeated fuzzy query the same, and forgets it when accounts change', () => {
+    const sut = build(account({ account_id: 'A1', name: 'Analytical Engines' }));
+    assert.equal(
+      sut.match({ domains: [], company: 'Analytical Engine' })?.account.account_id,
+      'A1',
+    );
+    sut.put(account({ account_id: 'A2', name: 'Analytical Engine Co', updated_at: 9 }));
+    const again = sut.match({ domains: [], company: 'Analytical Engine' });
+    assert.deepEqual([again?.account.account_id, again?.method], ['A2', 'name_exact']);
+    sut.delete('A2');
+    sut.delete('A1');
+    assert.equal(sut.match({ domains: [], company: 'Analytical Engine' }), null);
+  });
+
   it('does not fuzzy-match short names', () => {
     const sut = build(account({ account_id: 'A1', name: 'IBM' }));
     assert.equal(sut.match({ domains: [], company: 'IBX' }), null);

@@ -27,6 +27,12 @@ interface Entry {
 
 /** Names shorter than this are matched exactly or not at all: `ibm` is not `ibx`. */
 const FUZZY_MIN_LENGTH = 4;
+/** A block (word or prefix) shared by more accounts than this is too common to compare by. */
+const MAX_BLOCK = 256;
+/** The most accounts compared for one lead when it shares only common blocks (about 1 ms). */
+const MAX_FALLBACK_BLOCK = 4_096;
+/** Fuzzy answers remembered by normalized name, forgotten whenever an account changes. */
+const FUZZY_ANSWERS = 10_000;
 
 /** Similarity of two normalized names: 1 - Levenshtein distance / the longer length. */
 export function nameSimilarity(a: string, b: string): number {
@@ -69,6 +75,7 @@ export class AccountIndex {
   private readonly byDomain = new Map<string, Set<string>>();
   private readonly byName = new Map<string, Set<string>>();
   private readonly byBlock = new Map<string, Set<string>>();
+  private readonly fuzzyAnswers = new Map<string, AccountCandidate | null>();
 
   constructor(private readonly options: AccountIndexOptions) {}
 
@@ -79,6 +86,7 @@ export class AccountIndex {
   /** Adds the account, or replaces the one with its id. */
   put(account: Account): void {
     this.delete(account.account_id);
+    this.fuzzyAnswers.clear();
     const id = account.account_id;
     const name = normalizeCompanyName(account.name);
     this.byId.set(id, { account, name });
@@ -92,6 +100,7 @@ export class AccountIndex {
   delete(accountId: string): void {
     const entry = this.byId.get(accountId);
     if (entry === undefined) return;
+    this.fuzzyAnswers.clear();
     this.byId.delete(accountId);
     for (const domain of entry.account.domains) remove(this.byDomain, domain, accountId);
     if (entry.name !== '') {
@@ -123,11 +132,19 @@ export class AccountIndex {
   }
 
   private fuzzy(name: string): AccountCandidate | null {
+    if (this.fuzzyAnswers.has(name)) return this.fuzzyAnswers.get(name)!;
+    const answer = this.fuzzySearch(name);
+    if (this.fuzzyAnswers.size >= FUZZY_ANSWERS) this.fuzzyAnswers.clear();
+    this.fuzzyAnswers.set(name, answer);
+    return answer;
+  }
+
+  private fuzzySearch(name: string): AccountCandidate | null {
     const { fuzzyMin } = this.options;
     const seen = new Set<string>();
     let best: AccountCandidate | null = null;
-    for (const block of blocksOf(name)) {
-      for (const id of this.byBlock.get(block) ?? []) {
+    for (const ids of this.candidateBlocks(name)) {
+      for (const id of ids) {
         if (seen.has(id)) continue;
         seen.add(id);
         const entry = this.byId.get(id)!;
@@ -147,6 +164,24 @@ export class AccountIndex {
       }
     }
     return best;
+  }
+
+  /**
+   * The blocks whose accounts are compared: those of at most MAX_BLOCK accounts, since a word
+   * that many accounts share (`systems`, `group`) says little; when every block is larger,
+   * only the smallest, and none when even that one holds more than MAX_FALLBACK_BLOCK accounts:
+   * a lead whose every word is common or misspelt may then go unmatched, but no lead costs more
+   * than MAX_FALLBACK_BLOCK comparisons.
+   */
+  private candidateBlocks(name: string): ReadonlySet<string>[] {
+    const blocks = blocksOf(name)
+      .map((b) => this.byBlock.get(b))
+      .filter((ids): ids is Set<string> => ids !== undefined)
+      .sort((a, b) => a.size - b.size);
+    const small = blocks.filter((ids) => ids.size <= MAX_BLOCK);
+    if (small.length > 0) return small;
+    const smallest = blocks[0];
+    return smallest !== undefined && smallest.size <= MAX_FALLBACK_BLOCK ? [smallest] : [];
   }
 }
 
