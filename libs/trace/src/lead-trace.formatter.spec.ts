@@ -257,6 +257,20 @@ describe('formatTrace: the account the enricher matched', () => {
     ]);
   });
 
+  it('names the lead a duplicate repeats, by which contact, and that lead owner', () => {
+    assert.deepEqual(
+      linesOf(enriched({ duplicate: { of: 'lead-0', by: 'email', owner: 'alice' } })),
+      [
+        '  enriched: company acme.co.uk, business email',
+        '    duplicate of lead lead-0 (same email); its owner alice',
+      ],
+    );
+    assert.equal(
+      linesOf(enriched({ duplicate: { of: 'lead-0', by: 'phone', owner: null } }))[1],
+      '    duplicate of lead lead-0 (same phone); its owner not known yet',
+    );
+  });
+
   it('says when no account matched, and nothing for leads indexed before account matching', () => {
     assert.deepEqual(linesOf(enriched({ account_status: 'no_match', account: null })), [
       '  enriched: company acme.co.uk, business email',

@@ -41,6 +41,11 @@ function enriched(s: EnrichedSummary): string[] {
   const lines = [`enriched: ${company}, ${email}`];
   const account = accountLine(s);
   if (account !== null) lines.push(`  ${account}`);
+  const d = s.duplicate;
+  if (d != null) {
+    const owner = d.owner === null ? 'its owner not known yet' : `its owner ${d.owner}`;
+    lines.push(`  duplicate of lead ${d.of} (same ${d.by ?? 'contact'}); ${owner}`);
+  }
   return lines;
 }
 

@@ -53,6 +53,8 @@ export interface EnrichedSummary {
   country: string | null;
   /** The account step's outcome (absent in summaries indexed before account matching). */
   account_status?: string | null;
+  /** The first lead with the same email or phone, when this one is its duplicate. */
+  duplicate?: { of: string; by: string | null; owner: string | null } | null;
   account?: {
     account_id: string;
     name: string;
@@ -186,6 +188,14 @@ export function enrichedEvent(enriched: EnrichedLead): TraceEvent {
       country: enriched.lead.country,
       account_status: enriched.enrichment.enrichment_status['account'] ?? null,
       account: accountOf(enriched),
+      duplicate:
+        enriched.enrichment.duplicate_of === null
+          ? null
+          : {
+              of: enriched.enrichment.duplicate_of,
+              by: enriched.enrichment.duplicate_by,
+              owner: enriched.enrichment.duplicate_owner,
+            },
     } satisfies EnrichedSummary,
   };
 }

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { readRaw, waitFor } from '@lead-router/testing';
 import { AssignerProtocol } from 'kafkajs';
+import { Pool } from 'pg';
+import { runLeadctl } from '../integration/leadctl-cli.fixture';
 import { startEnrichmentPipeline, type EnrichmentPipeline } from './enrichment-pipeline.fixture';
 
 /**
@@ -45,19 +48,25 @@ fallback:
 `;
 
 const PAIRS = 8;
+const PG_URL = process.env['PG_URL'] || 'postgresql://postgres@127.0.0.1:5432/test';
 
 describe('duplicate detection with two enricher instances', () => {
   let pipeline: EnrichmentPipeline;
+  const table = `lead_events_duplicates_${randomBytes(4).toString('hex')}`;
 
   before(async () => {
     pipeline = await startEnrichmentPipeline('duplicates', {
       rulesYaml: RULES,
       enricherEnv: { ENRICH_DUPLICATES_WINDOW: '10m' },
+      indexer: { table, pgUrl: PG_URL },
     });
     await pipeline.startEnricher();
   });
   after(async () => {
     await pipeline?.close();
+    const pool = new Pool({ connectionString: PG_URL, max: 1 });
+    await pool.query(`drop table if exists ${table}`);
+    await pool.end();
   });
 
   /** Which enricher instance (member id) holds each partition of `topic` in `groupId`. */
@@ -124,6 +133,24 @@ describe('duplicate detection with two enricher instances', () => {
       assert.equal(second.decision.owner_id, first.decision.owner_id);
     }
     assert.ok(members.size > 1, 'the firsts went round robin, so sameness is not by chance');
+
+    const owner = firstRouted[0]!.decision.distribution!.chosen_member;
+    const trace = await waitFor(
+      async () => {
+        const run = await runLeadctl(['trace', seconds[0]!], {
+          TOPIC_PREFIX: pipeline.prefix,
+          INDEX_TABLE: table,
+          PG_URL,
+        });
+        return run.code === 0 && /routed at/.test(run.stdout) ? run.stdout : undefined;
+      },
+      { timeoutMs: 60_000, intervalMs: 300, what: 'the trace of a duplicate' },
+    );
+    assert.match(
+      trace,
+      new RegExp(`\\n {4}duplicate of lead ${firsts[0]} \\(same email\\); its owner ${owner}\\n`),
+    );
+    assert.match(trace, /rule duplicate-to-first-owner matched/);
 
     // The claim is about two instances: some pairs were enriched by different instances.
     const normalizedOwners = await owners(group, pipeline.topics.normalized);
