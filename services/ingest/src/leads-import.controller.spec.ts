@@ -25,6 +25,7 @@ import { HttpExceptionFilter } from './http-exception.filter';
 import { ImportReportStore } from './import-report.store';
 import { INGEST_CONFIG, loadIngestConfig } from './ingest.config';
 import { LeadPublisher } from './lead.publisher';
+import { LeadsController } from './leads.controller';
 import { LeadsImportController } from './leads-import.controller';
 import { INGEST_METRICS } from './sources/ingest-metrics.provider';
 
@@ -55,7 +56,7 @@ describe('ingest: POST /v1/leads/import', () => {
     });
     const logger = createLogger('ingest-spec', 'silent');
     @Module({
-      controllers: [LeadsImportController],
+      controllers: [LeadsController, LeadsImportController],
       providers: [
         { provide: INGEST_CONFIG, useValue: config },
         { provide: LeadPublisher, useValue: publisher },
@@ -226,7 +227,7 @@ describe('ingest: POST /v1/leads/import', () => {
     assert.equal(published.length, 0);
   });
 
-  it('refuses an unmappable header, another media type, and a report of another source', async () => {
+  it('refuses an unmappable header, another media type, a CSV sent to /v1/leads, and a report of another source', async () => {
     const bad = await request('POST', '/v1/leads/import?map=Phone%3Dphone', 'email,email\n');
     assert.equal(bad.status, 400);
     assert.deepEqual(JSON.parse(bad.body), {
@@ -255,6 +256,11 @@ describe('ingest: POST /v1/leads/import', () => {
       headers: { 'content-type': 'text/plain', authorization: 'Bearer key-partner' },
     });
     assert.equal(json.statusCode, 415);
+    assert.deepEqual(await request('POST', '/v1/leads', 'email\na@b.co\n'), {
+      status: 415,
+      body: '{"error":{"code":"unsupported_media_type","message":"CSV files go to POST /v1/leads/import"}}',
+      type: 'application/json; charset=utf-8',
+    });
     const ok = JSON.parse((await request('POST', '/v1/leads/import', 'email\na@b.co\n')).body);
     const other = await fastify.inject({
       method: 'GET',
