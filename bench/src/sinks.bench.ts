@@ -81,6 +81,11 @@ const config = {
   instances: num('BENCH_SINK_INSTANCES', 3),
   throughputLeads: num('BENCH_THROUGHPUT_LEADS', 10_000),
   drainTimeoutSeconds: num('BENCH_SINK_DRAIN_S', 900),
+  /**
+   * A control: the outage window is kept and measured, but the fake stays up, so the webhook's
+   * p99 "during" it shows what the same minutes of the run look like without an outage.
+   */
+  shamOutage: process.env['BENCH_SINK_SHAM_OUTAGE'] === '1',
   /** The CRM destinations' breaker.half_open_after (e.g. `2m`); the default 30s when unset. */
   halfOpenAfter: process.env['BENCH_SINK_HALF_OPEN'],
   sinks: (process.env['BENCH_SINKS'] ?? 'salesforce,hubspot')
@@ -301,12 +306,12 @@ async function faultRun(
       }, burstAt),
       setTimeout(() => {
         windows.outage[0] = Date.now();
-        void fake.outage(true);
-        say(`${sink}: outage on`);
+        if (!config.shamOutage) void fake.outage(true);
+        say(`${sink}: outage ${config.shamOutage ? 'window (sham: the fake stays up)' : 'on'}`);
         timers.push(
           setTimeout(() => {
             windows.outage[1] = Date.now();
-            void fake.outage(false);
+            if (!config.shamOutage) void fake.outage(false);
             say(`${sink}: outage off`);
           }, config.outageSeconds * 1000),
         );
