@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { startFakeMetaGraph, type FakeMetaGraph } from '@lead-router/crm-fakes';
-import { metaGraphLead, metaLeadgenNotification, waitFor } from '@lead-router/testing';
+import type { DeadLetter, SourceLeadReference } from '@lead-router/schemas';
+import { metaGraphLead, metaLeadgenNotification, readTopic, waitFor } from '@lead-router/testing';
 import type { Pipeline } from './pipeline.fixture';
 import {
   SECRETS,
@@ -138,5 +139,32 @@ sources:
       },
       { timeoutMs: 10_000, what: 'one raw lead for 880004' },
     );
+  });
+
+  it('dead-letters a lead the Graph API does not have, with the reference as sent', async () => {
+    const answer = await notify('880404', signed);
+    assert.equal(answer.status, 200);
+    const dead = await waitFor(
+      async () => {
+        const records = await readTopic<DeadLetter>(
+          pipeline.kafka,
+          pipeline.codec,
+          pipeline.topics.dlq,
+          'DeadLetter',
+        );
+        return records.map((r) => r.value).find((d) => d.stage === 'source-fetcher');
+      },
+      { timeoutMs: 30_000, what: 'the dead letter of 880404' },
+    );
+    assert.equal(dead.error_code, 'lead_not_fetched');
+    assert.match(dead.error, /HTTP 400: Unsupported get request\. Object with ID '880404'/);
+    assert.equal(dead.topic, pipeline.topics.sourcesFetch);
+    assert.equal(dead.key?.toString(), 'meta:880404');
+    const reference = await pipeline.codec.decode<SourceLeadReference>(
+      dead.value!,
+      'SourceLeadReference',
+    );
+    assert.equal(reference.platform_lead_id, '880404');
+    assert.equal(reference.source, 'meta-lead-ads');
   });
 });
