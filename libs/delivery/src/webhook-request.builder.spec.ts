@@ -54,10 +54,22 @@ describe('webhookRequest', () => {
     assert.equal(body.data.email, 'ada@analytical-engines.com');
     assert.equal(body.data.owner_id, '005A1');
     assert.equal(body.data.queue, 'sales');
+    assert.equal(body.data.company_domain, 'analytical-engines.com');
+    assert.equal(body.data.phone_type, 'fixed_line');
+    assert.deepEqual(body.data.utm, { source: 'google' });
+    assert.equal(body.data.submitted_at, null);
     assert.deepEqual(body.data.enrichment, {
       email_domain: 'analytical-engines.com',
       company_domain: 'analytical-engines.com',
       free_mail: false,
+      disposable: false,
+      role_address: false,
+      ip_country: null,
+      ip_region: null,
+      firmographics: null,
+      score: 0,
+      account: null,
+      duplicate_of: null,
     });
     assert.deepEqual(body.data.decision, {
       rule_set_version: '2026-11-25.1',
