@@ -162,6 +162,13 @@ describe('LinkedIn Lead Gen Forms adapter', () => {
     const sig = hmac('client-secret', raw);
     assert.equal(linkedinSignatureValid(raw, sig, 'client-secret'), true);
     assert.equal(linkedinSignatureValid(raw, `hmacsha256=${sig}`, 'client-secret'), true);
+    // The other reading of LinkedIn's page: the prefix hashed in front of the body.
+    const prefixed = hmac('client-secret', Buffer.concat([Buffer.from('hmacsha256='), raw]));
+    assert.equal(linkedinSignatureValid(raw, `hmacsha256=${prefixed}`, 'client-secret'), true);
+    assert.equal(
+      linkedinSignatureValid(raw, hmac('client-secret', 'hmacsha256='), 'client-secret'),
+      false,
+    );
     assert.equal(linkedinSignatureValid(raw, hmac('x', raw), 'client-secret'), false);
     assert.equal(linkedinSignatureValid(raw, undefined, 'client-secret'), false);
   });

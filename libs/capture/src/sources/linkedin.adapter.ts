@@ -20,9 +20,10 @@ export function linkedinChallenge(
 }
 
 /**
- * Whether `X-LI-Signature` is the HMAC-SHA256 (hex) of the raw body with the client secret. The
- * documentation says the value is "prefixed by `hmacsha256=`"; both the prefixed and the bare
- * hex form are accepted (see docs/sources.md).
+ * Whether `X-LI-Signature` is the HMAC-SHA256 (hex) of the raw body with the client secret.
+ * LinkedIn's page says the hash is of the body "prefixed by `hmacsha256=`", which reads two ways:
+ * the header carries a `hmacsha256=` prefix, or the prefix is hashed with the body. Both readings
+ * are accepted (each needs the secret), the header with or without the prefix (docs/sources.md).
  */
 export function linkedinSignatureValid(
   rawBody: Buffer,
@@ -31,8 +32,13 @@ export function linkedinSignatureValid(
 ): boolean {
   if (typeof header !== 'string') return false;
   const hex = header.startsWith('hmacsha256=') ? header.slice('hmacsha256='.length) : header;
-  return hmacMatches(clientSecret, rawBody, hex);
+  return (
+    hmacMatches(clientSecret, rawBody, hex) ||
+    hmacMatches(clientSecret, Buffer.concat([SIGNATURE_PREFIX, rawBody]), hex)
+  );
 }
+
+const SIGNATURE_PREFIX = Buffer.from('hmacsha256=');
 
 /** The id at the end of a URN (`urn:li:leadFormResponse:abc` → `abc`), or the value itself. */
 export function urnId(value: string): string {
