@@ -5,7 +5,12 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AckTimeoutError } from '@lead-router/kafka';
-import { createLogger, createRegistry, createStageMetrics } from '@lead-router/observability';
+import {
+  createIngestMetrics,
+  createLogger,
+  createRegistry,
+  createStageMetrics,
+} from '@lead-router/observability';
 import type { RawLead } from '@lead-router/schemas';
 import { LOGGER, STAGE_METRICS } from '@lead-router/service-kit';
 import { LeadRouterError } from '@lead-router/errors';
@@ -15,6 +20,7 @@ import { HttpExceptionFilter } from './http-exception.filter';
 import { INGEST_CONFIG, loadIngestConfig } from './ingest.config';
 import { LeadPublisher } from './lead.publisher';
 import { LeadsController } from './leads.controller';
+import { INGEST_METRICS } from './sources/ingest-metrics.provider';
 
 /**
  * The HTTP answers of ingest, byte for byte, without Kafka: the publisher is a stand-in that
@@ -23,6 +29,7 @@ import { LeadsController } from './leads.controller';
 describe('ingest: error responses', () => {
   let app: NestFastifyApplication;
   let kafkaDown = false;
+  const perSource = createIngestMetrics(createRegistry('ingest-spec'));
   const published: RawLead[] = [];
   const publisher = {
     publish: async (lead: RawLead) => {
@@ -48,6 +55,7 @@ describe('ingest: error responses', () => {
         { provide: LeadPublisher, useValue: publisher },
         { provide: LOGGER, useValue: logger },
         { provide: STAGE_METRICS, useValue: createStageMetrics(createRegistry('ingest-spec')) },
+        { provide: INGEST_METRICS, useValue: perSource },
         ApiKeyGuard,
       ],
     })
@@ -140,6 +148,10 @@ describe('ingest: error responses', () => {
     const accepted = await post('/v1/leads', lead, auth);
     assert.equal(accepted.status, 202);
     assert.match(accepted.body, /^\{"lead_id":"[0-9a-f-]{36}"\}$/);
+    const counted = (await perSource.leads.get()).values.find(
+      (v) => v.labels.source === 'web-form' && v.labels.topic === 'raw',
+    );
+    assert.ok((counted?.value ?? 0) >= 1, 'the lead is counted under its source');
     kafkaDown = true;
     try {
       assert.deepEqual(await post('/v1/leads', lead, auth), {

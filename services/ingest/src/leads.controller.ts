@@ -13,6 +13,7 @@ import { ApiKeyGuard, type AuthenticatedRequest } from './api-key.guard';
 import { clientIpOf, proxyTrust, type ProxyTrust } from './client-ip';
 import { INGEST_CONFIG, type IngestConfig } from './ingest.config';
 import { LeadPublisher } from './lead.publisher';
+import { INGEST_METRICS, type IngestMetrics } from './sources/ingest-metrics.provider';
 
 const STAGE = 'ingest';
 
@@ -36,6 +37,7 @@ export class LeadsController {
   constructor(
     @Inject(LeadPublisher) private readonly publisher: LeadPublisher,
     @Inject(STAGE_METRICS) private readonly metrics: StageMetrics,
+    @Inject(INGEST_METRICS) private readonly perSource: IngestMetrics,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(INGEST_CONFIG) config: IngestConfig,
   ) {
@@ -48,7 +50,7 @@ export class LeadsController {
   async submit(@Body() body: unknown, @Req() request: AuthenticatedRequest) {
     const captured = captureLead(leadBody(body), this.context(request));
     if (!captured.ok) throw this.rejected(captured.error);
-    await this.acknowledged(() => this.publisher.publish(captured.value), 1);
+    await this.acknowledged(() => this.publisher.publish(captured.value), captured.value.source, 1);
     return { lead_id: captured.value.lead_id };
   }
 
@@ -57,7 +59,11 @@ export class LeadsController {
   async submitBatch(@Body() body: unknown, @Req() request: AuthenticatedRequest) {
     const captured = captureBatch(leadBody(body), this.context(request));
     if (!captured.ok) throw this.rejected(captured.error);
-    await this.acknowledged(() => this.publisher.publishAll(captured.value), captured.value.length);
+    await this.acknowledged(
+      () => this.publisher.publishAll(captured.value),
+      request.leadSource ?? 'unknown',
+      captured.value.length,
+    );
     return { lead_ids: captured.value.map((lead) => lead.lead_id) };
   }
 
@@ -78,10 +84,15 @@ export class LeadsController {
     return new ApiError(400, 'invalid_lead', 'the lead was not accepted; see fields', fields);
   }
 
-  private async acknowledged(publish: () => Promise<void>, count: number): Promise<void> {
+  private async acknowledged(
+    publish: () => Promise<void>,
+    source: string,
+    count: number,
+  ): Promise<void> {
     try {
       await publish();
       this.metrics.records.inc({ stage: STAGE, topic: 'http', outcome: 'accepted' }, count);
+      this.perSource.leads.inc({ source, topic: 'raw' }, count);
     } catch (err) {
       this.metrics.errors.inc({ stage: STAGE, code: 'kafka_unavailable' });
       this.logger.error({ err }, 'Kafka did not acknowledge; answering 503');
