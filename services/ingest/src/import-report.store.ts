@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, type ReadStream, type WriteStream } from 'node:fs';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { INGEST_CONFIG, type IngestConfig } from './ingest.config';
@@ -77,26 +77,52 @@ export class ReportWriter {
 }
 
 const IMPORT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const IMPORT_FILE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\.(csv|json)$/;
+/** Old reports are looked for at most this often, by the import that starts after. */
+const PRUNE_EVERY_MS = 3_600_000;
 
 /**
  * Import reports as files in INGEST_IMPORT_DIR: `<id>.csv`, the report, written row by row as the
  * import runs and streamed back as is, and `<id>.json`, the summary. A report of 200,000 rows is
  * ~15 MB on disk and never in memory. The files are on the instance that ran the import: behind
  * several instances, INGEST_IMPORT_DIR is a shared volume (or the report is fetched sticky).
+ * Files older than INGEST_IMPORT_RETENTION_HOURS are deleted when an import starts (at most hourly).
  */
 @Injectable()
 export class ImportReportStore {
   private readonly dir: string;
+  private readonly retentionMs: number;
   private ready: Promise<unknown> | null = null;
+  private prunedAt = -Infinity;
 
   constructor(@Inject(INGEST_CONFIG) config: IngestConfig) {
     this.dir = config.importDir;
+    this.retentionMs = config.importRetentionHours * 3_600_000;
   }
 
-  async create(summary: ImportSummary): Promise<ReportWriter> {
+  async create(summary: ImportSummary, now = Date.now()): Promise<ReportWriter> {
     this.ready ??= mkdir(this.dir, { recursive: true });
     await this.ready;
+    if (now - this.prunedAt >= PRUNE_EVERY_MS) {
+      this.prunedAt = now;
+      await this.prune(now);
+    }
     return ReportWriter.open(this.dir, summary);
+  }
+
+  /** Deletes the reports and summaries last written before the retention period. */
+  async prune(now: number): Promise<number> {
+    let deleted = 0;
+    for (const name of await readdir(this.dir)) {
+      if (!IMPORT_FILE.test(name)) continue;
+      const path = join(this.dir, name);
+      const written = (await stat(path).catch(() => null))?.mtimeMs;
+      if (written !== undefined && now - written > this.retentionMs) {
+        await rm(path, { force: true });
+        deleted += 1;
+      }
+    }
+    return deleted;
   }
 
   /** The summary of an import by this source; null when there is none (or it is another's). */

@@ -49,6 +49,7 @@ const schema = z
     INGEST_ACK_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
     INGEST_LINGER_MS: z.coerce.number().int().min(0).default(2),
     INGEST_IMPORT_DIR: z.string().min(1).default(join(tmpdir(), 'lead-router-imports')),
+    INGEST_IMPORT_RETENTION_HOURS: z.coerce.number().positive().default(168),
     INGEST_TRUSTED_PROXIES: z
       .string()
       .default('')
@@ -74,6 +75,7 @@ const schema = z
     ackTimeoutMs: env.INGEST_ACK_TIMEOUT_MS,
     lingerMs: env.INGEST_LINGER_MS,
     importDir: env.INGEST_IMPORT_DIR,
+    importRetentionHours: env.INGEST_IMPORT_RETENTION_HOURS,
     sourcesFile: env.INGEST_SOURCES_FILE,
     rateLimit: {
       max: env.INGEST_RATE_LIMIT_MAX,
@@ -95,6 +97,8 @@ export interface IngestConfig {
   lingerMs: number;
   /** Where CSV import reports are written (one report file and one summary file per import). */
   importDir: string;
+  /** How long an import's report and summary are kept (deleted by the next import after that). */
+  importRetentionHours: number;
   /** Proxies whose X-Forwarded-For names the client (none by default). */
   trustedProxies: readonly string[];
 }

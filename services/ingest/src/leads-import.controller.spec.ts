@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -268,6 +268,27 @@ describe('ingest: POST /v1/leads/import', () => {
       headers: { authorization: 'Bearer key-web' },
     });
     assert.equal(other.statusCode, 404);
+  });
+
+  it('deletes reports older than the retention when an import starts, and keeps the others', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ingest-import-retention-'));
+    const sut = new ImportReportStore(
+      loadIngestConfig({ INGEST_IMPORT_DIR: dir, INGEST_IMPORT_RETENTION_HOURS: '24' }),
+    );
+    const old = '00000000-0000-4000-8000-000000000001';
+    const recent = '00000000-0000-4000-8000-000000000002';
+    for (const id of [old, recent]) {
+      writeFileSync(join(dir, `${id}.csv`), 'row,line,status,lead_id,reason\n');
+      writeFileSync(join(dir, `${id}.json`), '{}');
+    }
+    writeFileSync(join(dir, 'notes.txt'), 'not a report');
+    const day = 24 * 3_600_000;
+    const now = Date.now();
+    for (const name of [`${old}.csv`, `${old}.json`, 'notes.txt']) {
+      utimesSync(join(dir, name), new Date(now - day - 60_000), new Date(now - day - 60_000));
+    }
+    assert.equal(await sut.prune(now), 2);
+    assert.deepEqual(readdirSync(dir).sort(), [`${recent}.csv`, `${recent}.json`, 'notes.txt']);
   });
 
   it('answers 503 with Retry-After when Kafka does not acknowledge, the report kept so far', async () => {
