@@ -29,6 +29,7 @@ interface BreakerEntry {
   openedAt: number | null;
   /** When it last opened, a failed probe included. */
   brokeAt: number | null;
+  halfOpenAfterMs: number;
   key: string;
 }
 
@@ -84,6 +85,17 @@ export class DestinationBreakers {
     return { openForMs: now - entry.openedAt, sinceLastBreakMs: now - (entry.brokeAt ?? now) };
   }
 
+  /**
+   * When the destination's open circuit lets its next probe through, or null when it is closed
+   * or a probe may pass now.
+   */
+  probeAt(destination: string): number | null {
+    const entry = this.breakers.get(destination);
+    if (!entry || entry.openedAt === null || entry.brokeAt === null) return null;
+    const at = entry.brokeAt + entry.halfOpenAfterMs;
+    return at > this.now() ? at : null;
+  }
+
   private entry(destination: string, settings: BreakerSettings) {
     const key = `${settings.failures}/${settings.halfOpenAfterMs}`;
     const existing = this.breakers.get(destination);
@@ -92,7 +104,13 @@ export class DestinationBreakers {
       halfOpenAfter: settings.halfOpenAfterMs,
       breaker: new ConsecutiveBreaker(settings.failures),
     });
-    const entry: BreakerEntry = { policy, openedAt: null, brokeAt: null, key };
+    const entry: BreakerEntry = {
+      policy,
+      openedAt: null,
+      brokeAt: null,
+      halfOpenAfterMs: settings.halfOpenAfterMs,
+      key,
+    };
     // A failed probe opens it again: the circuit counts as open since it first opened.
     policy.onBreak(() => {
       entry.brokeAt = this.now();

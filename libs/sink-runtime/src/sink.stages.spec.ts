@@ -1,9 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DUE_AT_HEADER, type RecordContext, type StageOutput } from '@lead-router/kafka';
+import {
+  DESTINATION_HEADER,
+  DUE_AT_HEADER,
+  type RecordContext,
+  type StageOutput,
+} from '@lead-router/kafka';
 import { createLogger } from '@lead-router/observability';
 import { routedLeadFixture } from '@lead-router/testing';
 import { Registry } from 'prom-client';
+import { DestinationBreakers } from './destination.breakers';
 import { LimiterDestinationGate } from './destination.gate';
 import { createSinkMetrics } from './sink.metrics';
 import type { DeliveryOutcome } from '@lead-router/schemas';
@@ -133,5 +139,41 @@ describe('sinkStages', () => {
       1_800_000_000_000,
     );
     assert.equal(sut[1]!.dueAt!(routedLeadFixture(), ctx({})), null);
+  });
+
+  it('a tier record waits, paused, until its destination’s open circuit lets a probe through', async () => {
+    let now = 1_000_000;
+    const breakers = new DestinationBreakers(() => now);
+    const stages = sinkStages({ ...options, breakers, now: () => now });
+    const settings = { failures: 1, halfOpenAfterMs: 30_000 };
+    await breakers.run(
+      'crm',
+      settings,
+      async () => Promise.reject(new Error('503')),
+      () => false,
+    );
+    const ctx = (headers: Record<string, string>): RecordContext => ({
+      ...context(0),
+      headers: { [DESTINATION_HEADER]: 'crm', ...headers },
+    });
+
+    now += 5_000;
+    assert.equal(
+      stages[1]!.dueAt!(routedLeadFixture(), ctx({ [DUE_AT_HEADER]: String(now - 1) })),
+      1_030_000,
+      'due already, but held until the probe',
+    );
+    assert.equal(
+      stages[1]!.dueAt!(routedLeadFixture(), ctx({ [DUE_AT_HEADER]: '1040000' })),
+      1_040_000,
+      'due after the probe: its own time',
+    );
+    assert.equal(
+      stages[1]!.dueAt!(routedLeadFixture(), ctx({ [DESTINATION_HEADER]: 'other' })),
+      null,
+      'another destination is not held',
+    );
+    now += 25_000;
+    assert.equal(stages[1]!.dueAt!(routedLeadFixture(), ctx({})), null, 'the probe may go now');
   });
 });

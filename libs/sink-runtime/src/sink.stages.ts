@@ -1,4 +1,5 @@
 import {
+  DESTINATION_HEADER,
   dueAtOf,
   type ChunkInfo,
   type FetchSettings,
@@ -66,7 +67,14 @@ export function sinkStages<C extends CommonDestinationConfig>(
   ];
 }
 
-/** One stage per retry tier of the sink, each consuming its tier topic when records are due. */
+/**
+ * One stage per retry tier of the sink, each consuming its tier topic when records are due: at
+ * their `lr-due-at`, and not before the destination's open circuit lets a probe through. A lead
+ * whose destination is down so waits in its tier, paused, instead of going round the tier again
+ * at every probe (an outage of minutes otherwise re-produces every waiting lead every
+ * `half_open_after`, and the sinks' CPU grows with the outage). Records behind it in the tier
+ * partition wait with it, for at most `half_open_after`.
+ */
 export function retryTierStages<C extends CommonDestinationConfig>(
   options: SinkStagesOptions<C>,
   deliverer: SinkDeliverer<C> = new SinkDeliverer(options),
@@ -79,7 +87,11 @@ export function retryTierStages<C extends CommonDestinationConfig>(
       `${options.groupId}.${tier.topic}`,
       tier.topic,
     ),
-    dueAt: (_input: RoutedLead, ctx: RecordContext) => dueAtOf(ctx.headers),
+    dueAt: (_input: RoutedLead, ctx: RecordContext) =>
+      laterOf(
+        dueAtOf(ctx.headers),
+        deliverer.breakers.probeAt(ctx.headers[DESTINATION_HEADER] ?? ''),
+      ),
   }));
 }
 
@@ -135,4 +147,10 @@ function sinkStage<C extends CommonDestinationConfig>(
     },
     onGroupJoin: () => coalescer.reset(),
   };
+}
+
+function laterOf(a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return Math.max(a, b);
 }
