@@ -19,12 +19,13 @@ import { createReadStream, createWriteStream, mkdtempSync, statSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createKafka } from '@lead-router/kafka';
-import { freePort, startService, startStack, type LocalStack } from '@lead-router/local-stack';
+import { freePort, startService } from '@lead-router/local-stack';
 import { createLogger } from '@lead-router/observability';
 import { prefixedTopics, serviceEntry } from '@lead-router/schemas';
 import { readRaw } from '@lead-router/testing';
 import { parse } from 'csv-parse';
 import { machine, rssMb, peakRssMb, sleep } from './proc.stats';
+import { benchStack } from './bench.stack';
 
 const repoRoot = resolve(__dirname, '..', '..');
 const leadctl = join(repoRoot, 'tools', 'leadctl', 'dist', 'main.js');
@@ -146,15 +147,7 @@ async function checkReport(
 
 async function main(): Promise<void> {
   const workDir = mkdtempSync(join(tmpdir(), 'lead-router-import-bench-'));
-  let stack: LocalStack | undefined;
-  let brokers = process.env['KAFKA_BROKERS'] ?? '';
-  let registryUrl = process.env['SCHEMA_REGISTRY_URL'] ?? '';
-  if (brokers === '' || registryUrl === '') {
-    say('starting a local Kafka and registry');
-    stack = await startStack({ dataDir: join(workDir, 'stack'), log: (m) => say(m) });
-    brokers = stack.brokers;
-    registryUrl = stack.registryUrl;
-  }
+  const { brokers, registryUrl, stack } = await benchStack(workDir, say);
   const prefix = `bench-import-${Date.now()}.`;
   const port = await freePort();
   const ingest = await startService(

@@ -21,7 +21,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { AvroCodec, createKafka } from '@lead-router/kafka';
-import { startStack, type LocalStack, type ServiceProcess } from '@lead-router/local-stack';
+import type { ServiceProcess } from '@lead-router/local-stack';
 import { createLogger } from '@lead-router/observability';
 import { prefixedTopics, type RoutedLead } from '@lead-router/schemas';
 import { byPackage, selfTimes } from './cpu-profile';
@@ -39,6 +39,7 @@ import {
 } from './pipeline.part';
 import { cpuSeconds, machine, peakRssMb, percentile, sleep } from './proc.stats';
 import { renderEntry, type BenchResult, type ProfileSummary } from './results.entry';
+import { benchStack } from './bench.stack';
 
 const repoRoot = resolve(__dirname, '..', '..');
 const smoke = process.argv.includes('--smoke');
@@ -70,15 +71,7 @@ async function main(): Promise<void> {
   const workDir = mkdtempSync(join(tmpdir(), 'lead-router-bench-'));
   mkdirSync(join(workDir, 'profiles'));
   const before = machine(repoRoot);
-  let stack: LocalStack | undefined;
-  let brokers = process.env['KAFKA_BROKERS'] ?? '';
-  let registryUrl = process.env['SCHEMA_REGISTRY_URL'] ?? '';
-  if (brokers === '' || registryUrl === '') {
-    say('starting a local Kafka and registry');
-    stack = await startStack({ dataDir: join(workDir, 'stack'), log: (m) => say(m) });
-    brokers = stack.brokers;
-    registryUrl = stack.registryUrl;
-  }
+  const { brokers, registryUrl, stack } = await benchStack(workDir, say);
   const stackPids = stack ? readStackPids(stack.dataDir) : new Map<string, number>();
   const receiver = await startReceiver(repoRoot);
   const rulesFile = join(workDir, 'rules.yaml');

@@ -19,7 +19,7 @@ import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BatchingProducer, createKafka, type AvroCodec } from '@lead-router/kafka';
-import { startStack, type LocalStack, type ServiceProcess } from '@lead-router/local-stack';
+import type { ServiceProcess } from '@lead-router/local-stack';
 import { MetricNames, createLogger } from '@lead-router/observability';
 import type { DeliveryOutcome, RoutedLead } from '@lead-router/schemas';
 import { Pool } from 'pg';
@@ -55,6 +55,7 @@ import {
   type ThroughputFigures,
 } from './sinks-results.entry';
 import { speedChartSvg } from './speed-chart.svg';
+import { benchStack } from './bench.stack';
 
 const repoRoot = resolve(__dirname, '..', '..');
 const record = process.argv.includes('--record');
@@ -114,15 +115,7 @@ async function main(): Promise<void> {
   const started = Date.now();
   const workDir = mkdtempSync(join(tmpdir(), 'lead-router-bench-sinks-'));
   const before = machine(repoRoot);
-  let stack: LocalStack | undefined;
-  let brokers = process.env['KAFKA_BROKERS'] ?? '';
-  let registryUrl = process.env['SCHEMA_REGISTRY_URL'] ?? '';
-  if (brokers === '' || registryUrl === '') {
-    say('starting a local Kafka and registry');
-    stack = await startStack({ dataDir: join(workDir, 'stack'), log: (m) => say(m) });
-    brokers = stack.brokers;
-    registryUrl = stack.registryUrl;
-  }
+  const { brokers, registryUrl, stack } = await benchStack(workDir, say);
   const stackDir = stack?.dataDir ?? process.env['BENCH_STACK_DIR'];
   brokerPid = stackDir ? readStackPids(stackDir).get('kafka broker') : undefined;
   const receiver = await startReceiver(repoRoot);
