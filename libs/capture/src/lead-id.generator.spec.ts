@@ -22,6 +22,18 @@ describe('leadIdFor', () => {
     assert.notEqual(sut('web-form', 'k'), sut('partner', 'k'));
   });
 
+  it('keeps the id of every well-formed key, astral characters included', () => {
+    assert.equal(sut('web-form', 'clé-😀'), uuidv5('web-form\u0000clé-😀', LEAD_ID_NAMESPACE));
+  });
+
+  // A lone surrogate is valid JSON (`"\ud800"`) but no UTF-8: uuid's encoder threw URIError.
+  it('refuses a key holding a lone UTF-16 surrogate with a reason, not a URIError', () => {
+    assert.throws(() => sut('web-form', 'abc\ud800'), {
+      name: 'TypeError',
+      message: 'a lead key must be well-formed Unicode; it holds a lone UTF-16 surrogate',
+    });
+  });
+
   it('gives random v4 ids for leads without a key', () => {
     const a = randomLeadId();
     assert.ok(validate(a));

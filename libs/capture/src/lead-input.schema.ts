@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { LONE_SURROGATE } from './lead-id.generator';
 
 /** The fields a RawLead carries by name, with the longest value each may have. */
 export const KNOWN_FIELD_MAX_LENGTH = {
@@ -27,7 +28,8 @@ export type CaptureIssueCode =
   | 'missing_contact'
   | 'unsupported_type'
   | 'too_many_fields'
-  | 'key_too_long';
+  | 'key_too_long'
+  | 'invalid_unicode';
 
 function stringOfAtMost(max: number) {
   const message = `expected a string of at most ${max} characters`;
@@ -40,6 +42,28 @@ function stringOrNumberOfAtMost(max: number) {
   return z
     .union([z.string(), z.number().transform(String)], { error: message })
     .pipe(z.string().max(max, { error: message }))
+    .nullish();
+}
+
+/**
+ * A source's id becomes the lead id (leadIdFor) and travels on unchanged, so it must be text UTF-8
+ * can carry: a lone surrogate is refused rather than replaced (see leadIdFor for why).
+ */
+function wellFormedIdOfAtMost(max: number) {
+  return z
+    .union([z.string(), z.number().transform(String)], {
+      error: `expected a string or number of at most ${max} characters`,
+    })
+    .pipe(
+      z
+        .string()
+        .max(max, { error: `expected a string or number of at most ${max} characters` })
+        .refine((value) => !LONE_SURROGATE.test(value), {
+          error:
+            'expected well-formed Unicode; it holds a lone UTF-16 surrogate (half of a character such as an emoji)',
+          params: { code: 'invalid_unicode' },
+        }),
+    )
     .nullish();
 }
 
@@ -63,7 +87,7 @@ const knownFields = {
   country: stringOfAtMost(KNOWN_FIELD_MAX_LENGTH.country),
   job_title: stringOfAtMost(KNOWN_FIELD_MAX_LENGTH.job_title),
   message: stringOfAtMost(KNOWN_FIELD_MAX_LENGTH.message),
-  source_lead_id: stringOrNumberOfAtMost(KNOWN_FIELD_MAX_LENGTH.source_lead_id),
+  source_lead_id: wellFormedIdOfAtMost(KNOWN_FIELD_MAX_LENGTH.source_lead_id),
 };
 
 const knownFieldNames = new Set<string>(Object.keys(knownFields));

@@ -56,6 +56,17 @@ describe('captureLead', () => {
     assert.equal(first.source_lead_id, 'L-1');
   });
 
+  it('refuses a source_lead_id holding a lone UTF-16 surrogate, naming the field', () => {
+    assert.deepEqual(issuesOf(sut({ email: 'a@b.co', source_lead_id: 'L-\udc00' }, ctx)), [
+      {
+        field: 'source_lead_id',
+        code: 'invalid_unicode',
+        message:
+          'source_lead_id: expected well-formed Unicode; it holds a lone UTF-16 surrogate (half of a character such as an emoji)',
+      },
+    ]);
+  });
+
   it('prefers the Idempotency-Key over source_lead_id', () => {
     const lead = valueOf(
       sut({ email: 'a@b.co', source_lead_id: 'L-1' }, { ...ctx, idempotencyKey: 'req-9' }),
