@@ -66,6 +66,8 @@ describe('lead-to-account matching through the real pipeline', () => {
       rulesYaml: RULES,
       prefix,
       indexer: { table, pgUrl: PG_URL },
+      // As behind a reverse proxy on the same host: X-Forwarded-For from loopback names the client.
+      ingestEnv: { INGEST_TRUSTED_PROXIES: 'loopback' },
     });
   });
   after(async () => {
@@ -144,6 +146,38 @@ describe('lead-to-account matching through the real pipeline', () => {
     assert.equal(routed.enrichment.account, null);
     assert.equal(routed.enrichment.enrichment_status['account'], 'no_match');
     assert.equal(routed.decision.distribution?.method, 'round_robin');
+  });
+
+  it('geolocates the client IP ingest captured, taking X-Forwarded-For from a trusted proxy only', async () => {
+    // 193.99.144.80 is heise.de's, in Germany for decades (and a corpus case).
+    const forwarded = { 'x-forwarded-for': '193.99.144.80' };
+    const viaProxy = await pipeline.post(
+      { email: 'lin@proxied.example.de' },
+      { headers: forwarded },
+    );
+    // A second ingest on the same topics, trusting no proxy: the same header is not believed,
+    // the client is the socket's peer, this test on loopback, which no database places.
+    const untrusted = await pipeline.startIngest({ INGEST_TRUSTED_PROXIES: '' });
+    const direct = await pipeline.post(
+      { email: 'lin@direct.example.de' },
+      { ingestUrl: untrusted, headers: forwarded },
+    );
+    const geoOf = ({ lead, enrichment }: Awaited<ReturnType<EnrichmentPipeline['routed']>>) => ({
+      client_ip: lead.client_ip,
+      ip_country: enrichment.ip_country,
+      ip_region: enrichment.ip_region,
+      ip_geo: enrichment.enrichment_status['ip_geo'],
+    });
+    const { ip_region, ...proxied } = geoOf(await pipeline.routed(viaProxy));
+    assert.deepEqual(proxied, { client_ip: '193.99.144.80', ip_country: 'DE', ip_geo: 'ok' });
+    // Which German state GeoLite2 gives a hosting block is not stable; that it is one is.
+    assert.ok(ip_region === null || ip_region.startsWith('DE-'), String(ip_region));
+    assert.deepEqual(geoOf(await pipeline.routed(direct)), {
+      client_ip: '127.0.0.1',
+      ip_country: null,
+      ip_region: null,
+      ip_geo: 'no_match',
+    });
   });
 
   it('follows the topic: an account imported while the enricher runs matches, a deleted one stops', async () => {

@@ -26,8 +26,13 @@ export interface EnrichmentPipeline {
   enrichers: ServiceProcess[];
   /** Starts one more enricher instance in the same consumer group. */
   startEnricher(): Promise<ServiceProcess>;
-  /** Posts a lead to ingest and returns its id. */
-  post(lead: Record<string, unknown>): Promise<string>;
+  /** Starts one more ingest on the same topics, with this extra environment; returns its URL. */
+  startIngest(env?: Record<string, string>): Promise<string>;
+  /** Posts a lead to ingest (or to `to.ingestUrl`, with `to.headers`) and returns its id. */
+  post(
+    lead: Record<string, unknown>,
+    to?: { ingestUrl?: string; headers?: Record<string, string> },
+  ): Promise<string>;
   /** The lead as the router wrote it on leads.routed, once it is there. */
   routed(leadId: string): Promise<RoutedLead>;
   close(): Promise<void>;
@@ -37,6 +42,8 @@ export interface EnrichmentPipelineOptions {
   rulesYaml: string;
   /** The topic prefix, when the test wrote to its topics before the services start. */
   prefix?: string;
+  /** Extra environment for ingest (INGEST_* keys). */
+  ingestEnv?: Record<string, string>;
   /** Extra environment for the enricher instances (ENRICH_* keys). */
   enricherEnv?: Record<string, string>;
   /** Also run the indexer, writing the trace index to this table. */
@@ -87,7 +94,7 @@ export async function startEnrichmentPipeline(
     enrichers.push(enricher);
     return enricher;
   };
-  const ingest = await start('ingest');
+  const ingest = await start('ingest', options.ingestEnv ?? {});
   await start('normalizer');
   await startEnricher();
   await start('router');
@@ -109,8 +116,9 @@ export async function startEnrichmentPipeline(
     ingestUrl: ingest.url,
     enrichers,
     startEnricher,
-    async post(lead) {
-      const posted = await postLead(ingest.url, JSON.stringify(lead));
+    startIngest: async (env = {}) => (await start('ingest', env)).url,
+    async post(lead, to = {}) {
+      const posted = await postLead(to.ingestUrl ?? ingest.url, JSON.stringify(lead), to.headers);
       if (posted.status !== 202) throw new Error(`ingest answered ${posted.status}`);
       return posted.body.lead_id!;
     },
