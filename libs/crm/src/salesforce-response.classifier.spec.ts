@@ -124,11 +124,16 @@ describe('classifySalesforceResponse', () => {
     assert.equal(withoutHeader, 'wait_for_quota');
   });
 
-  it('retries 403 REQUEST_LIMIT_EXCEEDED from the concurrency limit, or with quota left', () => {
+  it('waits for quota on 403 REQUEST_LIMIT_EXCEEDED from the concurrency limit, quota left or not', () => {
     const concurrent = [
       { message: 'ConcurrentPerOrgLongTxn Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' },
     ];
-    assert.equal(sut(403, {}, concurrent, batch)[0]?.verdict.kind, 'retry');
+    assert.equal(sut(403, {}, concurrent, batch)[0]?.verdict.kind, 'wait_for_quota');
+    const quotaLeft = new Headers({ 'Sforce-Limit-Info': 'api-usage=1200/100000' });
+    assert.equal(sut(403, quotaLeft, concurrent, batch)[0]?.verdict.kind, 'wait_for_quota');
+  });
+
+  it('retries 403 REQUEST_LIMIT_EXCEEDED of another limit with quota left', () => {
     const other = [{ message: 'Limit exceeded.', errorCode: 'REQUEST_LIMIT_EXCEEDED' }];
     const headers = new Headers({ 'Sforce-Limit-Info': 'api-usage=1200/100000' });
     assert.equal(sut(403, headers, other, batch)[0]?.verdict.kind, 'retry');

@@ -18,8 +18,8 @@ interface SalesforceError {
  * One verdict per lead of the batch, in its order, from the answer to an sObject Collections
  * upsert. A 200 carries one result per record (success or not); anything else is about the whole
  * request: 401 → refresh the token; 403 REQUEST_LIMIT_EXCEEDED → the daily allocation is spent
- * (wait for quota) or the org has too many long requests in flight (retry); 5xx → retry; 400 and
- * every other refusal → permanent.
+ * or the org has too many long requests in flight (both wait for quota; the second briefly), or
+ * another limit with allocation left (retry); 5xx → retry; 400 and every other refusal → permanent.
  */
 export function classifySalesforceResponse(
   status: number,
@@ -61,8 +61,14 @@ export function classifySalesforceResponse(
 
 function requestLimitVerdict(error: SalesforceError, headers: HeaderBag): DeliveryVerdict {
   const usage = parseSforceLimitInfo(headerValue(headers, 'Sforce-Limit-Info'));
-  const concurrent = /concurren/i.test(error.message);
-  if (concurrent || (usage !== null && usage.used < usage.allocation)) {
+  if (/concurren/i.test(error.message)) {
+    // Too many long requests in flight in the org: a throttle, not a failing destination. Every
+    // instance holds back for a moment (the layer parks the destination for its first retry
+    // delay) rather than each retrying on its own, and the breaker does not count it: a burst
+    // of these must not open the circuit and stop deliveries for minutes.
+    return { kind: 'wait_for_quota', reason: `${error.code}: ${error.message}` };
+  }
+  if (usage !== null && usage.used < usage.allocation) {
     return { kind: 'retry', reason: `${error.code}: ${error.message}` };
   }
   // The allocation is over a rolling 24 hours: there is no reset time to wait for, so the sink
