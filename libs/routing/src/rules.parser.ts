@@ -1,5 +1,5 @@
 import { err, ok, type Result } from '@lead-router/errors';
-import { isNode, LineCounter, parseDocument, type Document } from 'yaml';
+import { isNode, LineCounter, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { CREDENTIAL_KEYS } from './destination.schema';
 import { CONDITION_BRANCHES, type RuleSet, ruleSetSchema } from './rules.schema';
@@ -96,11 +96,14 @@ function flatten(
   });
 }
 
+/** The start of the document: where an issue of an empty document (no node at all) is shown. */
+const DOCUMENT_START = { line: 1, column: 1 };
+
 function positionOf(
   doc: Document,
   lineCounter: LineCounter,
   path: Path,
-): { line?: number; column?: number } {
+): { line: number; column: number } {
   for (let depth = path.length; depth >= 0; depth--) {
     const node = depth === 0 ? doc.contents : doc.getIn(path.slice(0, depth), true);
     if (isNode(node) && node.range) {
@@ -108,7 +111,60 @@ function positionOf(
       return { line, column: col };
     }
   }
-  return {};
+  return DOCUMENT_START;
+}
+
+/**
+ * How many nodes the aliases of one document may expand to. yaml's guard: each `*alias` counts
+ * the nodes it copies, so a billion-laughs document (each level an alias list of the one before)
+ * is refused after a few hundred nodes instead of expanding to `width^levels` of them.
+ */
+const MAX_ALIAS_COUNT = 100;
+
+/**
+ * How deep a rule set may nest. The example nests 8 levels; a condition tree deep enough to matter
+ * here (hundreds of levels) is not one anyone writes, and the schema check, the issue flattening
+ * and the router's evaluation all recurse, so such a tree would overflow the stack in one of them.
+ */
+export const MAX_NESTING = 64;
+
+/** The path of the first value nested past MAX_NESTING, found without recursion. */
+function tooDeep(data: unknown): Path | null {
+  const stack: { value: unknown; path: Path }[] = [{ value: data, path: [] }];
+  while (stack.length > 0) {
+    const { value, path } = stack.pop()!;
+    if (typeof value !== 'object' || value === null) continue;
+    if (path.length >= MAX_NESTING) return path;
+    const entries = Array.isArray(value) ? value.entries() : Object.entries(value);
+    for (const [key, child] of entries) stack.push({ value: child, path: [...path, key] });
+  }
+  return null;
+}
+
+/** yaml throws (not reports) an alias expansion past the guard; this turns it into an issue. */
+function toData(doc: Document, lineCounter: LineCounter): Result<unknown, RuleSetIssue[]> {
+  try {
+    return ok(doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }));
+  } catch (error) {
+    let alias: Node | undefined;
+    visit(doc, {
+      Alias(_key, node) {
+        alias = node;
+        return visit.BREAK;
+      },
+    });
+    const at = alias?.range ? lineCounter.linePos(alias.range[0]) : undefined;
+    return err([
+      {
+        path: '(yaml)',
+        message:
+          alias === undefined
+            ? `the YAML cannot be read: ${error instanceof Error ? error.message : String(error)}`
+            : `the aliases expand to more than ${MAX_ALIAS_COUNT} nodes; write the values out or use fewer aliases`,
+        ...(at ? { line: at.line, column: at.col } : DOCUMENT_START),
+      },
+    ]);
+  }
 }
 
 /**
@@ -130,17 +186,28 @@ export function parseRuleSet(
           path: '(yaml)',
           // prettyErrors appends the position and a code frame; the position is reported separately.
           message: (error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, ''),
-          ...(pos ? { line: pos.line, column: pos.col } : {}),
+          ...(pos ? { line: pos.line, column: pos.col } : DOCUMENT_START),
         };
       }),
     );
   }
-  const data: unknown = doc.toJS();
   const located = (path: Path, message: string): RuleSetIssue => ({
     path: formatPath(path),
     message,
     ...positionOf(doc, lineCounter, path),
   });
+  const read = toData(doc, lineCounter);
+  if (!read.ok) return read;
+  const data = read.value;
+  const deep = tooDeep(data);
+  if (deep !== null) {
+    return err([
+      located(
+        deep,
+        `nested more than ${MAX_NESTING} levels deep; name parts of the condition as segments`,
+      ),
+    ]);
+  }
 
   const parsed = ruleSetSchema.safeParse(data);
   if (!parsed.success) {
