@@ -10,9 +10,7 @@
  *   npm run bench:corpus   (BENCH_ROUNDS, BENCH_LEADS: leads per round, default 60,000)
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { join } from 'node:path';
 import {
   FirmographicsStep,
   type FirmographicsProvider,
@@ -24,12 +22,12 @@ import {
   parseScoreRules,
 } from '@lead-router/enrich';
 import { normalize } from '@lead-router/normalize';
+import { CORPUS_NOW, corpusRawLead, readLeadCorpus } from '@lead-router/testing';
 import type { EnrichedLead, Firmographics, NormalizedLead, RawLead } from '@lead-router/schemas';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 7);
 const LEADS = Number(process.env['BENCH_LEADS'] ?? 60_000);
-const CORPUS_FILE = join(__dirname, '..', '..', 'libs', 'normalize', 'corpus', 'leads.jsonl');
-const NOW = Date.UTC(2026, 11, 1, 12, 0, 0);
+const NOW = CORPUS_NOW;
 
 const SCORE = parseScoreRules(`
 rules:
@@ -49,36 +47,16 @@ function print(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-function rawLead(index: number, { attributes, ...fields }: Partial<RawLead>): RawLead {
-  return {
-    lead_id: `00000000-0000-4000-8000-${String(index).padStart(12, '0')}`,
-    source: 'corpus',
-    source_lead_id: null,
-    channel: 'http',
-    received_at: NOW - 1_000,
-    email: null,
-    phone: null,
-    first_name: null,
-    last_name: null,
-    company: null,
-    website: null,
-    country: null,
-    job_title: null,
-    message: null,
-    attributes: { ...attributes },
-    client_ip: null,
-    ...fields,
-  };
-}
-
-const inputs = readFileSync(CORPUS_FILE, 'utf8')
-  .split('\n')
-  .filter((line) => line.trim() !== '')
-  .map((line) => (JSON.parse(line) as { input: Partial<RawLead> }).input);
+const inputs = readLeadCorpus().map((c) => c.input);
 
 /** The corpus's inputs, repeated up to `count` leads. */
 function corpusLeads(count: number): RawLead[] {
-  return Array.from({ length: count }, (_, i) => rawLead(i, inputs[i % inputs.length]!));
+  return Array.from({ length: count }, (_, i) =>
+    corpusRawLead(
+      inputs[i % inputs.length]!,
+      `00000000-0000-4000-8000-${String(i).padStart(12, '0')}`,
+    ),
+  );
 }
 
 /**

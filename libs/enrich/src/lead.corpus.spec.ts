@@ -1,56 +1,17 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { normalize } from '@lead-router/normalize';
-import type { Enrichment, RawLead } from '@lead-router/schemas';
+import type { RawLead } from '@lead-router/schemas';
+import { CORPUS_NOW, corpusRawLead, readLeadCorpus } from '@lead-router/testing';
 import { IpGeoStep, loadGeoIpLocator } from './ip-geo.step';
 import { LeadEnricher } from './lead.enricher';
 import { MailFlagsStep } from './mail-flags.step';
 
-/**
- * A line of libs/normalize/corpus/leads.jsonl as this spec reads it: the input and, written by
- * hand, the enrichment the local steps must give. The normalized fields (`expect`) are checked by
- * the normalizer's own corpus spec; the corpus stays beside the normalizer, which may not import
- * this library.
- */
-interface CorpusCase {
-  id: string;
-  note?: string;
-  input: Partial<RawLead>;
-  expect: { rejected?: string[] };
-  enriched?: Partial<Enrichment>;
-}
-
-const CORPUS_FILE = join(__dirname, '..', '..', 'normalize', 'corpus', 'leads.jsonl');
-const NOW = Date.UTC(2026, 11, 1, 12, 0, 0);
-
-const corpus: CorpusCase[] = readFileSync(CORPUS_FILE, 'utf8')
-  .split('\n')
-  .filter((line) => line.trim() !== '')
-  .map((line) => JSON.parse(line) as CorpusCase);
-
-function rawLead({ attributes, ...fields }: Partial<RawLead>): RawLead {
-  return {
-    lead_id: '00000000-0000-4000-8000-000000000000',
-    source: 'corpus',
-    source_lead_id: null,
-    channel: 'kafka',
-    received_at: NOW - 1_000,
-    email: null,
-    phone: null,
-    first_name: null,
-    last_name: null,
-    company: null,
-    website: null,
-    country: null,
-    job_title: null,
-    message: null,
-    attributes: { ...attributes },
-    client_ip: null,
-    ...fields,
-  };
-}
+// The corpus lives beside the normalizer, which may not import this library; the normalized
+// fields (`expect`) are checked by the normalizer's own corpus spec, the enrichment here.
+const NOW = CORPUS_NOW;
+const corpus = readLeadCorpus();
+const rawLead = (input: Partial<RawLead>): RawLead => corpusRawLead(input);
 
 describe('normalize then the local enrichment steps on the corpus (mail flags, IP geo)', () => {
   // The steps that need no network, in the enricher's order; firmographics, account matching,

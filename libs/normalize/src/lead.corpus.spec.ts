@@ -1,53 +1,18 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { NormalizedLead, RawLead } from '@lead-router/schemas';
+import {
+  CORPUS_NOW,
+  corpusRawLead,
+  readLeadCorpus,
+  type LeadCorpusCase,
+} from '@lead-router/testing';
 import { normalize } from './lead.normalizer';
 
-/**
- * One line of corpus/leads.jsonl: what a source sent and, written by hand, what the normalized
- * lead must hold. `quality_flags` is always checked (an empty list when not given); other fields
- * only when named. `rejected` lists the issue codes of a lead that goes to the DLQ.
- */
-interface CorpusCase {
-  id: string;
-  note?: string;
-  input: Partial<RawLead>;
-  expect: Partial<NormalizedLead> & { rejected?: string[] };
-  /** Another case for the same person: both must give the same email and phone. */
-  duplicate_of?: string;
-}
-
-const CORPUS_FILE = join(__dirname, '..', 'corpus', 'leads.jsonl');
-const NOW = Date.UTC(2026, 11, 1, 12, 0, 0);
-
-const corpus: CorpusCase[] = readFileSync(CORPUS_FILE, 'utf8')
-  .split('\n')
-  .filter((line) => line.trim() !== '')
-  .map((line) => JSON.parse(line) as CorpusCase);
-
-function rawLead({ attributes, ...fields }: Partial<RawLead>): RawLead {
-  return {
-    lead_id: '00000000-0000-4000-8000-000000000000',
-    source: 'corpus',
-    source_lead_id: null,
-    channel: 'kafka',
-    received_at: NOW - 1_000,
-    email: null,
-    phone: null,
-    first_name: null,
-    last_name: null,
-    company: null,
-    website: null,
-    country: null,
-    job_title: null,
-    message: null,
-    attributes: { ...attributes },
-    client_ip: null,
-    ...fields,
-  };
-}
+type CorpusCase = LeadCorpusCase;
+const NOW = CORPUS_NOW;
+const corpus = readLeadCorpus();
+const rawLead = (input: Partial<RawLead>): RawLead => corpusRawLead(input);
 
 function normalized(c: CorpusCase): NormalizedLead {
   const result = normalize(rawLead(c.input), NOW);

@@ -3,3 +3,4 @@ export * from './test-stack';
 export * from './topic.reader';
 export * from './lead.fixtures';
 export * from './ad-platform.fixtures';
+export * from './lead-corpus';
