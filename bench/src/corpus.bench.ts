@@ -19,29 +19,15 @@ import {
   MailFlagsStep,
   ScoreStep,
   loadGeoIpLocator,
-  parseScoreRules,
 } from '@lead-router/enrich';
 import { normalize } from '@lead-router/normalize';
 import { CORPUS_NOW, corpusRawLead, readLeadCorpus } from '@lead-router/testing';
 import type { EnrichedLead, Firmographics, NormalizedLead, RawLead } from '@lead-router/schemas';
+import { BENCH_SCORE_RULES } from './bench.score-rules';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 7);
 const LEADS = Number(process.env['BENCH_LEADS'] ?? 60_000);
 const NOW = CORPUS_NOW;
-
-const SCORE = parseScoreRules(`
-rules:
-  - { name: business_email, points: 10, when: { path: enrichment.free_mail, eq: false } }
-  - { name: not_disposable, points: 5, when: { path: enrichment.disposable, eq: false } }
-  - { name: role_address, points: -10, when: { path: enrichment.role_address, eq: true } }
-  - { name: emea_ip, points: 5, when: { path: enrichment.ip_country, in: [DE, FR, GB, NL] } }
-  - name: mid_market
-    points: 20
-    when:
-      all:
-        - { path: enrichment.firmographics.employees, gte: 200 }
-        - { path: enrichment.firmographics.employees, lt: 5000 }
-`);
 
 function print(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -138,7 +124,7 @@ async function main(): Promise<void> {
     new MailFlagsStep(),
     new IpGeoStep(locate),
     firmographics,
-    new ScoreStep(SCORE),
+    new ScoreStep(BENCH_SCORE_RULES),
   ]);
   // Fill the firmographics cache: every company domain once, answered by the warming provider.
   const warming = new LeadEnricher([firmographics]);
@@ -167,7 +153,7 @@ async function main(): Promise<void> {
         ['mail_flags', new MailFlagsStep()],
         ['ip_geo (every lead with a client IP)', new IpGeoStep(locate)],
         ['firmographics (cache hit)', firmographics],
-        ['score (5 rules)', new ScoreStep(SCORE)],
+        ['score (5 rules)', new ScoreStep(BENCH_SCORE_RULES)],
       ] as const
     ).map(([name, step]) => ({
       name: `  step: ${name}`,

@@ -26,12 +26,12 @@ import {
   ScoreStep,
   enrich,
   loadGeoIpLocator,
-  parseScoreRules,
   type IpLocator,
 } from '@lead-router/enrich';
 import type { NormalizedLead } from '@lead-router/schemas';
 import { normalizedLeadFixture } from '@lead-router/testing';
 import { seeded } from './lead.generator';
+import { BENCH_SCORE_RULES } from './bench.score-rules';
 
 const LEADS = Number(process.env['BENCH_LEADS'] ?? 4_000);
 const CPU_LEADS = Number(process.env['BENCH_CPU_LEADS'] ?? 50_000);
@@ -42,20 +42,6 @@ const API_KEY = 'sk_bench';
 function print(line: string): void {
   process.stdout.write(`${line}\n`);
 }
-
-const SCORE = parseScoreRules(`
-rules:
-  - { name: business_email, points: 10, when: { path: enrichment.free_mail, eq: false } }
-  - { name: not_disposable, points: 5, when: { path: enrichment.disposable, eq: false } }
-  - { name: role_address, points: -10, when: { path: enrichment.role_address, eq: true } }
-  - { name: emea_ip, points: 5, when: { path: enrichment.ip_country, in: [DE, FR, GB, NL] } }
-  - name: mid_market
-    points: 20
-    when:
-      all:
-        - { path: enrichment.firmographics.employees, gte: 200 }
-        - { path: enrichment.firmographics.employees, lt: 5000 }
-`);
 
 const IPS = ['85.214.132.117', '8.8.8.8', '81.2.69.142', '2001:4860:4860::8888', '10.0.0.1'];
 const LOCALS = ['ada', 'info', 'sales', 'lin.chen', 'j.smith'];
@@ -134,7 +120,7 @@ function enricher(locate: IpLocator, provider: Provider): LeadEnricher {
         breakerHalfOpenAfterMs: 30_000,
       },
     ),
-    new ScoreStep(SCORE),
+    new ScoreStep(BENCH_SCORE_RULES),
   ]);
 }
 
@@ -238,7 +224,7 @@ async function main(): Promise<void> {
     const cpuInput = leads(CPU_LEADS, 200, 7);
     const mailOnly = new LeadEnricher([new MailFlagsStep()]);
     const geoOnly = new LeadEnricher([new IpGeoStep(locate)]);
-    const scoreOnly = new LeadEnricher([new ScoreStep(SCORE)]);
+    const scoreOnly = new LeadEnricher([new ScoreStep(BENCH_SCORE_RULES)]);
     const cached = enricher(locate, provider);
     await run('warm the cache', cached, cpuInput.slice(0, 4_000));
     const cpu = {
