@@ -64,6 +64,8 @@ export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trac
 export const platformEnv = {
   KAFKA_BROKERS: brokerList.default(['localhost:9092']),
   SCHEMA_REGISTRY_URL: z.url().default('http://localhost:8081/apis/ccompat/v7'),
+  /** How long a starting service waits for an unreachable registry before it exits non-zero. */
+  SCHEMA_REGISTRY_START_TIMEOUT_SECONDS: z.coerce.number().int().min(0).default(300),
   TOPIC_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9._-]*$/, 'letters, digits, dot, underscore and dash only')
@@ -75,6 +77,7 @@ export const platformEnv = {
 export interface PlatformConfig {
   kafka: { brokers: readonly string[]; clientId: string };
   registryUrl: string;
+  registryStartTimeoutMs: number;
   topicPrefix: string;
   logLevel: z.infer<typeof logLevel>;
   http: { host: string; port: number };
@@ -86,6 +89,7 @@ export function platformConfig(
   env: {
     KAFKA_BROKERS: string[];
     SCHEMA_REGISTRY_URL: string;
+    SCHEMA_REGISTRY_START_TIMEOUT_SECONDS: number;
     TOPIC_PREFIX: string;
     LOG_LEVEL: z.infer<typeof logLevel>;
     HTTP_HOST: string;
@@ -95,6 +99,7 @@ export function platformConfig(
   return {
     kafka: { brokers: env.KAFKA_BROKERS, clientId: `lead-router-${service}` },
     registryUrl: env.SCHEMA_REGISTRY_URL,
+    registryStartTimeoutMs: env.SCHEMA_REGISTRY_START_TIMEOUT_SECONDS * 1000,
     topicPrefix: env.TOPIC_PREFIX,
     logLevel: env.LOG_LEVEL,
     http: { host: env.HTTP_HOST, port: httpPort },

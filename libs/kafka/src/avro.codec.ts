@@ -11,6 +11,7 @@ import {
   InvalidRecordError,
   SchemaNotRegisteredError,
   SchemaRegistryError,
+  TransientError,
 } from './errors';
 
 /** Confluent wire format: magic byte 0, then the 4-byte big-endian schema id, then Avro. */
@@ -132,10 +133,19 @@ export class AvroCodec {
       try {
         writer = await this.writerType(id);
       } catch (cause) {
-        throw new DecodeError(`schema id ${id} is not known to the registry`, {
-          context: { schemaId: id },
-          cause,
-        });
+        // Only the registry's answer that it has no such id makes the record unreadable; a
+        // registry that cannot be reached is retried, so an outage dead-letters nothing.
+        if (!registryUnreachable(cause)) {
+          throw new DecodeError(`schema id ${id} is not known to the registry`, {
+            context: { schemaId: id },
+            cause,
+          });
+        }
+        throw new TransientError(
+          `schema registry ${this.registryUrl} unreachable while reading schema id ${id}`,
+          'registry_unavailable',
+          { context: { schemaId: id }, cause },
+        );
       }
       this.knownWriters.set(id, writer);
     }
@@ -194,4 +204,14 @@ export class AvroCodec {
     }
     return resolver;
   }
+}
+
+/**
+ * False only for the registry's answer that it has no such schema (404) and for a writer schema
+ * that is not Avro. The registry client reports a connection it could not make as a 400 (its HTTP
+ * library's "client error"), so any other failure counts as the registry being unreachable.
+ */
+function registryUnreachable(err: unknown): boolean {
+  if (err instanceof DecodeError) return false;
+  return (err as { status?: unknown } | null)?.status !== 404;
 }

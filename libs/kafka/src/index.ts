@@ -17,6 +17,7 @@ export {
 export * from './kafka.factory';
 export * from './keyed.concurrency';
 export * from './record.headers';
+export * from './registry.startup';
 export * from './stage.definition';
 export * from './stage.runner';
 export * from './topic.admin';
