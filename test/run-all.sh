@@ -112,6 +112,11 @@ check local-stack start_stack
 if [ -n "${KAFKA_BROKERS:-}" ]; then
   tests integration nx run e2e:int --output-style=stream
   tests e2e nx run e2e:e2e --output-style=stream
+  # The fault suite (docs/faults.md): each spec appends its faults to FAULTS_SUMMARY, printed after.
+  export FAULTS_SUMMARY="$log_dir/faults-summary.jsonl"
+  node test/dist/faults/print-summary.js --clear
+  tests faults nx run e2e:faults --output-style=stream
+  node test/dist/faults/print-summary.js
 fi
 
 echo

@@ -8,6 +8,7 @@ import { PropertyValue } from './kafka.config';
 import { choosePorts } from './ports';
 import { waitBrokerReady, waitRegistryReady } from './readiness';
 import { Compatibility, setCompatibility, spawnRegistry } from './registry';
+import { StackError } from './stack.errors';
 import { defaultJava, noopLog } from './util';
 
 export type { Compatibility } from './registry';
@@ -55,6 +56,16 @@ export interface LocalStack {
   logs: { broker: string; brokerServer: string; registry: string };
   /** Stop the registry then the broker (SIGTERM, then SIGKILL after a deadline) and wait until both exited. */
   stop(): Promise<void>;
+  /**
+   * SIGKILL the broker's JVM (no clean shutdown, as a crashed host) and wait until it exited; the
+   * registry keeps running. For fault tests.
+   */
+  killBroker(): Promise<void>;
+  /**
+   * Start the broker again on the same data dir and ports (after killBroker) and wait until it
+   * answers Metadata as a registered broker: topics, offsets and schemas are kept.
+   */
+  startBroker(): Promise<void>;
 }
 
 /** Start a single-node KRaft broker (and Apicurio Registry on it) from the cached jars. */
@@ -106,11 +117,11 @@ export async function startStack(opts: StackOptions): Promise<LocalStack> {
     for (const p of [...procs].reverse()) await p.stop();
   };
 
-  try {
-    await formatStorageOnce(java, classpath, files, config, log);
-
+  const brokerLogs = [logs.broker, logs.brokerServer];
+  /** `place` records the new JVM among the stack's processes (first, so stop() ends it last). */
+  const startBroker = async (place: (p: JavaProcess) => JavaProcess): Promise<JavaProcess> => {
     const t0 = Date.now();
-    const broker = started(
+    const broker = place(
       spawnBroker({
         java,
         classpath,
@@ -121,9 +132,15 @@ export async function startStack(opts: StackOptions): Promise<LocalStack> {
       }),
     );
     log(`kafka broker started (pid ${broker.pid}), waiting for ${brokers}`);
-    const brokerLogs = [logs.broker, logs.brokerServer];
     await waitBrokerReady(broker, kafkaPort, opts.brokerTimeoutMs ?? 60_000, brokerLogs);
     log(`kafka broker ready on ${brokers} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    return broker;
+  };
+
+  let broker: JavaProcess;
+  try {
+    await formatStorageOnce(java, classpath, files, config, log);
+    broker = await startBroker(started);
 
     if (withRegistry) {
       const t1 = Date.now();
@@ -168,6 +185,22 @@ export async function startStack(opts: StackOptions): Promise<LocalStack> {
     stop: () => {
       stopping ??= stopAll().then(() => removePids(dataDir));
       return stopping;
+    },
+    async killBroker() {
+      if (!broker.running) return;
+      broker.child.kill('SIGKILL');
+      await broker.exited;
+      log(`kafka broker killed (pid ${broker.pid})`);
+    },
+    async startBroker() {
+      if (stopping) throw new StackError('the stack was stopped', 'process_exited');
+      if (broker.running) return;
+      const index = procs.indexOf(broker);
+      broker = await startBroker((p) => {
+        procs[index] = p;
+        savePids(dataDir, procs);
+        return p;
+      });
     },
   };
 }
