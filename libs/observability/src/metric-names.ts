@@ -24,6 +24,10 @@ export const MetricNames = {
   ingestRequests: 'lead_router_ingest_requests_total',
   /** Leads and lead references ingest handed to Kafka, by source and topic. */
   ingestLeads: 'lead_router_ingest_leads_total',
+  /** Requests ingest refused at the door with 503 (load shedding), by reason. */
+  ingestShed: 'lead_router_ingest_shed_total',
+  /** The work one ingest instance holds: lead requests open, leads awaiting Kafka's ack. */
+  ingestHeld: 'lead_router_ingest_held',
   /** source-fetcher's calls to a platform's API, by source and outcome. */
   sourceFetches: 'lead_router_source_fetches_total',
 } as const;

@@ -100,11 +100,29 @@ export function createHttpMetrics(registry: Registry): {
   };
 }
 
-/** Ingest's per-source figures: every request and every lead carries the source's name. */
-export function createIngestMetrics(registry: Registry): {
+/**
+ * Ingest's per-source figures (every request and every lead carries the source's name), the
+ * requests it shed, and, when `held` is given, the work it holds at each scrape.
+ */
+export function createIngestMetrics(
+  registry: Registry,
+  held?: () => Readonly<Record<string, number>>,
+): {
   requests: Counter<'source' | 'route' | 'status'>;
   leads: Counter<'source' | 'topic'>;
+  shed: Counter<'reason'>;
 } {
+  if (held) {
+    new Gauge({
+      name: MetricNames.ingestHeld,
+      help: 'Work ingest holds: lead requests open (open_requests), leads awaiting ack (pending_leads)',
+      labelNames: ['kind'],
+      registers: [registry],
+      collect() {
+        for (const [kind, value] of Object.entries(held())) this.set({ kind }, value);
+      },
+    });
+  }
   return {
     requests: new Counter({
       name: MetricNames.ingestRequests,
@@ -116,6 +134,12 @@ export function createIngestMetrics(registry: Registry): {
       name: MetricNames.ingestLeads,
       help: 'Leads (leads.raw) and lead references (sources.fetch) ingest handed to Kafka, by source',
       labelNames: ['source', 'topic'],
+      registers: [registry],
+    }),
+    shed: new Counter({
+      name: MetricNames.ingestShed,
+      help: 'Requests ingest answered 503 at the door (load shedding, Kafka unavailable), by reason',
+      labelNames: ['reason'],
       registers: [registry],
     }),
   };

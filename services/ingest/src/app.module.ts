@@ -1,10 +1,12 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { serviceModule } from '@lead-router/service-kit';
+import type { BatchingProducer } from '@lead-router/kafka';
+import { PRODUCER, serviceModule } from '@lead-router/service-kit';
 import { ApiKeyGuard } from './api-key.guard';
 import { CsvLeadImporter } from './csv-lead.importer';
 import { ImportReportStore } from './import-report.store';
 import { INGEST_CONFIG, type IngestConfig } from './ingest.config';
 import { LeadPublisher } from './lead.publisher';
+import { LoadGate } from './load-gate';
 import { LeadsController } from './leads.controller';
 import { LeadsImportController } from './leads-import.controller';
 import { ingestMetricsProvider } from './sources/ingest-metrics.provider';
@@ -20,6 +22,11 @@ export class AppModule {
       controllers: [LeadsController, LeadsImportController, SourcesController],
       providers: [
         { provide: INGEST_CONFIG, useValue: config },
+        {
+          provide: LoadGate,
+          inject: [PRODUCER],
+          useFactory: (producer: BatchingProducer) => new LoadGate(config.load, producer),
+        },
         LeadPublisher,
         ApiKeyGuard,
         ImportReportStore,

@@ -1,5 +1,6 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { getHeapStatistics } from 'node:v8';
 import {
   loadConfig,
   platformConfig,
@@ -11,6 +12,7 @@ import { sha256Hex } from '@lead-router/capture';
 import { defaultPort } from '@lead-router/schemas';
 import { z } from 'zod';
 import { proxyTrust } from './client-ip';
+import type { LoadLimits } from './load-gate';
 import { type IngestAdSource, loadAdSources } from './sources/ad-sources.loader';
 
 /** The key printed by `npm start`; only ever a default for the local demo. */
@@ -48,6 +50,20 @@ const schema = z
     INGEST_BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1_048_576),
     INGEST_ACK_TIMEOUT_MS: z.coerce.number().int().min(100).default(5000),
     INGEST_LINGER_MS: z.coerce.number().int().min(0).default(2),
+    // Load shedding (docs/sources.md#load-shedding): over any limit a lead request is answered
+    // 503 overloaded with Retry-After before its body is read. 0 turns a memory limit off.
+    INGEST_SHED: z.enum(['on', 'off']).default('on'),
+    INGEST_SHED_MAX_OPEN_REQUESTS: z.coerce.number().int().min(1).default(500),
+    INGEST_SHED_MAX_PENDING_LEADS: z.coerce.number().int().min(1).default(2000),
+    INGEST_SHED_MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).default(200),
+    INGEST_SHED_MAX_HEAP_BYTES: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(() => Math.floor(getHeapStatistics().heap_size_limit * 0.85)),
+    INGEST_SHED_MAX_RSS_BYTES: z.coerce.number().int().min(0).default(0),
+    INGEST_SHED_SAMPLE_INTERVAL_MS: z.coerce.number().int().min(10).default(500),
+    INGEST_SHED_RETRY_AFTER_SECONDS: z.coerce.number().int().min(1).default(2),
     INGEST_IMPORT_DIR: z.string().min(1).default(join(tmpdir(), 'lead-router-imports')),
     INGEST_IMPORT_RETENTION_HOURS: z.coerce.number().positive().default(168),
     INGEST_TRUSTED_PROXIES: z
@@ -82,6 +98,16 @@ const schema = z
       windowSeconds: env.INGEST_RATE_LIMIT_WINDOW_SECONDS,
     },
     trustedProxies: env.INGEST_TRUSTED_PROXIES,
+    load: {
+      enabled: env.INGEST_SHED === 'on',
+      maxOpenRequests: env.INGEST_SHED_MAX_OPEN_REQUESTS,
+      maxPendingLeads: env.INGEST_SHED_MAX_PENDING_LEADS,
+      maxEventLoopDelayMs: env.INGEST_SHED_MAX_EVENT_LOOP_DELAY_MS,
+      maxHeapUsedBytes: env.INGEST_SHED_MAX_HEAP_BYTES,
+      maxRssBytes: env.INGEST_SHED_MAX_RSS_BYTES,
+      sampleIntervalMs: env.INGEST_SHED_SAMPLE_INTERVAL_MS,
+      retryAfterSeconds: env.INGEST_SHED_RETRY_AFTER_SECONDS,
+    },
   }));
 
 export interface IngestConfig {
@@ -101,6 +127,14 @@ export interface IngestConfig {
   importRetentionHours: number;
   /** Proxies whose X-Forwarded-For names the client (none by default). */
   trustedProxies: readonly string[];
+  /**
+   * The work one instance holds before it sheds: 500 open requests and 2,000 leads awaiting
+   * Kafka's ack are a fraction of a second at the ~1,500 leads/s one instance sustains on two
+   * cores (bench/RESULTS.md), so an accepted lead's 202 stays fast; a 200 ms mean event-loop delay
+   * means the process itself is the bottleneck; the heap limit is 85 % of V8's, below where
+   * garbage collection would take the process over.
+   */
+  load: LoadLimits;
 }
 
 export const INGEST_CONFIG = Symbol('INGEST_CONFIG');

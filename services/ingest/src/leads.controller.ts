@@ -13,6 +13,7 @@ import { ApiKeyGuard, type AuthenticatedRequest } from './api-key.guard';
 import { clientIpOf, proxyTrust, type ProxyTrust } from './client-ip';
 import { INGEST_CONFIG, type IngestConfig } from './ingest.config';
 import { LeadPublisher } from './lead.publisher';
+import { kafkaUnavailable } from './load-gate';
 import { INGEST_METRICS, type IngestMetrics } from './sources/ingest-metrics.provider';
 
 const STAGE = 'ingest';
@@ -25,9 +26,6 @@ function leadBody(body: unknown): unknown {
   }
   return body ?? {};
 }
-
-/** How long a client should wait before retrying when Kafka cannot take the lead. */
-const RETRY_AFTER_SECONDS = '5';
 
 @Controller('v1/leads')
 @UseGuards(ApiKeyGuard)
@@ -96,14 +94,7 @@ export class LeadsController {
     } catch (err) {
       this.metrics.errors.inc({ stage: STAGE, code: 'kafka_unavailable' });
       this.logger.error({ err }, 'Kafka did not acknowledge; answering 503');
-      throw new ApiError(
-        503,
-        'kafka_unavailable',
-        'the lead could not be stored right now; retry with the same Idempotency-Key',
-        undefined,
-        { 'retry-after': RETRY_AFTER_SECONDS },
-        err,
-      );
+      throw kafkaUnavailable(err);
     }
   }
 }

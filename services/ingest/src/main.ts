@@ -7,6 +7,8 @@ import { AppModule } from './app.module';
 import { registerCsvBodyParser } from './csv-body.parser';
 import { HttpExceptionFilter } from './http-exception.filter';
 import { loadIngestConfig } from './ingest.config';
+import { LoadGate } from './load-gate';
+import { registerLoadShedding } from './load-shedding';
 import { registerRateLimits, requestSource } from './rate-limit';
 import { INGEST_METRICS, type IngestMetrics } from './sources/ingest-metrics.provider';
 
@@ -26,9 +28,10 @@ async function main(): Promise<void> {
       // other content type (text/plain, which Fastify parses by default) is refused with 415.
       fastify.removeAllContentTypeParsers();
       registerCsvBodyParser(fastify);
+      const perSource = app.get<IngestMetrics>(INGEST_METRICS);
+      await registerLoadShedding(fastify, app.get(LoadGate), perSource.shed);
       await registerRateLimits(fastify, config);
       const http = createHttpMetrics(app.get<Registry>(METRICS_REGISTRY));
-      const perSource = app.get<IngestMetrics>(INGEST_METRICS);
       fastify.addHook('onResponse', (request, reply, done) => {
         const route = request.routeOptions.url ?? 'unmatched';
         const status = String(reply.statusCode);

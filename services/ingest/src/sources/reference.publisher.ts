@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { AvroCodec, BatchingProducer } from '@lead-router/kafka';
 import type { SourceLeadReference } from '@lead-router/schemas';
 import { CODEC, PRODUCER, TOPICS, type PrefixedTopics } from '@lead-router/service-kit';
+import { LoadGate } from '../load-gate';
 
 /** The Kafka key of a lead reference: one platform lead stays on one partition. */
 export function referenceKey(reference: SourceLeadReference): string {
@@ -15,12 +16,16 @@ export class ReferencePublisher {
     @Inject(PRODUCER) private readonly producer: BatchingProducer,
     @Inject(CODEC) private readonly codec: AvroCodec,
     @Inject(TOPICS) private readonly topics: PrefixedTopics,
+    @Inject(LoadGate) private readonly gate: LoadGate,
   ) {}
 
-  async publishAll(references: readonly SourceLeadReference[]): Promise<void> {
+  publishAll(references: readonly SourceLeadReference[]): Promise<void> {
     const topic = this.topics.topics.sourcesFetch;
-    await this.producer.sendAll(
-      references.map((r) => ({ topic, key: referenceKey(r), value: this.codec.encode(topic, r) })),
-    );
+    const records = references.map((r) => ({
+      topic,
+      key: referenceKey(r),
+      value: this.codec.encode(topic, r),
+    }));
+    return this.gate.track(records.length, () => this.producer.sendAll(records));
   }
 }
