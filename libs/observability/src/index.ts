@@ -1,3 +1,4 @@
+export * from './held-queue.metrics';
 export * from './logger';
 export * from './metric-names';
 export * from './metrics';

@@ -28,6 +28,10 @@ export const MetricNames = {
   ingestShed: 'lead_router_ingest_shed_total',
   /** The work one ingest instance holds: lead requests open, leads awaiting Kafka's ack. */
   ingestHeld: 'lead_router_ingest_held',
+  /** Leads the router holds on router.held now, by partition and queue group. */
+  routerHeldLeads: 'lead_router_router_held_leads',
+  /** Held leads the router released back to assignment when due, by queue group. */
+  routerHeldReleased: 'lead_router_router_held_released_total',
   /** source-fetcher's calls to a platform's API, by source and outcome. */
   sourceFetches: 'lead_router_source_fetches_total',
 } as const;
