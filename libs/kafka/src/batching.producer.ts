@@ -145,7 +145,7 @@ export class BatchingProducer {
   }
 }
 
-function groupByTopic(
+export function groupByTopic(
   records: readonly OutgoingRecord[],
 ): { topic: string; messages: Message[] }[] {
   const byTopic = new Map<string, Message[]>();

@@ -16,6 +16,7 @@ export {
 } from './errors';
 export * from './kafka.factory';
 export * from './keyed.concurrency';
+export * from './partition.transactions';
 export * from './record.headers';
 export * from './registry.startup';
 export * from './stage.definition';

@@ -82,4 +82,12 @@ export interface StageDefinition<In> {
    * Records behind it in its partition wait behind it.
    */
   dueAt?: (input: In, ctx: RecordContext) => number | null;
+  /**
+   * Exactly once: each chunk's outputs and its consumed offsets are written in one Kafka
+   * transaction on the input partition's own transactional producer (`PartitionTransactions`),
+   * so a record's outputs reach `read_committed` readers once however the process dies. Off, the
+   * stage produces with the process's idempotent producer and commits after the acknowledgement
+   * (at least once; consumers downstream are idempotent).
+   */
+  exactlyOnce?: boolean;
 }

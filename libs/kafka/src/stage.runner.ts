@@ -1,10 +1,11 @@
 import type { Logger, StageMetrics } from '@lead-router/observability';
-import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { AvroCodec } from './avro.codec';
 import type { BatchingProducer, OutgoingRecord } from './batching.producer';
 import { decideRecord, type HandlerOutcome } from './dead-letter.policy';
 import { gateByDueTime, type DueGate } from './due.gate';
 import { mapKeyed } from './keyed.concurrency';
+import { PartitionTransactions } from './partition.transactions';
 import { attemptOf, headersToStrings } from './record.headers';
 import type { RecordContext, StageDefinition, StageOutput } from './stage.definition';
 
@@ -29,6 +30,7 @@ export interface StageRunnerDeps {
  * call the pure handler, produce its outputs (and dead letters) with the idempotent producer,
  * and commit the batch's offsets only after the broker acknowledged those outputs. A crash at
  * any point replays from the last commit: at-least-once, with idempotent consumers downstream.
+ * An `exactlyOnce` stage writes each chunk's outputs and offsets in one Kafka transaction instead.
  */
 export class StageRunner<In> {
   private readonly consumer: Consumer;
@@ -41,6 +43,17 @@ export class StageRunner<In> {
   private readonly waiting = new Map<number, NodeJS.Timeout>();
   /** Counts group joins, so a batch of an earlier assignment never pauses a partition. */
   private generation = 0;
+  /** Exactly-once stages: the transactional producers, one per input partition. */
+  private readonly transactions: PartitionTransactions | null;
+  private readonly admin: Admin | null;
+  /** Exactly-once stages: the fencing of the partitions of the current assignment. */
+  private fencing: Promise<unknown> = Promise.resolve();
+  /**
+   * Exactly-once stages: per partition, the committed offset read after this assignment's
+   * fencing. Records below it were committed by the partition's previous owner after this
+   * instance's fetch position was set, and are skipped.
+   */
+  private readonly floors = new Map<number, { generation: number; offset: bigint }>();
 
   constructor(
     private readonly def: StageDefinition<In>,
@@ -56,9 +69,21 @@ export class StageRunner<In> {
       minBytes: def.fetch?.minBytes ?? 1,
       maxWaitTimeInMs: def.fetch?.maxWaitMs ?? 100,
     });
-    this.consumer.on(this.consumer.events.GROUP_JOIN, () => {
+    this.transactions = def.exactlyOnce
+      ? new PartitionTransactions({
+          kafka: deps.kafka,
+          transactionalIdPrefix: def.groupId,
+          logger: deps.logger,
+        })
+      : null;
+    this.admin = def.exactlyOnce ? deps.kafka.admin() : null;
+    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
       this.generation++;
       this.releaseWaiting(true);
+      if (this.transactions) {
+        const assigned = payload.memberAssignment[def.topic] ?? [];
+        this.fencing = this.fenceAssignment(this.transactions, assigned);
+      }
       def.onGroupJoin?.();
     });
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
@@ -78,6 +103,7 @@ export class StageRunner<In> {
   }
 
   async start(): Promise<void> {
+    await this.admin?.connect();
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.def.topic, fromBeginning: true });
     await this.consumer.run({
@@ -105,7 +131,44 @@ export class StageRunner<In> {
     this.consumer.pause([{ topic: this.def.topic }]);
     await Promise.allSettled([...this.inFlight]);
     await this.consumer.disconnect();
+    await this.transactions?.disconnect();
+    await this.admin?.disconnect();
     this.started = false;
+  }
+
+  /**
+   * Starts the transactional producer of every partition just assigned, which fences their
+   * previous owners and aborts what those left open, and stops the producers of partitions that
+   * went elsewhere. Each chunk waits for this before it reads the committed offset or any state.
+   */
+  private async fenceAssignment(
+    transactions: PartitionTransactions,
+    partitions: readonly number[],
+  ): Promise<void> {
+    try {
+      await transactions.release(partitions);
+      await Promise.all(partitions.map((p) => transactions.fence(p)));
+    } catch (err) {
+      // The chunk fences its partition again and fails (and is retried) if that still fails.
+      this.deps.logger.warn({ err, stage: this.def.stage, partitions }, 'fencing failed');
+    }
+  }
+
+  /** The committed offset of the partition, read once per assignment after its fencing. */
+  private async floorOf(partition: number): Promise<bigint> {
+    const known = this.floors.get(partition);
+    if (known && known.generation === this.generation) return known.offset;
+    const generation = this.generation;
+    await this.fencing;
+    await this.transactions!.fence(partition);
+    const [offsets] = await this.admin!.fetchOffsets({
+      groupId: this.def.groupId,
+      topics: [this.def.topic],
+    });
+    const committed = offsets?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
+    const offset = BigInt(committed);
+    this.floors.set(partition, { generation, offset });
+    return offset;
   }
 
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
@@ -114,10 +177,22 @@ export class StageRunner<In> {
     const generation = this.generation;
     const endTimer = this.deps.metrics.batchDuration.startTimer({ stage });
     const chunkSize = this.def.chunkSize ?? 500;
-    for (let i = 0; i < batch.messages.length; i += chunkSize) {
+    let messages = batch.messages;
+    if (this.transactions) {
+      const floor = await this.floorOf(partition);
+      messages = messages.filter((m) => BigInt(m.offset) >= floor);
+      if (messages.length < batch.messages.length) {
+        this.deps.logger.info(
+          { stage, topic, partition, skipped: batch.messages.length - messages.length },
+          "records the partition's previous owner committed: skipped",
+        );
+        if (messages.length === 0) resolveOffset(batch.lastOffset());
+      }
+    }
+    for (let i = 0; i < messages.length; i += chunkSize) {
       if (this.stopping || !isRunning() || isStale()) break;
       const prepared = await Promise.all(
-        batch.messages.slice(i, i + chunkSize).map((m) => this.prepare(partition, m)),
+        messages.slice(i, i + chunkSize).map((m) => this.prepare(partition, m)),
       );
       const gate = this.gate(prepared);
       const ready = gate.kind === 'wait' ? prepared.slice(0, gate.ready) : prepared;
@@ -127,13 +202,19 @@ export class StageRunner<In> {
         const records = await this.processChunk(ready);
         const extra = await this.def.afterChunk?.(chunk);
         if (extra) records.push(...extra.map((o) => this.encode(o)));
-        await this.deps.producer.sendAll(records);
-        for (const r of records) this.deps.metrics.produced.inc({ topic: r.topic });
         const last = ready[ready.length - 1]!.message.offset;
+        const next = (BigInt(last) + 1n).toString();
+        if (this.transactions) {
+          const offsets = { groupId: this.def.groupId, topic, partition, offset: next };
+          await this.transactions.commit(partition, records, offsets);
+        } else {
+          await this.deps.producer.sendAll(records);
+        }
+        for (const r of records) this.deps.metrics.produced.inc({ topic: r.topic });
         resolveOffset(last);
-        await this.consumer.commitOffsets([
-          { topic, partition, offset: (BigInt(last) + 1n).toString() },
-        ]);
+        if (!this.transactions) {
+          await this.consumer.commitOffsets([{ topic, partition, offset: next }]);
+        }
         const lag = BigInt(batch.highWatermark) - BigInt(last) - 1n;
         this.deps.metrics.consumerLag.set(
           { stage, topic, partition: String(partition) },

@@ -82,6 +82,16 @@ export async function readRanges(
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
     await new Promise<void>((resolve, reject) => {
+      // A range is read once a batch ends at or past its last offset. The batch's last offset,
+      // not its last message: compaction leaves gaps, and a transaction's commit marker takes an
+      // offset no message has. kafkajs hands a batch of nothing but markers (or aborted records)
+      // to no eachBatch, only to this event.
+      consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+        const range = pending.get(payload.partition);
+        if (range === undefined || payload.lastOffset === null) return;
+        if (BigInt(payload.lastOffset) >= range.last) pending.delete(payload.partition);
+        if (pending.size === 0) resolve();
+      });
       consumer
         .run({
           autoCommit: false,
@@ -94,9 +104,6 @@ export async function readRanges(
               if (offset > range.last) break;
               out.push({ partition: batch.partition, message });
             }
-            // The batch's last offset, not its last message: compaction leaves gaps in offsets.
-            if (BigInt(batch.lastOffset()) >= range.last) pending.delete(batch.partition);
-            if (pending.size === 0) resolve();
           },
         })
         .catch(reject);

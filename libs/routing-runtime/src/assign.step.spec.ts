@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { StageResult } from '@lead-router/kafka';
 import type { QueueAssignment, QueueStateSnapshot, RoutedLead } from '@lead-router/schemas';
 import { enrichedLeadFixture } from '@lead-router/testing';
-import { AssignStep } from './assign.step';
+import { ASSIGNED_BY_HEADER, AssignStep } from './assign.step';
 import { QueueStateStore } from './queue-state.store';
 import { RulesRegistry } from './rules.registry';
 import {
@@ -36,6 +36,7 @@ function setup(
     now: () => NOON,
   });
   const sut = new AssignStep({
+    instance: 'router-a',
     rules,
     store,
     topics: TOPICS,
@@ -91,6 +92,8 @@ describe('AssignStep', () => {
     const output = only(await sut.handle(assignment(enriched), at(0)));
     assert.equal(output.topic, 'leads.routed');
     assert.equal(output.key, 'lead-1');
+    // Which instance assigned it, from which router.assign position: a handover shows here.
+    assert.deepEqual(output.headers, { [ASSIGNED_BY_HEADER]: 'router-a router.assign/0@0' });
     const routed = output.value as RoutedLead;
     assert.equal(routed.lead, enriched.lead);
     assert.deepEqual(routed.destinations, [

@@ -6,7 +6,12 @@ import type { QueueStateStore } from './queue-state.store';
 import type { RulesRegistry } from './rules.registry';
 import type { StepContext } from './step.context';
 
+/** On each routed lead: the router instance that assigned it, and the router.assign partition. */
+export const ASSIGNED_BY_HEADER = 'lr-assigned-by';
+
 export interface AssignStepDeps {
+  /** This router instance, recorded on every lead it assigns (partition handovers show there). */
+  instance: string;
   rules: RulesRegistry;
   store: QueueStateStore;
   topics: { routed: string; held: string };
@@ -77,9 +82,17 @@ export class AssignStep {
       destinations: result.destinations,
       fallbacks: result.fallbacks,
     };
+    const assignedBy = `${this.deps.instance} router.assign/${ctx.partition}@${ctx.offset}`;
     return {
       kind: 'ok',
-      outputs: [{ topic: topics.routed, key: a.enriched.lead.lead_id, value: routed }],
+      outputs: [
+        {
+          topic: topics.routed,
+          key: a.enriched.lead.lead_id,
+          value: routed,
+          headers: { [ASSIGNED_BY_HEADER]: assignedBy },
+        },
+      ],
     };
   }
 }

@@ -35,7 +35,14 @@ function setup() {
     logger: silentLogger(),
     servedDestinationTypes: SERVED,
   });
-  const sut = routerStages(settings, { topics: TOPICS, rules, store, logger: silentLogger(), now });
+  const sut = routerStages(settings, {
+    instance: 'router-test',
+    topics: TOPICS,
+    rules,
+    store,
+    logger: silentLogger(),
+    now,
+  });
   return { sut, clock };
 }
 

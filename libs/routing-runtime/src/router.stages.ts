@@ -22,6 +22,8 @@ export interface RouterTopics {
 }
 
 export interface RouterStagesDeps {
+  /** This router instance's name (`ROUTER_INSTANCE_ID`, else host and process id). */
+  instance: string;
   topics: RouterTopics;
   rules: RulesRegistry;
   store: QueueStateStore;
@@ -51,6 +53,7 @@ export function routerStages(
   const matchStage: StageDefinition<EnrichedLead> = {
     stage: 'router',
     ...settings,
+    exactlyOnce: true,
     topic: topics.enriched,
     schema: 'EnrichedLead',
     dlqTopic: topics.dlq,
@@ -61,6 +64,7 @@ export function routerStages(
     stage: 'router-assign',
     ...settings,
     groupId: `${settings.groupId}.assign`,
+    exactlyOnce: true,
     // One partition at a time: its chunk's state snapshot goes out with its routed leads.
     partitionsConcurrently: 1,
     concurrency: 1,

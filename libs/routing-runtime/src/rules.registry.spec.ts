@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, mock } from 'node:test';
 import { RulesRegistry } from './rules.registry';
 import { SERVED, compiledRules, published, silentLogger } from './routing-runtime.fixture';
 
@@ -47,12 +47,21 @@ describe('RulesRegistry', () => {
   });
 
   it('hands over a version that arrives while a lead waits for it, without waiting out a poll', async () => {
-    const sut = setup();
-    const started = Date.now();
-    const waiting = sut.version('t', '2', 5_000);
-    setTimeout(() => sut.accept(published('2')), 20);
-    assert.equal((await waiting)?.version, '2');
-    assert.ok(Date.now() - started < 400, `took ${Date.now() - started} ms`);
+    // The clock stands still: only the hand-over itself can wake the waiting lead.
+    mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+    try {
+      const sut = setup();
+      const waiting = sut.version('t', '2', 5_000);
+      sut.accept(published('2'));
+      const first = await Promise.race([
+        waiting,
+        new Promise<'still waiting'>((resolve) => setImmediate(() => resolve('still waiting'))),
+      ]);
+      if (first === 'still waiting') assert.fail('the hand-over did not wake the waiting lead');
+      assert.equal(first?.version, '2');
+    } finally {
+      mock.timers.reset();
+    }
   });
 
   it('gives null when the version does not arrive in time', async () => {

@@ -34,6 +34,7 @@ export function routerStagesProvider(config: RouterConfig, now: () => number = D
       logger: Logger,
     ) =>
       routerStages(stageSettings(config), {
+        instance: config.instance,
         topics,
         rules,
         store: new QueueStateStore({
