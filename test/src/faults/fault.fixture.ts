@@ -146,6 +146,8 @@ export interface StageUnderFault extends KafkaFixture {
   admin: Admin;
   /** Starts the stage (again) as its own process with the same environment. */
   start(): Promise<ServiceProcess>;
+  /** Every process start() started; close() stops those still running. */
+  processes: ServiceProcess[];
   /** The stage group's committed offsets on its input, summed over partitions. */
   committed(): Promise<number>;
 }
@@ -166,15 +168,17 @@ export async function stageUnderFault(
   const input = options.input(fx.topics);
   const admin = fx.kafka.admin();
   await admin.connect();
+  const processes: ServiceProcess[] = [];
   return {
     ...fx,
     stage,
     input,
     groupId,
     admin,
+    processes,
     async start() {
       const port = await freePort();
-      return startService(
+      const proc = await startService(
         stage,
         {
           KAFKA_BROKERS: brokers.join(','),
@@ -188,9 +192,12 @@ export async function stageUnderFault(
         },
         { port, logDir: join(dir, 'logs') },
       );
+      processes.push(proc);
+      return proc;
     },
     committed: () => committedOffset(admin, groupId, input),
     async close() {
+      await stopAll(processes);
       await admin.disconnect();
       await fx.close();
     },
@@ -263,7 +270,18 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
  * that takes the broker or the registry down: the shared stack other specs use stays up.
  */
 export async function faultStack(name: string): Promise<LocalStack> {
-  return startStack({ dataDir: mkdtempSync(join(tmpdir(), `lead-router-${name}-stack-`)) });
+  return startStack({
+    dataDir: mkdtempSync(join(tmpdir(), `lead-router-${name}-stack-`)),
+    // A shared 2-core machine under load has taken over a minute to bring a broker up.
+    brokerTimeoutMs: 180_000,
+    registryTimeoutMs: 180_000,
+  });
+}
+
+/** Stops (SIGTERM) every process still running, so a failed test leaves none behind. */
+export async function stopAll(processes: readonly ServiceProcess[]): Promise<void> {
+  for (const proc of processes)
+    if (proc.process.exitCode === null && proc.process.signalCode === null) await proc.stop();
 }
 
 /** Polls until the group has committed `produced` offsets on its input (the stage caught up). */
