@@ -147,7 +147,7 @@ describe('AssignStep', () => {
     assert.equal(changelog.reads, 2);
   });
 
-  it('parks a lead nobody can take on router.held until someone can, keeping its key', async () => {
+  it('parks a lead nobody can take on router.held until someone can, keyed by its lead id', async () => {
     const { sut } = setup();
     await sut.beforeChunk();
     const a = assignment(enrichedLeadFixture({ lead: { lead_id: 'lead-fr', country: 'FR' } }), {
@@ -155,7 +155,7 @@ describe('AssignStep', () => {
     });
     const output = only(await sut.handle(a, at(0, 0, 'away')));
     assert.equal(output.topic, 'router.held');
-    assert.equal(output.key, 'away');
+    assert.equal(output.key, 'lead-fr');
     assert.deepEqual(output.value, { ...a, held_until: CARL_BACK });
     assert.deepEqual(await sut.afterChunk(), [], 'a held lead changes no queue state');
   });

@@ -22,7 +22,7 @@ export interface AssignStepDeps {
 /**
  * router.assign -> distribute within the queue group, with state this instance owns because it
  * owns the group's partition -> leads.routed (key: lead id) and the state changelog; a lead
- * nobody can take now goes to router.held with the time someone can.
+ * nobody can take now goes to router.held (key: lead id) with the time someone can.
  */
 export class AssignStep {
   constructor(private readonly deps: AssignStepDeps) {}
@@ -67,8 +67,10 @@ export class AssignStep {
         kind: 'ok',
         outputs: [
           {
+            // Keyed by lead id on the compacted router.held: the lead's one record there, until
+            // the held queue releases it and writes its tombstone.
             topic: topics.held,
-            key: ctx.key?.toString() ?? a.enriched.lead.lead_id,
+            key: a.enriched.lead.lead_id,
             value: { ...a, held_until: result.until },
           },
         ],

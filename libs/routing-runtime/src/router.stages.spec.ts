@@ -3,6 +3,8 @@ import { describe, it } from 'node:test';
 import type { RecordContext, StageDefinition, StageOutput } from '@lead-router/kafka';
 import type { RoutedLead } from '@lead-router/schemas';
 import { enrichedLeadFixture } from '@lead-router/testing';
+import { FakeClock, FakeHeldTopic } from './held-queue.fixture';
+import { HeldQueue } from './held.queue';
 import { QueueStateStore } from './queue-state.store';
 import { RulesRegistry } from './rules.registry';
 import { routerStages } from './router.stages';
@@ -68,14 +70,20 @@ async function next(stages: StageDefinition<unknown>[], output: StageOutput): Pr
 }
 
 describe('routerStages', () => {
-  it('runs match, assign and held as their own groups, assign and held a partition at a time', () => {
+  it('runs match and assign as their own groups, assign a partition at a time, both exactly once', () => {
     const { sut } = setup();
     assert.deepEqual(
-      sut.map((s) => [s.stage, s.groupId, s.topic, s.partitionsConcurrently, s.concurrency]),
+      sut.map((s) => [
+        s.stage,
+        s.groupId,
+        s.topic,
+        s.partitionsConcurrently,
+        s.concurrency,
+        s.exactlyOnce,
+      ]),
       [
-        ['router', 'lead-router.router', 'leads.enriched', 3, 4],
-        ['router-assign', 'lead-router.router.assign', 'router.assign', 1, 1],
-        ['router-held', 'lead-router.router.held', 'router.held', 1, 1],
+        ['router', 'lead-router.router', 'leads.enriched', 3, 4, true],
+        ['router-assign', 'lead-router.router.assign', 'router.assign', 1, 1, true],
       ],
     );
   });
@@ -89,18 +97,34 @@ describe('routerStages', () => {
     assert.equal((routed.value as RoutedLead).decision.owner_id, 'SF-alice');
   });
 
-  it('holds a lead nobody can take and routes it once its member is back', async () => {
+  it('holds a lead nobody can take once, and routes it once its member is back', async () => {
     const { sut, clock } = setup();
+    const timers = new FakeClock();
+    timers.now = clock.now;
+    const topic = new FakeHeldTopic(1);
+    const heldQueue = new HeldQueue({
+      ports: topic,
+      logger: silentLogger(),
+      now: () => timers.now,
+      timers,
+    });
+    await heldQueue.assigned([0]);
     const enriched = enrichedLeadFixture({ lead: { lead_id: 'lead-fr', country: 'FR' } });
     const assigned = await next(sut, { topic: TOPICS.enriched, key: 'lead-fr', value: enriched });
     const held = await next(sut, assigned);
     assert.equal(held.topic, 'router.held');
-    assert.equal((await next(sut, held)).topic, 'router.held', 'not due yet');
-    clock.now = CARL_BACK;
-    const due = await next(sut, held);
-    assert.equal(due.topic, 'router.assign');
-    const routed = await next(sut, due);
+    assert.equal(held.key, 'lead-fr');
+    topic.append(0, held.key, Buffer.from(JSON.stringify(held.value)));
+    await topic.consume(heldQueue);
+    assert.equal(topic.assigned.length, 0, 'not due yet');
+    await timers.advance(CARL_BACK - NOON);
+    clock.now = timers.now;
+    assert.equal(topic.assigned.length, 1, 'released once');
+    const due = topic.assigned[0]!;
+    const routed = await next(sut, { topic: TOPICS.assign, key: due.key, value: due.value });
     assert.equal(routed.topic, 'leads.routed');
     assert.equal((routed.value as RoutedLead).decision.owner_id, 'SF-carl');
+    assert.equal(topic.visible(0).length, 2, 'router.held: the lead once, then its tombstone');
+    await heldQueue.stop();
   });
 });

@@ -2,7 +2,6 @@ import type { StageDefinition } from '@lead-router/kafka';
 import type { Logger } from '@lead-router/observability';
 import type { EnrichedLead, QueueAssignment } from '@lead-router/schemas';
 import { AssignStep } from './assign.step';
-import { HeldStep } from './held.step';
 import { MatchStep } from './match.step';
 import type { QueueStateStore } from './queue-state.store';
 import type { RulesRegistry } from './rules.registry';
@@ -34,10 +33,11 @@ export interface RouterStagesDeps {
 /**
  * The router runs in steps, each its own consumer group:
  *  - match: leads.enriched -> router.assign, keyed by queue group (`MatchStep`);
- *  - assign: router.assign -> leads.routed and the state changelog (`AssignStep`);
- *  - held: when nobody can take a lead, the queue's `when_unavailable: { hold: true }` parks it
- *    on router.held until the earliest time someone can, then it goes back to assignment
- *    (`HeldStep`).
+ *  - assign: router.assign -> leads.routed and the state changelog (`AssignStep`); when nobody can
+ *    take a lead, the queue's `when_unavailable: { hold: true }` writes it once to router.held,
+ *    keyed by lead id, until the earliest time someone can.
+ * The held leads go back to router.assign when due through the held queue (`HeldQueueConsumer`),
+ * which is no stage: it indexes router.held by due time instead of reading it as a stream.
  * Each lead is matched and assigned under the one version recorded on it.
  */
 export function routerStages(
@@ -47,7 +47,6 @@ export function routerStages(
   const { topics, now } = deps;
   const match = new MatchStep({ rules: deps.rules, assignTopic: topics.assign, now });
   const assign = new AssignStep(deps);
-  const held = new HeldStep({ topics, now });
   const leadIdOf = (a: QueueAssignment) => a.enriched.lead.lead_id;
 
   const matchStage: StageDefinition<EnrichedLead> = {
@@ -77,22 +76,5 @@ export function routerStages(
     afterChunk: () => assign.afterChunk(),
     handle: (a, ctx) => assign.handle(a, ctx),
   };
-  const heldStage: StageDefinition<QueueAssignment> = {
-    stage: 'router-held',
-    ...settings,
-    groupId: `${settings.groupId}.held`,
-    partitionsConcurrently: 1,
-    concurrency: 1,
-    topic: topics.held,
-    schema: 'QueueAssignment',
-    dlqTopic: topics.dlq,
-    leadIdOf,
-    beforeChunk: () => held.beforeChunk(),
-    handle: (a, ctx) => held.handle(a, ctx),
-  };
-  return [
-    matchStage as StageDefinition<unknown>,
-    assignStage as StageDefinition<unknown>,
-    heldStage as StageDefinition<unknown>,
-  ];
+  return [matchStage as StageDefinition<unknown>, assignStage as StageDefinition<unknown>];
 }

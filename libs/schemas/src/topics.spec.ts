@@ -133,7 +133,7 @@ describe('sources.fetch', () => {
   });
 });
 
-describe('accounts and the enricher contacts topics', () => {
+describe('accounts, router.held and the enricher contacts topics', () => {
   const declared = (name: string) => topicDeclarations.find((d) => d.name === name)!;
 
   it('keeps the latest record of every account, and lets a tombstone delete one', () => {
@@ -141,6 +141,17 @@ describe('accounts and the enricher contacts topics', () => {
     assert.equal(accounts.valueSchema, 'Account');
     assert.equal(accounts.config['cleanup.policy'], 'compact');
     assert.equal(accounts.config['retention.ms'], undefined, 'no account ages out');
+  });
+
+  it('keeps a held lead until its release tombstones it, however long it waits', () => {
+    const held = declared(Topics.held);
+    assert.equal(held.valueSchema, 'QueueAssignment');
+    assert.equal(held.config['cleanup.policy'], 'compact');
+    assert.equal(held.config['retention.ms'], undefined, 'no held lead ages out');
+    assert.ok(
+      Number(held.config['delete.retention.ms']) >= 3600 * 1000,
+      'tombstones outlast a rebuild',
+    );
   });
 
   it('co-partitions the contacts changelog with the contacts it is restored for', () => {

@@ -25,7 +25,10 @@ export const Topics = {
   rules: 'routing.rules',
   /** Internal to the router: matched leads re-keyed by queue group. */
   assign: 'router.assign',
-  /** Internal to the router: leads nobody can take yet, waiting for their `held_until`. */
+  /**
+   * Internal to the router: leads nobody can take yet, waiting for their `held_until`; compacted,
+   * keyed by lead id, a tombstone once released.
+   */
   held: 'router.held',
   /** Internal to the router: each queue group's distribution state, compacted. */
   queueState: 'router.queue-state',
@@ -150,7 +153,21 @@ export const topicDeclarations: readonly TopicDeclaration[] = [
     config: { 'cleanup.policy': 'compact', 'min.compaction.lag.ms': String(24 * 3600 * 1000) },
   },
   { name: Topics.assign, valueSchema: 'QueueAssignment', partitions: 6, config: leadTopicConfig },
-  { name: Topics.held, valueSchema: 'QueueAssignment', partitions: 6, config: leadTopicConfig },
+  // Compacted and keyed by lead id: a held lead is written once, and its release writes a
+  // tombstone in the same transaction that sends it back to router.assign. The router rebuilds its
+  // due-time index from here, so nothing ages out while a lead waits, however long; tombstones stay
+  // a day, far longer than a rebuild takes to read past them.
+  {
+    name: Topics.held,
+    valueSchema: 'QueueAssignment',
+    partitions: 6,
+    config: {
+      'cleanup.policy': 'compact',
+      'segment.ms': String(60 * 60 * 1000),
+      'min.cleanable.dirty.ratio': '0.1',
+      'delete.retention.ms': String(24 * 3600 * 1000),
+    },
+  },
   // Co-partitioned with router.assign (same key, same count): the instance that owns a queue
   // group's partition restores that group's state from the same partition number here.
   {

@@ -20,7 +20,10 @@ import type { Provider } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import type { RouterConfig } from './router.config';
 
-/** The router's match, assign and held steps as stages, with the queue-state store they share. */
+/**
+ * The router's match and assign steps as stages, with the queue-state store they share (the held
+ * queue runs beside them: `heldQueueProvider`).
+ */
 export function routerStagesProvider(config: RouterConfig, now: () => number = Date.now): Provider {
   return {
     provide: STAGES,

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout } from 'node:timers/promises';
 import type { DeadLetter, QueueAssignment, RoutedLead } from '@lead-router/schemas';
-import { enrichedLeadFixture, readTopic, waitFor } from '@lead-router/testing';
+import { enrichedLeadFixture, readRaw, readTopic, waitFor } from '@lead-router/testing';
+import { metricValue } from '../faults/fault.fixture';
 import { routerFixture, type RouterFixture } from './router-fixture';
 
 const scaleRules = `
@@ -187,11 +189,12 @@ rules: []
 fallback: { queue: q, destinations: [crm] }
 `;
 
-describe('a queue whose only member is away', () => {
+describe('a queue whose only member is away: the held queue', () => {
+  const N = 30;
   let fx: RouterFixture;
   let back: Date;
   before(async () => {
-    back = new Date(Date.now() + 25_000);
+    back = new Date(Date.now() + 90_000);
     fx = await routerFixture('held', awayRules(back));
     await fx.startRouter();
   });
@@ -199,33 +202,94 @@ describe('a queue whose only member is away', () => {
     await fx?.stop();
   });
 
-  it('holds its leads until the member is back, then routes each once', async () => {
-    const leads = Array.from({ length: 20 }, () =>
+  const heldRecords = async () => {
+    const records = await readRaw(fx.kafka, fx.topics.held);
+    return {
+      held: records.filter((r) => r.message.value !== null),
+      tombstones: records.filter((r) => r.message.value === null),
+    };
+  };
+  const heldEndOffsets = async () => {
+    const admin = fx.kafka.admin();
+    await admin.connect();
+    try {
+      const offsets = await admin.fetchTopicOffsets(fx.topics.held);
+      return offsets.reduce((sum, o) => sum + Number(o.high), 0);
+    } finally {
+      await admin.disconnect();
+    }
+  };
+  const heldGauge = (url: string) => metricValue(url, 'lead_router_router_held_leads');
+
+  it('writes each held lead once, keeps router.held flat while they wait, loses and doubles none across a SIGKILL, and routes each once when she is back', async () => {
+    const leads = Array.from({ length: N }, () =>
       enrichedLeadFixture({ lead: { lead_id: randomUUID() } }),
     );
+    const ids = leads.map((l) => l.lead.lead_id).sort();
     await fx.produceLeads(leads);
-    await waitFor(
-      async () =>
-        (await readTopic<QueueAssignment>(fx.kafka, fx.codec, fx.topics.held, 'QueueAssignment'))
-          .length >= 20,
-      { timeoutMs: 30_000, what: '20 held' },
-    );
+    const first = fx.routers[0]!;
+    await waitFor(async () => (await heldGauge(first.url)) === N, {
+      timeoutMs: 60_000,
+      what: `${N} leads in the held index`,
+    });
+    const parked = await heldRecords();
+    assert.deepEqual(parked.held.map((r) => r.key).sort(), ids, 'one record per lead, by lead id');
+    assert.equal(parked.tombstones.length, 0);
+    for (const r of parked.held) {
+      const a = await fx.codec.decode<QueueAssignment>(r.message.value, 'QueueAssignment');
+      assert.equal(a.held_until, back.getTime(), 'held until she is back');
+    }
     assert.equal((await routed(fx)).length, 0, 'nothing routed while she is away');
+
+    // While they wait, router.held takes no write: the step this replaces re-produced every lead
+    // about once a second, so five samples a second apart would have grown by ~4N.
+    const samples: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      samples.push(await heldEndOffsets());
+      await setTimeout(1000);
+    }
+    assert.equal(new Set(samples).size, 1, `router.held end offsets ${samples.join(', ')}`);
+
+    // SIGKILL while every lead is held; a new instance rebuilds the index from router.held.
+    await first.kill();
+    const second = await fx.startRouter();
+    await waitFor(async () => (await heldGauge(second.url)) === N, {
+      timeoutMs: 60_000,
+      what: `the restarted router holding all ${N} leads`,
+    });
+    assert.ok(Date.now() < back.getTime(), 'the restart happened while the leads were held');
+    assert.equal(await heldEndOffsets(), samples[0], 'the restart wrote nothing to router.held');
+
     const all = await waitFor(
       async () => {
         const records = await routed(fx);
-        return records.length >= 20 ? records : undefined;
+        return records.length >= N ? records : undefined;
       },
-      { timeoutMs: 90_000, what: '20 routed after her return' },
+      { timeoutMs: 120_000, what: `${N} routed after her return` },
     );
-    assert.equal(all.length, 20);
+    const done = await waitFor(
+      async () => {
+        const r = await heldRecords();
+        return r.tombstones.length >= N ? r : undefined;
+      },
+      { timeoutMs: 30_000, what: `${N} tombstones on router.held` },
+    );
     assert.deepEqual(
       all.map((r) => r.value.lead.lead_id).sort(),
-      leads.map((l) => l.lead.lead_id).sort(),
+      ids,
+      'every lead routed, none twice',
     );
     for (const r of all) {
       assert.equal(r.value.decision.owner_id, 'u-dana');
       assert.ok(r.value.decision.decided_at >= back.getTime());
     }
+    assert.equal(done.held.length, N, 'each held lead written once');
+    assert.deepEqual(done.tombstones.map((r) => r.key).sort(), ids, 'one tombstone per lead');
+    assert.equal(
+      await metricValue(second.url, 'lead_router_router_held_released_total'),
+      N,
+      'the restarted router released every lead',
+    );
+    assert.equal(await heldGauge(second.url), 0);
   });
 });
