@@ -6,7 +6,8 @@ import { HealthController } from './health.controller';
 import { MetricsController } from './metrics.controller';
 import { PipelineLifecycle } from './pipeline.lifecycle';
 import { platformProviders } from './platform.providers';
-import { HEALTH_PROBES, STAGES } from './tokens';
+import type { HealthProbe } from './health-probe';
+import { HEALTH_PROBES, SERVICE_PROBES, STAGES } from './tokens';
 
 export interface ServiceModuleOptions {
   service: string;
@@ -31,8 +32,11 @@ export function serviceModule(target: Type, options: ServiceModuleOptions): Dyna
       PipelineLifecycle,
       {
         provide: HEALTH_PROBES,
-        inject: [PipelineLifecycle],
-        useFactory: (lifecycle: PipelineLifecycle) => lifecycle.probes,
+        inject: [PipelineLifecycle, { token: SERVICE_PROBES, optional: true }],
+        useFactory: (lifecycle: PipelineLifecycle, own?: HealthProbe[]) => [
+          ...lifecycle.probes,
+          ...(own ?? []),
+        ],
       },
       ...(options.providers ?? []),
     ],

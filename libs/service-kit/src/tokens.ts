@@ -9,3 +9,5 @@ export const METRICS_REGISTRY = Symbol('METRICS_REGISTRY');
 export const STAGE_METRICS = Symbol('STAGE_METRICS');
 export const STAGES = Symbol('STAGES');
 export const HEALTH_PROBES = Symbol('HEALTH_PROBES');
+/** A service's own HealthProbe[] (a dependency only it has), added to the platform's probes. */
+export const SERVICE_PROBES = Symbol('SERVICE_PROBES');

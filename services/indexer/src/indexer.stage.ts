@@ -25,6 +25,7 @@ import type { Provider } from '@nestjs/common';
 import type { Pool } from 'pg';
 import type { IndexerConfig } from './indexer.config';
 import { TraceIndexBuffer } from './trace-index.buffer';
+import { TraceIndexHealth } from './trace-index.health';
 import { PG_POOL } from './pg-pool.provider';
 
 type LeadTopic = 'raw' | 'normalized' | 'enriched' | 'routed' | 'attempts' | 'delivered' | 'dlq';
@@ -92,10 +93,14 @@ const INDEXED: readonly Indexed<unknown>[] = [
 export function indexerStages(config: IndexerConfig): Provider {
   return {
     provide: STAGES,
-    inject: [TOPICS, PG_POOL],
-    useFactory: ({ topics }: PrefixedTopics, pool: Pool): StageDefinition<unknown>[] =>
+    inject: [TOPICS, PG_POOL, TraceIndexHealth],
+    useFactory: (
+      { topics }: PrefixedTopics,
+      pool: Pool,
+      health: TraceIndexHealth,
+    ): StageDefinition<unknown>[] =>
       INDEXED.map((i) => {
-        const buffer = new TraceIndexBuffer(pool, config.pg.table);
+        const buffer = new TraceIndexBuffer(pool, config.pg.table, health);
         return {
           stage: `indexer.${i.topic}`,
           ...stageSettings(config),
@@ -116,7 +121,7 @@ export function indexerStages(config: IndexerConfig): Provider {
             }
             return { kind: 'ok', outputs: [] };
           },
-          afterChunk: () => buffer.flush(),
+          afterChunk: ({ partition }) => buffer.flush(partition),
         };
       }),
   };

@@ -1,13 +1,17 @@
 import { ensureTraceTable } from '@lead-router/trace';
-import { LOGGER } from '@lead-router/service-kit';
+import { LOGGER, SERVICE_PROBES } from '@lead-router/service-kit';
 import type { Logger } from '@lead-router/observability';
 import { Inject, Injectable, type OnApplicationShutdown, type Provider } from '@nestjs/common';
 import { Pool } from 'pg';
 import type { IndexerConfig } from './indexer.config';
+import { TraceIndexHealth } from './trace-index.health';
 
 export const PG_POOL = Symbol('PG_POOL');
 
-/** The PostgreSQL pool, with the trace table created before any consumer starts. */
+/**
+ * The PostgreSQL pool, with the trace table created before any consumer starts, and the trace
+ * index's health probe (down while writes to PostgreSQL fail).
+ */
 export function pgPoolProviders(config: IndexerConfig): Provider[] {
   return [
     {
@@ -21,6 +25,18 @@ export function pgPoolProviders(config: IndexerConfig): Provider[] {
       },
     },
     PgPoolCloser,
+    {
+      provide: TraceIndexHealth,
+      inject: [LOGGER],
+      useFactory: (logger: Logger) => new TraceIndexHealth(logger),
+    },
+    {
+      provide: SERVICE_PROBES,
+      inject: [TraceIndexHealth],
+      useFactory: (health: TraceIndexHealth) => [
+        { name: 'trace-index', healthy: () => health.healthy },
+      ],
+    },
   ];
 }
 
