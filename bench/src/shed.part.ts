@@ -25,6 +25,8 @@ export interface OpenLoadFigures {
   sendLateP99: number;
   /** from the first scheduled send to the last answer, s */
   drainSeconds: number;
+  /** the most requests waiting in the client for a free connection (all 512 busy), sampled each 100 ms */
+  clientQueuedMax: number;
 }
 
 /**
@@ -80,6 +82,10 @@ export async function openLoad(
       });
   };
   let sent = 0;
+  let clientQueuedMax = 0;
+  const watch = setInterval(() => {
+    clientQueuedMax = Math.max(clientQueuedMax, pool.stats.queued);
+  }, 100);
   await new Promise<void>((resolve) => {
     const tick = setInterval(() => {
       const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * opts.rate));
@@ -94,6 +100,7 @@ export async function openLoad(
     }, 1);
   });
   await Promise.all(answers);
+  clearInterval(watch);
   const drainSeconds = (performance.now() - t0) / 1000;
   await pool.close();
   for (const list of [acks, sheds, late]) list.sort((a, b) => a - b);
@@ -108,5 +115,6 @@ export async function openLoad(
     shedP99: percentile(sheds, 99),
     sendLateP99: percentile(late, 99),
     drainSeconds,
+    clientQueuedMax,
   };
 }

@@ -1,4 +1,4 @@
-import { ApiError } from './api-error';
+import { ApiError, type ApiErrorBody } from './api-error';
 
 /** Why a request was refused at the door: the label of `lead_router_ingest_shed_total`. */
 export type ShedReason =
@@ -32,33 +32,45 @@ export const KAFKA_RETRY_AFTER_SECONDS = 5;
 
 export const RETRY_ADVICE = 'retry with the same Idempotency-Key';
 
-/** The 503 a lead request gets when Kafka cannot take it: at the door or after the ack timeout. */
+const KAFKA_UNAVAILABLE = `the lead could not be stored right now; ${RETRY_ADVICE}`;
+
+/** The 503 a lead request gets when Kafka did not acknowledge its lead within the ack timeout. */
 export function kafkaUnavailable(cause?: unknown): ApiError {
   return new ApiError(
     503,
     'kafka_unavailable',
-    `the lead could not be stored right now; ${RETRY_ADVICE}`,
+    KAFKA_UNAVAILABLE,
     undefined,
     { 'retry-after': String(KAFKA_RETRY_AFTER_SECONDS) },
     cause,
   );
 }
 
-/** The 503 for a request shed because the instance holds as much work as it may. */
-export function overloaded(reason: ShedReason, detail: string, retryAfterSeconds: number) {
-  return Object.assign(
-    new ApiError(
-      503,
-      'overloaded',
-      `ingest is overloaded (${detail}); nothing was stored, ${RETRY_ADVICE} in ${retryAfterSeconds} s`,
-      undefined,
-      { 'retry-after': String(retryAfterSeconds) },
-    ),
-    { reason },
-  );
+/**
+ * A request refused at the door: answered as it is, with no Error built (no stack captured), since
+ * an overloaded instance may refuse thousands a second.
+ */
+export interface Refusal {
+  reason: ShedReason;
+  status: 503;
+  headers: Record<string, string>;
+  body: ApiErrorBody;
 }
 
-export type Refusal = ApiError & { reason: ShedReason };
+function refused(reason: ShedReason, code: string, message: string, retryAfter: number): Refusal {
+  return {
+    reason,
+    status: 503,
+    headers: { 'retry-after': String(retryAfter) },
+    body: { error: { code, message } },
+  };
+}
+
+/** The 503 for a request shed because the instance holds as much work as it may. */
+export function overloaded(reason: ShedReason, detail: string, retryAfterSeconds: number): Refusal {
+  const message = `ingest is overloaded (${detail}); nothing was stored, ${RETRY_ADVICE} in ${retryAfterSeconds} s`;
+  return refused(reason, 'overloaded', message, retryAfterSeconds);
+}
 
 /** The process's latest sample (@fastify/under-pressure's `memoryUsage()`). */
 export interface PressureSample {
@@ -103,7 +115,8 @@ export class LoadGate {
     const { enabled } = this.limits;
     const probing = enabled && this.kafkaFailing && (this.probes > 0 || this.pending > 0);
     if (!this.producer.isConnected || probing) {
-      return Object.assign(kafkaUnavailable(), { reason: 'kafka_unavailable' as const });
+      const reason = 'kafka_unavailable';
+      return refused(reason, reason, KAFKA_UNAVAILABLE, KAFKA_RETRY_AFTER_SECONDS);
     }
     if (!enabled) return null;
     const { maxOpenRequests, maxPendingLeads, retryAfterSeconds } = this.limits;
