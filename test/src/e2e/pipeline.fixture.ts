@@ -27,6 +27,8 @@ export interface PipelineOptions {
   env?: Record<string, string>;
   /** Rewrites the demo rule set (its inbox URL already set) before the services read it. */
   rules?: (demoYaml: string) => string;
+  /** The topic prefix, when the test must prepare its topics or subjects before the start. */
+  prefix?: string;
   /** Start only these of STAGES (in pipeline order), e.g. without the CRM sinks a test never uses. */
   only?: readonly ServiceName[];
 }
@@ -56,7 +58,7 @@ export async function startPipeline(
   options: PipelineOptions = {},
 ): Promise<Pipeline> {
   const stack = await testStack();
-  const prefix = uniquePrefix(name);
+  const prefix = options.prefix ?? uniquePrefix(name);
   const dir = mkdtempSync(join(tmpdir(), `lead-router-${name}-`));
   const inbox = await startDemoInbox({ port: await freePort() });
   const demoRules = readFileSync(join(repoRoot, 'deploy', 'local', 'rules', 'demo.yaml'), 'utf8');

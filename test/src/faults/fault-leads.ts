@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { DeadLetter, RoutedLead } from '@lead-router/schemas';
+import type { AvroCodec, BatchingProducer } from '@lead-router/kafka';
+import { allSchemas, type DeadLetter, type RoutedLead } from '@lead-router/schemas';
 import { readTopic } from '@lead-router/testing';
 import { inParallel, postLead, type Pipeline } from '../e2e/pipeline.fixture';
 
@@ -86,4 +87,56 @@ export async function deadLetters(pipeline: Pipeline): Promise<DeadLetter[]> {
     'DeadLetter',
   );
   return dlq.map((r) => r.value);
+}
+
+/** RawLead as a producer one release ahead writes it: one more optional field, with a default. */
+export const RAW_LEAD_NEXT = {
+  ...allSchemas.RawLead,
+  fields: [
+    ...allSchemas.RawLead.fields,
+    { name: 'campaign_id', type: ['null', 'string'], default: null },
+  ],
+};
+
+/**
+ * Writes `count` leads onto leads.raw as a producer of its own would: encoded with `schemaId`
+ * (any version registered under the topic's subject), keyed by lead id, 20 to a send. Fields the
+ * writer schema does not have are left out of the bytes.
+ */
+export async function produceRawLeads(
+  producer: BatchingProducer,
+  codec: AvroCodec,
+  topic: string,
+  options: { tag: string; count: number; schemaId: number; extra?: object },
+): Promise<string[]> {
+  const { tag, count, schemaId } = options;
+  const ids: string[] = [];
+  for (let start = 0; start < count; start += 20) {
+    const messages = [];
+    for (let i = start; i < Math.min(count, start + 20); i++) {
+      const leadId = randomUUID();
+      ids.push(leadId);
+      const lead = {
+        lead_id: leadId,
+        source: 'web-form',
+        source_lead_id: `${tag}-${i}`,
+        channel: 'kafka',
+        received_at: Date.now(),
+        email: `${tag}.person${i}@acme${i % 13}.com`,
+        phone: null,
+        first_name: `Person${i}`,
+        last_name: null,
+        company: `Acme ${i % 13}`,
+        website: null,
+        country: countries[i % countries.length]!,
+        job_title: null,
+        message: null,
+        attributes: {},
+        ...options.extra,
+      };
+      messages.push({ topic, key: leadId, value: await codec.registry.encode(schemaId, lead) });
+    }
+    await producer.sendAll(messages);
+  }
+  return ids;
 }

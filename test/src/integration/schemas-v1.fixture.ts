@@ -78,3 +78,27 @@ export const ENRICHED_LEAD_V1 = {
     },
   ],
 } as const;
+
+/** RawLead v1, before `client_ip`: what a producer built against that release writes. */
+export const RAW_LEAD_V1 = {
+  type: 'record',
+  name: 'RawLead',
+  namespace: 'io.leadrouter',
+  fields: [
+    { name: 'lead_id', type: 'string' },
+    { name: 'source', type: 'string' },
+    { name: 'source_lead_id', type: ['null', 'string'], default: null },
+    { name: 'channel', type: 'string', default: 'kafka' },
+    { name: 'received_at', type: { type: 'long', logicalType: 'timestamp-millis' } },
+    { name: 'email', type: ['null', 'string'], default: null },
+    { name: 'phone', type: ['null', 'string'], default: null },
+    { name: 'first_name', type: ['null', 'string'], default: null },
+    { name: 'last_name', type: ['null', 'string'], default: null },
+    { name: 'company', type: ['null', 'string'], default: null },
+    { name: 'website', type: ['null', 'string'], default: null },
+    { name: 'country', type: ['null', 'string'], default: null },
+    { name: 'job_title', type: ['null', 'string'], default: null },
+    { name: 'message', type: ['null', 'string'], default: null },
+    { name: 'attributes', type: { type: 'map', values: 'string' }, default: {} },
+  ],
+} as const;
