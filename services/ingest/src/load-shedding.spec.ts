@@ -381,7 +381,7 @@ describe('ingest config: load limits', () => {
     assert.equal(load.enabled, true);
     assert.equal(load.maxOpenRequests, 500);
     assert.equal(load.maxPendingLeads, 2000);
-    assert.equal(load.maxEventLoopDelayMs, 200);
+    assert.equal(load.maxEventLoopDelayMs, 500);
     assert.ok(load.maxHeapUsedBytes > 0, 'a heap limit below V8s own');
     assert.equal(load.maxRssBytes, 0);
     assert.equal(load.retryAfterSeconds, 2);
