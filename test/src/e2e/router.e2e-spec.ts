@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { setTimeout } from 'node:timers/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { DeadLetter, QueueAssignment, RoutedLead } from '@lead-router/schemas';
 import { enrichedLeadFixture, readRaw, readTopic, waitFor } from '@lead-router/testing';
 import { metricValue } from '../faults/fault.fixture';
@@ -246,7 +246,7 @@ describe('a queue whose only member is away: the held queue', () => {
     const samples: number[] = [];
     for (let i = 0; i < 5; i++) {
       samples.push(await heldEndOffsets());
-      await setTimeout(1000);
+      await delay(1000);
     }
     assert.equal(new Set(samples).size, 1, `router.held end offsets ${samples.join(', ')}`);
 
