@@ -80,10 +80,12 @@ export class StageRunner<In> {
     this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
       this.generation++;
       this.releaseWaiting(true);
-      if (this.transactions) {
-        const assigned = payload.memberAssignment[def.topic] ?? [];
-        this.fencing = this.fenceAssignment(this.transactions, assigned);
-      }
+      const assigned = payload.memberAssignment[def.topic] ?? [];
+      deps.logger.info(
+        { stage: def.stage, generation: this.generation, partitions: assigned },
+        'joined the group',
+      );
+      if (this.transactions) this.fencing = this.fenceAssignment(this.transactions, assigned);
       def.onGroupJoin?.();
     });
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
@@ -168,6 +170,10 @@ export class StageRunner<In> {
     const committed = offsets?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
     const offset = BigInt(committed);
     this.floors.set(partition, { generation, offset });
+    this.deps.logger.info(
+      { stage: this.def.stage, partition, generation, committed },
+      'fenced the partition and read its committed offset',
+    );
     return offset;
   }
 
