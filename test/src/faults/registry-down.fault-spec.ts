@@ -2,10 +2,19 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { testStack, waitFor } from '@lead-router/testing';
+import { BatchingProducer } from '@lead-router/kafka';
+import { valueSubject, type NormalizedLead } from '@lead-router/schemas';
+import { readTopic, testStack, waitFor } from '@lead-router/testing';
 import { startPipeline, type Pipeline, type ServiceName } from '../e2e/pipeline.fixture';
 import { recordFault } from './fault-summary';
-import { deadLetters, inboxLeadIds, postLeads, routedTwice } from './fault-leads';
+import {
+  RAW_LEAD_NEXT,
+  deadLetters,
+  inboxLeadIds,
+  postLeads,
+  produceRawLeads,
+  routedTwice,
+} from './fault-leads';
 import { startTcpProxy, type TcpProxy } from './tcp-proxy';
 
 /** The registry the pipeline's services see is a proxy this spec can cut; the test itself reads
@@ -135,6 +144,72 @@ describe('fault: the schema registry down (services behind a TCP proxy to the re
         `ingest ${retryLines[1]} retries naming ${proxiedUrl} while staying up; both started ` +
         `when it came back and the ${sent} leads sent then were delivered`,
     });
+    assert.equal(lost, 0);
+    assert.equal(twice, 0);
+  });
+  it('mid-stream: records of a writer schema not cached yet wait for the registry, none dead-lettered', async () => {
+    // A producer on a newer RawLead registers it itself; the normalizer has never seen its id.
+    const newId = await pipeline.codec.registerSchema(
+      valueSubject(pipeline.topics.raw),
+      RAW_LEAD_NEXT,
+    );
+    await proxy.cut();
+    await assertRegistryDown();
+    const producer = BatchingProducer.create(pipeline.kafka);
+    await producer.connect();
+    const sent = 50;
+    const ids = await produceRawLeads(producer, pipeline.codec, pipeline.topics.raw, {
+      tag: 'reg-uncached',
+      count: sent,
+      schemaId: newId,
+      extra: { campaign_id: 'autumn' },
+    }).finally(() => producer.disconnect());
+    // The normalizer tries to read them, cannot fetch the writer schema, and says why.
+    const normalizerLog = pipeline.services.get('normalizer')!.logFile;
+    await waitFor(
+      () =>
+        readFileSync(normalizerLog, 'utf8').includes(
+          `unreachable while reading schema id ${newId}`,
+        ),
+      { timeoutMs: 60_000, what: 'the normalizer to report the schema id it cannot fetch' },
+    );
+    const normalizedWhileDown = (
+      await readTopic<NormalizedLead>(
+        pipeline.kafka,
+        pipeline.codec,
+        pipeline.topics.normalized,
+        'NormalizedLead',
+      )
+    ).filter((r) => ids.includes(r.value.lead_id)).length;
+    const deadWhileDown = (await deadLetters(pipeline)).filter((d) =>
+      ids.includes(d.lead_id ?? ''),
+    ).length;
+    await proxy.restore();
+    const delivered = await waitFor(
+      () => {
+        const inbox = inboxLeadIds(pipeline);
+        return ids.every((id) => inbox.has(id)) && inbox;
+      },
+      { timeoutMs: 180_000, what: `all ${sent} leads in the inbox once the registry is back` },
+    );
+    const dead = (await deadLetters(pipeline)).filter((d) => ids.includes(d.lead_id ?? ''));
+    const lost = ids.filter((id) => !delivered.has(id)).length;
+    const twice = await routedTwice(pipeline, ids);
+    recordFault({
+      fault: 'schema registry down mid-stream, writer schema not cached',
+      sent,
+      delivered: sent - lost,
+      lost,
+      assignedTwice: twice,
+      proof:
+        `${sent} leads written with schema id ${newId}, new to the normalizer, while the registry ` +
+        `refused connections: the normalizer logged the id it could not fetch, ` +
+        `${normalizedWhileDown} were normalized and ${deadWhileDown} dead-lettered meanwhile; ` +
+        `after the restore all ${sent} were delivered, ${dead.length} dead-lettered`,
+    });
+    assert.equal(normalizedWhileDown, 0, 'nothing read without its writer schema');
+    assert.equal(deadWhileDown, 0, 'nothing dead-lettered while the registry was down');
+    assert.equal(dead.length, 0);
     assert.equal(lost, 0);
     assert.equal(twice, 0);
   });
