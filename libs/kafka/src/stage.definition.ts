@@ -90,4 +90,10 @@ export interface StageDefinition<In> {
    * (at least once; consumers downstream are idempotent).
    */
   exactlyOnce?: boolean;
+  /**
+   * Exactly-once stages: a chunk's transaction failed (aborted, fenced, or its outcome unknown),
+   * so the chunk will be read again. A stateful stage drops the state it built while handling the
+   * chunk here and restores it from its changelog before the next chunk.
+   */
+  onTransactionFailed?: (chunk: ChunkInfo) => void;
 }

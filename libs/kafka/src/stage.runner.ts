@@ -212,7 +212,16 @@ export class StageRunner<In> {
         const next = (BigInt(last) + 1n).toString();
         if (this.transactions) {
           const offsets = { groupId: this.def.groupId, topic, partition, offset: next };
-          await this.transactions.commit(partition, records, offsets);
+          try {
+            await this.transactions.commit(partition, records, offsets);
+          } catch (err) {
+            // Whether the transaction took effect is unknown now: the chunk is read again, and
+            // before that the partition is fenced again, its committed offset read again and
+            // the stage's state (built while handling the chunk) dropped.
+            this.floors.delete(partition);
+            this.def.onTransactionFailed?.(chunk);
+            throw err;
+          }
         } else {
           await this.deps.producer.sendAll(records);
         }

@@ -147,6 +147,18 @@ describe('AssignStep', () => {
     assert.equal(changelog.reads, 2);
   });
 
+  it('after a failed transaction, routes the chunk again from the committed rotation, not the one it advanced', async () => {
+    const changelog = new InMemoryChangelog();
+    const { sut } = setup({ changelog, members: ['alice', 'bob', 'cara'] });
+    assert.deepEqual(await chunk(sut, 0, 1), ['SF-alice']);
+    changelog.append(await sut.afterChunk()); // committed with lead 0
+    assert.deepEqual(await chunk(sut, 1, 2), ['SF-bob', 'SF-cara']);
+    await sut.afterChunk(); // this chunk's transaction fails: its snapshot never lands
+    sut.onTransactionFailed();
+    // Read again, the same two leads get the same owners: the rotation neither skips nor repeats.
+    assert.deepEqual(await chunk(sut, 1, 2), ['SF-bob', 'SF-cara']);
+  });
+
   it('parks a lead nobody can take on router.held until someone can, keyed by its lead id', async () => {
     const { sut } = setup();
     await sut.beforeChunk();

@@ -32,6 +32,11 @@ export class AssignStep {
     this.deps.store.invalidate();
   }
 
+  /** A chunk's transaction failed: the state it advanced is read back from the changelog. */
+  onTransactionFailed(): void {
+    this.deps.store.invalidate();
+  }
+
   beforeChunk(): Promise<void> {
     return this.deps.store.restoreIfStale();
   }

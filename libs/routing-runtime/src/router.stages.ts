@@ -72,6 +72,7 @@ export function routerStages(
     dlqTopic: topics.dlq,
     leadIdOf,
     onGroupJoin: () => assign.onGroupJoin(),
+    onTransactionFailed: () => assign.onTransactionFailed(),
     beforeChunk: () => assign.beforeChunk(),
     afterChunk: () => assign.afterChunk(),
     handle: (a, ctx) => assign.handle(a, ctx),
