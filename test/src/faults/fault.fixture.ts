@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startStack, type LocalStack } from '@lead-router/local-stack';
@@ -59,7 +60,7 @@ export async function killMidStream(
     {
       timeoutMs: options.timeoutMs ?? 120_000,
       intervalMs: options.intervalMs ?? 20,
-      what: `${proc.name}'s first commit`,
+      what: `${proc.name}'s first commit (see ${proc.logFile})`,
     },
   );
   if (missed !== undefined)
@@ -295,4 +296,66 @@ export async function caughtUp(
     timeoutMs,
     what: `${what}: all ${produced} offsets committed`,
   });
+}
+
+/** A service the supervisor restarted, and why. */
+export interface SupervisorRestart {
+  service: ServiceName;
+  at: number;
+  /** The last health answer: an HTTP status, or the connection error. */
+  health: string;
+}
+
+export interface Supervisor {
+  restarts: SupervisorRestart[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Does what an orchestrator's liveness probe does: asks each service's health path every
+ * `periodMs` and, after `failureThreshold` answers in a row that are not 200 (a stage whose
+ * consumer crashed for good reports itself down), kills the process and starts it again with
+ * `restart`. The restarts are returned so a spec can report them: a fault that needs one is
+ * survived only where something restarts unhealthy services.
+ */
+export function superviseHealth(
+  services: Map<ServiceName, ServiceProcess>,
+  restart: (name: ServiceName) => Promise<ServiceProcess>,
+  options: { periodMs?: number; failureThreshold?: number } = {},
+): Supervisor {
+  const restarts: SupervisorRestart[] = [];
+  const failures = new Map<ServiceName, number>();
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      for (const [name, proc] of [...services]) {
+        let health: string;
+        try {
+          const res = await fetch(`${proc.url}${serviceEntry(name).healthPath}`, {
+            signal: AbortSignal.timeout(3000),
+          });
+          await res.arrayBuffer();
+          health = String(res.status);
+        } catch (err) {
+          health = err instanceof Error ? err.message : String(err);
+        }
+        const count = health === '200' ? 0 : (failures.get(name) ?? 0) + 1;
+        failures.set(name, count);
+        if (count >= (options.failureThreshold ?? 5) && !stopped) {
+          restarts.push({ service: name, at: Date.now(), health });
+          failures.set(name, 0);
+          await proc.kill();
+          await restart(name);
+        }
+      }
+      await delay(options.periodMs ?? 2000);
+    }
+  })();
+  return {
+    restarts,
+    async stop() {
+      stopped = true;
+      await loop;
+    },
+  };
 }

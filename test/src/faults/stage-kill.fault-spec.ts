@@ -165,6 +165,7 @@ describe('the enricher SIGKILLed mid-stream and restarted', () => {
         FAULT_FIRMOGRAPHICS_KEY: API_KEY,
         ENRICH_FIRMOGRAPHICS_TIMEOUT_MS: '5000',
         ENRICH_CONCURRENCY: '4',
+        KAFKA_SESSION_TIMEOUT_MS: '15000',
         ENRICH_SCORE_FILE: scoreFile,
       },
     });
