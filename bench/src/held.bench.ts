@@ -42,6 +42,8 @@ interface Sample {
   t: number;
   heldEndOffsets: number;
   rssMb: number;
+  /** V8's heap in use (prom-client's nodejs_heap_size_used_bytes), MB: what a leak would grow. */
+  heapMb: number;
   heldGauge: number;
   routed: number;
 }
@@ -153,13 +155,14 @@ async function main(): Promise<void> {
       t: Math.round((Date.now() - start) / 1000),
       heldEndOffsets: await endOffsets(kafka, topics.held),
       rssMb: Math.round((rssMb(pid) ?? NaN) * 10) / 10,
+      heapMb: Math.round(sumMetric(metrics, 'nodejs_heap_size_used_bytes') / 104_857.6) / 10,
       heldGauge: sumMetric(metrics, MetricNames.routerHeldLeads),
       routed: await endOffsets(kafka, topics.routed),
     };
     samples.push(s);
     say(
       `t=${s.t}s held end offsets ${s.heldEndOffsets}, held gauge ${s.heldGauge}, ` +
-        `rss ${s.rssMb} MB, routed end offsets ${s.routed}`,
+        `rss ${s.rssMb} MB, heap ${s.heapMb} MB, routed end offsets ${s.routed}`,
     );
     return s;
   };
@@ -207,6 +210,7 @@ async function main(): Promise<void> {
   const waiting = samples.filter((s) => s.t >= heldAt && s.t <= (back - start) / 1000);
   const offsetsWhileWaiting = waiting.map((s) => s.heldEndOffsets);
   const rssWhileWaiting = waiting.map((s) => s.rssMb);
+  const heapWhileWaiting = waiting.map((s) => s.heapMb);
   const lines = [
     `### Held queue: ${LEADS.toLocaleString('en')} leads held for ${MINUTES} minutes (${new Date().toISOString().slice(0, 10)})`,
     '',
@@ -215,14 +219,16 @@ async function main(): Promise<void> {
     '',
     `- all ${LEADS} held by t=${heldAt} s; member back at t=${Math.round((back - start) / 1000)} s`,
     `- router.held end offsets while waiting (${waiting.length} samples): min ${Math.min(...offsetsWhileWaiting)}, max ${Math.max(...offsetsWhileWaiting)}`,
-    `- router RSS while waiting: min ${Math.min(...rssWhileWaiting)} MB, max ${Math.max(...rssWhileWaiting)} MB`,
+    `- router RSS while waiting: min ${Math.min(...rssWhileWaiting)} MB, max ${Math.max(...rssWhileWaiting)} MB; ` +
+      `V8 heap used: min ${Math.min(...heapWhileWaiting)} MB, max ${Math.max(...heapWhileWaiting)} MB`,
     `- after the release: ${routedIds.length} routed, ${new Set(routedIds).size} distinct leads; ` +
       `router.held ${heldRecords} held records + ${tombstones} tombstones (end offsets ${final.heldEndOffsets}); released counter ${released}`,
     '',
-    '| t (s) | router.held end offsets | held gauge | router RSS (MB) | leads.routed end offsets |',
-    '| ---: | ---: | ---: | ---: | ---: |',
+    '| t (s) | router.held end offsets | held gauge | router RSS (MB) | V8 heap used (MB) | leads.routed end offsets |',
+    '| ---: | ---: | ---: | ---: | ---: | ---: |',
     ...samples.map(
-      (s) => `| ${s.t} | ${s.heldEndOffsets} | ${s.heldGauge} | ${s.rssMb} | ${s.routed} |`,
+      (s) =>
+        `| ${s.t} | ${s.heldEndOffsets} | ${s.heldGauge} | ${s.rssMb} | ${s.heapMb} | ${s.routed} |`,
     ),
   ];
   process.stdout.write(`\n${lines.join('\n')}\n`);
