@@ -31,6 +31,8 @@ export interface PipelineOptions {
   prefix?: string;
   /** Start only these of STAGES (in pipeline order), e.g. without the CRM sinks a test never uses. */
   only?: readonly ServiceName[];
+  /** How long a service may take to answer its health path at start (default startService's). */
+  healthTimeoutMs?: number;
 }
 
 const repoRoot = resolve(__dirname, '..', '..', '..');
@@ -97,6 +99,9 @@ export async function startPipeline(
     const service = await startService(stage, env(stage), {
       port: ports.get(stage)!,
       logDir: join(dir, 'logs'),
+      ...(options.healthTimeoutMs !== undefined
+        ? { healthTimeoutMs: options.healthTimeoutMs }
+        : {}),
     });
     services.set(stage, service);
     return service;
