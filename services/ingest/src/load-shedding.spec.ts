@@ -200,6 +200,9 @@ describe('ingest: load shedding at the door', () => {
     });
     assert.equal(producer.records.length, 2, 'the shed request produced no record');
     assert.equal(await shedCount(sut.registry, 'pending_leads'), 1);
+    const metrics = await sut.registry.metrics();
+    assert.match(metrics, /lead_router_ingest_held\{kind="pending_leads",service="shed-spec"\} 2/);
+    assert.match(metrics, /lead_router_ingest_held\{kind="open_requests",service="shed-spec"\} 2/);
 
     producer.release();
     for (const answer of await Promise.all(first)) assert.equal(answer.status, 202);
