@@ -74,6 +74,7 @@ export class HeldQueueConsumer {
       if (payload.batchSize === 0 && payload.firstOffset !== null) {
         this.queue.skipped(payload.partition, payload.firstOffset, payload.lastOffset);
       }
+      this.queue.fetched(payload.partition, payload.lastOffset);
     });
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
       logger.error({ err: payload.error, restart: payload.restart }, 'held queue consumer crashed');

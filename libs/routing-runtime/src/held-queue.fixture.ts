@@ -88,14 +88,23 @@ export class FakeHeldTopic implements HeldQueuePorts {
 
   /** Appends a record to a partition, as the assign step's committed transaction would. */
   append(partition: number, key: string, value: Buffer | null): void {
-    const log = this.logs.get(partition)!;
-    log.push({ offset: log.length, key, value });
+    this.logs.get(partition)!.push({ offset: this.end(partition), key, value });
   }
 
   /** Appends a transaction marker (it takes an offset but no reader sees it). */
   marker(partition: number): void {
+    this.logs
+      .get(partition)!
+      .push({ offset: this.end(partition), key: null, value: null, control: true });
+  }
+
+  /** Removes records as compaction does: their offsets stay taken, with nothing there. */
+  compact(partition: number, offsets: readonly number[]): void {
     const log = this.logs.get(partition)!;
-    log.push({ offset: log.length, key: null, value: null, control: true });
+    this.logs.set(
+      partition,
+      log.filter((r) => !offsets.includes(r.offset)),
+    );
   }
 
   /** Records of the partition a reader sees (keys and values), from the start. */
@@ -107,32 +116,40 @@ export class FakeHeldTopic implements HeldQueuePorts {
   }
 
   /**
-   * One fetch per partition from the consumer's position: the held queue gets the batch (or, for
-   * a fetch of markers only, `skipped`), and the position moves past it.
+   * One fetch per partition from the consumer's position, as kafkajs makes it: the held queue gets
+   * the batch (or, for a fetch of markers only, `skipped`), then `fetched`, and the position moves
+   * past it.
    */
   async consume(sut: {
     records(p: number, fetched: string, last: string, r: HeldRecord[]): Promise<void>;
     skipped(p: number, first: string, last: string): void;
+    fetched(p: number, last: string): void;
   }): Promise<void> {
     for (const [partition, log] of this.logs) {
       const from = this.positions.get(partition) ?? 0;
-      if (from >= log.length) continue;
-      const batch = log.slice(from);
-      const last = String(log.length - 1);
-      this.positions.set(partition, log.length);
+      const batch = log.filter((r) => r.offset >= from);
+      if (batch.length === 0) continue;
+      const last = String(batch[batch.length - 1]!.offset);
+      this.positions.set(partition, Number(last) + 1);
       const records = batch.filter((r) => !r.control);
       if (records.length === 0) {
-        sut.skipped(partition, String(from), last);
-        continue;
+        sut.skipped(partition, String(batch[0]!.offset), last);
+      } else {
+        await sut.records(
+          partition,
+          String(from),
+          last,
+          records.map((r) => ({ offset: String(r.offset), key: r.key, value: r.value })),
+        );
       }
-      await sut.records(
-        partition,
-        String(from),
-        last,
-        records.map((r) => ({ offset: String(r.offset), key: r.key, value: r.value })),
-      );
+      sut.fetched(partition, last);
     }
     await settle();
+  }
+
+  private end(partition: number): number {
+    const log = this.logs.get(partition)!;
+    return log.length === 0 ? 0 : log[log.length - 1]!.offset + 1;
   }
 
   async fence(partition: number): Promise<void> {
@@ -145,7 +162,7 @@ export class FakeHeldTopic implements HeldQueuePorts {
 
   async offsets(partition: number): Promise<{ low: bigint; end: bigint }> {
     this.calls.push(`offsets ${partition}`);
-    return { low: 0n, end: BigInt(this.logs.get(partition)!.length) };
+    return { low: 0n, end: BigInt(this.end(partition)) };
   }
 
   seek(partition: number, offset: bigint): void {

@@ -120,6 +120,53 @@ describe('HeldQueue', () => {
     assert.deepEqual(leadIds(), ['lead-1']);
   });
 
+  it('steps past offsets compaction emptied when a fetch from where it stands holds only markers', async () => {
+    const { topic, sut, leadIds } = setup(1);
+    topic.append(0, 'lead-1', heldRecordValue('lead-1', NOON));
+    topic.append(0, 'lead-2', heldRecordValue('lead-2', NOON));
+    topic.append(0, 'lead-2', null);
+    topic.marker(0);
+    topic.compact(0, [1, 2]);
+    await sut.assigned([0]);
+    await sut.records(0, '0', '0', [
+      { offset: '0', key: 'lead-1', value: topic.visible(0)[0]!.value },
+    ]);
+    sut.fetched(0, '0');
+    // The fetch from offset 1 finds nothing before the marker at 3.
+    sut.skipped(0, '3', '3');
+    sut.fetched(0, '3');
+    await settle();
+    assert.deepEqual(sut.readyPartitions, [0]);
+    assert.deepEqual(leadIds(), ['lead-1']);
+  });
+
+  it('does not step past offsets it has not read: it sends the consumer back instead', async () => {
+    const { topic, sut, leadIds } = setup(1);
+    topic.append(0, 'lead-1', heldRecordValue('lead-1', NOON));
+    topic.append(0, 'lead-2', heldRecordValue('lead-2', NOON));
+    topic.append(0, 'lead-2', null);
+    topic.marker(0);
+    await sut.assigned([0]);
+    await sut.records(0, '0', '0', [
+      { offset: '0', key: 'lead-1', value: topic.visible(0)[0]!.value },
+    ]);
+    sut.fetched(0, '0');
+    // A batch dropped as stale (offsets 1-2), then markers only: offsets 1-2 were never indexed.
+    sut.fetched(0, '2');
+    sut.skipped(0, '3', '3');
+    sut.fetched(0, '3');
+    await settle();
+    assert.deepEqual(sut.readyPartitions, []);
+    await sut.records(0, '4', '4', [
+      { offset: '4', key: 'lead-3', value: heldRecordValue('lead-3', NOON) },
+    ]);
+    assert.equal(topic.calls.at(-1), 'seek 0 1');
+    topic.positions.set(0, 1);
+    await topic.consume(sut);
+    assert.deepEqual(sut.readyPartitions, [0]);
+    assert.deepEqual(leadIds(), ['lead-1']);
+  });
+
   it('ignores a batch that does not start where the rebuild stands (fetched before the seek)', async () => {
     const { topic, sut, leadIds } = setup(1);
     topic.append(0, 'lead-1', heldRecordValue('lead-1', NOON));

@@ -69,6 +69,8 @@ interface OwnedPartition {
   phase: 'fencing' | 'restoring' | 'ready';
   /** The next offset to read, once the rebuild has sought to the log start. */
   position: bigint | null;
+  /** Where the consumer's next fetch of the partition starts, as far as batches and seeks tell. */
+  fetchNext: bigint | null;
   end: bigint;
   releasing: boolean;
   retry: unknown;
@@ -134,7 +136,8 @@ export class HeldQueue {
 
   /**
    * Records the consumer read from `fetchedOffset` on. A batch that does not start where the
-   * rebuild stands (fetched before a seek or a new assignment) is ignored: it will be read again.
+   * rebuild stands (fetched before a seek or a new assignment) is not indexed; the consumer is
+   * sent back to where the rebuild stands unless it is already headed there.
    */
   async records(
     partition: number,
@@ -143,7 +146,11 @@ export class HeldQueue {
     records: readonly HeldRecord[],
   ): Promise<void> {
     const p = this.owned.get(partition);
-    if (!p || p.position === null || BigInt(fetchedOffset) !== p.position) return;
+    if (!p || p.position === null) return;
+    if (BigInt(fetchedOffset) !== p.position) {
+      this.resync(partition, p);
+      return;
+    }
     const epoch = p.epoch;
     let decoded: Awaited<ReturnType<HeldQueue['decode']>>[];
     try {
@@ -165,13 +172,23 @@ export class HeldQueue {
 
   /**
    * A fetch that held only transaction markers or aborted records (the consumer hands no batch
-   * for it): the rebuild may step past them, as long as they start where it stands.
+   * for it). The rebuild steps past them when they start where it stands, or when the fetch was
+   * made from where it stands: then the offsets before them hold nothing (compaction removed it).
    */
   skipped(partition: number, firstOffset: string, lastOffset: string): void {
     const p = this.owned.get(partition);
     if (!p || p.position === null) return;
-    if (BigInt(firstOffset) > p.position) return;
+    if (BigInt(firstOffset) > p.position && p.fetchNext !== p.position) return;
     this.advance(partition, p, BigInt(lastOffset) + 1n);
+  }
+
+  /**
+   * The consumer handled a batch of the partition ending at `lastOffset` (indexed or not): its
+   * next fetch starts after it.
+   */
+  fetched(partition: number, lastOffset: string): void {
+    const p = this.owned.get(partition);
+    if (p && p.position !== null) p.fetchNext = BigInt(lastOffset) + 1n;
   }
 
   /** Releases nothing more and waits for the releases in flight. */
@@ -189,6 +206,7 @@ export class HeldQueue {
       index: new PartitionHeldIndex(),
       phase: 'fencing',
       position: null,
+      fetchNext: null,
       end: 0n,
       releasing: false,
       retry: null,
@@ -207,6 +225,7 @@ export class HeldQueue {
       p.phase = 'restoring';
       p.end = end;
       p.position = low;
+      p.fetchNext = low;
       this.deps.ports.seek(partition, low);
       this.deps.logger.info(
         { partition, from: low.toString(), to: end.toString() },
@@ -217,6 +236,13 @@ export class HeldQueue {
       this.deps.logger.warn({ err, partition }, 'held queue: fencing failed; trying again');
       this.retryLater(partition, p);
     }
+  }
+
+  /** Sends the consumer back to where the rebuild stands, unless it is headed there already. */
+  private resync(partition: number, p: OwnedPartition): void {
+    if (p.position === null || p.fetchNext === p.position) return;
+    p.fetchNext = p.position;
+    this.deps.ports.seek(partition, p.position);
   }
 
   private advance(partition: number, p: OwnedPartition, position: bigint): void {
