@@ -43,7 +43,14 @@ import {
 } from '@lead-router/routing-runtime';
 import { prefixedTopics, type EnrichedLead, type QueueAssignment } from '@lead-router/schemas';
 import { enrichedLeadFixture } from '@lead-router/testing';
-import type { Consumer, Kafka, Producer, ProducerConfig, ConsumerConfig } from 'kafkajs';
+import {
+  Partitioners,
+  type Consumer,
+  type ConsumerConfig,
+  type Kafka,
+  type Producer,
+  type ProducerConfig,
+} from 'kafkajs';
 import { benchStack } from './bench.stack';
 import { cpuSeconds, machine, percentile, sleep } from './proc.stats';
 
@@ -212,6 +219,7 @@ async function warmTransactions(kafka: Kafka): Promise<void> {
     transactionalId: `${topic}.tx`,
     idempotent: true,
     maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
   });
   await producer.connect();
   const tx = await producer.transaction();
@@ -247,6 +255,11 @@ interface RunResult {
   trickleSeen: number;
   e2eMs: number[];
   trickleLateMs: number;
+  trickleCommitMs: number[];
+  trickleChunkSizes: number[];
+  /** CPU seconds over the trickle: this process (the stage, plus the trickle's producer and reader) */
+  trickleCpu: number;
+  trickleBrokerCpu: number;
 }
 
 async function oneRun(
@@ -370,6 +383,8 @@ async function oneRun(
     enrichedLeadFixture({ lead: { lead_id: randomUUID() } }),
   );
   say(`run ${run} (${mode}): trickle of ${total} records at ${TRICKLE_RATE}/s`);
+  const trickleCpu0 = process.cpuUsage();
+  const trickleBroker0 = broker ? cpuSeconds(broker) : 0;
   const start = performance.now();
   const acks: Promise<void>[] = [];
   let trickleLateMs = 0;
@@ -391,6 +406,10 @@ async function oneRun(
   await Promise.all(acks);
   const trickleDeadline = Date.now() + 60_000;
   while (e2eMs.length < total && Date.now() < trickleDeadline) await sleep(50);
+  const trickleCpuUsage = process.cpuUsage(trickleCpu0);
+  const trickleBrokerCpu = broker ? cpuSeconds(broker) - trickleBroker0 : NaN;
+  const trickleCommitMs = probe.latenciesMs.slice(commitMs.length);
+  const trickleChunkSizes = probe.chunkSizes.slice(chunkSizes.length);
 
   await reader.disconnect();
   await runner.stop();
@@ -412,6 +431,10 @@ async function oneRun(
     trickleSeen: e2eMs.length,
     e2eMs,
     trickleLateMs,
+    trickleCommitMs,
+    trickleChunkSizes,
+    trickleCpu: (trickleCpuUsage.user + trickleCpuUsage.system) / 1e6,
+    trickleBrokerCpu,
   };
 }
 
@@ -423,18 +446,32 @@ const pct = (values: readonly number[], p: number) =>
   );
 const mean = (values: readonly number[]) => values.reduce((s, v) => s + v, 0) / values.length;
 
+const cpu = (v: number) => (Number.isNaN(v) ? '–' : `${v.toFixed(1)} s`);
+
 function table(results: readonly RunResult[]): string[] {
   return [
-    '| run | mode | records/s from start | records/s from first batch | chunks | chunk size p50 / max | commit p50 | commit p99 | stage CPU | broker CPU | trickle e2e p50 | trickle e2e p99 | trickle seen | outputs (distinct) |',
-    '| ---: | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+    `**Bulk: ${RECORDS.toLocaleString('en')} records waiting when the stage starts**`,
+    '',
+    '| run | mode | records/s from start | records/s from first batch | chunks | chunk size p50 / max | commit p50 | commit p99 | stage CPU | broker CPU |',
+    '| ---: | --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: |',
     ...results.map(
       (r) =>
         `| ${r.run} | ${r.mode} | ${Math.round(RECORDS / r.seconds).toLocaleString('en')} (${r.seconds.toFixed(1)} s) | ` +
         `${Math.round(RECORDS / r.secondsFromFirstBatch).toLocaleString('en')} | ${r.chunkSizes.length} | ` +
         `${pct(r.chunkSizes, 50)} / ${Math.max(...r.chunkSizes)} | ${ms(pct(r.commitMs, 50))} | ${ms(pct(r.commitMs, 99))} | ` +
-        `${r.stageCpu.toFixed(1)} s | ${Number.isNaN(r.brokerCpu) ? '–' : `${r.brokerCpu.toFixed(1)} s`} | ` +
-        `${ms(pct(r.e2eMs, 50))} | ${ms(pct(r.e2eMs, 99))} | ${r.trickleSeen} / ${r.trickleSent} | ` +
-        `${r.outputs.toLocaleString('en')} (${r.distinctOutputs.toLocaleString('en')}) |`,
+        `${cpu(r.stageCpu)} | ${cpu(r.brokerCpu)} |`,
+    ),
+    '',
+    `**Trickle: ${TRICKLE_RATE}/s for ${TRICKLE_S} s, the stage caught up** (end to end: produce call to the output at a read_committed reader; process CPU includes the trickle's producer and reader)`,
+    '',
+    '| run | mode | e2e p50 | e2e p99 | seen | chunks | chunk size p50 / max | commit p50 | commit p99 | process CPU | broker CPU | outputs (distinct) | generator late max |',
+    '| ---: | --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | --- | ---: |',
+    ...results.map(
+      (r) =>
+        `| ${r.run} | ${r.mode} | ${ms(pct(r.e2eMs, 50))} | ${ms(pct(r.e2eMs, 99))} | ${r.trickleSeen} / ${r.trickleSent} | ` +
+        `${r.trickleChunkSizes.length} | ${pct(r.trickleChunkSizes, 50)} / ${Math.max(...r.trickleChunkSizes)} | ` +
+        `${ms(pct(r.trickleCommitMs, 50))} | ${ms(pct(r.trickleCommitMs, 99))} | ${cpu(r.trickleCpu)} | ${cpu(r.trickleBrokerCpu)} | ` +
+        `${r.outputs.toLocaleString('en')} (${r.distinctOutputs.toLocaleString('en')}) | ${ms(r.trickleLateMs)} |`,
     ),
   ];
 }
@@ -458,13 +495,17 @@ function ratios(results: readonly RunResult[]): string[] {
     ['chunk size p50 (records)', (r) => pct(r.chunkSizes, 50), (v) => v.toFixed(0)],
     ['trickle end-to-end p50', (r) => pct(r.e2eMs, 50), ms],
     ['trickle end-to-end p99', (r) => pct(r.e2eMs, 99), ms],
+    ['trickle chunk commit p50', (r) => pct(r.trickleCommitMs, 50), ms],
+    ['trickle chunk commit p99', (r) => pct(r.trickleCommitMs, 99), ms],
+    ['trickle chunk size p50 (records)', (r) => pct(r.trickleChunkSizes, 50), (v) => v.toFixed(0)],
+    ['trickle broker CPU', (r) => r.trickleBrokerCpu, cpu],
     [
-      'stage CPU per 1,000 records',
+      'bulk: stage CPU per 1,000 records',
       (r) => (r.stageCpu * 1000) / RECORDS,
       (v) => `${v.toFixed(3)} s`,
     ],
     [
-      'broker CPU per 1,000 records',
+      'bulk: broker CPU per 1,000 records',
       (r) => (r.brokerCpu * 1000) / RECORDS,
       (v) => (Number.isNaN(v) ? '–' : `${v.toFixed(3)} s`),
     ],
