@@ -44,6 +44,9 @@ describe('fault: PostgreSQL down and back under the indexer', () => {
     pipeline = await startPipeline('fault-pg', {
       indexer: { table, pgUrl: proxied.toString() },
       only: ['ingest', 'normalizer', 'enricher', 'router', 'sink-webhook'],
+      // The indexer joins seven consumer groups before it answers; on a loaded 2-core machine
+      // that has taken over a minute.
+      healthTimeoutMs: 180_000,
     });
     admin = pipeline.kafka.admin();
     await admin.connect();
@@ -113,7 +116,10 @@ describe('fault: PostgreSQL down and back under the indexer', () => {
     );
     // Meanwhile the indexer reports itself unhealthy and its records wait in Kafka.
     const unhealthy = await waitFor(
-      async () => ((await healthStatus()) !== 200 ? true : undefined),
+      async () => {
+        const status = await healthStatus();
+        return status !== 200 ? status : undefined;
+      },
       {
         timeoutMs: 60_000,
         what: 'the indexer to report unhealthy',
