@@ -240,9 +240,11 @@ describe('ingest: ad-platform webhooks', () => {
     const limited = await request('POST', '/v1/sources/gads', body);
     assert.equal(limited.status, 429, limited.body);
     assert.ok(Number(limited.headers['retry-after']) > 0);
-    assert.equal(
+    // The time left in the window is what it is when the third request lands: a minute, or
+    // some seconds less on a busy machine.
+    assert.match(
       limited.body,
-      '{"error":{"code":"rate_limited","message":"over 3 requests in the window; retry in 1 minute"}}',
+      /^\{"error":\{"code":"rate_limited","message":"over 3 requests in the window; retry in (1 minute|\d+ seconds)"\}\}$/,
     );
     // Another source's budget is its own.
     const other = await request('GET', '/v1/sources/li?challengeCode=x');
