@@ -27,11 +27,14 @@ describe('fault: the schema registry down (services behind a TCP proxy to the re
   before(async () => {
     const stack = await testStack();
     const registry = new URL(stack.registryUrl);
-    proxy = await startTcpProxy({ host: registry.hostname, port: Number(registry.port) });
-    proxiedUrl = `http://${proxy.host}:${proxy.port}${registry.pathname}`;
+    const port = Number(registry.port || (registry.protocol === 'https:' ? 443 : 80));
+    proxy = await startTcpProxy({ host: registry.hostname, port });
+    proxiedUrl = `${registry.protocol}//${proxy.host}:${proxy.port}${registry.pathname}`;
     pipeline = await startPipeline('fault-registry', {
       env: { SCHEMA_REGISTRY_URL: proxiedUrl, LOG_LEVEL: process.env['FAULT_LOG_LEVEL'] ?? 'warn' },
       only: ['ingest', 'normalizer', 'enricher', 'router', 'sink-webhook'],
+      // A restarted service's health clock runs while it waits for the registry.
+      healthTimeoutMs: 180_000,
     });
   });
 
