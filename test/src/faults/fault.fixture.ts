@@ -342,10 +342,20 @@ export function superviseHealth(
         const count = health === '200' ? 0 : (failures.get(name) ?? 0) + 1;
         failures.set(name, count);
         if (count >= (options.failureThreshold ?? 5) && !stopped) {
-          restarts.push({ service: name, at: Date.now(), health });
           failures.set(name, 0);
           await proc.kill();
-          await restart(name);
+          try {
+            await restart(name);
+            restarts.push({ service: name, at: Date.now(), health });
+          } catch (err) {
+            // Tried again once its health has failed `failureThreshold` more times.
+            const why = err instanceof Error ? err.message.split('\n')[0] : String(err);
+            restarts.push({
+              service: name,
+              at: Date.now(),
+              health: `${health}; restart failed: ${why}`,
+            });
+          }
         }
       }
       await delay(options.periodMs ?? 2000);
