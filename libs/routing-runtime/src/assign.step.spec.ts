@@ -4,6 +4,7 @@ import type { StageResult } from '@lead-router/kafka';
 import type { QueueAssignment, QueueStateSnapshot, RoutedLead } from '@lead-router/schemas';
 import { enrichedLeadFixture } from '@lead-router/testing';
 import { ASSIGNED_BY_HEADER, AssignStep } from './assign.step';
+import { SOURCE_HEADER } from './step.context';
 import { QueueStateStore } from './queue-state.store';
 import { RulesRegistry } from './rules.registry';
 import {
@@ -157,6 +158,19 @@ describe('AssignStep', () => {
     sut.onTransactionFailed();
     // Read again, the same two leads get the same owners: the rotation neither skips nor repeats.
     assert.deepEqual(await chunk(sut, 1, 2), ['SF-bob', 'SF-cara']);
+  });
+
+  it('assigns a lead the match step wrote twice (its replay after a crash) once', async () => {
+    const { sut } = setup();
+    await sut.beforeChunk();
+    const lead = enrichedLeadFixture({ lead: { lead_id: 'lead-7' } });
+    const from = (offset: number) => ({ ...at(offset), headers: { [SOURCE_HEADER]: '2@41' } });
+    assert.equal(ownerOf(await sut.handle(assignment(lead), from(0))), 'SF-alice');
+    // The same leads.enriched record, matched again and written at a later router.assign offset.
+    assert.deepEqual(await sut.handle(assignment(lead), from(5)), { kind: 'ok', outputs: [] });
+    // The next lead of that partition is assigned, and the rotation goes on where it was.
+    const next = { ...at(6), headers: { [SOURCE_HEADER]: '2@42' } };
+    assert.equal(ownerOf(await sut.handle(assignment(enrichedLeadFixture()), next)), 'SF-bob');
   });
 
   it('parks a lead nobody can take on router.held until someone can, keyed by its lead id', async () => {

@@ -4,7 +4,7 @@ import { route } from '@lead-router/routing';
 import type { QueueAssignment, RoutedLead } from '@lead-router/schemas';
 import type { QueueStateStore } from './queue-state.store';
 import type { RulesRegistry } from './rules.registry';
-import type { StepContext } from './step.context';
+import { sourceOf, type StepContext } from './step.context';
 
 /** On each routed lead: the router instance that assigned it, and the router.assign partition. */
 export const ASSIGNED_BY_HEADER = 'lr-assigned-by';
@@ -53,6 +53,15 @@ export class AssignStep {
       // Routed and recorded before a rebalance cut the commit short: already on leads.routed.
       return { kind: 'ok', outputs: [] };
     }
+    const source = sourceOf(ctx.headers);
+    if (group !== '' && source && store.passed(group, source)) {
+      // The match step handled this lead twice (its replay after a crash): assigned already.
+      logger.info(
+        { leadId: a.enriched.lead.lead_id, group, source: `${source.partition}@${source.offset}` },
+        'a lead the group already assigned or held, from the match step again: dropped',
+      );
+      return { kind: 'ok', outputs: [] };
+    }
     const rules = await registry.version(a.rule_set_id, a.rule_set_version);
     if (!rules) {
       return {
@@ -63,6 +72,8 @@ export class AssignStep {
     }
     const result = route(rules, a.enriched, store.states(group), now());
     if (result.kind === 'hold') {
+      // The hold changes no queue state; the group only notes that it passed this position.
+      if (group !== '' && source) store.update(group, ctx.partition, ctx.offset, [], source);
       const skipped = result.decision.distribution?.skipped ?? [];
       logger.info(
         { leadId: a.enriched.lead.lead_id, until: new Date(result.until).toISOString(), skipped },
@@ -81,7 +92,7 @@ export class AssignStep {
         ],
       };
     }
-    if (group !== '') store.update(group, ctx.partition, ctx.offset, result.stateUpdates);
+    if (group !== '') store.update(group, ctx.partition, ctx.offset, result.stateUpdates, source);
     const routed: RoutedLead = {
       lead: a.enriched.lead,
       enrichment: a.enriched.enrichment,

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { enrichedLeadFixture } from '@lead-router/testing';
 import { MatchStep } from './match.step';
+import { SOURCE_HEADER } from './step.context';
 import { RulesRegistry } from './rules.registry';
 import {
   NOON,
@@ -22,6 +23,15 @@ function setup() {
 }
 
 describe('MatchStep', () => {
+  it('records the leads.enriched position each router.assign record comes from', () => {
+    const { sut } = setup();
+    const result = sut.handle(enrichedLeadFixture(), { partition: 2, offset: '41' });
+    assert.equal(result.kind, 'ok');
+    assert.deepEqual(result.kind === 'ok' && result.outputs[0]?.headers, {
+      [SOURCE_HEADER]: '2@41',
+    });
+  });
+
   it('sends a queue lead to router.assign keyed by its queue group, under the active version', () => {
     const { sut } = setup();
     const enriched = enrichedLeadFixture({ lead: { lead_id: 'lead-1' } });

@@ -2,6 +2,7 @@ import type { StageResult } from '@lead-router/kafka';
 import { queueGroupFor } from '@lead-router/routing';
 import type { EnrichedLead, QueueAssignment } from '@lead-router/schemas';
 import type { RulesRegistry } from './rules.registry';
+import { SOURCE_HEADER, type StepContext } from './step.context';
 
 export interface MatchStepDeps {
   rules: RulesRegistry;
@@ -17,7 +18,7 @@ export interface MatchStepDeps {
 export class MatchStep {
   constructor(private readonly deps: MatchStepDeps) {}
 
-  handle(enriched: EnrichedLead): StageResult {
+  handle(enriched: EnrichedLead, source?: Pick<StepContext, 'partition' | 'offset'>): StageResult {
     const rules = this.deps.rules.current;
     const group = queueGroupFor(rules, enriched);
     const assignment: QueueAssignment = {
@@ -31,7 +32,14 @@ export class MatchStep {
     return {
       kind: 'ok',
       outputs: [
-        { topic: this.deps.assignTopic, key: group ?? enriched.lead.lead_id, value: assignment },
+        {
+          topic: this.deps.assignTopic,
+          key: group ?? enriched.lead.lead_id,
+          value: assignment,
+          ...(source
+            ? { headers: { [SOURCE_HEADER]: `${source.partition}@${source.offset}` } }
+            : {}),
+        },
       ],
     };
   }

@@ -12,6 +12,7 @@ const snapshot = (group: string, position: number, offset: number): QueueStateSn
   states_json: JSON.stringify({ [group]: state(position) }),
   input_partition: 0,
   input_offset: offset,
+  source_offsets_json: '{"2":40}',
   updated_at: NOON,
 });
 
@@ -59,6 +60,7 @@ describe('QueueStateStore', () => {
           states_json: JSON.stringify({ a: state(2) }),
           input_partition: 0,
           input_offset: 2,
+          source_offsets_json: '{}',
           updated_at: NOON,
         },
       },
@@ -70,11 +72,30 @@ describe('QueueStateStore', () => {
           states_json: JSON.stringify({ b: state(7) }),
           input_partition: 0,
           input_offset: 3,
+          source_offsets_json: '{}',
           updated_at: NOON,
         },
       },
     ]);
     assert.deepEqual(sut.drainSnapshots(), []);
+  });
+
+  it('knows which leads.enriched positions each group passed, from the changelog and from its updates', async () => {
+    const changelog = new InMemoryChangelog();
+    changelog.snapshots.push(snapshot('sales', 1, 4)); // sales passed leads.enriched 2@40
+    const { sut } = setup(changelog);
+    await sut.restoreIfStale();
+    assert.equal(sut.passed('sales', { partition: 2, offset: 40n }), true);
+    assert.equal(sut.passed('sales', { partition: 2, offset: 41n }), false);
+    assert.equal(sut.passed('sales', { partition: 3, offset: 0n }), false);
+    assert.equal(sut.passed('other', { partition: 2, offset: 1n }), false);
+    sut.update('sales', 0, '5', [], { partition: 3, offset: 7n });
+    assert.equal(sut.passed('sales', { partition: 3, offset: 7n }), true);
+    const [out] = sut.drainSnapshots();
+    assert.deepEqual(JSON.parse((out?.value as QueueStateSnapshot).source_offsets_json), {
+      2: 40,
+      3: 7,
+    });
   });
 
   it('forgets what it held when it restores after an invalidation', async () => {

@@ -1,12 +1,15 @@
 import type { StageOutput } from '@lead-router/kafka';
 import type { QueueState } from '@lead-router/routing';
 import type { QueueStateSnapshot } from '@lead-router/schemas';
+import type { SourcePosition } from './step.context';
 
 interface GroupState {
   states: Map<string, QueueState>;
   /** The router.assign position this state reflects: records at or below it are replays. */
   partition: number;
   offset: bigint;
+  /** Per leads.enriched partition, the highest offset whose lead this group assigned or held. */
+  sources: Map<number, bigint>;
 }
 
 /** Every snapshot on the changelog, oldest first (the newest of a group wins). */
@@ -47,6 +50,11 @@ export class QueueStateStore {
         ),
         partition: snapshot.input_partition,
         offset: BigInt(snapshot.input_offset),
+        sources: new Map(
+          Object.entries(JSON.parse(snapshot.source_offsets_json) as Record<string, number>).map(
+            ([p, o]) => [Number(p), BigInt(o)],
+          ),
+        ),
       });
     }
     this.groups = groups;
@@ -60,6 +68,12 @@ export class QueueStateStore {
     return state !== undefined && state.partition === partition && BigInt(offset) <= state.offset;
   }
 
+  /** True when the group already assigned (or held) the lead of this leads.enriched position. */
+  passed(group: string, source: SourcePosition): boolean {
+    const seen = this.groups.get(group)?.sources.get(source.partition);
+    return seen !== undefined && source.offset <= seen;
+  }
+
   states(group: string): ReadonlyMap<string, QueueState> {
     return this.groups.get(group)?.states ?? new Map();
   }
@@ -69,9 +83,16 @@ export class QueueStateStore {
     partition: number,
     offset: string,
     updates: readonly { queue: string; state: QueueState }[],
+    source: SourcePosition | null = null,
   ): void {
-    const state = this.groups.get(group) ?? { states: new Map(), partition, offset: -1n };
+    const state = this.groups.get(group) ?? {
+      states: new Map(),
+      partition,
+      offset: -1n,
+      sources: new Map(),
+    };
     for (const u of updates) state.states.set(u.queue, u.state);
+    if (source) state.sources.set(source.partition, source.offset);
     state.partition = partition;
     state.offset = BigInt(offset);
     this.groups.set(group, state);
@@ -87,6 +108,9 @@ export class QueueStateStore {
         states_json: JSON.stringify(Object.fromEntries(state.states)),
         input_partition: state.partition,
         input_offset: Number(state.offset),
+        source_offsets_json: JSON.stringify(
+          Object.fromEntries([...state.sources].map(([p, o]) => [p, Number(o)])),
+        ),
         updated_at: this.options.now(),
       };
       return { topic: this.options.topic, key: group, value: snapshot };

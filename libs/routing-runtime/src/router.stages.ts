@@ -57,7 +57,7 @@ export function routerStages(
     schema: 'EnrichedLead',
     dlqTopic: topics.dlq,
     leadIdOf: (enriched) => enriched.lead.lead_id,
-    handle: (enriched) => match.handle(enriched),
+    handle: (enriched, ctx) => match.handle(enriched, ctx),
   };
   const assignStage: StageDefinition<QueueAssignment> = {
     stage: 'router-assign',
