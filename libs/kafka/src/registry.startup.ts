@@ -70,12 +70,11 @@ export async function registerWhenReachable(
 }
 
 /**
- * Refusals no retry changes: bad credentials, an unknown subject or version. The registry client
- * reports a connection it could not make as a 400, so a 400 is retried like a 5xx; so is a 422,
- * which Apicurio has answered for a valid Avro schema under load ("Failed to discover artifact
- * type from content"). An incompatible schema is final whatever its status.
+ * Refusals no retry changes: bad credentials, an unknown subject, a schema the registry will not
+ * take (422). The registry client reports a connection it could not make as a 400, so a 400 is
+ * retried like a 5xx.
  */
-const FINAL_STATUSES = new Set([401, 403, 404]);
+const FINAL_STATUSES = new Set([401, 403, 404, 422]);
 
 function worthRetrying(err: unknown): boolean {
   if (err instanceof LeadRouterError) return err.retriable;
