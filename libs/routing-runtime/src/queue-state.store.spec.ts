@@ -89,6 +89,11 @@ describe('QueueStateStore', () => {
     assert.equal(sut.passed('sales', { partition: 2, offset: 41n }), false);
     assert.equal(sut.passed('sales', { partition: 3, offset: 0n }), false);
     assert.equal(sut.passed('other', { partition: 2, offset: 1n }), false);
+    // A snapshot written before the field existed reads with its default, as none passed.
+    changelog.snapshots.push({ ...snapshot('old', 1, 1), source_offsets_json: '' });
+    sut.invalidate();
+    await sut.restoreIfStale();
+    assert.equal(sut.passed('old', { partition: 2, offset: 0n }), false);
     sut.update('sales', 0, '5', [], { partition: 3, offset: 7n });
     assert.equal(sut.passed('sales', { partition: 3, offset: 7n }), true);
     const [out] = sut.drainSnapshots();

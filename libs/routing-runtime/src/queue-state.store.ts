@@ -51,9 +51,9 @@ export class QueueStateStore {
         partition: snapshot.input_partition,
         offset: BigInt(snapshot.input_offset),
         sources: new Map(
-          Object.entries(JSON.parse(snapshot.source_offsets_json) as Record<string, number>).map(
-            ([p, o]) => [Number(p), BigInt(o)],
-          ),
+          Object.entries(
+            JSON.parse(snapshot.source_offsets_json || '{}') as Record<string, number>,
+          ).map(([p, o]) => [Number(p), BigInt(o)]),
         ),
       });
     }
