@@ -4,7 +4,8 @@ import { AckTimeoutError } from './errors';
 export interface OutgoingRecord {
   topic: string;
   key: string | Buffer | null;
-  value: Buffer;
+  /** null: a tombstone, which deletes the key from a compacted topic. */
+  value: Buffer | null;
   headers?: Record<string, string>;
 }
 

@@ -138,7 +138,7 @@ export class HeldQueueConsumer {
         const { key, value } = releasedAssignment(a);
         records.push({ topic: topics.assign, key, value: codec.encode(topics.assign, value) });
         // A tombstone: compaction deletes the lead from router.held.
-        records.push({ topic: topics.held, key: lead.key, value: null as unknown as Buffer });
+        records.push({ topic: topics.held, key: lead.key, value: null });
       }
       await this.transactions.commit(partition, records);
     })();
