@@ -33,7 +33,7 @@ import {
   sumMetric,
   type Machine,
 } from './proc.stats';
-import { openLoad, type OpenLoadFigures } from './shed.part';
+import { CONNECTIONS, openLoad, type OpenLoadFigures } from './shed.part';
 
 const repoRoot = resolve(__dirname, '..', '..');
 const argv = process.argv.slice(2);
@@ -51,6 +51,7 @@ const sizes = smoke
       timeoutMs: 120_000,
     };
 const givenRate = flag('--rate');
+const connections = flag('--connections') ?? CONNECTIONS;
 const SUSTAINED_P99_MS = 500;
 
 const say = (msg: string): void => {
@@ -188,6 +189,7 @@ async function main(): Promise<void> {
           seconds: sizes.stepSeconds,
           seed: rate,
           timeoutMs: sizes.timeoutMs,
+          connections,
         });
         const lagAtEnd = await firstStageLag(admin, prefix('steps'));
         steps.push({ ...load, lagAtEnd });
@@ -224,6 +226,7 @@ async function main(): Promise<void> {
           seconds: sizes.seconds,
           seed: 100 + n,
           timeoutMs: sizes.timeoutMs,
+          connections,
         });
         const sampling = sampleLag(admin, p, t0, loading);
         const load = await loading;
@@ -304,8 +307,8 @@ function renderEntry(r: {
     `- **Date:** ${r.date}, ${r.seconds.toFixed(0)} s for the whole session`,
     `- **Machine:** \`nproc\` = ${r.before.nproc}, ${r.before.cpuModel}, ${r.before.memoryGb.toFixed(1)} GB RAM, Node ${r.before.node}; load average at start ${load(r.before)}, at end ${load(r.after)} (shared machine: other engineers' tests ran at the same time)`,
     `- **Commit:** \`${r.before.commit}\`${r.before.dirty ? ' with uncommitted changes' : ''}`,
-    `- **Kafka:** ${r.external ? 'an existing local stack (KAFKA_BROKERS)' : 'a local stack started by the bench'}, on the same cores; ingest and normalizer as processes with the bench's settings, the generator (undici, 512 connections) in the bench process`,
-    `- **Reproduce:** \`npm run bench:shed\` (\`-- --rate <n>\` skips the search, \`-- --seconds <n>\` sets the offer's length)`,
+    `- **Kafka:** ${r.external ? 'an existing local stack (KAFKA_BROKERS)' : 'a local stack started by the bench'}, on the same cores; ingest and normalizer as processes with the bench's settings, the generator (undici, ${connections} connections) in the bench process`,
+    `- **Reproduce:** \`npm run bench:shed\` (\`-- --rate <n>\` skips the search, \`-- --seconds <n>\` sets the offer's length, \`-- --connections <n>\` the generator's connections)`,
     '',
     `### 1. Sustainable rate (single-lead POST /v1/leads, open model, shedding on)`,
     '',

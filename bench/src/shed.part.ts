@@ -25,7 +25,7 @@ export interface OpenLoadFigures {
   sendLateP99: number;
   /** from the first scheduled send to the last answer, s */
   drainSeconds: number;
-  /** the most requests waiting in the client for a free connection (all 512 busy), sampled each 100 ms */
+  /** the most requests waiting in the client for a free connection (all connections busy), sampled each 100 ms */
   clientQueuedMax: number;
 }
 
@@ -35,14 +35,19 @@ export interface OpenLoadFigures {
  * (or a generator) that falls behind shows it instead of slowing the offered load down. Each
  * request is a distinct lead.
  */
+/** Connections the generator opens at most (`--connections`). */
+export const CONNECTIONS = 4096;
+
 export async function openLoad(
   url: string,
   apiKey: string,
-  opts: { rate: number; seconds: number; seed: number; timeoutMs: number },
+  opts: { rate: number; seconds: number; seed: number; timeoutMs: number; connections?: number },
 ): Promise<OpenLoadFigures> {
   const next = formLeads(opts.seed);
   const pool = new Pool(url, {
-    connections: 512,
+    // Many independent senders, as on the internet: with few connections the excess would queue
+    // in this client, where no server can refuse it, and the bench would measure that queue.
+    connections: opts.connections ?? CONNECTIONS,
     headersTimeout: opts.timeoutMs,
     bodyTimeout: opts.timeoutMs,
     keepAliveTimeout: 60_000,
