@@ -18,6 +18,8 @@ interface PreparedRecord<In> {
 
 export interface StageRunnerDeps {
   kafka: Kafka;
+  /** The first wait before a consumer that stopped for good is replaced (default 2 s; doubles to 60 s). */
+  recoveryDelayMs?: number;
   producer: BatchingProducer;
   codec: AvroCodec;
   metrics: StageMetrics;
@@ -33,7 +35,10 @@ export interface StageRunnerDeps {
  * An `exactlyOnce` stage writes each chunk's outputs and offsets in one Kafka transaction instead.
  */
 export class StageRunner<In> {
-  private readonly consumer: Consumer;
+  private consumer: Consumer;
+  /** A consumer that stopped for good is being replaced; the next wait before a try. */
+  private recovering = false;
+  private recoveryDelayMs: number;
   private readonly now: () => number;
   private crashed: Error | null = null;
   private started = false;
@@ -60,15 +65,8 @@ export class StageRunner<In> {
     private readonly deps: StageRunnerDeps,
   ) {
     this.now = deps.now ?? Date.now;
-    this.consumer = deps.kafka.consumer({
-      groupId: def.groupId,
-      allowAutoTopicCreation: false,
-      sessionTimeout: def.sessionTimeoutMs ?? 30_000,
-      heartbeatInterval: Math.min(3_000, Math.floor((def.sessionTimeoutMs ?? 30_000) / 3)),
-      maxBytesPerPartition: 1_048_576,
-      minBytes: def.fetch?.minBytes ?? 1,
-      maxWaitTimeInMs: def.fetch?.maxWaitMs ?? 100,
-    });
+    this.recoveryDelayMs = deps.recoveryDelayMs ?? 2_000;
+    this.consumer = this.createConsumer();
     this.transactions = def.exactlyOnce
       ? new PartitionTransactions({
           kafka: deps.kafka,
@@ -77,7 +75,20 @@ export class StageRunner<In> {
         })
       : null;
     this.admin = def.exactlyOnce ? deps.kafka.admin() : null;
-    this.consumer.on(this.consumer.events.GROUP_JOIN, ({ payload }) => {
+  }
+
+  private createConsumer(): Consumer {
+    const { def, deps } = this;
+    const consumer = deps.kafka.consumer({
+      groupId: def.groupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout: def.sessionTimeoutMs ?? 30_000,
+      heartbeatInterval: Math.min(3_000, Math.floor((def.sessionTimeoutMs ?? 30_000) / 3)),
+      maxBytesPerPartition: 1_048_576,
+      minBytes: def.fetch?.minBytes ?? 1,
+      maxWaitTimeInMs: def.fetch?.maxWaitMs ?? 100,
+    });
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.generation++;
       this.releaseWaiting(true);
       const assigned = payload.memberAssignment[def.topic] ?? [];
@@ -88,10 +99,46 @@ export class StageRunner<In> {
       if (this.transactions) this.fencing = this.fenceAssignment(this.transactions, assigned);
       def.onGroupJoin?.();
     });
-    this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
       deps.logger.error({ err: payload.error, restart: payload.restart }, 'consumer crashed');
-      if (!payload.restart) this.crashed = payload.error;
+      // kafkajs restarts the consumer itself unless it gave up (a coordinator it cannot find
+      // after a broker restart, say): then this stage would stay up and idle, so it starts a
+      // new consumer, which joins the group again and reads on from the committed offsets.
+      if (!payload.restart && consumer === this.consumer) this.crashedForGood(payload.error);
     });
+    return consumer;
+  }
+
+  private crashedForGood(error: Error): void {
+    this.crashed = error;
+    if (this.stopping || this.recovering) return;
+    this.recovering = true;
+    const delayMs = this.recoveryDelayMs;
+    this.recoveryDelayMs = Math.min(delayMs * 2, 60_000);
+    this.deps.logger.error(
+      { stage: this.def.stage, err: error, retryInMs: delayMs },
+      'consumer stopped for good: a new one starts',
+    );
+    setTimeout(() => void this.recover(), delayMs);
+  }
+
+  /** Replaces a consumer that stopped for good; on failure waits longer and tries again. */
+  private async recover(): Promise<void> {
+    try {
+      this.releaseWaiting(false);
+      await Promise.allSettled([...this.inFlight]);
+      await this.consumer.disconnect().catch(() => undefined);
+      if (this.stopping) return;
+      this.consumer = this.createConsumer();
+      await this.runConsumer();
+      this.crashed = null;
+      this.recoveryDelayMs = this.deps.recoveryDelayMs ?? 2_000;
+      this.deps.logger.warn({ stage: this.def.stage }, 'consumer replaced: consuming again');
+      this.recovering = false;
+    } catch (err) {
+      this.recovering = false;
+      this.crashedForGood(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
   /** Healthy while the consumer runs and has not crashed for good. */
@@ -106,6 +153,11 @@ export class StageRunner<In> {
 
   async start(): Promise<void> {
     await this.admin?.connect();
+    await this.runConsumer();
+    this.started = true;
+  }
+
+  private async runConsumer(): Promise<void> {
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.def.topic, fromBeginning: true });
     await this.consumer.run({
@@ -119,7 +171,6 @@ export class StageRunner<In> {
         return batch;
       },
     });
-    this.started = true;
   }
 
   /**
@@ -130,7 +181,11 @@ export class StageRunner<In> {
   async stop(): Promise<void> {
     this.stopping = true;
     this.releaseWaiting(false);
-    this.consumer.pause([{ topic: this.def.topic }]);
+    try {
+      this.consumer.pause([{ topic: this.def.topic }]);
+    } catch {
+      // A consumer kafkajs gave up on has nothing to pause.
+    }
     await Promise.allSettled([...this.inFlight]);
     await this.consumer.disconnect();
     await this.transactions?.disconnect();
