@@ -65,7 +65,10 @@ class StandInProducer {
 
   /** The lead ids of what reached leads.raw, read from the Avro values. */
   leadIds(): string[] {
-    return this.records.map((r) => (rawLead.fromBuffer(r.value) as RawLead).lead_id);
+    return this.records.map((r) => {
+      assert.ok(r.value, 'ingest writes no tombstones');
+      return (rawLead.fromBuffer(r.value) as RawLead).lead_id;
+    });
   }
 }
 
