@@ -10,6 +10,7 @@ export interface RecordContext extends SourceRecord {
 export interface StageOutput {
   topic: string;
   key: string;
+  /** The record's value; null writes a tombstone (deletes the key of a compacted topic). */
   value: unknown;
   headers?: Record<string, string>;
 }

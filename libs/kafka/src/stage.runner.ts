@@ -451,7 +451,8 @@ export class StageRunner<In> {
     return {
       topic: output.topic,
       key: output.key,
-      value: this.deps.codec.encode(output.topic, output.value),
+      // A null value is a tombstone (a compacted changelog's key deleted), written as Kafka's null.
+      value: output.value === null ? null : this.deps.codec.encode(output.topic, output.value),
       headers: output.headers,
     };
   }
