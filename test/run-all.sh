@@ -16,6 +16,8 @@ passed=0
 failed=0
 failures=()
 log_dir=$(mktemp -d "${TMPDIR:-/tmp}/lead-router-test.XXXXXX")
+# Every service the suites start logs here, for the scan for personal data at the end.
+export LEAD_ROUTER_SERVICE_LOG_DIR="$log_dir/services"
 
 # A check that is one test: it passes or fails as a whole.
 check() {
@@ -117,6 +119,8 @@ if [ -n "${KAFKA_BROKERS:-}" ]; then
   node test/dist/faults/print-summary.js --clear
   tests faults nx run e2e:faults --output-style=stream
   node test/dist/faults/print-summary.js
+  # No email, phone or name of any test lead in any log a service wrote (docs/security.md).
+  tests logscan nx run e2e:logscan --output-style=stream
 fi
 
 echo

@@ -27,6 +27,14 @@ export interface ServiceProcess {
 }
 
 /**
+ * Where every service's log goes instead of `logDir` when set: `npm test` collects all of them in
+ * one place, so a scan after the suites sees every line any service wrote (docs/security.md).
+ */
+export const SERVICE_LOG_DIR_ENV = 'LEAD_ROUTER_SERVICE_LOG_DIR';
+
+let started = 0;
+
+/**
  * Starts one service as its own Node process from its built entry (as the manifest names it), logs
  * to a file, and waits until its health path answers 200.
  */
@@ -35,8 +43,11 @@ export async function startService(
   env: Record<string, string>,
   options: { port: number; logDir: string; healthTimeoutMs?: number },
 ): Promise<ServiceProcess> {
-  mkdirSync(options.logDir, { recursive: true });
-  const logFile = join(options.logDir, `${name}-${Date.now()}.log`);
+  const logDir = process.env[SERVICE_LOG_DIR_ENV] || options.logDir;
+  mkdirSync(logDir, { recursive: true });
+  // Unique even for two instances of one service started in the same millisecond, or by two
+  // test processes writing to the same directory.
+  const logFile = join(logDir, `${name}-${Date.now()}-${process.pid}-${++started}.log`);
   const log = createWriteStream(logFile);
   const { entry, healthPath } = serviceEntry(name);
   const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, join(repoRoot, entry)], {

@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { LeadRouterError } from '@lead-router/errors';
 import pino from 'pino';
-import { redactPaths } from './logger';
+import { loggerOptions } from './logger';
 
 describe('log redaction', () => {
   it('never writes an email or phone, at any depth the pipeline logs', () => {
@@ -14,7 +14,7 @@ describe('log redaction', () => {
         done();
       },
     });
-    const sut = pino({ redact: { paths: redactPaths, censor: '[redacted]' } }, out);
+    const sut = pino(loggerOptions('test'), out);
     sut.info({ email: 'a@b.co', lead: { phone: '+4915112345678', lead_id: 'L1' } }, 'x');
     sut.info({ err: { lead: { email: 'c@d.co' } } }, 'y');
     const text = lines.join('');
@@ -30,7 +30,7 @@ describe('log redaction', () => {
         done();
       },
     });
-    const sut = pino({ redact: { paths: redactPaths, censor: '[redacted]' } }, out);
+    const sut = pino(loggerOptions('test'), out);
     const err = new LeadRouterError('bytes do not decode', 'decode_failed', {
       context: {
         topic: 'leads.raw',
@@ -53,5 +53,47 @@ describe('log redaction', () => {
       phone: '[redacted]',
       lead: { email: '[redacted]' },
     });
+  });
+
+  it('scrubs emails and international phones from messages, reasons and error messages', () => {
+    const lines: string[] = [];
+    const out = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const sut = pino(loggerOptions('test'), out);
+    sut.warn(
+      { leadId: 'L1', reason: 'HubSpot: Email address Ada.L@example.org is invalid', n: 3 },
+      'rejected +44 20 7946 0958 for ada@example.org',
+    );
+    sut.error({ err: new Error('duplicate value found: Email = bob@corp.example') }, 'upsert');
+    sut.info({ offsets: ['1733090000000'], at: '2026-12-01T22:00:00.000+00:00' }, 'committed 42');
+    const [warned, errored, info] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.equal(warned!['reason'], 'HubSpot: Email address [email] is invalid');
+    assert.equal(warned!['msg'], 'rejected [phone] for [email]');
+    assert.equal(warned!['n'], 3);
+    assert.equal(warned!['leadId'], 'L1');
+    assert.equal(
+      (errored!['err'] as { message: string }).message,
+      'duplicate value found: Email = [email]',
+    );
+    assert.match((errored!['err'] as { stack: string }).stack, /Email = \[email\]/);
+    assert.deepEqual(info!['offsets'], ['1733090000000']);
+    assert.equal(info!['at'], '2026-12-01T22:00:00.000+00:00');
+    assert.equal(info!['msg'], 'committed 42');
+  });
+
+  it('censors the CRM field names of a person', () => {
+    const lines: string[] = [];
+    const out = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    pino(loggerOptions('test'), out).info({ record: { FirstName: 'Ada', LastName: 'Lovelace' } });
+    assert.doesNotMatch(lines.join(''), /Ada|Lovelace/);
   });
 });
