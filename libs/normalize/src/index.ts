@@ -11,3 +11,4 @@ export { COMPANY_SIZE_BANDS, normalizeCompanySize } from './company-size.normali
 export { INDUSTRIES, INDUSTRY_SECTORS, normalizeIndustry } from './industry.normalizer';
 export { UTM_PARAMETERS } from './utm.normalizer';
 export { ATTRIBUTE_FIELDS, normalize } from './lead.normalizer';
+export { AttributesReader } from './attributes.reader';

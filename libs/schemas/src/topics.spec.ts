@@ -163,3 +163,15 @@ describe('accounts, router.held and the enricher contacts topics', () => {
     assert.equal(seen.config['retention.ms'], String(30 * 24 * 3600 * 1000));
   });
 });
+
+describe('privacy.erasures', () => {
+  it('keeps every erasure request forever on one compacted partition every instance reads whole', () => {
+    const erasures = topicDeclarations.find((d) => d.name === Topics.erasures)!;
+    assert.equal(erasures.name, 'privacy.erasures');
+    assert.equal(erasures.valueSchema, 'ErasureRequest');
+    assert.equal(erasures.partitions, 1);
+    assert.equal(erasures.config['cleanup.policy'], 'compact');
+    assert.equal(erasures.config['retention.ms'], undefined, 'no request ages out');
+    assert.equal(prefixedTopics('t-x.').topics.erasures, 't-x.privacy.erasures');
+  });
+});

@@ -40,6 +40,12 @@ export const Topics = {
   contactsSeen: 'enricher.contacts-seen',
   /** Ad-platform leads announced by id (Meta, LinkedIn), for source-fetcher to fetch. */
   sourcesFetch: 'sources.fetch',
+  /**
+   * Right-to-erasure requests (leadctl forget), compacted by subject (`lead:<id>` or
+   * `email:<sha256>`) and never tombstoned: every stateful part honours them, and every stage
+   * reads the topic whole to skip a forgotten person's records on any later replay.
+   */
+  erasures: 'privacy.erasures',
 } as const;
 
 export type TopicName = (typeof Topics)[keyof typeof Topics];
@@ -191,6 +197,19 @@ export const topicDeclarations: readonly TopicDeclaration[] = [
       'segment.ms': String(60 * 60 * 1000),
       'min.cleanable.dirty.ratio': '0.1',
       'delete.retention.ms': String(24 * 3600 * 1000),
+    },
+  },
+  // Compacted and never tombstoned: the latest request per subject is kept forever, so a replay
+  // from the start of any topic, however late, still skips the person. One partition because
+  // every instance of every stage reads it whole, and requests are few.
+  {
+    name: Topics.erasures,
+    valueSchema: 'ErasureRequest',
+    partitions: 1,
+    config: {
+      'cleanup.policy': 'compact',
+      'segment.ms': String(24 * 3600 * 1000),
+      'min.cleanable.dirty.ratio': '0.1',
     },
   },
   {

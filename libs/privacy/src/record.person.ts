@@ -1,0 +1,57 @@
+import { ATTRIBUTE_FIELDS, AttributesReader } from '@lead-router/normalize';
+
+/** Whom a pipeline record is about, as far as the record tells. */
+export interface Person {
+  leadId: string | null;
+  /** The email as the record holds it (raw or normalized); null when it holds none. */
+  email: string | null;
+  /** When the lead was received (epoch ms), when the record carries it. */
+  receivedAtMs: number | null;
+}
+
+type Fields = Record<string, unknown>;
+
+const isObject = (v: unknown): v is Fields => typeof v === 'object' && v !== null;
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+const num = (v: unknown): number | null => (typeof v === 'number' ? v : null);
+
+/**
+ * A RawLead or NormalizedLead: the email where the normalizer takes it from (the field, else a
+ * submitted attribute such as `Email Address`), so a raw lead is recognised as its normalized
+ * form will be.
+ */
+function leadPerson(lead: Fields): Person {
+  let email = str(lead['email']);
+  if (email === null && isObject(lead['attributes'])) {
+    email = new AttributesReader(lead['attributes'] as Record<string, string>).first(
+      ATTRIBUTE_FIELDS.email,
+    );
+  }
+  return { leadId: str(lead['lead_id']), email, receivedAtMs: num(lead['received_at']) };
+}
+
+/**
+ * The person a decoded pipeline record is about, for every value a stage reads: RawLead and
+ * NormalizedLead (themselves), EnrichedLead and RoutedLead (`lead`), QueueAssignment
+ * (`enriched.lead`), ContactCheck (`enriched.lead`, else `routed.lead_id`), DeliveryOutcome,
+ * DeliveryAttempt and DeadLetter (`lead_id`, and `received_at` where there is one). Null for a
+ * value about no lead yet (SourceLeadReference) or no record at all.
+ */
+export function personOf(value: unknown): Person | null {
+  if (!isObject(value)) return null;
+  if (isObject(value['lead'])) return leadPerson(value['lead']);
+  if ('enriched' in value || 'contact_key' in value) {
+    const enriched = value['enriched'];
+    if (isObject(enriched) && isObject(enriched['lead'])) return leadPerson(enriched['lead']);
+    const routed = value['routed'];
+    if (isObject(routed) && typeof routed['lead_id'] === 'string') {
+      return { leadId: routed['lead_id'], email: null, receivedAtMs: null };
+    }
+    return null;
+  }
+  if (typeof value['lead_id'] === 'string') {
+    if ('email' in value || 'attributes' in value) return leadPerson(value);
+    return { leadId: value['lead_id'], email: null, receivedAtMs: num(value['received_at']) };
+  }
+  return null;
+}
