@@ -8,11 +8,13 @@ import tseslint from 'typescript-eslint';
  * every project may import; `type:tooling` (the local stack, the generators) serves tests and
  * developers and no app; `type:testing` (fixtures, the test stack) serves tests only.
  * `type:wiring` is Nest wiring several apps share that joins feature libs (which import neither
- * Nest nor each other), such as the providers every sink needs.
+ * Nest nor each other): service-kit (every service's composition root, which also applies the
+ * right-to-erasure suppression list to every stage) and, on top of it, the providers every sink
+ * needs.
  */
 const layers = {
   'type:app': ['type:wiring', 'type:feature', 'type:domain', 'type:platform', 'type:schema'],
-  'type:wiring': ['type:feature', 'type:domain', 'type:platform', 'type:schema'],
+  'type:wiring': ['type:wiring', 'type:feature', 'type:domain', 'type:platform', 'type:schema'],
   'type:feature': ['type:domain', 'type:platform', 'type:schema'],
   'type:domain': ['type:domain', 'type:schema'],
   'type:platform': ['type:platform', 'type:schema'],

@@ -14,6 +14,8 @@ interface PreparedRecord<In> {
   message: KafkaMessage;
   record: RecordContext;
   decoded: { ok: true; input: In } | { ok: false; error: unknown };
+  /** The record is about a person who asked to be forgotten: `StageRunnerDeps.skip` said so. */
+  skipped: boolean;
 }
 
 export interface StageRunnerDeps {
@@ -25,6 +27,13 @@ export interface StageRunnerDeps {
   metrics: StageMetrics;
   logger: Logger;
   now?: () => number;
+  /**
+   * Records no stage may process (a person's right to erasure): asked after decoding, before
+   * `dueAt` and `handle`. A skipped record produces nothing (no outputs, no dead letter), is
+   * committed like a handled one (inside the transaction of an exactly-once stage), and is counted
+   * in the records metric with outcome `erased`.
+   */
+  skip?: (input: unknown, ctx: RecordContext) => boolean;
 }
 
 /**
@@ -308,10 +317,11 @@ export class StageRunner<In> {
   private gate(prepared: PreparedRecord<In>[]): DueGate {
     const { dueAt } = this.def;
     if (!dueAt) return { kind: 'all-due' };
-    const dueTimes = prepared.map(({ decoded, record }) => {
+    const dueTimes = prepared.map(({ decoded, record, skipped }) => {
       // A record that cannot be decoded, or whose due time cannot be read, is due now: the
-      // handler dead-letters it rather than the partition waiting on it forever.
-      if (!decoded.ok) return null;
+      // handler dead-letters it rather than the partition waiting on it forever. A skipped one is
+      // due now too: nothing waits on a record that produces nothing.
+      if (!decoded.ok || skipped) return null;
       try {
         return dueAt(decoded.input, record);
       } catch {
@@ -371,15 +381,14 @@ export class StageRunner<In> {
       headers,
       attempts: attemptOf(headers),
     };
+    let input: In;
     try {
-      return {
-        message,
-        record,
-        decoded: { ok: true, input: await this.deps.codec.decode<In>(message.value, schema) },
-      };
+      input = await this.deps.codec.decode<In>(message.value, schema);
     } catch (error) {
-      return { message, record, decoded: { ok: false, error } };
+      return { message, record, decoded: { ok: false, error }, skipped: false };
     }
+    const skipped = this.deps.skip?.(input, record) ?? false;
+    return { message, record, decoded: { ok: true, input }, skipped };
   }
 
   private async processChunk(prepared: PreparedRecord<In>[]): Promise<OutgoingRecord[]> {
@@ -396,10 +405,19 @@ export class StageRunner<In> {
     message,
     record,
     decoded,
+    skipped,
   }: PreparedRecord<In>): Promise<OutgoingRecord[]> {
     const { stage, topic } = this.def;
     const { partition } = record;
     const { metrics } = this.deps;
+    if (skipped && decoded.ok) {
+      metrics.records.inc({ stage, topic, outcome: 'erased' });
+      this.deps.logger.info(
+        { leadId: this.def.leadIdOf(decoded.input), topic, partition, offset: message.offset },
+        'record of a person who asked to be forgotten: skipped',
+      );
+      return [];
+    }
     const endTimer = metrics.stageLatency.startTimer({ stage });
     const input = decoded.ok ? decoded.input : undefined;
     let outcome: HandlerOutcome;

@@ -8,7 +8,7 @@ const latencyBuckets = [
 
 export interface StageMetrics {
   readonly registry: Registry;
-  /** Records a stage consumed, by outcome (ok, dlq, retry). */
+  /** Records a stage consumed, by outcome (ok, dlq, retry; erased: a forgotten person's). */
   readonly records: Counter<'stage' | 'topic' | 'outcome'>;
   readonly errors: Counter<'stage' | 'code'>;
   /** Time a stage spent on one record, from decode to handing on its outputs. */

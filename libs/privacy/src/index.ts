@@ -11,4 +11,5 @@ export {
   type ErasureListener,
   type SuppressionListOptions,
   SuppressionList,
+  SuppressionListUnavailableError,
 } from './suppression.list';

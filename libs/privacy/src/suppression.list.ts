@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { LeadRouterError, isRetriable } from '@lead-router/errors';
 import { type AvroCodec, ensureTopics } from '@lead-router/kafka';
 import type { Logger } from '@lead-router/observability';
 import {
@@ -11,7 +12,19 @@ import type { Consumer, Kafka } from 'kafkajs';
 import { emailDigest } from './email.digest';
 import type { Person } from './record.person';
 
-export type ErasureListener = (request: ErasureRequest) => void | Promise<void>;
+export interface ErasureRequestEvent {
+  /**
+   * The request was on the topic before the list had read it to its end (or before the listener
+   * registered): a process start reads every request again, so a part that must act once per
+   * request (write an outcome, say) skips these or keeps its own record of what it did.
+   */
+  known: boolean;
+}
+
+export type ErasureListener = (
+  request: ErasureRequest,
+  event: ErasureRequestEvent,
+) => void | Promise<void>;
 
 export interface SuppressionListOptions {
   kafka: Kafka;
@@ -21,6 +34,19 @@ export interface SuppressionListOptions {
   logger: Logger;
   /** Prefix of the list's throwaway consumer group (a service's group id, say). */
   groupPrefix?: string;
+  /** How long `start` may take to read the topic to its end before it fails (default 60 s). */
+  timeoutMs?: number;
+}
+
+/** The erasures topic could not be read to its end in time: no stage may start without it. */
+export class SuppressionListUnavailableError extends LeadRouterError {
+  constructor(topic: string, timeoutMs: number) {
+    super(
+      `the erasure requests on ${topic} were not read to their end within ${timeoutMs} ms`,
+      'erasures_unavailable',
+      { retriable: true, context: { topic } },
+    );
+  }
 }
 
 /**
@@ -44,6 +70,8 @@ export class SuppressionList {
   private readonly listeners: { listener: ErasureListener; chain: Promise<void> }[] = [];
   private consumer: Consumer | null = null;
   private crashed = false;
+  /** Until the topic was read to its end, every request read is a known one. */
+  private loaded = false;
 
   constructor(private readonly logger?: Logger) {}
 
@@ -52,6 +80,11 @@ export class SuppressionList {
     const list = new SuppressionList(options.logger);
     await list.follow(options);
     return list;
+  }
+
+  /** Has the list read the topic to its end (and follows it)? */
+  get ready(): boolean {
+    return this.loaded;
   }
 
   /** Erasure requests known, one per subject. */
@@ -90,14 +123,14 @@ export class SuppressionList {
    * Takes a request into the list, then hands it to every listener. Called for each record of
    * the topic; also how a test or a one-shot tool builds a list by hand.
    */
-  add(request: ErasureRequest): void {
+  add(request: ErasureRequest, event: ErasureRequestEvent = { known: !this.loaded }): void {
     this.requests.set(request.subject_key, request);
     if (request.lead_id !== null) this.leads.set(request.lead_id, request);
     if (request.email_sha256 !== null) {
       const known = this.emails.get(request.email_sha256) ?? -Infinity;
       this.emails.set(request.email_sha256, Math.max(known, request.requested_at));
     }
-    for (const entry of this.listeners) this.notify(entry, request);
+    for (const entry of this.listeners) this.notify(entry, request, event);
   }
 
   /**
@@ -108,7 +141,7 @@ export class SuppressionList {
   onRequest(listener: ErasureListener): () => void {
     const entry = { listener, chain: Promise.resolve() };
     this.listeners.push(entry);
-    for (const request of this.requests.values()) this.notify(entry, request);
+    for (const request of this.requests.values()) this.notify(entry, request, { known: true });
     return () => {
       const i = this.listeners.indexOf(entry);
       if (i >= 0) this.listeners.splice(i, 1);
@@ -126,9 +159,13 @@ export class SuppressionList {
     await consumer?.disconnect();
   }
 
-  private notify(entry: { listener: ErasureListener; chain: Promise<void> }, r: ErasureRequest) {
+  private notify(
+    entry: { listener: ErasureListener; chain: Promise<void> },
+    r: ErasureRequest,
+    event: ErasureRequestEvent,
+  ) {
     entry.chain = entry.chain
-      .then(() => entry.listener(r))
+      .then(() => entry.listener(r, event))
       .catch((err: unknown) => {
         this.logger?.error(
           { err, subject: r.subject_key },
@@ -137,7 +174,12 @@ export class SuppressionList {
       });
   }
 
-  private async follow(options: SuppressionListOptions): Promise<void> {
+  /**
+   * Reads the erasures topic to its end, then follows it; `SuppressionList.start` in one call.
+   * For a list created before it can load (a provider others subscribe to with `onRequest`).
+   */
+  async follow(options: SuppressionListOptions): Promise<void> {
+    if (this.consumer !== null) throw new Error('the suppression list already follows its topic');
     const { kafka, codec, logger } = options;
     const topic = declarationOf(options.topic);
     await ensureTopics(kafka, [topic]);
@@ -161,14 +203,18 @@ export class SuppressionList {
       caughtUp = resolve;
       failed = reject;
     });
-    if (pending.size === 0) caughtUp();
+    const whenCaughtUp = () => {
+      this.loaded = true;
+      caughtUp();
+    };
+    if (pending.size === 0) whenCaughtUp();
     // The batch's last offset, not its last message: compaction leaves gaps in offsets, and
     // kafkajs hands a batch of nothing but control records to this event only.
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
       const last = pending.get(payload.partition);
       if (last === undefined || payload.lastOffset === null) return;
       if (BigInt(payload.lastOffset) >= last) pending.delete(payload.partition);
-      if (pending.size === 0) caughtUp();
+      if (pending.size === 0) whenCaughtUp();
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
       if (payload.restart) return;
@@ -188,15 +234,28 @@ export class SuppressionList {
               logger.warn({ key }, 'tombstone on the erasures topic ignored: requests stay');
               continue;
             }
+            let request: ErasureRequest;
             try {
-              this.add(await codec.decode<ErasureRequest>(message.value, 'ErasureRequest'));
+              request = await codec.decode<ErasureRequest>(message.value, 'ErasureRequest');
             } catch (err) {
+              // The registry down is no reason to drop a request: the batch is read again.
+              if (isRetriable(err)) throw err;
               logger.error({ err, key, offset: message.offset }, 'unreadable erasure request');
+              continue;
             }
+            this.add(request);
           }
         },
       });
-      await ready;
+      const timeoutMs = options.timeoutMs ?? 60_000;
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new SuppressionListUnavailableError(topic.name, timeoutMs)),
+          timeoutMs,
+        );
+      });
+      await Promise.race([ready, timeout]).finally(() => clearTimeout(timer));
     } catch (err) {
       await this.stop().catch(() => undefined);
       throw err;

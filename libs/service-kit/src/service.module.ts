@@ -7,7 +7,9 @@ import { MetricsController } from './metrics.controller';
 import { PipelineLifecycle } from './pipeline.lifecycle';
 import { platformProviders } from './platform.providers';
 import type { HealthProbe } from './health-probe';
-import { HEALTH_PROBES, SERVICE_PROBES, STAGES } from './tokens';
+import { SuppressionList } from '@lead-router/privacy';
+import type { Logger } from '@lead-router/observability';
+import { HEALTH_PROBES, LOGGER, SERVICE_PROBES, STAGES, SUPPRESSION_LIST } from './tokens';
 
 export interface ServiceModuleOptions {
   service: string;
@@ -29,6 +31,16 @@ export function serviceModule(target: Type, options: ServiceModuleOptions): Dyna
     providers: [
       ...platformProviders(options.service, options.config, options.producer),
       options.stages ?? { provide: STAGES, useValue: [] },
+      // Only a service that consumes skips records, so only it reads the erasure requests.
+      ...(options.stages
+        ? [
+            {
+              provide: SUPPRESSION_LIST,
+              inject: [LOGGER],
+              useFactory: (logger: Logger) => new SuppressionList(logger),
+            },
+          ]
+        : []),
       PipelineLifecycle,
       {
         provide: HEALTH_PROBES,
