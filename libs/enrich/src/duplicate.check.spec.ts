@@ -33,12 +33,20 @@ describe('checkContact', () => {
       lead: normalizedLeadFixture({ lead_id: id, received_at: at }),
       enrichment: { duplicate_of: duplicateOf },
     });
-  const first: ContactSeen = { contact_key: key, lead_id: 'L1', seen_at: 0, owner: 'alice' };
+  // The fixture's email, ada@analytical-engines.com, as an erasure request names it.
+  const ada = 'c4271a0dfd084abaa3f53dcc473a971a2e40e8bd47f94ac69277c3bbfa9f9059';
+  const first: ContactSeen = {
+    contact_key: key,
+    lead_id: 'L1',
+    seen_at: 0,
+    owner: 'alice',
+    email_sha256: null,
+  };
 
   it('makes the first lead of a contact its entry', () => {
     assert.deepEqual(checkContact(undefined, key, lead('L1', 0), 10 * MINUTE), {
       first: null,
-      record: { contact_key: key, lead_id: 'L1', seen_at: 0, owner: null },
+      record: { contact_key: key, lead_id: 'L1', seen_at: 0, owner: null, email_sha256: ada },
     });
   });
 
@@ -52,7 +60,13 @@ describe('checkContact', () => {
   it('starts over after the window, and does not find a replayed lead its own duplicate', () => {
     assert.deepEqual(checkContact(first, key, lead('L3', 11 * MINUTE), 10 * MINUTE), {
       first: null,
-      record: { contact_key: key, lead_id: 'L3', seen_at: 11 * MINUTE, owner: null },
+      record: {
+        contact_key: key,
+        lead_id: 'L3',
+        seen_at: 11 * MINUTE,
+        owner: null,
+        email_sha256: ada,
+      },
     });
     assert.deepEqual(checkContact(first, key, lead('L1', 0), 10 * MINUTE), {
       first: null,

@@ -50,5 +50,16 @@ export function checkContact(
   if (seen !== undefined && at - seen.seen_at <= windowMs) {
     return { first: lead.enrichment.duplicate_of === null ? seen : null, record: null };
   }
-  return { first: null, record: { contact_key: key, lead_id: leadId, seen_at: at, owner: null } };
+  // The normalized email's SHA-256 is what an erasure request names the email by (emailDigest).
+  const email = lead.lead.email;
+  return {
+    first: null,
+    record: {
+      contact_key: key,
+      lead_id: leadId,
+      seen_at: at,
+      owner: null,
+      email_sha256: email === null ? null : sha256(email),
+    },
+  };
 }

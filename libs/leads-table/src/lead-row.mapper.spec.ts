@@ -25,6 +25,8 @@ describe('leadRow', () => {
       receivedAt: routed.lead.received_at,
       routedAt: routed.decision.decided_at,
       deliveredAt: 1_800_000_000_000,
+      // SHA-256 of ada@analytical-engines.com: what an erasure request names the email by.
+      emailSha256: 'c4271a0dfd084abaa3f53dcc473a971a2e40e8bd47f94ac69277c3bbfa9f9059',
     });
   });
 });

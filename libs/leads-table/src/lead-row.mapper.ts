@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Destination, RoutedLead } from '@lead-router/schemas';
 
 /** One row of the leads table: one lead as one postgres destination holds it. */
@@ -15,6 +16,11 @@ export interface LeadRow {
   receivedAt: number;
   routedAt: number;
   deliveredAt: number;
+  /**
+   * The hex SHA-256 of the lead's (normalized) email: what a right-to-erasure request names the
+   * email by (`emailDigest` of @lead-router/privacy gives the same for the address as submitted).
+   */
+  emailSha256: string | null;
 }
 
 /**
@@ -40,5 +46,7 @@ export function leadRow(
     receivedAt: lead.received_at,
     routedAt: decision.decided_at,
     deliveredAt,
+    emailSha256:
+      lead.email === null ? null : createHash('sha256').update(lead.email, 'utf8').digest('hex'),
   };
 }

@@ -3,6 +3,7 @@ import { Pool } from 'pg';
 import { LeadsTableError } from './leads-table.error';
 import { MIGRATIONS_SUFFIX, targetKey, type LeadsTableTarget } from './leads-table.target';
 import { createLeads } from './migrations/0001-create-leads.migration';
+import { addEmailSha256 } from './migrations/0002-add-email-sha256.migration';
 
 /**
  * Every migration of a leads table, by name in the order they run. They are built for one
@@ -11,6 +12,7 @@ import { createLeads } from './migrations/0001-create-leads.migration';
 export function leadsTableMigrations(target: LeadsTableTarget): Record<string, Migration> {
   return {
     '0001-create-leads': createLeads(target),
+    '0002-add-email-sha256': addEmailSha256(target),
   };
 }
 

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { destinationFixture, routedLeadFixture } from '@lead-router/testing';
 import { leadRow, type LeadRow } from './lead-row.mapper';
 import { LeadsTableError } from './leads-table.error';
-import { isRowRefusal, upsertLeadRows } from './leads-table.store';
+import { eraseLeadRows, isRowRefusal, upsertLeadRows } from './leads-table.store';
 import { leadsTableTarget } from './leads-table.target';
 
 const target = leadsTableTarget('public', 'leads');
@@ -67,5 +67,32 @@ describe('upsertLeadRows', () => {
     for (const code of [undefined, '08006', '57P01', '42P01', '53300']) {
       assert.ok(!isRowRefusal(code), String(code));
     }
+  });
+});
+
+describe('eraseLeadRows', () => {
+  it("deletes the lead's rows and the email's in one statement, and counts them", async () => {
+    const queries: { text: string; values: unknown[] }[] = [];
+    const db = {
+      query: async (text: string, values: unknown[]) => {
+        queries.push({ text, values });
+        return { rowCount: 3 };
+      },
+    };
+    const sut = await eraseLeadRows(db, target, { leadId: null, emailSha256: 'ab12' });
+    assert.equal(sut, 3);
+    assert.match(
+      queries[0]!.text,
+      /delete from "public"."leads" where lead_id = \$1 or email_sha256 = \$2/,
+    );
+    assert.deepEqual(queries[0]!.values, [null, 'ab12']);
+  });
+
+  it('is a retriable LeadsTableError when the database is away', async () => {
+    const db = { query: async () => Promise.reject(new Error('connection refused')) };
+    await assert.rejects(
+      eraseLeadRows(db, target, { leadId: 'a', emailSha256: null }),
+      (err: unknown) => err instanceof LeadsTableError && err.retriable,
+    );
   });
 });

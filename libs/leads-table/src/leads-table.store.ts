@@ -1,7 +1,7 @@
 import { errorMessage } from '@lead-router/errors';
 import type { LeadRow } from './lead-row.mapper';
 import { LeadsTableError } from './leads-table.error';
-import { targetKey, type LeadsTableTarget } from './leads-table.target';
+import { qualifiedTable, targetKey, type LeadsTableTarget } from './leads-table.target';
 import { latestPerKey, leadsUpsert } from './leads-upsert.builder';
 
 /** What the store needs of a `pg` Pool or Client. */
@@ -73,4 +73,32 @@ function unavailable(target: LeadsTableTarget, err: unknown): unknown {
     'leads_table_unavailable',
     { context: { table: targetKey(target), sqlState: sqlStateOf(err) }, cause: err },
   );
+}
+
+/** Whom a right-to-erasure request names: a lead, or every lead of an email (by its SHA-256). */
+export interface ErasedSubject {
+  readonly leadId: string | null;
+  readonly emailSha256: string | null;
+}
+
+/**
+ * Deletes a person's rows from one table, whichever destination wrote them: the lead's, or every
+ * lead's whose email has that digest. Returns how many rows went. A failure is a retriable
+ * LeadsTableError, so the request is handled again.
+ */
+export async function eraseLeadRows(
+  db: SqlClient,
+  target: LeadsTableTarget,
+  subject: ErasedSubject,
+): Promise<number> {
+  if (subject.leadId === null && subject.emailSha256 === null) return 0;
+  try {
+    const result = (await db.query(
+      `delete from ${qualifiedTable(target)} where lead_id = $1 or email_sha256 = $2`,
+      [subject.leadId, subject.emailSha256],
+    )) as { rowCount?: number | null };
+    return result.rowCount ?? 0;
+  } catch (err) {
+    throw unavailable(target, err);
+  }
 }

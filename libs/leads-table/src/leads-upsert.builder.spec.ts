@@ -26,14 +26,14 @@ describe('leadsUpsert', () => {
     assert.equal(sut.values.length, 3 * LEAD_COLUMNS.length);
     assert.match(sut.text, /^insert into "analytics"\."leads" as t \(destination, lead_id, lead,/);
     assert.equal(sut.text.match(/\(\$\d+/g)?.length, 3, 'three tuples');
-    assert.match(sut.text, /\(\$25, \$26, \$27::jsonb, .* \$36\)\n/);
+    assert.match(sut.text, /\(\$27, \$28, \$29::jsonb, .* \$39\)\n/);
     assert.match(
       sut.text,
       /on conflict \(destination, lead_id\) do update set lead = excluded\.lead/,
     );
     assert.match(
       sut.text,
-      /delivered_at = excluded\.delivered_at\nwhere t\.routed_at <= excluded\.routed_at$/,
+      /delivered_at = excluded\.delivered_at, email_sha256 = excluded\.email_sha256\nwhere t\.routed_at <= excluded\.routed_at$/,
     );
     assert.ok(
       !/destination = excluded|lead_id = excluded/.test(sut.text),
@@ -46,7 +46,12 @@ describe('leadsUpsert', () => {
     const { values } = leadsUpsert(target, [r]);
     assert.deepEqual(values.slice(0, 2), ['warehouse', 'a']);
     assert.deepEqual(JSON.parse(values[2] as string), r.lead);
-    assert.deepEqual(values.slice(9), [new Date(r.receivedAt), new Date(1000), new Date(2000)]);
+    assert.deepEqual(values.slice(9), [
+      new Date(r.receivedAt),
+      new Date(1000),
+      new Date(2000),
+      r.emailSha256,
+    ]);
   });
 
   it('touches each (destination, lead) once: the latest routing, then the later record', () => {

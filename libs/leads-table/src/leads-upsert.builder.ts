@@ -16,6 +16,7 @@ export const LEAD_COLUMNS = [
   'received_at',
   'routed_at',
   'delivered_at',
+  'email_sha256',
 ] as const;
 
 /** PostgreSQL binds at most 65,535 parameters per statement. */
@@ -40,6 +41,7 @@ function values(row: LeadRow): unknown[] {
     new Date(row.receivedAt),
     new Date(row.routedAt),
     new Date(row.deliveredAt),
+    row.emailSha256,
   ];
 }
 

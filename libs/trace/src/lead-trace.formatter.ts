@@ -126,6 +126,9 @@ function delivered(s: DeliveredSummary, at: number): string {
   if (s.status === 'DELIVERED') {
     return `delivered to ${s.destination_id} at ${iso(at)} after ${attempts}${http}, ${s.speed_to_lead_ms} ms after capture${s.external_id ? `; id there ${s.external_id}` : ''}`;
   }
+  if (s.status === 'ERASURE_REQUESTED') {
+    return `erasure requested at ${iso(at)}; nothing was deleted in ${s.destination_id} (${s.destination_type}): ${s.error ?? 'delete the lead there'}`;
+  }
   if (s.status === 'FELL_BACK') {
     return `delivery to ${s.destination_id} gave up at ${iso(at)} after ${attempts}: ${s.error ?? 'fell back'}`;
   }

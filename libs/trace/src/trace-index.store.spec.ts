@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LeadRouterError } from '@lead-router/errors';
 import { TraceIndexError } from './trace-index.error';
-import { findTrace, insertTraceRows, traceTable, type TraceRow } from './trace-index.store';
+import {
+  eraseTrace,
+  findTrace,
+  insertTraceRows,
+  traceTable,
+  type TraceRow,
+} from './trace-index.store';
 
 /** Records every query and answers with the rows given. */
 class RecordingDb {
@@ -62,9 +68,28 @@ describe('insertTraceRows', () => {
     ]);
     assert.equal(db.queries.length, 1);
     const [{ text, values }] = db.queries as [{ text: string; values: unknown[] }];
-    assert.match(text, /values \(\$1, .*\$7\), \(\$8, .*\$14\) on conflict do nothing/s);
-    assert.equal(values.length, 14);
+    assert.match(text, /values \(\$1, .*\$8\), \(\$9, .*\$16\) on conflict do nothing/s);
+    assert.equal(values.length, 16);
     assert.deepEqual(values.slice(0, 5), ['leads.raw', 0, '1', 'lead-1', 'captured']);
+    assert.equal(values[7], null);
+  });
+
+  it("writes the email's digest when the event carries one", async () => {
+    const db = new RecordingDb();
+    await insertTraceRows(db as never, 'lead_events', [
+      { ...row('1', 'captured', 1), emailSha256: 'ab12' },
+    ]);
+    assert.equal(db.queries[0]?.values[7], 'ab12');
+  });
+});
+
+describe('eraseTrace', () => {
+  it("deletes the lead's rows and every lead's of the email, and counts both", async () => {
+    const db = new RecordingDb([{ lead_id: 'a' }, { lead_id: 'a' }, { lead_id: 'b' }]);
+    const sut = await eraseTrace(db as never, 'lead_events', { leadId: null, emailSha256: 'ab12' });
+    assert.deepEqual(sut, { rows: 3, leads: 2 });
+    assert.match(db.queries[0]!.text, /delete from lead_events where lead_id = \$1/);
+    assert.deepEqual(db.queries[0]?.values, [null, 'ab12']);
   });
 });
 

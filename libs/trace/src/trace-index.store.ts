@@ -17,6 +17,12 @@ export interface TraceRow extends TraceEvent {
   topic: string;
   partition: number;
   offset: string;
+  /**
+   * The SHA-256 of the lead's email (`emailDigest` of @lead-router/privacy), on the events that
+   * carry the email (captured, normalized), so an erasure request by email finds the lead's
+   * rows. Never the email itself.
+   */
+  emailSha256?: string | null;
 }
 
 /** The table name, checked: it is spliced into SQL, so only plain lower-case identifiers pass. */
@@ -31,7 +37,10 @@ export function traceTable(name: string): string {
   return name;
 }
 
-/** Creates the table and its (lead_id, at) index when they do not exist. */
+/**
+ * Creates the table and its (lead_id, at) index when they do not exist, and brings a table an
+ * earlier version created up to date: `email_sha256` (for erasure by email) is added to it.
+ */
 export async function ensureTraceTable(db: Queryable, table: string): Promise<void> {
   const t = traceTable(table);
   await db.query(`create table if not exists ${t} (
@@ -45,9 +54,13 @@ export async function ensureTraceTable(db: Queryable, table: string): Promise<vo
     primary key (topic, partition, "offset")
   )`);
   await db.query(`create index if not exists ${t}_lead_at_idx on ${t} (lead_id, at)`);
+  await db.query(`alter table ${t} add column if not exists email_sha256 text`);
+  await db.query(
+    `create index if not exists ${t}_email_idx on ${t} (email_sha256) where email_sha256 is not null`,
+  );
 }
 
-const COLUMNS = 7;
+const COLUMNS = 8;
 
 /**
  * Writes rows in one multi-row insert. A record seen again after a replay or a crash before
@@ -61,12 +74,22 @@ export async function insertTraceRows(
   if (rows.length === 0) return;
   const values: unknown[] = [];
   const tuples = rows.map((r, i) => {
-    values.push(r.topic, r.partition, r.offset, r.leadId, r.stage, new Date(r.at), r.summary);
+    values.push(
+      r.topic,
+      r.partition,
+      r.offset,
+      r.leadId,
+      r.stage,
+      new Date(r.at),
+      r.summary,
+      r.emailSha256 ?? null,
+    );
     const n = i * COLUMNS;
-    return `($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4}, $${n + 5}, $${n + 6}, $${n + 7})`;
+    return `(${Array.from({ length: COLUMNS }, (_, c) => `$${n + c + 1}`).join(', ')})`;
   });
   await db.query(
-    `insert into ${traceTable(table)} (topic, partition, "offset", lead_id, stage, at, summary)
+    `insert into ${traceTable(table)}
+       (topic, partition, "offset", lead_id, stage, at, summary, email_sha256)
      values ${tuples.join(', ')} on conflict do nothing`,
     values,
   );
@@ -98,4 +121,29 @@ export async function findTrace(db: Queryable, table: string, leadId: string): P
       summary: r.summary,
     }))
     .sort((a, b) => a.at - b.at || rank(a.stage) - rank(b.stage));
+}
+
+/** Whom an erasure request names: a lead, or every lead of an email (by its SHA-256). */
+export interface ErasureSubject {
+  readonly leadId: string | null;
+  readonly emailSha256: string | null;
+}
+
+/**
+ * Deletes every row of the lead a request names, and for an email every row of every lead one
+ * of whose events carried that email. Returns the rows deleted and how many leads they were.
+ */
+export async function eraseTrace(
+  db: Queryable,
+  table: string,
+  subject: ErasureSubject,
+): Promise<{ rows: number; leads: number }> {
+  const t = traceTable(table);
+  const result = await db.query<{ lead_id: string }>(
+    `delete from ${t} where lead_id = $1
+       or lead_id in (select lead_id from ${t} where email_sha256 = $2)
+     returning lead_id`,
+    [subject.leadId, subject.emailSha256],
+  );
+  return { rows: result.rows.length, leads: new Set(result.rows.map((r) => r.lead_id)).size };
 }

@@ -2,26 +2,51 @@ import { type AvroCodec, readRanges, type StageOutput, wholeTopicRanges } from '
 import type { ContactSeen } from '@lead-router/schemas';
 import type { Kafka } from 'kafkajs';
 
-/** Every entry of one changelog partition, oldest first (the newest of a key wins). */
-export type ContactsChangelogReader = (partition: number) => Promise<ContactSeen[]>;
+/** One changelog record: an entry, or a tombstone (null) that deletes its key. */
+export interface ChangelogRecord {
+  key: string;
+  entry: ContactSeen | null;
+}
 
-/** Reads one partition of the enricher.contacts-seen changelog from its start to its end. */
+/** Every record of one changelog partition, oldest first (the newest of a key wins). */
+export type ContactsChangelogReader = (partition: number) => Promise<ChangelogRecord[]>;
+
+/**
+ * Reads the enricher.contacts-seen changelog from its start to its end: one partition, or every
+ * partition when none is named (what an erasure request searches).
+ */
 export function contactsChangelog(
   kafka: Kafka,
   codec: AvroCodec,
   topic: string,
   groupPrefix: string,
-): ContactsChangelogReader {
+): (partition?: number) => Promise<ChangelogRecord[]> {
   return async (partition) => {
-    const ranges = (await wholeTopicRanges(kafka, topic)).filter((r) => r.partition === partition);
-    const entries: ContactSeen[] = [];
+    const ranges = (await wholeTopicRanges(kafka, topic)).filter(
+      (r) => partition === undefined || r.partition === partition,
+    );
+    const records: ChangelogRecord[] = [];
     for (const { message } of await readRanges(kafka, topic, ranges, groupPrefix)) {
-      // A null value would be a tombstone; the topic's retention removes entries instead.
-      if (message.value === null) continue;
-      entries.push(await codec.decode<ContactSeen>(message.value, 'ContactSeen'));
+      const key = message.key?.toString('utf8') ?? '';
+      // A tombstone: an erasure request dropped the key (compaction removes it later).
+      if (message.value === null) records.push({ key, entry: null });
+      else {
+        const entry = await codec.decode<ContactSeen>(message.value, 'ContactSeen');
+        records.push({ key: entry.contact_key, entry });
+      }
     }
-    return entries;
+    return records;
   };
+}
+
+/** The latest entry of every key in a changelog, tombstoned keys left out. */
+export function latestEntries(records: Iterable<ChangelogRecord>): Map<string, ContactSeen> {
+  const entries = new Map<string, ContactSeen>();
+  for (const { key, entry } of records) {
+    if (entry === null) entries.delete(key);
+    else entries.set(key, entry);
+  }
+  return entries;
 }
 
 /**
@@ -33,7 +58,8 @@ export function contactsChangelog(
  */
 export class ContactStore {
   private readonly partitions = new Map<number, Map<string, ContactSeen>>();
-  private readonly dirty = new Map<string, ContactSeen>();
+  /** Entries changed since the last drain; null for a key to tombstone. */
+  private readonly dirty = new Map<string, ContactSeen | null>();
 
   constructor(
     private readonly topic: string,
@@ -47,9 +73,7 @@ export class ContactStore {
 
   async restore(partition: number): Promise<void> {
     if (this.partitions.has(partition)) return;
-    const entries = new Map<string, ContactSeen>();
-    for (const entry of await this.readPartition(partition)) entries.set(entry.contact_key, entry);
-    this.partitions.set(partition, entries);
+    this.partitions.set(partition, latestEntries(await this.readPartition(partition)));
   }
 
   get(partition: number, key: string): ContactSeen | undefined {
@@ -63,11 +87,20 @@ export class ContactStore {
     this.dirty.set(entry.contact_key, entry);
   }
 
+  /**
+   * Drops a contact's entry (a right-to-erasure request) and tombstones its key in the
+   * changelog, whether or not this instance held it, so no restore brings it back.
+   */
+  forget(partition: number, key: string): void {
+    this.partitions.get(partition)?.delete(key);
+    this.dirty.set(key, null);
+  }
+
   /** The entries changed since the last call, produced with the chunk's outputs. */
   drain(): StageOutput[] {
-    const outputs = [...this.dirty.values()].map((entry): StageOutput => ({
+    const outputs = [...this.dirty].map(([key, entry]): StageOutput => ({
       topic: this.topic,
-      key: entry.contact_key,
+      key,
       value: entry,
     }));
     this.dirty.clear();

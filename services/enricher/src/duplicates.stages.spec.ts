@@ -11,6 +11,7 @@ import {
 import { ContactStore } from './contacts.store';
 import { loadEnricherConfig } from './enricher.config';
 import { afterEnrichment, duplicatesStages } from './duplicates.stages';
+import { DEMO_MODE_ENV } from '@lead-router/config';
 
 const topics = {
   contacts: 'enricher.contacts',
@@ -19,7 +20,7 @@ const topics = {
   dlq: 'leads.dlq',
 };
 const MINUTE = 60_000;
-const config = loadEnricherConfig({ ENRICH_DUPLICATES_WINDOW: '10m' });
+const config = loadEnricherConfig({ ...DEMO_MODE_ENV, ENRICH_DUPLICATES_WINDOW: '10m' });
 
 const lead = (id: string, at: number, email = 'ada@example.com', phone = '+4915123456789') =>
   enrichedLeadFixture({
@@ -34,7 +35,9 @@ const outputsOf = (result: StageResult): StageOutput[] => {
 /** One enricher instance's duplicates stages over a changelog kept in `changelog`. */
 function instance(changelog: ContactSeen[]) {
   const store = new ContactStore('enricher.contacts-seen', (partition) =>
-    Promise.resolve(partition === 0 ? changelog : []),
+    Promise.resolve(
+      partition === 0 ? changelog.map((entry) => ({ key: entry.contact_key, entry })) : [],
+    ),
   );
   const [check, owners] = duplicatesStages(config, {
     topics,
@@ -99,7 +102,7 @@ describe('afterEnrichment', () => {
       {
         topic: topics.contacts,
         key: keys[0],
-        value: { contact_key: keys[0], keys, hop: 0, enriched: l, routed: null },
+        value: { contact_key: keys[0], keys, hop: 0, enriched: l, routed: null, forget: false },
       },
     );
     const none = afterEnrichment(lead('L2', 0, null as never, null as never), topics, true);
@@ -176,16 +179,19 @@ describe('duplicatesStages', () => {
 
 describe('loadEnricherConfig: accounts and duplicates', () => {
   it('matches accounts by default and detects duplicates only with a window', () => {
-    const { accounts, duplicates } = loadEnricherConfig({}).enrich;
+    const { accounts, duplicates } = loadEnricherConfig({ ...DEMO_MODE_ENV }).enrich;
     assert.deepEqual([accounts, duplicates], [{ fuzzyMin: 0.85 }, null]);
     assert.deepEqual(config.enrich.duplicates, { windowMs: 10 * MINUTE });
-    assert.equal(loadEnricherConfig({ ENRICH_ACCOUNTS: 'off' }).enrich.accounts, null);
+    assert.equal(
+      loadEnricherConfig({ ...DEMO_MODE_ENV, ENRICH_ACCOUNTS: 'off' }).enrich.accounts,
+      null,
+    );
   });
 
   it('refuses a window that is not a duration or longer than the changelog keeps', () => {
     for (const window of ['10 minutes', '31d', '0m']) {
       assert.throws(
-        () => loadEnricherConfig({ ENRICH_DUPLICATES_WINDOW: window }),
+        () => loadEnricherConfig({ ...DEMO_MODE_ENV, ENRICH_DUPLICATES_WINDOW: window }),
         /ENRICH_DUPLICATES_WINDOW/,
         window,
       );

@@ -29,7 +29,14 @@ export function afterEnrichment(
       outputs: [{ topic: topics.enriched, key: enriched.lead.lead_id, value: enriched }],
     };
   }
-  const check: ContactCheck = { contact_key: keys[0]!, keys, hop: 0, enriched, routed: null };
+  const check: ContactCheck = {
+    contact_key: keys[0]!,
+    keys,
+    hop: 0,
+    enriched,
+    routed: null,
+    forget: false,
+  };
   return { kind: 'ok', outputs: [{ topic: topics.contacts, key: keys[0]!, value: check }] };
 }
 
@@ -86,6 +93,7 @@ export function duplicatesStages(
             hop: 0,
             enriched: null,
             routed: { lead_id: routed.lead.lead_id, owner },
+            forget: false,
           } satisfies ContactCheck,
         })),
       };
@@ -101,6 +109,10 @@ function handleCheck(
 ): StageResult {
   const { topics, store, windowMs } = deps;
   const key = c.contact_key;
+  if (c.forget) {
+    store.forget(ctx.partition, key);
+    return { kind: 'ok', outputs: [] };
+  }
   if (c.routed !== null) {
     const seen = store.get(ctx.partition, key);
     if (seen !== undefined && seen.lead_id === c.routed.lead_id && seen.owner !== c.routed.owner) {
@@ -128,7 +140,7 @@ function handleCheck(
         {
           topic: topics.contacts,
           key: next,
-          value: { contact_key: next, keys: c.keys, hop, enriched, routed: null },
+          value: { contact_key: next, keys: c.keys, hop, enriched, routed: null, forget: false },
         },
       ],
     };

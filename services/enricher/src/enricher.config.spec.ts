@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { ConfigError } from '@lead-router/config';
+import { DEMO_MODE_ENV, ConfigError } from '@lead-router/config';
 import { ScoreRulesError } from '@lead-router/enrich';
 import { normalizedLeadFixture } from '@lead-router/testing';
 import { loadEnricherConfig } from './enricher.config';
@@ -13,7 +13,9 @@ describe('loadEnricherConfig', () => {
   const sut = loadEnricherConfig;
 
   it('works with no environment: mail flags and IP geo on, no provider, no score', () => {
-    const { concurrency, mailFlags, ipGeo, firmographics, scoreFile } = sut({}).enrich;
+    const { concurrency, mailFlags, ipGeo, firmographics, scoreFile } = sut({
+      ...DEMO_MODE_ENV,
+    }).enrich;
     assert.deepEqual(
       { concurrency, mailFlags, ipGeo, firmographics, scoreFile },
       {
@@ -28,6 +30,7 @@ describe('loadEnricherConfig', () => {
 
   it('reads the provider settings, the key as the name of a variable', () => {
     const { firmographics } = sut({
+      ...DEMO_MODE_ENV,
       ENRICH_FIRMOGRAPHICS_URL: 'https://company.example.com',
       ENRICH_FIRMOGRAPHICS_API_KEY_ENV: 'CLEARBIT_KEY',
       ENRICH_FIRMOGRAPHICS_TIMEOUT_MS: '250',
@@ -48,6 +51,7 @@ describe('loadEnricherConfig', () => {
     assert.throws(
       () =>
         sut({
+          ...DEMO_MODE_ENV,
           ENRICH_MAIL_FLAGS: 'yes',
           ENRICH_FIRMOGRAPHICS_URL: 'ftp://company.example.com',
           ENRICH_FIRMOGRAPHICS_TIMEOUT_MS: '0',
@@ -70,7 +74,11 @@ describe('loadEnricherConfig', () => {
 
 describe('buildEnricher', () => {
   it('marks every step configured off as disabled', async () => {
-    const { enrich } = loadEnricherConfig({ ENRICH_MAIL_FLAGS: 'off', ENRICH_IP_GEO: 'off' });
+    const { enrich } = loadEnricherConfig({
+      ...DEMO_MODE_ENV,
+      ENRICH_MAIL_FLAGS: 'off',
+      ENRICH_IP_GEO: 'off',
+    });
     const sut = await buildEnricher(enrich, {});
     const lead = await sut.enrich(normalizedLeadFixture(), 1_000);
     const { mail_flags, ip_geo, firmographics, score } = lead.enrichment.enrichment_status;
@@ -87,6 +95,7 @@ describe('buildEnricher', () => {
 
   it('refuses to start with a provider whose key variable is not set, naming it', async () => {
     const { enrich } = loadEnricherConfig({
+      ...DEMO_MODE_ENV,
       ENRICH_FIRMOGRAPHICS_URL: 'https://company.example.com',
       ENRICH_FIRMOGRAPHICS_API_KEY_ENV: 'CLEARBIT_KEY',
       ENRICH_IP_GEO: 'off',
@@ -101,7 +110,11 @@ describe('buildEnricher', () => {
     const dir = mkdtempSync(join(tmpdir(), 'enricher-config-'));
     const file = join(dir, 'score.yaml');
     writeFileSync(file, 'rules:\n  - { name: a, points: 1, when: { path: lead.country } }\n');
-    const { enrich } = loadEnricherConfig({ ENRICH_SCORE_FILE: file, ENRICH_IP_GEO: 'off' });
+    const { enrich } = loadEnricherConfig({
+      ...DEMO_MODE_ENV,
+      ENRICH_SCORE_FILE: file,
+      ENRICH_IP_GEO: 'off',
+    });
     await assert.rejects(buildEnricher(enrich, {}), ScoreRulesError);
   });
 });

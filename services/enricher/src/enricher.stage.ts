@@ -15,6 +15,7 @@ import {
 import type { Provider } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import { AccountsTopicFollower } from './accounts.follower';
+import { contactsErasureStage } from './contacts-erasure.stage';
 import { ContactStore, contactsChangelog } from './contacts.store';
 import { afterEnrichment, duplicatesStages } from './duplicates.stages';
 import type { EnricherConfig } from './enricher.config';
@@ -91,13 +92,15 @@ export function enricherStage(
         },
       };
       if (duplicates === null) return [enrichStage as StageDefinition<unknown>];
-      const store = new ContactStore(
-        topics.contactsSeen,
-        contactsChangelog(kafka, codec, topics.contactsSeen, config.groupId),
-      );
+      const changelog = contactsChangelog(kafka, codec, topics.contactsSeen, config.groupId);
+      const store = new ContactStore(topics.contactsSeen, changelog);
       return [
         enrichStage as StageDefinition<unknown>,
         ...duplicatesStages(config, { topics, store, windowMs: duplicates.windowMs }),
+        contactsErasureStage(config, {
+          topics,
+          readChangelog: () => changelog(),
+        }) as StageDefinition<unknown>,
       ];
     },
   };

@@ -1,4 +1,9 @@
-import { SQL_IDENTIFIER, loadStageConfig, type StageConfig } from '@lead-router/config';
+import {
+  SQL_IDENTIFIER,
+  loadStageConfig,
+  type ModeRequirement,
+  type StageConfig,
+} from '@lead-router/config';
 import { defaultPort } from '@lead-router/schemas';
 import { DEFAULT_TRACE_TABLE } from '@lead-router/trace';
 import { z } from 'zod';
@@ -7,9 +12,18 @@ export interface IndexerConfig extends StageConfig {
   pg: { url: string; table: string };
 }
 
+/** The trace index's database: the demo machine's local PostgreSQL only in demo mode. */
+const INDEXER_REQUIREMENTS: readonly ModeRequirement[] = [
+  {
+    key: 'PG_URL',
+    what: 'the PostgreSQL URL of the trace index',
+    demoValue: 'postgresql://postgres@127.0.0.1:5432/test',
+  },
+];
+
 const indexerEnv = z
   .object({
-    PG_URL: z.string().min(1).default('postgresql://postgres@127.0.0.1:5432/test'),
+    PG_URL: z.string().min(1),
     INDEX_TABLE: z
       .string()
       .regex(SQL_IDENTIFIER, 'a lower-case SQL identifier (a-z, 0-9, _)')
@@ -20,5 +34,5 @@ const indexerEnv = z
 export function loadIndexerConfig(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): IndexerConfig {
-  return loadStageConfig('indexer', defaultPort('indexer'), indexerEnv, env);
+  return loadStageConfig('indexer', defaultPort('indexer'), indexerEnv, env, INDEXER_REQUIREMENTS);
 }

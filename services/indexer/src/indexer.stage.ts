@@ -10,7 +10,16 @@ import {
   type RoutedLead,
   type SchemaName,
 } from '@lead-router/schemas';
-import { STAGES, TOPICS, stageSettings, type PrefixedTopics } from '@lead-router/service-kit';
+import type { Logger } from '@lead-router/observability';
+import { emailDigest, personOf } from '@lead-router/privacy';
+import {
+  LOGGER,
+  METRICS_REGISTRY,
+  STAGES,
+  TOPICS,
+  stageSettings,
+  type PrefixedTopics,
+} from '@lead-router/service-kit';
 import {
   attemptedEvent,
   capturedEvent,
@@ -23,7 +32,9 @@ import {
 } from '@lead-router/trace';
 import type { Provider } from '@nestjs/common';
 import type { Pool } from 'pg';
+import type { Registry } from 'prom-client';
 import type { IndexerConfig } from './indexer.config';
+import { traceErasureStage } from './trace-erasure.stage';
 import { TraceIndexBuffer } from './trace-index.buffer';
 import { TraceIndexHealth } from './trace-index.health';
 import { PG_POOL } from './pg-pool.provider';
@@ -35,6 +46,8 @@ interface Indexed<In> {
   schema: SchemaName;
   event(input: In): TraceEvent | null;
   leadIdOf(input: In): string | null;
+  /** The record carries the lead's email: its row keeps the digest, for erasure by email. */
+  carriesEmail?: boolean;
 }
 
 const indexed = <In>(i: Indexed<In>) => i as unknown as Indexed<unknown>;
@@ -46,12 +59,14 @@ const INDEXED: readonly Indexed<unknown>[] = [
     schema: 'RawLead',
     event: capturedEvent,
     leadIdOf: (r) => r.lead_id,
+    carriesEmail: true,
   }),
   indexed<NormalizedLead>({
     topic: 'normalized',
     schema: 'NormalizedLead',
     event: normalizedEvent,
     leadIdOf: (l) => l.lead_id,
+    carriesEmail: true,
   }),
   indexed<EnrichedLead>({
     topic: 'enriched',
@@ -88,18 +103,21 @@ const INDEXED: readonly Indexed<unknown>[] = [
 /**
  * One consumer group per lead topic (`<group>.<topic>`), each writing a row per record into the
  * trace index. Rows are written in `afterChunk`, before the chunk's offsets commit, so a crash
- * replays them and the primary key drops the repeats. Nothing is produced.
+ * replays them and the primary key drops the repeats. Nothing is produced. A last group follows
+ * privacy.erasures and deletes the rows of each person forgotten (`traceErasureStage`).
  */
 export function indexerStages(config: IndexerConfig): Provider {
   return {
     provide: STAGES,
-    inject: [TOPICS, PG_POOL, TraceIndexHealth],
+    inject: [TOPICS, PG_POOL, TraceIndexHealth, LOGGER, METRICS_REGISTRY],
     useFactory: (
       { topics }: PrefixedTopics,
       pool: Pool,
       health: TraceIndexHealth,
-    ): StageDefinition<unknown>[] =>
-      INDEXED.map((i) => {
+      logger: Logger,
+      registry: Registry,
+    ): StageDefinition<unknown>[] => [
+      ...INDEXED.map((i): StageDefinition<unknown> => {
         const buffer = new TraceIndexBuffer(pool, config.pg.table, health);
         return {
           stage: `indexer.${i.topic}`,
@@ -117,6 +135,7 @@ export function indexerStages(config: IndexerConfig): Provider {
                 topic: ctx.topic,
                 partition: ctx.partition,
                 offset: ctx.offset,
+                emailSha256: i.carriesEmail ? emailDigest(personOf(input)?.email) : null,
               });
             }
             return { kind: 'ok', outputs: [] };
@@ -124,5 +143,7 @@ export function indexerStages(config: IndexerConfig): Provider {
           afterChunk: ({ partition }) => buffer.flush(partition),
         };
       }),
+      traceErasureStage(config, { topics, pool, logger, registry }) as StageDefinition<unknown>,
+    ],
   };
 }
