@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { LeadRouterError, isRetriable } from '@lead-router/errors';
-import { type AvroCodec, ensureTopics } from '@lead-router/kafka';
+import { type AvroCodec, ensureTopics, readToEnd } from '@lead-router/kafka';
 import type { Logger } from '@lead-router/observability';
 import {
   type ErasureRequest,
@@ -79,6 +79,31 @@ export class SuppressionList {
   static async start(options: SuppressionListOptions): Promise<SuppressionList> {
     const list = new SuppressionList(options.logger);
     await list.follow(options);
+    return list;
+  }
+
+  /**
+   * The requests on the topic now, read once without following: for a one-shot tool (a DLQ
+   * replay) that decides and exits. An erasures topic that does not exist yet holds none.
+   */
+  static async snapshot(
+    options: Pick<SuppressionListOptions, 'kafka' | 'codec' | 'topic'>,
+  ): Promise<SuppressionList> {
+    const list = new SuppressionList();
+    const name = declarationOf(options.topic).name;
+    const admin = options.kafka.admin();
+    await admin.connect();
+    const exists = await admin
+      .listTopics()
+      .then((names) => names.includes(name))
+      .finally(() => admin.disconnect());
+    if (exists) {
+      for (const { message } of await readToEnd(options.kafka, name)) {
+        if (message.value === null) continue;
+        list.add(await options.codec.decode<ErasureRequest>(message.value, 'ErasureRequest'));
+      }
+    }
+    list.loaded = true;
     return list;
   }
 

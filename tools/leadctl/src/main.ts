@@ -5,6 +5,7 @@ import { CliContext, globalDefaults, type GlobalOptions } from './cli.context';
 import { CliFailure } from './cli.errors';
 import { accountsCommand } from './commands/accounts.command';
 import { dlqCommand } from './commands/dlq.command';
+import { forgetCommand } from './commands/forget.command';
 import { importCommand } from './commands/import.command';
 import { replayCommand } from './commands/replay.command';
 import { rulesCommand } from './commands/rules.command';
@@ -14,7 +15,7 @@ import { traceCommand } from './commands/trace.command';
 const defaults = globalDefaults();
 const program = new Command('leadctl')
   .description(
-    'operate lead-router: rules, dead letters, replays, topics, accounts, partner-file imports and lead traces',
+    'operate lead-router: rules, dead letters, replays, topics, accounts, partner-file imports, lead traces and erasure requests',
   )
   .addOption(
     new Option('--brokers <list>', 'Kafka brokers').env('KAFKA_BROKERS').default(defaults.brokers),
@@ -51,6 +52,7 @@ topicsCommand(program, contextOf);
 accountsCommand(program, contextOf);
 importCommand(program);
 traceCommand(program, contextOf);
+forgetCommand(program, contextOf);
 
 async function main(): Promise<number> {
   try {

@@ -1,4 +1,5 @@
 import { ATTEMPTS_HEADER, readRanges, wholeTopicRanges } from '@lead-router/kafka';
+import { SuppressionList, personOf } from '@lead-router/privacy';
 import type { DeadLetter } from '@lead-router/schemas';
 import type { Command } from 'commander';
 import { UsageError } from '../cli.errors';
@@ -39,6 +40,27 @@ async function readDeadLetters(ctx: CliContext, filter: DlqFilter): Promise<DlqE
       b.partition - a.partition ||
       Number(BigInt(b.offset) - BigInt(a.offset)),
   );
+}
+
+/**
+ * Is the dead letter about a person who asked to be forgotten? By its lead id, else by the person
+ * its original value names (decoded with its topic's schema; an undecodable value names nobody).
+ */
+async function forgotten(
+  ctx: CliContext,
+  suppression: SuppressionList,
+  dead: DeadLetter,
+): Promise<boolean> {
+  if (suppression.size === 0) return false;
+  if (suppression.suppresses(personOf(dead))) return true;
+  const declaration = ctx.topics.declarations.find((d) => d.name === dead.topic);
+  if (declaration === undefined || dead.value === null) return false;
+  try {
+    const original = await ctx.codec.decode<unknown>(dead.value, declaration.valueSchema);
+    return suppression.suppresses(personOf(original));
+  } catch {
+    return false;
+  }
 }
 
 const positive = (name: string) => (value: string) => {
@@ -98,7 +120,24 @@ export function dlqCommand(program: Command, context: (cmd: Command) => CliConte
     )
     .action(async (opts: DlqFilter & { dryRun?: boolean }, cmd: Command) => {
       const ctx = context(cmd);
-      const entries = await readDeadLetters(ctx, opts);
+      const all = await readDeadLetters(ctx, opts);
+      // A forgotten person's record is never re-produced: the stages would skip it anyway, and
+      // the topic would hold it again for its whole retention.
+      const suppression = await SuppressionList.snapshot({
+        kafka: ctx.kafka,
+        codec: ctx.codec,
+        topic: ctx.topics.topics.erasures,
+      });
+      const entries: DlqEntry[] = [];
+      let erased = 0;
+      for (const entry of all) {
+        if (await forgotten(ctx, suppression, entry.dead)) erased++;
+        else entries.push(entry);
+      }
+      const skippedNote =
+        erased === 0
+          ? ''
+          : `; skipped ${erased} of a person who asked to be forgotten (leadctl forget)`;
       // Oldest first, so one lead's records reach their topic in their original order.
       const records = entries.reverse().map(({ dead }) => ({
         topic: dead.topic,
@@ -112,10 +151,12 @@ export function dlqCommand(program: Command, context: (cmd: Command) => CliConte
             `would replay ${dead.topic}[${dead.partition}]@${dead.offset} lead ${dead.lead_id ?? '-'} (${dead.stage} ${dead.error_code}, attempts ${dead.attempts})`,
           );
         }
-        write(`${records.length} record${records.length === 1 ? '' : 's'} would be replayed`);
+        write(
+          `${records.length} record${records.length === 1 ? '' : 's'} would be replayed${skippedNote}`,
+        );
         return;
       }
       await (await ctx.producer()).sendAll(records);
-      write(`replayed ${records.length} record${records.length === 1 ? '' : 's'}`);
+      write(`replayed ${records.length} record${records.length === 1 ? '' : 's'}${skippedNote}`);
     });
 }

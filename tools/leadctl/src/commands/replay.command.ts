@@ -1,3 +1,4 @@
+import { SuppressionList } from '@lead-router/privacy';
 import type { Command } from 'commander';
 import { CliFailure, UsageError } from '../cli.errors';
 import { write, type CliContext } from '../cli.context';
@@ -52,6 +53,17 @@ export function replayCommand(program: Command, context: (cmd: Command) => CliCo
         write(
           `group ${opts.group} will resume ${topic} from ${at === undefined ? 'the earliest offsets' : at.toISOString()}`,
         );
+        const suppression = await SuppressionList.snapshot({
+          kafka: ctx.kafka,
+          codec: ctx.codec,
+          topic: ctx.topics.topics.erasures,
+        });
+        if (suppression.size > 0) {
+          write(
+            `${suppression.size} erasure request${suppression.size === 1 ? '' : 's'} in force (leadctl forget --list): ` +
+              "the stage skips those people's records (counted with outcome erased), producing nothing for them",
+          );
+        }
       } finally {
         await admin.disconnect();
       }
