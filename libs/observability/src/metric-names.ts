@@ -34,4 +34,8 @@ export const MetricNames = {
   routerHeldReleased: 'lead_router_router_held_released_total',
   /** source-fetcher's calls to a platform's API, by source and outcome. */
   sourceFetches: 'lead_router_source_fetches_total',
+  /** Right-to-erasure requests a service handled, by service and what it did. */
+  erasureRequests: 'lead_router_erasure_requests_total',
+  /** Rows (trace index, leads tables) or entries deleted for erasure requests, by service. */
+  erasedRecords: 'lead_router_erased_records_total',
 } as const;

@@ -1,4 +1,5 @@
 export { RulesFollowerLifecycle, SinkRedis } from './sink.lifecycles';
+export { withErasureStage } from './sink-erasure.provider';
 export {
   SINK_ADAPTER,
   type SinkServiceConfig,

@@ -22,6 +22,11 @@ export {
   destinationPolicy,
 } from './destination.policy';
 export { durationMs } from './duration.parser';
+export {
+  type SinkErasureOptions,
+  erasureRequestedOutcome,
+  sinkErasureStage,
+} from './erasure.stage';
 export { type RetryTier, longestDelayMs, tierFor } from './retry-tier.selector';
 export type {
   BudgetSetting,
@@ -29,6 +34,7 @@ export type {
   ConfigResolver,
   DeliveryTask,
   DurationSetting,
+  ErasureSubject,
   SinkAdapter,
 } from './sink.adapter';
 export {

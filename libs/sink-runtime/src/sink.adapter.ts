@@ -44,6 +44,12 @@ export interface DeliveryTask<C extends CommonDestinationConfig = CommonDestinat
   readonly fallbackFrom?: string;
 }
 
+/** Whom a right-to-erasure request names: a lead, or every lead of an email (its SHA-256). */
+export interface ErasureSubject {
+  readonly leadId: string | null;
+  readonly emailSha256: string | null;
+}
+
 /**
  * What a sink adds to the layer: how to send a batch to one destination of its type. `send`
  * answers one verdict per task (by lead id); a throw is a `retry` of the whole batch. Every task
@@ -54,6 +60,13 @@ export interface SinkAdapter<C extends CommonDestinationConfig = CommonDestinati
   /** The most leads one request may carry to this destination (the vendor's batch limit). */
   maxBatchSize(config: C): number;
   send(tasks: readonly DeliveryTask<C>[], signal: AbortSignal): Promise<LeadVerdict[]>;
+  /**
+   * Deletes what the sink wrote about a forgotten person, wherever it wrote it, and answers how
+   * many records went; a retriable throw handles the request again. A sink that cannot take
+   * back what it delivered (a CRM, a webhook) has none: the layer records ERASURE_REQUESTED
+   * outcomes for the operator instead (`sinkErasureStage`).
+   */
+  erase?(subject: ErasureSubject): Promise<number>;
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { StageDefinition } from '@lead-router/kafka';
-import type { Logger } from '@lead-router/observability';
+import { type Logger, MetricNames } from '@lead-router/observability';
 import { Topics, type ErasureRequest } from '@lead-router/schemas';
 import { stageSettings } from '@lead-router/service-kit';
 import { eraseTrace } from '@lead-router/trace';
@@ -25,8 +25,9 @@ export function traceErasureStage(
   },
 ): StageDefinition<ErasureRequest> {
   const erased = new Counter({
-    name: 'indexer_trace_rows_erased_total',
-    help: 'Trace index rows deleted by right-to-erasure requests',
+    name: MetricNames.erasedRecords,
+    help: 'Rows or entries deleted for right-to-erasure requests, by service',
+    labelNames: ['service'],
     registers: [deps.registry],
   });
   return {
@@ -51,7 +52,7 @@ export function traceErasureStage(
           { context: { table: config.pg.table }, cause },
         );
       }
-      erased.inc(result.rows);
+      erased.inc({ service: 'indexer' }, result.rows);
       deps.logger.info(
         {
           leadId: request.lead_id,

@@ -4,6 +4,7 @@ import type { PostgresDestination } from '@lead-router/routing';
 import type { DeliveryTask } from '@lead-router/sink-runtime';
 import { destinationFixture, routedLeadFixture } from '@lead-router/testing';
 import {
+  LEAD_COLUMNS,
   LeadsTableError,
   leadsTableTarget,
   postgresDestinations,
@@ -35,7 +36,7 @@ class FakeDb {
 
   query = async (text: string, values: unknown[]) => {
     const table = /^insert into "(\w+)"\."(\w+)"/.exec(text)!.slice(1).join('.');
-    this.statements.push({ table, leads: values.filter((_, i) => i % 12 === 1) });
+    this.statements.push({ table, leads: values.filter((_, i) => i % LEAD_COLUMNS.length === 1) });
     const failure = this.fail(values);
     if (failure) throw failure;
     return { rows: [] };
@@ -59,7 +60,7 @@ describe('LeadsTableAdapter', () => {
     const { adapter } = sut();
     assert.equal(adapter.type, 'postgres');
     assert.equal(adapter.maxBatchSize(config({ batch: { max_size: 250 } })), 250);
-    assert.equal(adapter.maxBatchSize(config({ batch: { max_size: 1_000_000 } })), 5461);
+    assert.equal(adapter.maxBatchSize(config({ batch: { max_size: 1_000_000 } })), 5041);
   });
 
   it('writes a batch in one statement and delivers every lead', async () => {
@@ -132,5 +133,31 @@ describe('LeadsTableAdapter', () => {
     await assert.rejects(flaky.send([task('a')]), /connection refused/);
     assert.equal((await flaky.send([task('a')]))[0]!.verdict.kind, 'delivered');
     assert.equal(attempts, 2);
+  });
+
+  it("erases the person's rows from every table it knows, counting them", async () => {
+    const deletes: { table: string; values: unknown[] }[] = [];
+    const db = {
+      query: async (text: string, values: unknown[]) => {
+        deletes.push({
+          table: /^delete from "(\w+)"\."(\w+)"/.exec(text)!.slice(1).join('.'),
+          values,
+        });
+        return { rowCount: 2 };
+      },
+    };
+    const adapter = new LeadsTableAdapter({
+      db,
+      tables,
+      migrate: async () => undefined,
+      migrated: [leadsTableTarget('analytics', 'leads')],
+    });
+    assert.equal(await adapter.erase({ leadId: 'L1', emailSha256: null }), 6);
+    assert.deepEqual(deletes.map((d) => d.table).sort(), [
+      'analytics.leads',
+      'public.leads',
+      'sales.leads_eu',
+    ]);
+    assert.deepEqual(deletes[0]!.values, ['L1', null]);
   });
 });

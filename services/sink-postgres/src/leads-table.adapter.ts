@@ -1,12 +1,14 @@
 import type { DeliveryVerdict, LeadVerdict } from '@lead-router/delivery';
 import type { PostgresDestination } from '@lead-router/routing';
-import type { DeliveryTask, SinkAdapter } from '@lead-router/sink-runtime';
+import type { DeliveryTask, ErasureSubject, SinkAdapter } from '@lead-router/sink-runtime';
 import {
   MAX_ROWS_PER_STATEMENT,
   type LeadsTableTarget,
   type PostgresDestinations,
   type RefusedRow,
   type SqlClient,
+  allTargets,
+  eraseLeadRows,
   leadRow,
   tableFor,
   targetKey,
@@ -36,12 +38,15 @@ export interface LeadsTableAdapterOptions {
 export class LeadsTableAdapter implements SinkAdapter<PostgresDestination> {
   readonly type = 'postgres';
   private readonly migrations = new Map<string, Promise<unknown>>();
+  /** Every table this sink may have written: the environment's and each one migrated. */
+  private readonly tables = new Map<string, LeadsTableTarget>();
   private readonly now: () => number;
 
   constructor(private readonly options: LeadsTableAdapterOptions) {
     this.now = options.now ?? Date.now;
     for (const target of options.migrated ?? []) {
       this.migrations.set(targetKey(target), Promise.resolve());
+      this.tables.set(targetKey(target), target);
     }
   }
 
@@ -80,9 +85,26 @@ export class LeadsTableAdapter implements SinkAdapter<PostgresDestination> {
     return verdicts;
   }
 
+  /**
+   * A right-to-erasure request: the person's rows go from every table the sink knows (the
+   * environment's, those the rule set names, those a later version named), whichever
+   * destination wrote them. A table that neither names any more is not searched.
+   */
+  async erase(subject: ErasureSubject): Promise<number> {
+    const tables = new Map(allTargets(this.options.tables).map((t) => [targetKey(t), t]));
+    for (const [key, target] of this.tables) tables.set(key, target);
+    let rows = 0;
+    for (const target of tables.values()) {
+      await this.migrated(target);
+      rows += await eraseLeadRows(this.options.db, target, subject);
+    }
+    return rows;
+  }
+
   /** A table first named by a rule-set version published after the start is migrated once. */
   private migrated(target: LeadsTableTarget): Promise<unknown> {
     const key = targetKey(target);
+    this.tables.set(key, target);
     let migration = this.migrations.get(key);
     if (!migration) {
       migration = this.options.migrate(target).catch((error: unknown) => {

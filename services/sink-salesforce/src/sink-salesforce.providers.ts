@@ -1,7 +1,12 @@
 import { SalesforceAdapter } from '@lead-router/crm-clients';
 import type { Logger } from '@lead-router/observability';
 import { LOGGER, METRICS_REGISTRY } from '@lead-router/service-kit';
-import { SINK_ADAPTER, sinkRuntimeProviders, sinkStagesProvider } from '@lead-router/sink-kit';
+import {
+  SINK_ADAPTER,
+  sinkRuntimeProviders,
+  sinkStagesProvider,
+  withErasureStage,
+} from '@lead-router/sink-kit';
 import type { OnApplicationShutdown, Provider } from '@nestjs/common';
 import type { Registry } from 'prom-client';
 import { salesforceApiUsageGauges } from './salesforce.metrics';
@@ -46,5 +51,5 @@ export function sinkSalesforceProviders(config: SinkSalesforceConfig): Provider[
 }
 
 export function sinkSalesforceStages(config: SinkSalesforceConfig): Provider {
-  return sinkStagesProvider('sink-salesforce', config);
+  return withErasureStage('sink-salesforce', config, sinkStagesProvider('sink-salesforce', config));
 }

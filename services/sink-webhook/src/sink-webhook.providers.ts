@@ -1,4 +1,9 @@
-import { SINK_ADAPTER, sinkRuntimeProviders, sinkStagesProvider } from '@lead-router/sink-kit';
+import {
+  SINK_ADAPTER,
+  sinkRuntimeProviders,
+  sinkStagesProvider,
+  withErasureStage,
+} from '@lead-router/sink-kit';
 import type { Provider } from '@nestjs/common';
 import type { SinkWebhookConfig } from './sink-webhook.config';
 import { WebhookAdapter, cachedCredentials } from './webhook.adapter';
@@ -28,5 +33,5 @@ export function sinkWebhookProviders(config: SinkWebhookConfig): Provider[] {
 }
 
 export function sinkWebhookStages(config: SinkWebhookConfig): Provider {
-  return sinkStagesProvider('sink-webhook', config);
+  return withErasureStage('sink-webhook', config, sinkStagesProvider('sink-webhook', config));
 }
