@@ -3,21 +3,42 @@ import { describe, it } from 'node:test';
 import { LeadRouterError } from '@lead-router/errors';
 import { z } from 'zod';
 import { ConfigError, loadConfig, platformEnv, port } from './config.loader';
+import { DEMO_MODE_ENV } from './run-mode';
 
 const schema = z
   .object({ ...platformEnv, PORT: port.default(8080) })
   .transform((e) => ({ brokers: e.KAFKA_BROKERS, port: e.PORT, prefix: e.TOPIC_PREFIX }));
 
+const inDemoMode = (env: Record<string, string>) =>
+  loadConfig(schema, { ...DEMO_MODE_ENV, ...env }, { service: 'spec' });
+
 describe('loadConfig', () => {
-  it('starts from defaults with an empty environment', () => {
-    const sut = loadConfig(schema, {});
+  it('starts from defaults with an empty environment in demo mode', () => {
+    const sut = inDemoMode({});
     assert.deepEqual(sut, { brokers: ['localhost:9092'], port: 8080, prefix: '' });
     assert.ok(Object.isFrozen(sut));
   });
 
+  it('outside demo mode names every missing platform key with the schema problems, once each', () => {
+    assert.throws(
+      () => loadConfig(schema, { PORT: 'x' }, { service: 'spec' }),
+      (err: unknown) => {
+        assert.ok(err instanceof ConfigError);
+        assert.deepEqual(err.problems.map((p) => p.split(':')[0]).sort(), [
+          'KAFKA_BROKERS',
+          'KAFKA_SECURITY_PROTOCOL',
+          'PORT',
+          'SCHEMA_REGISTRY_URL',
+        ]);
+        assert.match(err.message, /KAFKA_BROKERS: not set; spec needs the Kafka brokers/);
+        return true;
+      },
+    );
+  });
+
   it('reports every bad key at once', () => {
     assert.throws(
-      () => loadConfig(schema, { KAFKA_BROKERS: 'nope', PORT: 'x', TOPIC_PREFIX: 'a b' }),
+      () => inDemoMode({ KAFKA_BROKERS: 'nope', PORT: 'x', TOPIC_PREFIX: 'a b' }),
       (err: unknown) => {
         assert.ok(err instanceof ConfigError);
         const keys = err.problems.map((p) => p.split(':')[0]);
@@ -29,7 +50,7 @@ describe('loadConfig', () => {
 
   it('is a LeadRouterError that names the bad keys, not their values', () => {
     assert.throws(
-      () => loadConfig(schema, { KAFKA_BROKERS: 'nope', PORT: 'x' }),
+      () => inDemoMode({ KAFKA_BROKERS: 'nope', PORT: 'x' }),
       (err: unknown) => {
         assert.ok(err instanceof LeadRouterError);
         assert.equal(err.code, 'config_invalid');
@@ -42,7 +63,7 @@ describe('loadConfig', () => {
   });
 
   it('splits a broker list', () => {
-    const sut = loadConfig(schema, { KAFKA_BROKERS: 'a:1,b:2' });
+    const sut = inDemoMode({ KAFKA_BROKERS: 'a:1,b:2' });
     assert.deepEqual(sut.brokers, ['a:1', 'b:2']);
   });
 });

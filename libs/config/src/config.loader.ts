@@ -1,5 +1,6 @@
 import { LeadRouterError } from '@lead-router/errors';
 import { z } from 'zod';
+import { applyRunMode, PLATFORM_REQUIREMENTS, runMode, type ModeRequirement } from './run-mode';
 
 /**
  * Thrown at start when the environment is invalid; lists every bad key at once. `problems` are
@@ -25,21 +26,62 @@ type DeepReadonly<T> = T extends (infer U)[]
       ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
       : T;
 
+/** The service a config is for and what it needs outside demo mode besides the platform keys. */
+export interface ServiceRequirements {
+  service: string;
+  required?: readonly ModeRequirement[];
+}
+
+/**
+ * Parses the environment with each schema after applying the run mode (`applyRunMode` over the
+ * platform's and the service's requirements), and throws one ConfigError with every problem of
+ * both; a key the mode already reports is not reported again by a schema.
+ */
+export function parseServiceEnv<T extends unknown[]>(
+  schemas: readonly z.ZodType[],
+  { service, required = [] }: ServiceRequirements,
+  env: Readonly<Record<string, string | undefined>>,
+): T {
+  const mode = applyRunMode(service, [...PLATFORM_REQUIREMENTS, ...required], env);
+  return parseAll<T>(schemas, mode.env, mode.problems);
+}
+
+function parseAll<T extends unknown[]>(
+  schemas: readonly z.ZodType[],
+  env: Readonly<Record<string, string | undefined>>,
+  modeProblems: readonly string[] = [],
+): T {
+  const reported = new Set(modeProblems.map((p) => p.split(':')[0]));
+  const results = schemas.map((schema) => schema.safeParse(env));
+  const problems = [
+    ...modeProblems,
+    ...results.flatMap((r) =>
+      r.success
+        ? []
+        : r.error.issues
+            .filter((issue) => !reported.has(String(issue.path[0])))
+            .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
+    ),
+  ];
+  if (problems.length > 0) throw new ConfigError(problems);
+  return results.map((r) => r.data) as T;
+}
+
 /**
  * Validates the environment against a schema over its flat keys and returns the mapped, frozen
- * result. Every schema key carries a default, so a service starts with no environment at all.
+ * result. Optional keys carry defaults. A service passes its requirements: what it cannot do
+ * without outside demo mode (`applyRunMode`), filled with demo values only in demo mode.
  */
 export function loadConfig<S extends z.ZodType>(
   schema: S,
   env: Readonly<Record<string, string | undefined>> = process.env,
+  requirements?: ServiceRequirements,
 ): DeepReadonly<z.infer<S>> {
-  const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(
-      parsed.error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`),
-    );
-  }
-  return deepFreeze(parsed.data) as DeepReadonly<z.infer<S>>;
+  const [parsed] =
+    requirements === undefined
+      ? parseAll<[z.infer<S>]>([schema], env)
+      : parseServiceEnv<[z.infer<S>]>([schema], requirements, env);
+  return deepFreeze(parsed) as DeepReadonly<z.infer<S>>;
 }
 
 function deepFreeze<T>(value: T): T {
@@ -62,8 +104,10 @@ export const logLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trac
 
 /** The keys every service reads: where Kafka and the registry are, topic prefix, logging. */
 export const platformEnv = {
-  KAFKA_BROKERS: brokerList.default(['localhost:9092']),
-  SCHEMA_REGISTRY_URL: z.url().default('http://localhost:8081/apis/ccompat/v7'),
+  /** `demo` or `production` (run-mode.ts); KAFKA_BROKERS and SCHEMA_REGISTRY_URL default in demo only. */
+  LEAD_ROUTER_MODE: runMode,
+  KAFKA_BROKERS: brokerList,
+  SCHEMA_REGISTRY_URL: z.url(),
   /** How long a starting service waits for an unreachable registry before it exits non-zero. */
   SCHEMA_REGISTRY_START_TIMEOUT_SECONDS: z.coerce.number().int().min(0).default(300),
   TOPIC_PREFIX: z
@@ -75,6 +119,8 @@ export const platformEnv = {
 };
 
 export interface PlatformConfig {
+  /** `demo` only where LEAD_ROUTER_MODE says so; production otherwise. */
+  mode: z.infer<typeof runMode>;
   kafka: { brokers: readonly string[]; clientId: string };
   registryUrl: string;
   registryStartTimeoutMs: number;
@@ -87,6 +133,7 @@ export interface PlatformConfig {
 export function platformConfig(
   service: string,
   env: {
+    LEAD_ROUTER_MODE: z.infer<typeof runMode>;
     KAFKA_BROKERS: string[];
     SCHEMA_REGISTRY_URL: string;
     SCHEMA_REGISTRY_START_TIMEOUT_SECONDS: number;
@@ -97,6 +144,7 @@ export function platformConfig(
   httpPort: number,
 ): PlatformConfig {
   return {
+    mode: env.LEAD_ROUTER_MODE,
     kafka: { brokers: env.KAFKA_BROKERS, clientId: `lead-router-${service}` },
     registryUrl: env.SCHEMA_REGISTRY_URL,
     registryStartTimeoutMs: env.SCHEMA_REGISTRY_START_TIMEOUT_SECONDS * 1000,

@@ -2,3 +2,4 @@ export * from './config.loader';
 export * from './sql-identifier';
 export * from './stage.config';
 export * from './credential.resolver';
+export * from './run-mode';

@@ -1,11 +1,12 @@
 import { z } from 'zod';
 import {
-  ConfigError,
+  parseServiceEnv,
   platformConfig,
   platformEnv,
   port,
   type PlatformConfig,
 } from './config.loader';
+import type { ModeRequirement } from './run-mode';
 
 export interface StageConfig {
   platform: PlatformConfig;
@@ -38,19 +39,20 @@ const stageSchema = (service: string, defaultPort: number) =>
 /**
  * The configuration every consuming stage shares (platform keys, its HTTP port for /health and
  * /metrics, its consumer group, how much it works on at once) plus the service's own keys from
- * `extra`. Problems in both are reported together.
+ * `extra`, and what it needs outside demo mode (`required`, besides the platform's). Problems in
+ * all of them are reported together.
  */
 export function loadStageConfig<R extends object>(
   service: string,
   defaultPort: number,
   extra: z.ZodType<R> = z.object({}) as unknown as z.ZodType<R>,
   env: Readonly<Record<string, string | undefined>> = process.env,
+  required: readonly ModeRequirement[] = [],
 ): StageConfig & R {
-  const base = stageSchema(service, defaultPort).safeParse(env);
-  const own = extra.safeParse(env);
-  const problems = [base, own].flatMap((r) =>
-    r.success ? [] : r.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`),
+  const [base, own] = parseServiceEnv<[StageConfig, R]>(
+    [stageSchema(service, defaultPort), extra],
+    { service, required },
+    env,
   );
-  if (!base.success || !own.success) throw new ConfigError(problems);
-  return Object.freeze({ ...base.data, ...own.data });
+  return Object.freeze({ ...base, ...own });
 }

@@ -1,6 +1,6 @@
 import type { Provider } from '@nestjs/common';
 import { Module } from '@nestjs/common';
-import type { StageConfig } from '@lead-router/config';
+import { ConfigError, type StageConfig } from '@lead-router/config';
 import type { StageDefinition } from '@lead-router/kafka';
 import { createLogger } from '@lead-router/observability';
 import { bootstrap } from './bootstrap';
@@ -31,10 +31,18 @@ export function runStageService<C extends StageConfig>(
       { service, config: config.platform },
     );
   };
-  start().catch((err: unknown) => {
-    createLogger(service).fatal({ err }, `${service} failed to start`);
-    process.exit(1);
-  });
+  start().catch((err: unknown) => exitOnStartFailure(service, err));
+}
+
+/**
+ * Logs why a service could not start and exits 1 at once (no retry: a configuration does not mend
+ * itself). A ConfigError's lines, which name keys and never values, also go to stderr as plain
+ * text for whoever started the service by hand.
+ */
+export function exitOnStartFailure(service: string, err: unknown): never {
+  createLogger(service).fatal({ err }, `${service} failed to start`);
+  if (err instanceof ConfigError) process.stderr.write(`${service}: ${err.message}\n`);
+  process.exit(1);
 }
 
 /** The StageDefinition fields that come from configuration rather than from the stage. */

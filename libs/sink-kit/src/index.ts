@@ -8,4 +8,11 @@ export {
   sinkRuntimeProviders,
   sinkStagesProvider,
 } from './sink.providers';
-export { type SinkSettings, sinkEnvShape, sinkSettingsOf } from './sink.settings';
+export {
+  RULES_FILE_REQUIREMENT,
+  SINK_REQUIREMENTS,
+  type SinkSettings,
+  sinkEnvShape,
+  sinkSettingsOf,
+} from './sink.settings';
+export { checkDestinationCredentials, credentialRefsOf } from './destination-credentials.check';

@@ -10,6 +10,7 @@ import {
 } from '@lead-router/routing-runtime';
 import {
   retryTiers,
+  serviceEntry,
   servedDestinationTypes,
   type RoutedLead,
   type SinkName,
@@ -36,6 +37,7 @@ import type { Provider } from '@nestjs/common';
 import Redis from 'ioredis';
 import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
+import { checkDestinationCredentials } from './destination-credentials.check';
 import { RulesFollowerLifecycle, SinkRedis } from './sink.lifecycles';
 import type { SinkSettings } from './sink.settings';
 
@@ -117,6 +119,8 @@ export function sinkRuntimeProviders(config: SinkServiceConfig): Provider[] {
  * The sink's stages (leads.routed and its retry tiers, `sinkStages`) around the adapter the
  * service provides as SINK_ADAPTER, with destinations configured by the rule-set version that
  * routed each lead. Budgets and parking live in Redis under the topic prefix and the sink's name.
+ * Outside demo mode the sink first reads every credential the active rule set's destinations of
+ * its types reference, and does not start when one is missing (`checkDestinationCredentials`).
  */
 export function sinkStagesProvider<C extends CommonDestinationConfig>(
   sink: SinkName,
@@ -132,6 +136,7 @@ export function sinkStagesProvider<C extends CommonDestinationConfig>(
       SinkRedis,
       DestinationCatalog,
       SINK_ADAPTER,
+      RulesRegistry,
       RulesFollowerLifecycle,
     ],
     useFactory: (
@@ -141,7 +146,14 @@ export function sinkStagesProvider<C extends CommonDestinationConfig>(
       redis: SinkRedis,
       catalog: DestinationCatalog,
       adapter: SinkAdapter<C>,
+      rules: RulesRegistry,
     ): StageDefinition<RoutedLead>[] => {
+      if (config.platform.mode !== 'demo') {
+        checkDestinationCredentials(
+          rules.current.destinations,
+          serviceEntry(sink).destinationTypes,
+        );
+      }
       const { groupId, concurrency, sessionTimeoutMs, partitionsConcurrently } =
         stageSettings(config);
       return sinkStages<C>({

@@ -1,3 +1,4 @@
+import type { ModeRequirement } from '@lead-router/config';
 import type { SinkBatching } from '@lead-router/sink-runtime';
 import { z } from 'zod';
 
@@ -17,13 +18,30 @@ export interface SinkSettings {
   readonly batching: Omit<SinkBatching, 'partitionsConcurrently'>;
 }
 
+/** The rule set the router and every sink start with; the demo's outside production only. */
+export const RULES_FILE_REQUIREMENT: ModeRequirement = {
+  key: 'ROUTING_RULES_FILE',
+  what: 'the rule set to start with (the file leadctl publishes)',
+  demoValue: 'deploy/local/rules/demo.yaml',
+};
+
+/** What every sink on the shared layer cannot start without outside demo mode. */
+export const SINK_REQUIREMENTS: readonly ModeRequirement[] = [
+  RULES_FILE_REQUIREMENT,
+  {
+    key: 'REDIS_URL',
+    what: "the Redis that holds every sink instance's budgets and parked destinations",
+    demoValue: 'redis://127.0.0.1:6379',
+  },
+];
+
 /**
  * The sink layer's environment keys, to spread into a sink's own `z.object({...})`; read them
  * back with `sinkSettingsOf`.
  */
 export const sinkEnvShape = {
-  ROUTING_RULES_FILE: z.string().min(1).default('deploy/local/rules/demo.yaml'),
-  REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+  ROUTING_RULES_FILE: z.string().min(1),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }),
   SINK_MAX_IN_FLIGHT: z.coerce.number().int().min(1).max(10_000).default(64),
   SINK_BUDGET_WAIT_MS: z.coerce.number().int().min(0).default(2_000),
   SINK_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).default(120_000),

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import {
   loadConfig,
+  type ModeRequirement,
   platformConfig,
   platformEnv,
   port,
@@ -39,11 +40,29 @@ const apiKeys = z
       ),
   );
 
+/** True when a value of INGEST_API_KEYS holds the demo key, as itself or as its SHA-256. */
+function holdsDemoKey(value: string): boolean {
+  const demo = new Set([DEMO_API_KEY, `sha256:${sha256Hex(DEMO_API_KEY)}`]);
+  return value
+    .split(',')
+    .some((entry) => demo.has(entry.trim().slice(0, entry.trim().lastIndexOf(':'))));
+}
+
+/** What ingest cannot start without outside demo mode, besides the platform's keys. */
+export const INGEST_REQUIREMENTS: readonly ModeRequirement[] = [
+  {
+    key: 'INGEST_API_KEYS',
+    what: 'its own API keys (key:source or sha256:<hex>:source, comma-separated)',
+    demoValue: `${DEMO_API_KEY}:web-form`,
+    isDemoSecret: holdsDemoKey,
+  },
+];
+
 const schema = z
   .object({
     ...platformEnv,
     INGEST_PORT: port.default(defaultPort('ingest')),
-    INGEST_API_KEYS: apiKeys.default(new Map([[sha256Hex(DEMO_API_KEY), 'web-form']])),
+    INGEST_API_KEYS: apiKeys,
     INGEST_SOURCES_FILE: z.string().min(1).optional(),
     INGEST_RATE_LIMIT_MAX: z.coerce.number().int().min(1).default(600_000),
     INGEST_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
@@ -142,6 +161,9 @@ export interface IngestConfig {
 export const INGEST_CONFIG = Symbol('INGEST_CONFIG');
 
 export function loadIngestConfig(env?: Record<string, string | undefined>): IngestConfig {
-  const { sourcesFile, ...config } = loadConfig(schema, env);
+  const { sourcesFile, ...config } = loadConfig(schema, env, {
+    service: 'ingest',
+    required: INGEST_REQUIREMENTS,
+  });
   return Object.freeze({ ...config, adSources: loadAdSources(sourcesFile, env) });
 }

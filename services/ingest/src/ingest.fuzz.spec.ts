@@ -36,6 +36,7 @@ import { registerRateLimits } from './rate-limit';
 import { INGEST_METRICS } from './sources/ingest-metrics.provider';
 import { ReferencePublisher } from './sources/reference.publisher';
 import { SourcesController } from './sources/sources.controller';
+import { DEMO_MODE_ENV } from '@lead-router/config';
 
 const BODY_LIMIT = 16_384;
 const SOURCES = `
@@ -250,6 +251,7 @@ describe('ingest fuzz: any request is answered 2xx or 4xx with a reason, never 5
   before(async () => {
     const { loadAdSources } = await import('./sources/ad-sources.loader');
     const base = loadIngestConfig({
+      ...DEMO_MODE_ENV,
       INGEST_API_KEYS: 'key-web:web-form',
       INGEST_BODY_LIMIT_BYTES: String(BODY_LIMIT),
       INGEST_IMPORT_DIR: mkdtempSync(join(tmpdir(), 'ingest-fuzz-spec-')),

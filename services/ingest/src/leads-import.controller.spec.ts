@@ -28,6 +28,7 @@ import { LeadPublisher } from './lead.publisher';
 import { LeadsController } from './leads.controller';
 import { LeadsImportController } from './leads-import.controller';
 import { INGEST_METRICS } from './sources/ingest-metrics.provider';
+import { DEMO_MODE_ENV } from '@lead-router/config';
 
 /**
  * The import route over HTTP without Kafka: the publisher is a stand-in that records what it is
@@ -50,6 +51,7 @@ describe('ingest: POST /v1/leads/import', () => {
 
   before(async () => {
     const config = loadIngestConfig({
+      ...DEMO_MODE_ENV,
       INGEST_API_KEYS: 'key-partner:partner-acme,key-web:web-form',
       INGEST_BODY_LIMIT_BYTES: '4096',
       INGEST_IMPORT_DIR: mkdtempSync(join(tmpdir(), 'ingest-import-spec-')),
@@ -273,7 +275,11 @@ describe('ingest: POST /v1/leads/import', () => {
   it('deletes reports older than the retention when an import starts, and keeps the others', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ingest-import-retention-'));
     const sut = new ImportReportStore(
-      loadIngestConfig({ INGEST_IMPORT_DIR: dir, INGEST_IMPORT_RETENTION_HOURS: '24' }),
+      loadIngestConfig({
+        ...DEMO_MODE_ENV,
+        INGEST_IMPORT_DIR: dir,
+        INGEST_IMPORT_RETENTION_HOURS: '24',
+      }),
     );
     const old = '00000000-0000-4000-8000-000000000001';
     const recent = '00000000-0000-4000-8000-000000000002';

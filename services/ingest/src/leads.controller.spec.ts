@@ -21,6 +21,7 @@ import { INGEST_CONFIG, loadIngestConfig } from './ingest.config';
 import { LeadPublisher } from './lead.publisher';
 import { LeadsController } from './leads.controller';
 import { INGEST_METRICS } from './sources/ingest-metrics.provider';
+import { DEMO_MODE_ENV } from '@lead-router/config';
 
 /**
  * The HTTP answers of ingest, byte for byte, without Kafka: the publisher is a stand-in that
@@ -44,6 +45,7 @@ describe('ingest: error responses', () => {
 
   before(async () => {
     const config = loadIngestConfig({
+      ...DEMO_MODE_ENV,
       INGEST_API_KEYS: 'key-web:web-form,key-partner:partner-acme',
       INGEST_BODY_LIMIT_BYTES: '4096',
     });

@@ -33,6 +33,7 @@ import { LeadsController } from './leads.controller';
 import { LoadGate } from './load-gate';
 import { registerLoadShedding } from './load-shedding';
 import { INGEST_METRICS, ingestMetricsProvider } from './sources/ingest-metrics.provider';
+import { DEMO_MODE_ENV } from '@lead-router/config';
 
 const rawLead = Type.forSchema(allSchemas.RawLead as never);
 
@@ -90,7 +91,11 @@ const lead = { email: 'ada@example.com', first_name: 'Ada' };
 
 /** Ingest's HTTP side as main.ts assembles it, over the real LeadPublisher and LoadGate. */
 async function startIngest(env: Record<string, string>): Promise<Ingest> {
-  const config = loadIngestConfig({ INGEST_API_KEYS: 'key-web:web-form', ...env });
+  const config = loadIngestConfig({
+    ...DEMO_MODE_ENV,
+    INGEST_API_KEYS: 'key-web:web-form',
+    ...env,
+  });
   const logger = createLogger('shed-spec', 'silent');
   const registry = createRegistry('shed-spec');
   const producer = new StandInProducer();
@@ -383,7 +388,7 @@ describe('ingest: a retry with its Idempotency-Key is never a second lead', () =
 
 describe('ingest config: load limits', () => {
   it('sheds by default, with every limit set from the environment', () => {
-    const { load } = loadIngestConfig({});
+    const { load } = loadIngestConfig({ ...DEMO_MODE_ENV });
     assert.equal(load.enabled, true);
     assert.equal(load.maxOpenRequests, 500);
     assert.equal(load.maxPendingLeads, 2000);
@@ -392,13 +397,19 @@ describe('ingest config: load limits', () => {
     assert.equal(load.maxRssBytes, 0);
     assert.equal(load.retryAfterSeconds, 2);
     const set = loadIngestConfig({
+      ...DEMO_MODE_ENV,
       INGEST_SHED: 'off',
       INGEST_SHED_MAX_RSS_BYTES: '1073741824',
       INGEST_SHED_RETRY_AFTER_SECONDS: '7',
     }).load;
     assert.deepEqual([set.enabled, set.maxRssBytes, set.retryAfterSeconds], [false, 1073741824, 7]);
     assert.throws(
-      () => loadIngestConfig({ INGEST_SHED: 'maybe', INGEST_SHED_MAX_PENDING_LEADS: '0' }),
+      () =>
+        loadIngestConfig({
+          ...DEMO_MODE_ENV,
+          INGEST_SHED: 'maybe',
+          INGEST_SHED_MAX_PENDING_LEADS: '0',
+        }),
       /INGEST_SHED[\s\S]*INGEST_SHED_MAX_PENDING_LEADS/,
     );
   });

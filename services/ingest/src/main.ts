@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { createHttpMetrics, createLogger } from '@lead-router/observability';
-import { bootstrap, METRICS_REGISTRY } from '@lead-router/service-kit';
+import { bootstrap, exitOnStartFailure, METRICS_REGISTRY } from '@lead-router/service-kit';
 import type { Registry } from 'prom-client';
 import type { AuthenticatedRequest } from './api-key.guard';
 import { AppModule } from './app.module';
@@ -45,7 +45,4 @@ async function main(): Promise<void> {
   });
 }
 
-main().catch((err: unknown) => {
-  createLogger('ingest').fatal({ err }, 'ingest failed to start');
-  process.exit(1);
-});
+main().catch((err: unknown) => exitOnStartFailure('ingest', err));

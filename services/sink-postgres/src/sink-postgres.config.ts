@@ -1,4 +1,4 @@
-import { SQL_IDENTIFIER, loadStageConfig } from '@lead-router/config';
+import { SQL_IDENTIFIER, loadStageConfig, type ModeRequirement } from '@lead-router/config';
 import {
   DEFAULT_LEADS_SCHEMA,
   DEFAULT_LEADS_TABLE,
@@ -7,19 +7,33 @@ import {
   type PostgresDestinations,
 } from '@lead-router/leads-table';
 import { defaultPort } from '@lead-router/schemas';
-import { type SinkServiceConfig, sinkEnvShape, sinkSettingsOf } from '@lead-router/sink-kit';
+import {
+  SINK_REQUIREMENTS,
+  type SinkServiceConfig,
+  sinkEnvShape,
+  sinkSettingsOf,
+} from '@lead-router/sink-kit';
 import { z } from 'zod';
 
 export type SinkPostgresConfig = SinkServiceConfig & {
   readonly pg: { readonly url: string; readonly destinations: PostgresDestinations };
 };
 
+const SINK_POSTGRES_REQUIREMENTS: readonly ModeRequirement[] = [
+  ...SINK_REQUIREMENTS,
+  {
+    key: 'PG_URL',
+    what: 'the PostgreSQL URL of the leads tables',
+    demoValue: 'postgresql://postgres@127.0.0.1:5432/test',
+  },
+];
+
 const identifier = z.string().regex(SQL_IDENTIFIER, 'a lower-case SQL identifier (a-z, 0-9, _)');
 
 const sinkPostgresEnv = z
   .object({
     ...sinkEnvShape,
-    PG_URL: z.string().min(1).default('postgresql://postgres@127.0.0.1:5432/test'),
+    PG_URL: z.string().min(1),
     PG_SCHEMA: identifier.default(DEFAULT_LEADS_SCHEMA),
     PG_TABLE: identifier.default(DEFAULT_LEADS_TABLE),
     PG_DESTINATION_TABLES: z.string().default(''),
@@ -44,8 +58,11 @@ export function loadSinkPostgresConfig(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): SinkPostgresConfig {
   // Every partition's chunk at once, so one statement gathers leads from all of them.
-  return loadStageConfig('sink-postgres', defaultPort('sink-postgres'), sinkPostgresEnv, {
-    STAGE_PARTITIONS_CONCURRENTLY: '6',
-    ...env,
-  });
+  return loadStageConfig(
+    'sink-postgres',
+    defaultPort('sink-postgres'),
+    sinkPostgresEnv,
+    { STAGE_PARTITIONS_CONCURRENTLY: '6', ...env },
+    SINK_POSTGRES_REQUIREMENTS,
+  );
 }

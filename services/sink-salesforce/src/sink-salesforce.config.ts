@@ -1,6 +1,6 @@
 import { loadStageConfig, type StageConfig } from '@lead-router/config';
 import { defaultPort } from '@lead-router/schemas';
-import { sinkEnvShape, sinkSettingsOf } from '@lead-router/sink-kit';
+import { SINK_REQUIREMENTS, sinkEnvShape, sinkSettingsOf } from '@lead-router/sink-kit';
 import { z } from 'zod';
 
 const extra = z
@@ -23,10 +23,16 @@ export function loadSinkSalesforceConfig(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): SinkSalesforceConfig {
   // A batch request waits on Salesforce, not the CPU: many records in flight by default.
-  return loadStageConfig('sink-salesforce', defaultPort('sink-salesforce'), extra, {
-    STAGE_CONCURRENCY: '64',
-    // Every partition's chunk at once, so one batch gathers leads from all of them.
-    STAGE_PARTITIONS_CONCURRENTLY: '6',
-    ...env,
-  });
+  return loadStageConfig(
+    'sink-salesforce',
+    defaultPort('sink-salesforce'),
+    extra,
+    {
+      STAGE_CONCURRENCY: '64',
+      // Every partition's chunk at once, so one batch gathers leads from all of them.
+      STAGE_PARTITIONS_CONCURRENTLY: '6',
+      ...env,
+    },
+    SINK_REQUIREMENTS,
+  );
 }

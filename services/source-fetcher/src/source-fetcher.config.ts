@@ -3,6 +3,7 @@ import { type AdSource, parseSourcesConfig } from '@lead-router/capture';
 import {
   ConfigError,
   loadStageConfig,
+  type ModeRequirement,
   resolveCredential,
   type StageConfig,
 } from '@lead-router/config';
@@ -23,9 +24,17 @@ export interface SourceFetcherConfig extends StageConfig {
   retryDelaysMs: readonly number[];
 }
 
+const SOURCE_FETCHER_REQUIREMENTS: readonly ModeRequirement[] = [
+  {
+    key: 'REDIS_URL',
+    what: "the Redis that holds the platforms' request budgets",
+    demoValue: 'redis://127.0.0.1:6379',
+  },
+];
+
 const extra = z.object({
   SOURCES_FILE: z.string().min(1).optional(),
-  REDIS_URL: z.url({ protocol: /^rediss?$/ }).default('redis://127.0.0.1:6379'),
+  REDIS_URL: z.url({ protocol: /^rediss?$/ }),
   FETCH_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   FETCH_RETRY_DELAYS_MS: z
     .string()
@@ -83,7 +92,13 @@ function fetchSources(
 export function loadSourceFetcherConfig(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): SourceFetcherConfig {
-  const base = loadStageConfig('source-fetcher', defaultPort('source-fetcher'), extra, env);
+  const base = loadStageConfig(
+    'source-fetcher',
+    defaultPort('source-fetcher'),
+    extra,
+    env,
+    SOURCE_FETCHER_REQUIREMENTS,
+  );
   return Object.freeze({
     ...base,
     sources: fetchSources(base.SOURCES_FILE, env),

@@ -21,6 +21,7 @@ import { registerRateLimits } from '../rate-limit';
 import { ingestMetricsProvider } from './ingest-metrics.provider';
 import { ReferencePublisher } from './reference.publisher';
 import { SourcesController } from './sources.controller';
+import { DEMO_MODE_ENV } from '@lead-router/config';
 
 const SOURCES = `
 sources:
@@ -58,7 +59,7 @@ describe('ingest: ad-platform webhooks', () => {
   before(async () => {
     const { loadAdSources } = await import('./ad-sources.loader');
     const config = {
-      ...loadIngestConfig({}),
+      ...loadIngestConfig({ ...DEMO_MODE_ENV }),
       adSources: loadAdSources(env.INGEST_SOURCES_FILE, env, () => SOURCES),
     };
     const logger = createLogger('ingest-spec', 'silent');
