@@ -56,8 +56,18 @@ export class PipelineLifecycle implements OnApplicationBootstrap, BeforeApplicat
     const skip = suppression
       ? (input: unknown) => suppression.suppresses(personOf(input))
       : undefined;
+    // A stage on privacy.erasures itself acts on each request: the list names its subject, so
+    // skipping its records would skip every request for a lead.
     this.runners = stages.map(
-      (def) => new StageRunner(def, { kafka, producer, codec, metrics, logger, skip }),
+      (def) =>
+        new StageRunner(def, {
+          kafka,
+          producer,
+          codec,
+          metrics,
+          logger,
+          skip: def.schema === 'ErasureRequest' ? undefined : skip,
+        }),
     );
   }
 
