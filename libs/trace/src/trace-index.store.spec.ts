@@ -68,7 +68,11 @@ describe('insertTraceRows', () => {
     ]);
     assert.equal(db.queries.length, 1);
     const [{ text, values }] = db.queries as [{ text: string; values: unknown[] }];
-    assert.match(text, /values \(\$1, .*\$8\), \(\$9, .*\$16\) on conflict do nothing/s);
+    assert.match(text, /values \(\$1::text, .*\$8::text\), \(\$9::text, .*\$16::text\)\)/s);
+    assert.match(
+      text,
+      /where not exists \(select 1 from lead_events_erased e .*on conflict do nothing/s,
+    );
     assert.equal(values.length, 16);
     assert.deepEqual(values.slice(0, 5), ['leads.raw', 0, '1', 'lead-1', 'captured']);
     assert.equal(values[7], null);
@@ -89,6 +93,7 @@ describe('eraseTrace', () => {
     const sut = await eraseTrace(db as never, 'lead_events', { leadId: null, emailSha256: 'ab12' });
     assert.deepEqual(sut, { rows: 3, leads: 2 });
     assert.match(db.queries[0]!.text, /delete from lead_events where lead_id = \$1/);
+    assert.match(db.queries[0]!.text, /insert into lead_events_erased \(lead_id\)/);
     assert.deepEqual(db.queries[0]?.values, [null, 'ab12']);
   });
 });

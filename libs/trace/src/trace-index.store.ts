@@ -58,9 +58,25 @@ export async function ensureTraceTable(db: Queryable, table: string): Promise<vo
   await db.query(
     `create index if not exists ${t}_email_idx on ${t} (email_sha256) where email_sha256 is not null`,
   );
+  await db.query(`create table if not exists ${erasedTable(t)} (
+    lead_id text primary key,
+    erased_at timestamptz not null default now()
+  )`);
 }
 
-const COLUMNS = 8;
+/**
+ * The lead ids whose rows an erasure request deleted (`<table>_erased`): random ids, no
+ * personal data. A replay brings back records that carry only a lead id (an outcome, an
+ * attempt) of a lead forgotten by email, which the suppression list cannot tell from a
+ * stranger's; the index writes no row for a lead named here.
+ */
+export function erasedTable(table: string): string {
+  return traceTable(`${traceTable(table)}_erased`);
+}
+
+/** The columns' types, in insert order: a VALUES list in a SELECT takes no type from the table. */
+const TYPES = ['text', 'int', 'bigint', 'text', 'text', 'timestamptz', 'jsonb', 'text'];
+const COLUMNS = TYPES.length;
 
 /**
  * Writes rows in one multi-row insert. A record seen again after a replay or a crash before
@@ -85,12 +101,15 @@ export async function insertTraceRows(
       r.emailSha256 ?? null,
     );
     const n = i * COLUMNS;
-    return `(${Array.from({ length: COLUMNS }, (_, c) => `$${n + c + 1}`).join(', ')})`;
+    return `(${TYPES.map((type, c) => `$${n + c + 1}::${type}`).join(', ')})`;
   });
   await db.query(
     `insert into ${traceTable(table)}
        (topic, partition, "offset", lead_id, stage, at, summary, email_sha256)
-     values ${tuples.join(', ')} on conflict do nothing`,
+     select v.* from (values ${tuples.join(', ')})
+       as v (topic, partition, "offset", lead_id, stage, at, summary, email_sha256)
+     where not exists (select 1 from ${erasedTable(table)} e where e.lead_id = v.lead_id)
+     on conflict do nothing`,
     values,
   );
 }
@@ -131,7 +150,8 @@ export interface ErasureSubject {
 
 /**
  * Deletes every row of the lead a request names, and for an email every row of every lead one
- * of whose events carried that email. Returns the rows deleted and how many leads they were.
+ * of whose events carried that email, and notes those lead ids in `<table>_erased` so no later
+ * record of theirs is indexed again. Returns the rows deleted and how many leads they were.
  */
 export async function eraseTrace(
   db: Queryable,
@@ -140,9 +160,16 @@ export async function eraseTrace(
 ): Promise<{ rows: number; leads: number }> {
   const t = traceTable(table);
   const result = await db.query<{ lead_id: string }>(
-    `delete from ${t} where lead_id = $1
-       or lead_id in (select lead_id from ${t} where email_sha256 = $2)
-     returning lead_id`,
+    `with gone as (
+       delete from ${t} where lead_id = $1::text
+         or lead_id in (select lead_id from ${t} where email_sha256 = $2::text)
+       returning lead_id
+     ), noted as (
+       insert into ${erasedTable(t)} (lead_id)
+       select lead_id from gone union select $1::text where $1::text is not null
+       on conflict do nothing
+     )
+     select lead_id from gone`,
     [subject.leadId, subject.emailSha256],
   );
   return { rows: result.rows.length, leads: new Set(result.rows.map((r) => r.lead_id)).size };
