@@ -25,10 +25,8 @@ import { tmpdir } from 'node:os';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import {
-  AvroCodec,
   BatchingProducer,
   StageRunner,
-  createKafka,
   ensureTopics,
   type OutgoingRecord,
   type StageDefinition,
@@ -51,7 +49,7 @@ import {
   type Producer,
   type ProducerConfig,
 } from 'kafkajs';
-import { benchStack } from './bench.stack';
+import { benchCodec, benchKafka, benchStack } from './bench.stack';
 import { cpuSeconds, machine, percentile, sleep } from './proc.stats';
 
 const RECORDS = Number(process.env['EOS_BENCH_RECORDS'] ?? 20_000);
@@ -276,7 +274,7 @@ async function oneRun(
     [topics.enriched, topics.assign, topics.dlq].includes(d.name),
   );
   await ensureTopics(kafka, used);
-  const codec = AvroCodec.connect(registryUrl);
+  const codec = benchCodec(registryUrl);
   await codec.register(used);
 
   const producer = BatchingProducer.create(kafka);
@@ -526,7 +524,7 @@ async function main(): Promise<void> {
   const workDir = mkdtempSync(join(tmpdir(), 'lead-router-eos-bench-'));
   const env = await benchStack(workDir, say);
   const m = machine(repoRoot);
-  const kafka = createKafka({ brokers: env.brokers.split(','), clientId: 'eos-bench', logger });
+  const kafka = benchKafka(env.brokers, 'eos-bench', logger);
   const broker = brokerPid(env.brokers);
   const leads = Array.from({ length: RECORDS }, (_, i) =>
     enrichedLeadFixture({

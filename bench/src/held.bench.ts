@@ -14,20 +14,15 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import {
-  AvroCodec,
-  BatchingProducer,
-  createKafka,
-  ensureTopics,
-  readToEnd,
-} from '@lead-router/kafka';
+import { BatchingProducer, ensureTopics, readToEnd } from '@lead-router/kafka';
 import { freePort, startService } from '@lead-router/local-stack';
 import { MetricNames, createLogger } from '@lead-router/observability';
 import { prefixedTopics, serviceEntry } from '@lead-router/schemas';
 import { enrichedLeadFixture } from '@lead-router/testing';
 import type { Kafka } from 'kafkajs';
-import { benchStack } from './bench.stack';
+import { benchCodec, benchKafka, benchStack } from './bench.stack';
 import { machine, rssMb, scrape, sleep, sumMetric } from './proc.stats';
+import { DEMO_MODE_ENV } from '@lead-router/config';
 
 const LEADS = Number(process.env['HELD_BENCH_LEADS'] ?? 10_000);
 const MINUTES = Number(process.env['HELD_BENCH_MINUTES'] ?? 10);
@@ -114,15 +109,11 @@ async function main(): Promise<void> {
   const workDir = mkdtempSync(join(tmpdir(), 'lead-router-held-bench-'));
   const env = await benchStack(workDir, say);
   const m = machine(repoRoot);
-  const kafka = createKafka({
-    brokers: env.brokers.split(','),
-    clientId: 'held-bench',
-    logger: createLogger('held-bench', 'warn'),
-  });
+  const kafka = benchKafka(env.brokers, 'held-bench', createLogger('held-bench', 'warn'));
   const prefix = `bench-held-${Date.now()}.`;
   const { topics, declarations } = prefixedTopics(prefix);
   await ensureTopics(kafka, declarations);
-  const codec = AvroCodec.connect(env.registryUrl);
+  const codec = benchCodec(env.registryUrl);
   await codec.register(declarations);
 
   const back = Date.now() + SETUP_MS + MINUTES * 60_000;
@@ -132,6 +123,7 @@ async function main(): Promise<void> {
   const router = await startService(
     'router',
     {
+      ...DEMO_MODE_ENV,
       KAFKA_BROKERS: env.brokers,
       SCHEMA_REGISTRY_URL: env.registryUrl,
       TOPIC_PREFIX: prefix,

@@ -18,14 +18,14 @@ import { once } from 'node:events';
 import { createReadStream, createWriteStream, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createKafka } from '@lead-router/kafka';
 import { freePort, startService } from '@lead-router/local-stack';
 import { createLogger } from '@lead-router/observability';
 import { prefixedTopics, serviceEntry } from '@lead-router/schemas';
 import { readRaw } from '@lead-router/testing';
 import { parse } from 'csv-parse';
 import { machine, rssMb, peakRssMb, sleep } from './proc.stats';
-import { benchStack } from './bench.stack';
+import { benchKafka, benchStack } from './bench.stack';
+import { DEMO_MODE_ENV } from '@lead-router/config';
 
 const repoRoot = resolve(__dirname, '..', '..');
 const leadctl = join(repoRoot, 'tools', 'leadctl', 'dist', 'main.js');
@@ -153,6 +153,7 @@ async function main(): Promise<void> {
   const ingest = await startService(
     'ingest',
     {
+      ...DEMO_MODE_ENV,
       KAFKA_BROKERS: brokers,
       SCHEMA_REGISTRY_URL: registryUrl,
       TOPIC_PREFIX: prefix,
@@ -165,11 +166,7 @@ async function main(): Promise<void> {
     { port, logDir: join(workDir, 'logs') },
   );
   const pid = ingest.process.pid!;
-  const kafka = createKafka({
-    brokers: brokers.split(','),
-    clientId: 'import-bench',
-    logger: createLogger('import-bench', 'warn'),
-  });
+  const kafka = benchKafka(brokers, 'import-bench', createLogger('import-bench', 'warn'));
   const distinctLeads = async () =>
     new Set((await readRaw(kafka, prefixedTopics(prefix).topics.raw)).map((r) => r.key)).size;
   try {

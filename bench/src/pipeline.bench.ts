@@ -20,7 +20,6 @@ import {
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { AvroCodec, createKafka } from '@lead-router/kafka';
 import type { ServiceProcess } from '@lead-router/local-stack';
 import { createLogger } from '@lead-router/observability';
 import { prefixedTopics, type RoutedLead } from '@lead-router/schemas';
@@ -39,7 +38,7 @@ import {
 } from './pipeline.part';
 import { cpuSeconds, machine, peakRssMb, percentile, sleep } from './proc.stats';
 import { renderEntry, type BenchResult, type ProfileSummary } from './results.entry';
-import { benchStack } from './bench.stack';
+import { benchCodec, benchKafka, benchStack } from './bench.stack';
 
 const repoRoot = resolve(__dirname, '..', '..');
 const smoke = process.argv.includes('--smoke');
@@ -82,11 +81,7 @@ async function main(): Promise<void> {
       `${receiver.url}/inbox`,
     ),
   );
-  const kafka = createKafka({
-    brokers: brokers.split(','),
-    clientId: 'bench',
-    logger: createLogger('bench', 'warn'),
-  });
+  const kafka = benchKafka(brokers, 'bench', createLogger('bench', 'warn'));
   const env: BenchEnv = {
     repoRoot,
     workDir,
@@ -297,7 +292,7 @@ function readStackPids(dataDir: string): Map<string, number> {
 /** One RoutedLead of this run, decision trace and all: the realistic record to time Avro on. */
 async function firstRouted(env: BenchEnv, prefix: string): Promise<RoutedLead> {
   const topic = prefixedTopics(prefix).topics.routed;
-  const codec = AvroCodec.connect(env.registryUrl);
+  const codec = benchCodec(env.registryUrl);
   const consumer = env.kafka.consumer({ groupId: `${prefix}bench.sample` });
   await consumer.connect();
   await consumer.subscribe({ topic, fromBeginning: true });

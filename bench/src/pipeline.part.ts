@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { AvroCodec, BatchingProducer, createKafka, ensureTopics } from '@lead-router/kafka';
+import { type AvroCodec, BatchingProducer, ensureTopics } from '@lead-router/kafka';
+import { benchCodec, benchKafka } from './bench.stack';
 import { StackError, freePort, startService, type ServiceProcess } from '@lead-router/local-stack';
 import { MetricNames, createLogger } from '@lead-router/observability';
 import {
@@ -13,6 +14,7 @@ import {
 import type { Kafka } from 'kafkajs';
 import { rawLeads } from './lead.generator';
 import { cpuSeconds, scrape, sleep, sumMetric } from './proc.stats';
+import { DEMO_MODE_ENV } from '@lead-router/config';
 
 /** The services that consume leads.raw onwards, in pipeline order (ingest is measured apart). */
 export const STAGES = servicesOfKind('stage', 'sink').map((s) => s.name);
@@ -42,6 +44,7 @@ export async function startBenchService(
   return startService(
     name,
     {
+      ...DEMO_MODE_ENV,
       KAFKA_BROKERS: env.brokers,
       SCHEMA_REGISTRY_URL: env.registryUrl,
       TOPIC_PREFIX: prefix,
@@ -62,7 +65,7 @@ export async function startBenchService(
 export async function preparePrefix(env: BenchEnv, prefix: string): Promise<AvroCodec> {
   const { declarations } = prefixedTopics(prefix);
   await ensureTopics(env.kafka, declarations);
-  const codec = AvroCodec.connect(env.registryUrl);
+  const codec = benchCodec(env.registryUrl);
   await codec.register(declarations);
   return codec;
 }
@@ -253,12 +256,8 @@ export async function deliveredOutcomes(
   timeoutMs: number,
 ): Promise<Map<string, DeliveryOutcome[]>> {
   const topic = prefixedTopics(prefix).topics.delivered;
-  const codec = AvroCodec.connect(env.registryUrl);
-  const kafka = createKafka({
-    brokers: env.brokers.split(','),
-    clientId: 'bench-delivered',
-    logger: createLogger('bench', 'warn'),
-  });
+  const codec = benchCodec(env.registryUrl);
+  const kafka = benchKafka(env.brokers, 'bench-delivered', createLogger('bench', 'warn'));
   const consumer = kafka.consumer({ groupId: `${prefix}bench.delivered.${Date.now()}` });
   const found = new Map<string, DeliveryOutcome[]>(Object.keys(expected).map((s) => [s, []]));
   const complete = () => [...found].every(([s, list]) => list.length >= (expected[s] ?? 0));

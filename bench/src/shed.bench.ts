@@ -17,12 +17,11 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createKafka } from '@lead-router/kafka';
 import type { ServiceProcess } from '@lead-router/local-stack';
 import { MetricNames, createLogger } from '@lead-router/observability';
 import { prefixedTopics } from '@lead-router/schemas';
 import type { Admin } from 'kafkajs';
-import { benchStack } from './bench.stack';
+import { benchKafka, benchStack } from './bench.stack';
 import { preparePrefix, startBenchService, type BenchEnv } from './pipeline.part';
 import {
   cpuSeconds,
@@ -154,11 +153,7 @@ async function main(): Promise<void> {
   const workDir = mkdtempSync(join(tmpdir(), 'lead-router-bench-shed-'));
   const before = machine(repoRoot);
   const { brokers, registryUrl, stack } = await benchStack(workDir, say);
-  const kafka = createKafka({
-    brokers: brokers.split(','),
-    clientId: 'bench-shed',
-    logger: createLogger('bench', 'warn'),
-  });
+  const kafka = benchKafka(brokers, 'bench-shed', createLogger('bench', 'warn'));
   const admin = kafka.admin();
   await admin.connect();
   const env: BenchEnv = {

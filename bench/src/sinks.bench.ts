@@ -18,7 +18,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { BatchingProducer, createKafka, type AvroCodec } from '@lead-router/kafka';
+import { BatchingProducer, type AvroCodec } from '@lead-router/kafka';
 import type { ServiceProcess } from '@lead-router/local-stack';
 import { MetricNames, createLogger } from '@lead-router/observability';
 import type { DeliveryOutcome, RoutedLead } from '@lead-router/schemas';
@@ -55,7 +55,7 @@ import {
   type ThroughputFigures,
 } from './sinks-results.entry';
 import { speedChartSvg } from './speed-chart.svg';
-import { benchStack } from './bench.stack';
+import { benchKafka, benchStack } from './bench.stack';
 
 const repoRoot = resolve(__dirname, '..', '..');
 const record = process.argv.includes('--record');
@@ -119,11 +119,7 @@ async function main(): Promise<void> {
   const stackDir = stack?.dataDir ?? process.env['BENCH_STACK_DIR'];
   brokerPid = stackDir ? readStackPids(stackDir).get('kafka broker') : undefined;
   const receiver = await startReceiver(repoRoot);
-  const kafka = createKafka({
-    brokers: brokers.split(','),
-    clientId: 'bench-sinks',
-    logger: createLogger('bench', 'warn'),
-  });
+  const kafka = benchKafka(brokers, 'bench-sinks', createLogger('bench', 'warn'));
   const env: BenchEnv = {
     repoRoot,
     workDir,

@@ -50,6 +50,8 @@ export async function formatStorageOnce(
   files: BrokerFiles,
   config: BrokerConfigFiles,
   log: LogLine,
+  /** more `format` arguments, e.g. `--add-scram` for SCRAM users (they live in the metadata log) */
+  extraArgs: readonly string[] = [],
 ): Promise<void> {
   if (fs.existsSync(path.join(files.logDirs, 'meta.properties'))) return;
   const clusterId = randomClusterId();
@@ -66,6 +68,7 @@ export async function formatStorageOnce(
       clusterId,
       '-c',
       config.serverProps,
+      ...extraArgs,
     ],
     { cwd: files.kafkaDir },
   );

@@ -32,6 +32,8 @@ export async function waitBrokerReady(
   port: number,
   timeoutMs: number,
   logFiles: readonly string[],
+  /** Instead of the PLAINTEXT Metadata probe: undefined once ready, else why not yet. */
+  probe?: () => Promise<string | undefined>,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError = 'port not open';
@@ -42,7 +44,11 @@ export async function waitBrokerReady(
         'process_exited',
         { context: { process: broker.name, port } },
       );
-    if (await canConnect(port, '127.0.0.1', 1000)) {
+    if (probe !== undefined) {
+      const notReady = await probe();
+      if (notReady === undefined) return;
+      lastError = notReady;
+    } else if (await canConnect(port, '127.0.0.1', 1000)) {
       try {
         const md = await fetchMetadata(port, '127.0.0.1', 3000);
         if (md.brokers.some((b) => b.nodeId === NODE_ID)) return;

@@ -76,10 +76,21 @@ export function spawnRegistry(o: {
   brokers: string;
   port: number;
   logFile: string;
+  /**
+   * Written to <registryDir>/config/application.properties (mode 0600), which Quarkus reads from
+   * its working directory: settings that hold secrets, kept off the command line.
+   */
+  configFile?: string;
 }): JavaProcess {
   const runner = findRunnerJar(o.apicurioDir);
   const tmpDir = path.join(o.registryDir, 'tmp');
   fs.mkdirSync(tmpDir, { recursive: true });
+  const configDir = path.join(o.registryDir, 'config');
+  fs.rmSync(path.join(configDir, 'application.properties'), { force: true });
+  if (o.configFile !== undefined) {
+    fs.mkdirSync(configDir, { recursive: true, mode: 0o700 });
+    fs.writeFileSync(path.join(configDir, 'application.properties'), o.configFile, { mode: 0o600 });
+  }
   return spawnJava(
     'apicurio registry',
     o.java,

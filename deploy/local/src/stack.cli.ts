@@ -20,6 +20,7 @@ interface StartOptions {
   controllerPort?: number;
   registryPort?: number;
   registry: boolean;
+  security: 'plaintext' | 'sasl_ssl';
 }
 
 const log = (msg: string): void => {
@@ -69,6 +70,7 @@ async function start(args: StartOptions): Promise<void> {
     cacheDir,
     ...versions,
     registry: args.registry,
+    security: args.security,
     log,
     ...(args.kafkaPort !== undefined ? { kafkaPort: args.kafkaPort } : {}),
     ...(args.controllerPort !== undefined ? { controllerPort: args.controllerPort } : {}),
@@ -82,8 +84,8 @@ async function start(args: StartOptions): Promise<void> {
   process.stdout.write(
     [
       `local stack up in ${((Date.now() - t0) / 1000).toFixed(1)} s (data: ${dataDir})`,
-      `KAFKA_BROKERS=${stack.brokers}`,
-      ...(stack.registryUrl !== '' ? [`SCHEMA_REGISTRY_URL=${stack.registryUrl}`] : []),
+      // what a client sets (passwords by file; the files are under <data-dir>/tls)
+      ...Object.entries(stack.clientEnv).map(([k, v]) => `${k}=${v}`),
       `logs: ${path.dirname(stack.logs.broker)}`,
       'Ctrl-C to stop',
       '',
@@ -110,6 +112,15 @@ program
   .option('--controller-port <port>', 'the KRaft controller listener', port)
   .addOption(new Option('--registry-port <port>').argParser(port).env('REGISTRY_PORT'))
   .option('--no-registry', 'the broker alone')
+  .addOption(
+    new Option(
+      '--security <mode>',
+      'sasl_ssl: clients only over TLS with SCRAM, the registry over https with basic auth ' +
+        '(a CA, certificates and passwords are made under <data-dir>/tls); prints the env a client sets',
+    )
+      .choices(['plaintext', 'sasl_ssl'])
+      .default('plaintext'),
+  )
   .action((options: StartOptions) => start(options).catch(fail));
 program
   .command('fetch')

@@ -5,10 +5,21 @@ import { ArtifactOptions, ensureArtifacts } from './artifacts';
 import { JavaProcess, killStrays, removePids, savePids } from './java.process';
 import { BrokerFiles, formatStorageOnce, spawnBroker, writeBrokerConfig } from './kafka.broker';
 import { PropertyValue } from './kafka.config';
-import { choosePorts } from './ports';
+import { choosePorts, freePort } from './ports';
 import { waitBrokerReady, waitRegistryReady } from './readiness';
 import { Compatibility, setCompatibility, spawnRegistry } from './registry';
+import { RegistryProxy, startRegistryProxy } from './registry.proxy';
 import { StackError } from './stack.errors';
+import {
+  ensureStackSecurity,
+  propertiesText,
+  registryKafkaProperties,
+  saslSslServerProperties,
+  scramFormatArgs,
+  secureClientEnv,
+  StackSecurity,
+  tlsHandshake,
+} from './stack.security';
 import { defaultJava, noopLog } from './util';
 
 export type { Compatibility } from './registry';
@@ -41,6 +52,13 @@ export interface StackOptions extends ArtifactOptions {
    * (Confluent's default; Apicurio's own default is NONE). null leaves the registry's setting alone.
    */
   compatibility?: Compatibility | null;
+  /**
+   * 'plaintext' (default): one PLAINTEXT listener, an open registry. 'sasl_ssl': clients reach
+   * the broker only over TLS with SCRAM-SHA-512/-256 (users added when the storage is formatted),
+   * and the registry only over https with basic auth; certificates and passwords are made under
+   * `<dataDir>/tls` on the first start. `clientEnv` says what a client then sets.
+   */
+  security?: 'plaintext' | 'sasl_ssl';
 }
 
 export interface LocalStack {
@@ -52,6 +70,14 @@ export interface LocalStack {
   controllerPort: number;
   registryPort: number;
   dataDir: string;
+  /**
+   * What a client of this stack sets: KAFKA_BROKERS and SCHEMA_REGISTRY_URL, and with
+   * `security: 'sasl_ssl'` the KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_*, KAFKA_SSL_CA_FILE and
+   * SCHEMA_REGISTRY_* keys (passwords by file).
+   */
+  clientEnv: Record<string, string>;
+  /** The certificates and users of a 'sasl_ssl' stack. */
+  security: StackSecurity | undefined;
   /** the process logs, for diagnosing a failure */
   logs: { broker: string; brokerServer: string; registry: string };
   /** Stop the registry then the broker (SIGTERM, then SIGKILL after a deadline) and wait until both exited. */
@@ -100,12 +126,27 @@ export async function startStack(opts: StackOptions): Promise<LocalStack> {
   const ports = await choosePorts(dataDir, opts, withRegistry);
   const { kafkaPort, controllerPort, registryPort } = ports;
   const brokers = `127.0.0.1:${kafkaPort}`;
-  const registryUrl = withRegistry ? `http://127.0.0.1:${registryPort}/apis/ccompat/v7` : '';
+  const security =
+    opts.security === 'sasl_ssl' ? await secureStack(dataDir, files, log) : undefined;
+  // A secure registry is Apicurio on a loopback port behind the TLS + basic-auth proxy on registryPort.
+  const apicurioPort = security === undefined ? registryPort : await freePort();
+  const apicurioUrl = `http://127.0.0.1:${apicurioPort}/apis/ccompat/v7`;
+  const registryUrl = !withRegistry
+    ? ''
+    : security === undefined
+      ? apicurioUrl
+      : `https://127.0.0.1:${registryPort}/apis/ccompat/v7`;
   const config = writeBrokerConfig(
     files,
     { kafkaPort, controllerPort },
-    opts.serverProperties ?? {},
+    {
+      ...(security !== undefined
+        ? saslSslServerProperties(security, { kafkaPort, controllerPort })
+        : {}),
+      ...opts.serverProperties,
+    },
   );
+  let proxy: RegistryProxy | undefined;
 
   const procs: JavaProcess[] = [];
   const started = (p: JavaProcess): JavaProcess => {
@@ -114,6 +155,7 @@ export async function startStack(opts: StackOptions): Promise<LocalStack> {
     return p;
   };
   const stopAll = async (): Promise<void> => {
+    await proxy?.close();
     for (const p of [...procs].reverse()) await p.stop();
   };
 
@@ -132,14 +174,29 @@ export async function startStack(opts: StackOptions): Promise<LocalStack> {
       }),
     );
     log(`kafka broker started (pid ${broker.pid}), waiting for ${brokers}`);
-    await waitBrokerReady(broker, kafkaPort, opts.brokerTimeoutMs ?? 60_000, brokerLogs);
+    await waitBrokerReady(
+      broker,
+      kafkaPort,
+      opts.brokerTimeoutMs ?? 60_000,
+      brokerLogs,
+      security === undefined
+        ? undefined
+        : secureBrokerProbe(security, kafkaPort, logs.brokerServer),
+    );
     log(`kafka broker ready on ${brokers} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     return broker;
   };
 
   let broker: JavaProcess;
   try {
-    await formatStorageOnce(java, classpath, files, config, log);
+    await formatStorageOnce(
+      java,
+      classpath,
+      files,
+      config,
+      log,
+      security !== undefined ? scramFormatArgs(security) : [],
+    );
     broker = await startBroker(started);
 
     if (withRegistry) {
@@ -152,17 +209,30 @@ export async function startStack(opts: StackOptions): Promise<LocalStack> {
           heap: opts.registryHeap ?? ['-Xms64m', '-Xmx384m'],
           dataDir,
           brokers,
-          port: registryPort,
+          port: apicurioPort,
           logFile: logs.registry,
+          ...(security !== undefined
+            ? { configFile: propertiesText(registryKafkaProperties(security)) }
+            : {}),
         }),
       );
-      log(`apicurio registry started (pid ${registry.pid}), waiting for ${registryUrl}`);
-      await waitRegistryReady(registry, broker, registryUrl, opts.registryTimeoutMs ?? 90_000, {
+      log(`apicurio registry started (pid ${registry.pid}), waiting for ${apicurioUrl}`);
+      await waitRegistryReady(registry, broker, apicurioUrl, opts.registryTimeoutMs ?? 90_000, {
         registry: [logs.registry],
         broker: brokerLogs,
       });
       const compatibility = opts.compatibility === undefined ? 'BACKWARD' : opts.compatibility;
-      if (compatibility !== null) await setCompatibility(registryUrl, compatibility);
+      if (compatibility !== null) await setCompatibility(apicurioUrl, compatibility);
+      if (security !== undefined) {
+        proxy = await startRegistryProxy({
+          port: registryPort,
+          upstream: `http://127.0.0.1:${apicurioPort}`,
+          cert: fs.readFileSync(security.certFile, 'utf8'),
+          key: fs.readFileSync(security.keyFile, 'utf8'),
+          username: security.registry.username,
+          password: security.registry.password,
+        });
+      }
       log(
         `apicurio registry ready on ${registryUrl} in ${((Date.now() - t1) / 1000).toFixed(1)} s`,
       );
@@ -181,6 +251,12 @@ export async function startStack(opts: StackOptions): Promise<LocalStack> {
     controllerPort,
     registryPort,
     dataDir,
+    clientEnv: {
+      KAFKA_BROKERS: brokers,
+      ...(registryUrl !== '' ? { SCHEMA_REGISTRY_URL: registryUrl } : {}),
+      ...(security !== undefined ? secureClientEnv(security) : {}),
+    },
+    security,
     logs,
     stop: () => {
       stopping ??= stopAll().then(() => removePids(dataDir));
@@ -202,5 +278,49 @@ export async function startStack(opts: StackOptions): Promise<LocalStack> {
         return p;
       });
     },
+  };
+}
+
+/**
+ * The certificates and users of a 'sasl_ssl' stack. SCRAM users are written into the metadata log
+ * by `format`, so a data dir first started without them cannot become secure later.
+ */
+async function secureStack(dataDir: string, files: BrokerFiles, log: (m: string) => void) {
+  const fresh = !fs.existsSync(path.join(dataDir, 'tls'));
+  if (fresh && fs.existsSync(path.join(files.logDirs, 'meta.properties')))
+    throw new StackError(
+      `${dataDir} was first started without security: its storage has no SCRAM users; use another data dir`,
+      'bad_config',
+      { context: { dataDir } },
+    );
+  return ensureStackSecurity(dataDir, log);
+}
+
+/**
+ * Ready once the SASL_SSL listener completes a TLS handshake with the stack's certificate and the
+ * broker has logged its start since this spawn (KRaft logs it once the broker is unfenced). The
+ * PLAINTEXT Metadata probe cannot speak SASL.
+ */
+function secureBrokerProbe(
+  security: StackSecurity,
+  port: number,
+  serverLog: string,
+): () => Promise<string | undefined> {
+  const ca = fs.readFileSync(security.caFile, 'utf8');
+  const from = fs.existsSync(serverLog) ? fs.statSync(serverLog).size : 0;
+  return async () => {
+    if (!(await tlsHandshake(port, ca))) return 'no TLS handshake on the SASL_SSL listener yet';
+    const size = fs.existsSync(serverLog) ? fs.statSync(serverLog).size : 0;
+    if (size <= from) return 'broker not started yet';
+    const fd = fs.openSync(serverLog, 'r');
+    try {
+      const buf = Buffer.alloc(size - from);
+      fs.readSync(fd, buf, 0, buf.length, from);
+      return buf.toString('utf8').includes('Kafka Server started')
+        ? undefined
+        : 'broker not started yet';
+    } finally {
+      fs.closeSync(fd);
+    }
   };
 }

@@ -1,6 +1,14 @@
 import { LeadRouterError } from '@lead-router/errors';
 import { z } from 'zod';
 import { applyRunMode, PLATFORM_REQUIREMENTS, runMode, type ModeRequirement } from './run-mode';
+import {
+  resolveTransport,
+  type KafkaTransport,
+  type RegistryTransport,
+  type TransportConfig,
+  type TransportEnv,
+  transportEnv,
+} from './transport.config';
 
 /**
  * Thrown at start when the environment is invalid; lists every bad key at once. `problems` are
@@ -116,23 +124,32 @@ export const platformEnv = {
     .default(''),
   LOG_LEVEL: logLevel.default('info'),
   HTTP_HOST: z.string().default('0.0.0.0'),
+  /** TLS, SASL and registry auth (transport.config.ts); PLAINTEXT and no auth by default. */
+  ...transportEnv,
 };
 
 export interface PlatformConfig {
   /** `demo` only where LEAD_ROUTER_MODE says so; production otherwise. */
   mode: z.infer<typeof runMode>;
-  kafka: { brokers: readonly string[]; clientId: string };
+  /** Brokers and client id, plus TLS and SASL when KAFKA_SECURITY_PROTOCOL asks for them. */
+  kafka: { brokers: readonly string[]; clientId: string } & KafkaTransport;
   registryUrl: string;
+  /** Basic auth and the trusted CA of the registry, when set. */
+  registryTransport: RegistryTransport;
   registryStartTimeoutMs: number;
   topicPrefix: string;
   logLevel: z.infer<typeof logLevel>;
   http: { host: string; port: number };
 }
 
-/** Builds the shared part of a service's config from the validated platform keys. */
+/**
+ * Builds the shared part of a service's config from the validated platform keys. Transport keys
+ * that do not fit together (SASL without credentials, a password set twice...) end in a
+ * ConfigError that lists them all.
+ */
 export function platformConfig(
   service: string,
-  env: {
+  env: TransportEnv & {
     LEAD_ROUTER_MODE: z.infer<typeof runMode>;
     KAFKA_BROKERS: string[];
     SCHEMA_REGISTRY_URL: string;
@@ -143,13 +160,33 @@ export function platformConfig(
   },
   httpPort: number,
 ): PlatformConfig {
+  const transport = resolveTransport(env);
+  if (!transport.ok) throw new ConfigError(transport.problems);
   return {
     mode: env.LEAD_ROUTER_MODE,
-    kafka: { brokers: env.KAFKA_BROKERS, clientId: `lead-router-${service}` },
+    kafka: {
+      brokers: env.KAFKA_BROKERS,
+      clientId: `lead-router-${service}`,
+      ...transport.config.kafka,
+    },
     registryUrl: env.SCHEMA_REGISTRY_URL,
+    registryTransport: transport.config.registry,
     registryStartTimeoutMs: env.SCHEMA_REGISTRY_START_TIMEOUT_SECONDS * 1000,
     topicPrefix: env.TOPIC_PREFIX,
     logLevel: env.LOG_LEVEL,
     http: { host: env.HTTP_HOST, port: httpPort },
   };
+}
+
+/**
+ * The transport keys alone, for the tools that are not services (leadctl, the benches): the same
+ * keys, read the same way, with every problem in one ConfigError.
+ */
+export function loadTransportConfig(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): TransportConfig {
+  const parsed = loadConfig(z.object(transportEnv), env) as TransportEnv;
+  const transport = resolveTransport(parsed);
+  if (!transport.ok) throw new ConfigError(transport.problems);
+  return transport.config;
 }

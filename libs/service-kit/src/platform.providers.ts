@@ -48,14 +48,16 @@ export function platformProviders(
     {
       provide: KAFKA,
       inject: [LOGGER],
-      useFactory: (logger: Logger) =>
-        createKafka({ brokers: config.kafka.brokers, clientId: config.kafka.clientId, logger }),
+      useFactory: (logger: Logger) => createKafka({ ...config.kafka, logger }),
     },
     {
       provide: PRODUCER,
       inject: [KAFKA],
       useFactory: (kafka: Kafka) => BatchingProducer.create(kafka, producerOptions),
     },
-    { provide: CODEC, useFactory: () => AvroCodec.connect(config.registryUrl) },
+    {
+      provide: CODEC,
+      useFactory: () => AvroCodec.connect(config.registryUrl, config.registryTransport),
+    },
   ];
 }

@@ -1,3 +1,4 @@
+import { loadTransportConfig, type TransportConfig } from '@lead-router/config';
 import { AvroCodec, BatchingProducer, createKafka } from '@lead-router/kafka';
 import { createLogger } from '@lead-router/observability';
 import type { RulesAdminDeps } from '@lead-router/rules-admin';
@@ -32,8 +33,22 @@ export class CliContext {
   private codecClient: AvroCodec | null = null;
   private producerClient: BatchingProducer | null = null;
   private poolClient: Pool | null = null;
+  private transportConfig: TransportConfig | null = null;
 
-  constructor(readonly options: GlobalOptions) {}
+  /**
+   * `env` holds TLS, SASL and registry auth, read as the services read them
+   * (KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_*, KAFKA_SSL_*, SCHEMA_REGISTRY_USERNAME...): on first use,
+   * so a command that needs neither Kafka nor the registry never trips over them.
+   */
+  constructor(
+    readonly options: GlobalOptions,
+    private readonly env: NodeJS.ProcessEnv = process.env,
+  ) {}
+
+  private get transport(): TransportConfig {
+    this.transportConfig ??= loadTransportConfig(this.env);
+    return this.transportConfig;
+  }
 
   get topics(): ReturnType<typeof prefixedTopics> {
     return prefixedTopics(this.options.prefix);
@@ -44,13 +59,14 @@ export class CliContext {
       brokers: this.options.brokers.split(','),
       clientId: 'leadctl',
       logger: createLogger('leadctl', 'silent'),
+      ...this.transport.kafka,
       overrides: { retry: { initialRetryTime: 100, retries: 3, maxRetryTime: 2000 } },
     });
     return this.kafkaClient;
   }
 
   get codec(): AvroCodec {
-    this.codecClient ??= AvroCodec.connect(this.options.registry);
+    this.codecClient ??= AvroCodec.connect(this.options.registry, this.transport.registry);
     return this.codecClient;
   }
 
