@@ -10,10 +10,12 @@ import type {
 } from '@lead-router/schemas';
 import {
   enrichedLeadFixture,
+  metaGraphLead,
   normalizedLeadFixture,
   rawLeadFixture,
   routedLeadFixture,
 } from '@lead-router/testing';
+import { PLATFORM_DEFAULT_FIELDS, captureLead, metaLeadInput } from '@lead-router/capture';
 import { personOf } from './record.person';
 
 const ada = {
@@ -76,7 +78,7 @@ describe('personOf', () => {
     assert.deepEqual(personOf(dead), { leadId: 'l-3', email: null, receivedAtMs: null });
   });
 
-  it('knows nobody in a lead reference, a dead letter without a lead, or no record', () => {
+  it('names the lead a reference will be fetched as', () => {
     const reference: SourceLeadReference = {
       platform: 'meta',
       source: 'meta-lead-ads',
@@ -84,7 +86,23 @@ describe('personOf', () => {
       received_at: 1,
       attributes: {},
     };
-    assert.equal(personOf(reference), null);
+    const fetched = captureLead(
+      metaLeadInput(metaGraphLead('123'), reference, PLATFORM_DEFAULT_FIELDS.meta),
+      {
+        source: reference.source,
+        now: reference.received_at,
+        channel: 'http',
+      },
+    );
+    assert.ok(fetched.ok);
+    assert.deepEqual(personOf(reference), {
+      leadId: fetched.value.lead_id,
+      email: null,
+      receivedAtMs: 1,
+    });
+  });
+
+  it('knows nobody in a dead letter without a lead, or no record', () => {
     assert.equal(personOf({ lead_id: null, value: null } as unknown as DeadLetter), null);
     assert.equal(personOf(null), null);
     assert.equal(personOf('text'), null);

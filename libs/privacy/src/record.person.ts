@@ -1,3 +1,4 @@
+import { leadIdFor } from '@lead-router/capture';
 import { ATTRIBUTE_FIELDS, AttributesReader } from '@lead-router/normalize';
 
 /** Whom a pipeline record is about, as far as the record tells. */
@@ -34,8 +35,10 @@ function leadPerson(lead: Fields): Person {
  * The person a decoded pipeline record is about, for every value a stage reads: RawLead and
  * NormalizedLead (themselves), EnrichedLead and RoutedLead (`lead`), QueueAssignment
  * (`enriched.lead`), ContactCheck (`enriched.lead`, else `routed.lead_id`), DeliveryOutcome,
- * DeliveryAttempt and DeadLetter (`lead_id`, and `received_at` where there is one). Null for a
- * value about no lead yet (SourceLeadReference) or no record at all.
+ * DeliveryAttempt and DeadLetter (`lead_id`, and `received_at` where there is one), and
+ * SourceLeadReference (the id its fetched lead will get: `leadIdFor(source, platform_lead_id)`,
+ * as the ad-platform adapters make the platform's id the lead's source_lead_id). Null for a
+ * value that names no lead, or no record at all.
  */
 export function personOf(value: unknown): Person | null {
   if (!isObject(value)) return null;
@@ -48,6 +51,17 @@ export function personOf(value: unknown): Person | null {
       return { leadId: routed['lead_id'], email: null, receivedAtMs: null };
     }
     return null;
+  }
+  if (typeof value['platform_lead_id'] === 'string' && typeof value['source'] === 'string') {
+    let leadId: string | null;
+    try {
+      leadId = leadIdFor(value['source'], value['platform_lead_id']);
+    } catch {
+      leadId = null; // Not well-formed Unicode: no lead can be captured with that id either.
+    }
+    return leadId === null
+      ? null
+      : { leadId, email: null, receivedAtMs: num(value['received_at']) };
   }
   if (typeof value['lead_id'] === 'string') {
     if ('email' in value || 'attributes' in value) return leadPerson(value);
