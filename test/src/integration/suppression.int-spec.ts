@@ -304,7 +304,7 @@ describe('leadctl dlq replay with erasure requests', () => {
   });
   after(() => fx.close());
 
-  it("re-produces no forgotten person's record and says how many it skipped", async () => {
+  it("re-produces no forgotten person's record and says how many it skipped; replay names the requests in force", async () => {
     for (const args of [
       ['forget', '--lead', 'lead-forgotten'],
       ['forget', '--email', 'gone@analytical-engines.com'],
@@ -326,6 +326,16 @@ describe('leadctl dlq replay with erasure requests', () => {
       run.stdout,
       'replayed 1 record; skipped 2 of a person who asked to be forgotten (leadctl forget)\n',
     );
+    const reset = await runLeadctl(
+      ['replay', '--group', `${fx.prefix}stopped`, '--topic', 'leads.raw', '--to-earliest'],
+      env,
+    );
+    assert.equal(reset.code, 0, reset.stderr);
+    assert.match(
+      reset.stdout,
+      /\n2 erasure requests in force \(leadctl forget --list\): the stage skips/,
+    );
+
     const replayed = await readRaw(fx.kafka, fx.topics.raw);
     assert.deepEqual(
       replayed.map((r) => r.key),
