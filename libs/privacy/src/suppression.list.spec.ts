@@ -43,6 +43,21 @@ describe('SuppressionList', () => {
     assert.equal(sut.size, 1);
   });
 
+  it('takes the same request read again as nothing new', async () => {
+    const sut = new SuppressionList();
+    const request = erasureRequestFor({ leadId: 'lead-1', now: 1 });
+    const seen: string[] = [];
+    sut.onRequest((r) => {
+      seen.push(r.subject_key);
+    });
+    sut.add(request);
+    sut.add({ ...request });
+    sut.add({ ...request, requested_at: 2 });
+    await sut.settled();
+    assert.deepEqual(seen, ['lead:lead-1', 'lead:lead-1']);
+    assert.equal(sut.list()[0]!.requested_at, 2);
+  });
+
   it('hands listeners the requests known before they listened and every one after, in order', async () => {
     const sut = new SuppressionList();
     const first = erasureRequestFor({ leadId: 'lead-1', now: 1 });

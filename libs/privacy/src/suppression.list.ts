@@ -72,6 +72,8 @@ export class SuppressionList {
   private crashed = false;
   /** Until the topic was read to its end, every request read is a known one. */
   private loaded = false;
+  private stopped = false;
+  private recovery: NodeJS.Timeout | undefined;
 
   constructor(private readonly logger?: Logger) {}
 
@@ -117,7 +119,7 @@ export class SuppressionList {
     return this.requests.size;
   }
 
-  /** False once the following consumer crashed for good (kafkajs gave up restarting it). */
+  /** False while the follower is down for good (kafkajs gave up on it) until it is replaced. */
   get healthy(): boolean {
     return !this.crashed;
   }
@@ -149,6 +151,9 @@ export class SuppressionList {
    * the topic; also how a test or a one-shot tool builds a list by hand.
    */
   add(request: ErasureRequest, event: ErasureRequestEvent = { known: !this.loaded }): void {
+    // The same request read again (a follower that restarted reads the topic from the start).
+    const same = this.requests.get(request.subject_key);
+    if (same !== undefined && same.requested_at === request.requested_at) return;
     this.requests.set(request.subject_key, request);
     if (request.lead_id !== null) this.leads.set(request.lead_id, request);
     if (request.email_sha256 !== null) {
@@ -179,9 +184,37 @@ export class SuppressionList {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.recovery);
+    await this.disconnect();
+  }
+
+  private async disconnect(): Promise<void> {
     const consumer = this.consumer;
     this.consumer = null;
     await consumer?.disconnect();
+  }
+
+  /**
+   * Replaces a follower kafkajs gave up on (it restarts the others itself): a new consumer reads
+   * the topic again from the start after `delayMs`, doubling to 60 s while it cannot. The list
+   * keeps what it knows meanwhile, and `healthy` is false.
+   */
+  private recover(options: SuppressionListOptions, delayMs: number): void {
+    clearTimeout(this.recovery);
+    this.recovery = setTimeout(() => {
+      void (async () => {
+        if (this.stopped) return;
+        await this.disconnect().catch(() => undefined);
+        try {
+          await this.follow(options);
+          options.logger.warn({ requests: this.size }, 'erasures follower replaced');
+        } catch (err) {
+          options.logger.error({ err, retryInMs: delayMs }, 'erasures follower still down');
+          this.recover(options, Math.min(delayMs * 2, 60_000));
+        }
+      })();
+    }, delayMs);
   }
 
   private notify(
@@ -242,10 +275,11 @@ export class SuppressionList {
       if (pending.size === 0) whenCaughtUp();
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
-      if (payload.restart) return;
+      if (payload.restart || consumer !== this.consumer) return;
       this.crashed = true;
       logger.error({ err: payload.error, topic: topic.name }, 'erasures follower stopped');
-      failed(payload.error);
+      if (this.loaded) this.recover(options, 2_000);
+      else failed(payload.error);
     });
     try {
       await consumer.connect();
@@ -282,9 +316,10 @@ export class SuppressionList {
       });
       await Promise.race([ready, timeout]).finally(() => clearTimeout(timer));
     } catch (err) {
-      await this.stop().catch(() => undefined);
+      await this.disconnect().catch(() => undefined);
       throw err;
     }
+    this.crashed = false;
     logger.info({ requests: this.size, topic: topic.name }, 'erasure requests loaded, following');
   }
 }
