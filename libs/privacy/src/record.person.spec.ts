@@ -16,7 +16,9 @@ import {
   routedLeadFixture,
 } from '@lead-router/testing';
 import { PLATFORM_DEFAULT_FIELDS, captureLead, metaLeadInput } from '@lead-router/capture';
+import { erasureRequestFor } from './erasure.request';
 import { personOf } from './record.person';
+import { SuppressionList } from './suppression.list';
 
 const ada = {
   leadId: '7d1c9c1e-0f5e-4c55-9b8e-2d7f0c6f6a11',
@@ -100,6 +102,16 @@ describe('personOf', () => {
       email: null,
       receivedAtMs: 1,
     });
+  });
+
+  it('knows nobody in an erasure request, so the stages that carry one out never skip it', () => {
+    const byLead = erasureRequestFor({ leadId: 'lead-1', now: 1 });
+    const byEmail = erasureRequestFor({ email: 'ada@x.io', now: 1 });
+    assert.equal(personOf(byLead), null);
+    assert.equal(personOf(byEmail), null);
+    const sut = new SuppressionList();
+    sut.add(byLead);
+    assert.equal(sut.suppresses(personOf(byLead)), false);
   });
 
   it('knows nobody in a dead letter without a lead, or no record', () => {

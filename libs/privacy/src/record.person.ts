@@ -38,10 +38,11 @@ function leadPerson(lead: Fields): Person {
  * DeliveryAttempt and DeadLetter (`lead_id`, and `received_at` where there is one), and
  * SourceLeadReference (the id its fetched lead will get: `leadIdFor(source, platform_lead_id)`,
  * as the ad-platform adapters make the platform's id the lead's source_lead_id). Null for a
- * value that names no lead, or no record at all.
+ * value that names no lead, or no record at all, and for an ErasureRequest: a request is about
+ * the person, and the stages that carry it out must never skip it.
  */
 export function personOf(value: unknown): Person | null {
-  if (!isObject(value)) return null;
+  if (!isObject(value) || 'subject_key' in value) return null;
   if (isObject(value['lead'])) return leadPerson(value['lead']);
   if ('enriched' in value || 'contact_key' in value) {
     const enriched = value['enriched'];
