@@ -87,7 +87,7 @@ describe('service logs after the whole suite', () => {
     const index = piiIndexOf(persons);
     const { findings, lines, bytes } = await scanLogs(files, index);
     const services = new Set(files.map((f) => /([a-z-]+)-\d+-\d+-\d+\.log$/.exec(f)?.[1]));
-    console.log(
+    t.diagnostic(
       `scanned ${files.length} log files of ${services.size} services (${lines} lines, ` +
         `${(bytes / 1e6).toFixed(1)} MB) for ${index.emails.size} emails, ${index.phones.size} ` +
         `phones and ${index.fullNames.size} names of ${persons.length} test leads: ` +
