@@ -80,7 +80,7 @@ describe('service logs after the whole suite', () => {
     );
   });
 
-  test("no service log holds a test lead's email, phone or name, or any email address", async () => {
+  test("no service log holds a test lead's email, phone or name, or any email address", async (t) => {
     const dir = env(SERVICE_LOG_DIR_ENV);
     const files = logFilesUnder(dir);
     const persons = await testLeadPersons();
