@@ -7,6 +7,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { DEMO_MODE_ENV } from '@lead-router/config';
 import { serviceManifest } from '@lead-router/schemas';
 import { DEMO_CRM_ENV, DEMO_PORTS, demoRulesOn, startDemoCrms, type DemoCrms } from './demo-crms';
 import { startDemoInbox, type DemoInbox } from './demo-inbox';
@@ -113,7 +114,10 @@ async function main(): Promise<void> {
       }),
     );
 
+    // Demo mode: the demo API key, webhook secret and local databases are accepted (and are the
+    // defaults); a service started any other way needs its own (docs/security.md).
     const shared = {
+      ...DEMO_MODE_ENV,
       KAFKA_BROKERS: brokers,
       SCHEMA_REGISTRY_URL: registryUrl,
       INGEST_API_KEYS: env('INGEST_API_KEYS', `${DEMO_API_KEY}:web-form`),

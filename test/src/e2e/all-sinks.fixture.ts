@@ -20,6 +20,7 @@ import {
   type ServiceName,
 } from '@lead-router/schemas';
 import {
+  DEMO_MODE_ENV,
   readTopic,
   startService,
   testStack,
@@ -125,6 +126,7 @@ export async function startAllSinks(
   const start = async (stage: ServiceName) => {
     const port = ports.get(stage)!;
     const env: Record<string, string> = {
+      ...DEMO_MODE_ENV,
       KAFKA_BROKERS: stack.brokers.join(','),
       SCHEMA_REGISTRY_URL: stack.registryUrl,
       TOPIC_PREFIX: prefix,

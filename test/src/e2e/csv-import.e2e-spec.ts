@@ -9,6 +9,7 @@ import { freePort } from '@lead-router/local-stack';
 import { createLogger } from '@lead-router/observability';
 import { prefixedTopics, serviceEntry, type RawLead } from '@lead-router/schemas';
 import {
+  DEMO_MODE_ENV,
   readTopic,
   startService,
   testStack,
@@ -97,6 +98,7 @@ describe('partner file import: leadctl import → ingest → leads.raw', () => {
     ingest = await startService(
       'ingest',
       {
+        ...DEMO_MODE_ENV,
         KAFKA_BROKERS: shared.brokers.join(','),
         SCHEMA_REGISTRY_URL: shared.registryUrl,
         TOPIC_PREFIX: prefix,

@@ -7,6 +7,7 @@ import { startFakeFirmographics, type FakeFirmographics } from '@lead-router/crm
 import { freePort } from '@lead-router/local-stack';
 import { type EnrichedLead, serviceEntry } from '@lead-router/schemas';
 import {
+  DEMO_MODE_ENV,
   normalizedLeadFixture,
   readTopic,
   startService,
@@ -48,6 +49,7 @@ async function setup(name: string): Promise<Setup> {
   const enricher = await startService(
     'enricher',
     {
+      ...DEMO_MODE_ENV,
       KAFKA_BROKERS: brokers.join(','),
       SCHEMA_REGISTRY_URL: registryUrl,
       TOPIC_PREFIX: fx.prefix,

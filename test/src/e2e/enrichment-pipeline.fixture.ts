@@ -6,6 +6,7 @@ import { freePort } from '@lead-router/local-stack';
 import { createLogger } from '@lead-router/observability';
 import { prefixedTopics, serviceEntry, type RoutedLead } from '@lead-router/schemas';
 import {
+  DEMO_MODE_ENV,
   readTopic,
   startService,
   testStack,
@@ -70,6 +71,7 @@ export async function startEnrichmentPipeline(
     const process = await startService(
       service,
       {
+        ...DEMO_MODE_ENV,
         KAFKA_BROKERS: stack.brokers.join(','),
         SCHEMA_REGISTRY_URL: stack.registryUrl,
         TOPIC_PREFIX: prefix,

@@ -8,6 +8,7 @@ import { freePort, startStack, type LocalStack } from '@lead-router/local-stack'
 import { createLogger } from '@lead-router/observability';
 import { prefixedTopics, serviceEntry, type RawLead } from '@lead-router/schemas';
 import {
+  DEMO_MODE_ENV,
   readTopic,
   startService,
   testStack,
@@ -41,6 +42,7 @@ describe('ingest: the HTTP contract', () => {
     ingest = await startService(
       'ingest',
       {
+        ...DEMO_MODE_ENV,
         KAFKA_BROKERS: broker.brokers,
         SCHEMA_REGISTRY_URL: shared.registryUrl,
         TOPIC_PREFIX: prefix,

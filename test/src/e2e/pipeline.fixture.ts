@@ -10,7 +10,13 @@ import {
   servicesOfKind,
   type ServiceName,
 } from '@lead-router/schemas';
-import { startService, testStack, uniquePrefix, type ServiceProcess } from '@lead-router/testing';
+import {
+  DEMO_MODE_ENV,
+  startService,
+  testStack,
+  uniquePrefix,
+  type ServiceProcess,
+} from '@lead-router/testing';
 import type { Kafka } from 'kafkajs';
 
 export const API_KEY = 'e2e-key';
@@ -73,6 +79,7 @@ export async function startPipeline(
   const ports = new Map<ServiceName, number>();
   for (const stage of names) ports.set(stage, await freePort());
   const env = (stage: ServiceName): Record<string, string> => ({
+    ...DEMO_MODE_ENV,
     KAFKA_BROKERS: stack.brokers.join(','),
     SCHEMA_REGISTRY_URL: stack.registryUrl,
     TOPIC_PREFIX: prefix,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@lead-router/local-stack';
 import { serviceEntry, type EnrichedLead, type RuleSetVersion } from '@lead-router/schemas';
-import { startService, testStack, type ServiceProcess } from '@lead-router/testing';
+import { DEMO_MODE_ENV, startService, testStack, type ServiceProcess } from '@lead-router/testing';
 import { kafkaFixture, type KafkaFixture } from '../integration/kafka-fixture';
 
 export interface RouterFixture extends KafkaFixture {
@@ -33,6 +33,7 @@ export async function routerFixture(name: string, rulesYaml: string): Promise<Ro
       const router = await startService(
         'router',
         {
+          ...DEMO_MODE_ENV,
           KAFKA_BROKERS: brokers.join(','),
           SCHEMA_REGISTRY_URL: registryUrl,
           TOPIC_PREFIX: fx.prefix,

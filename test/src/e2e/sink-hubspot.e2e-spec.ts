@@ -8,6 +8,7 @@ import { startFakeHubSpot, type FakeHubSpot } from '@lead-router/crm-fakes';
 import { freePort } from '@lead-router/local-stack';
 import { serviceEntry, type RoutedLead } from '@lead-router/schemas';
 import {
+  DEMO_MODE_ENV,
   destinationFixture,
   routedLeadFixture,
   startService,
@@ -89,6 +90,7 @@ async function traceIndex(fx: SinkProcessFixture): Promise<TraceIndex> {
   const indexer = await startService(
     'indexer',
     {
+      ...DEMO_MODE_ENV,
       KAFKA_BROKERS: brokers.join(','),
       SCHEMA_REGISTRY_URL: registryUrl,
       TOPIC_PREFIX: fx.prefix,

@@ -8,7 +8,13 @@ import {
   type RoutedLead,
   type ServiceName,
 } from '@lead-router/schemas';
-import { readTopic, startService, testStack, type ServiceProcess } from '@lead-router/testing';
+import {
+  DEMO_MODE_ENV,
+  readTopic,
+  startService,
+  testStack,
+  type ServiceProcess,
+} from '@lead-router/testing';
 import { kafkaFixture, type KafkaFixture } from '../integration/kafka-fixture';
 
 export interface SinkProcessFixture extends KafkaFixture {
@@ -46,6 +52,7 @@ export async function sinkProcessFixture(
       return startService(
         sink,
         {
+          ...DEMO_MODE_ENV,
           KAFKA_BROKERS: brokers.join(','),
           SCHEMA_REGISTRY_URL: registryUrl,
           TOPIC_PREFIX: fx.prefix,

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { freePort, startStack, type LocalStack } from '@lead-router/local-stack';
 import { serviceEntry, type DeadLetter, type ServiceName } from '@lead-router/schemas';
 import {
+  DEMO_MODE_ENV,
   readTopic,
   startService,
   testStack,
@@ -182,6 +183,7 @@ export async function stageUnderFault(
       const proc = await startService(
         stage,
         {
+          ...DEMO_MODE_ENV,
           KAFKA_BROKERS: brokers.join(','),
           SCHEMA_REGISTRY_URL: registryUrl,
           TOPIC_PREFIX: fx.prefix,
