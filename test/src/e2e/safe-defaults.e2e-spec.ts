@@ -161,7 +161,7 @@ describe('safe by default: outside demo mode a service needs its own secrets', (
       const [name, key] = cases[i]!;
       assert.equal(exit.code, 1, `${name} exit code; stderr:\n${exit.stderr}`);
       assert.match(exit.stderr, new RegExp(`^  - ${key}: the demo secret`, 'm'));
-      assert.equal(exit.stderr.match(/^  - /gm)?.length, 1, `only ${key}:\n${exit.stderr}`);
+      assert.equal(exit.stderr.match(/^ {2}- /gm)?.length, 1, `only ${key}:\n${exit.stderr}`);
       for (const secret of [DEMO_API_KEY, hashed.slice(7), DEMO_WEBHOOK_SECRET]) {
         assert.ok(!exit.stderr.includes(secret) && !exit.stdout.includes(secret), 'no value');
       }
