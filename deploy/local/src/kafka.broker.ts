@@ -37,7 +37,11 @@ export function writeBrokerConfig(
   extra: Record<string, PropertyValue>,
 ): BrokerConfigFiles {
   const serverProps = path.join(files.kafkaDir, 'server.properties');
-  fs.writeFileSync(serverProps, serverProperties({ ...ports, logDirs: files.logDirs, extra }));
+  // 0600: a secure stack's file holds the broker's own SCRAM password
+  fs.writeFileSync(serverProps, serverProperties({ ...ports, logDirs: files.logDirs, extra }), {
+    mode: 0o600,
+  });
+  fs.chmodSync(serverProps, 0o600);
   const log4jConfig = path.join(files.kafkaDir, 'log4j2.xml');
   fs.writeFileSync(log4jConfig, kafkaLog4j2(files.serverLog));
   return { serverProps, log4jConfig };

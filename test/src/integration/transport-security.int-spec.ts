@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -28,25 +28,51 @@ function without(env: Record<string, string>, ...keys: string[]): Record<string,
   return Object.fromEntries(Object.entries(env).filter(([k]) => !keys.includes(k)));
 }
 
+/** The runner's environment without its own KAFKA_* and SCHEMA_REGISTRY_* keys. */
+function inheritedEnv(): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(process.env).filter(
+      (e): e is [string, string] => e[1] !== undefined && !/^(KAFKA_|SCHEMA_REGISTRY_)/.test(e[0]),
+    ),
+  );
+}
+
 function runLeadctl(
   args: readonly string[],
   env: Record<string, string>,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  // Only this stack's settings: none of the runner's own KAFKA_* or SCHEMA_REGISTRY_* keys.
-  const inherited = Object.fromEntries(
-    Object.entries(process.env).filter(
-      ([k, v]) => v !== undefined && !/^(KAFKA_|SCHEMA_REGISTRY_)/.test(k),
-    ),
-  ) as Record<string, string>;
+  const inherited = inheritedEnv();
   return new Promise((done) => {
     execFile(
       process.execPath,
       [leadctl, ...args],
-      { cwd: repoRoot, env: { ...inherited, ...env }, timeout: 120_000 },
+      { cwd: repoRoot, env: { ...inherited, ...env }, timeout: 180_000 },
       (err, stdout, stderr) =>
         done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr }),
     );
   });
+}
+
+/** Runs a service until it exits, with only `env`'s Kafka and registry keys; its code and output. */
+function runToExit(
+  name: 'normalizer',
+  env: Record<string, string>,
+  timeoutMs = 120_000,
+): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, [join(repoRoot, serviceEntry(name).entry)], {
+    env: { ...inheritedEnv(), ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const chunks: Buffer[] = [];
+  child.stdout.on('data', (b: Buffer) => chunks.push(b));
+  child.stderr.on('data', (b: Buffer) => chunks.push(b));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  return new Promise((done) =>
+    child.once('close', (code) => {
+      clearTimeout(timer);
+      done({ code, output: Buffer.concat(chunks).toString('utf8') });
+    }),
+  );
 }
 
 /**
@@ -143,14 +169,35 @@ describe('transport security: Kafka over SASL_SSL with SCRAM, registry over http
     assert.equal(found?.lead_id, lead_id);
   });
 
-  it('refuses a wrong SCRAM password with an authentication error that does not echo it', async () => {
-    const run = await runLeadctl(['topics', 'setup'], {
+  it('refuses a wrong SCRAM password: a service exits 1 naming SASL authentication, never the password', async () => {
+    const wrong = {
       ...without(env, 'KAFKA_SASL_PASSWORD_FILE'),
       KAFKA_SASL_PASSWORD: 'not-the-password',
+    };
+    // Run to its exit (startService would wait for a /health that never comes).
+    const port = await freePort();
+    const { code, output } = await runToExit('normalizer', {
+      ...wrong,
+      LEAD_ROUTER_MODE: 'demo',
+      [serviceEntry('normalizer').port.env]: String(port),
+      HTTP_HOST: '127.0.0.1',
     });
-    assert.notEqual(run.code, 0);
-    assert.match(run.stderr, /SASL SCRAM SHA512 authentication failed/);
-    assert.doesNotMatch(run.stderr + run.stdout, /not-the-password/);
+    assert.equal(code, 1, output);
+    const authFailed = /SASL SCRAM SHA512 authentication failed/;
+    assert.match(output, authFailed);
+    assert.match(output, /normalizer failed to start/);
+    assert.doesNotMatch(output, /not-the-password/);
+
+    // The same keys in any client (leadctl and the benches read them alike): the same refusal.
+    const client = createKafka({
+      brokers: [stack.brokers],
+      clientId: 'transport-int-wrong-password',
+      logger,
+      ...loadTransportConfig(wrong).kafka,
+      overrides: quick,
+    }).admin();
+    await assert.rejects(client.connect(), authFailed);
+    await client.disconnect();
   });
 
   it('refuses a PLAINTEXT client, and a TLS client that does not trust the stack CA', async () => {
