@@ -71,9 +71,9 @@ export interface LocalStack {
   registryPort: number;
   dataDir: string;
   /**
-   * What a client of this stack sets: KAFKA_BROKERS and SCHEMA_REGISTRY_URL, and with
-   * `security: 'sasl_ssl'` the KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_*, KAFKA_SSL_CA_FILE and
-   * SCHEMA_REGISTRY_* keys (passwords by file).
+   * What a client of this stack sets: KAFKA_BROKERS, SCHEMA_REGISTRY_URL and
+   * KAFKA_SECURITY_PROTOCOL, and with `security: 'sasl_ssl'` the KAFKA_SASL_*, KAFKA_SSL_CA_FILE
+   * and SCHEMA_REGISTRY_* keys (passwords by file).
    */
   clientEnv: Record<string, string>;
   /** The certificates and users of a 'sasl_ssl' stack. */
@@ -254,7 +254,10 @@ export async function startStack(opts: StackOptions): Promise<LocalStack> {
     clientEnv: {
       KAFKA_BROKERS: brokers,
       ...(registryUrl !== '' ? { SCHEMA_REGISTRY_URL: registryUrl } : {}),
-      ...(security !== undefined ? secureClientEnv(security) : {}),
+      // said explicitly even when PLAINTEXT: outside demo mode a service asks for it
+      ...(security !== undefined
+        ? secureClientEnv(security)
+        : { KAFKA_SECURITY_PROTOCOL: 'PLAINTEXT' }),
     },
     security,
     logs,

@@ -36,6 +36,13 @@ const program = new Command('leadctl')
   .addOption(
     new Option('--table <name>', 'trace index table').env('INDEX_TABLE').default(defaults.table),
   )
+  .addHelpText(
+    'after',
+    '\nTLS, SASL and registry auth come from the environment, as for the services: ' +
+      'KAFKA_SECURITY_PROTOCOL, KAFKA_SASL_MECHANISM, KAFKA_SASL_USERNAME, KAFKA_SASL_PASSWORD(_FILE), ' +
+      'KAFKA_SSL_CA_FILE, KAFKA_SSL_CERT_FILE, KAFKA_SSL_KEY_FILE, SCHEMA_REGISTRY_USERNAME, ' +
+      'SCHEMA_REGISTRY_PASSWORD(_FILE), SCHEMA_REGISTRY_CA_FILE (docs/security.md).',
+  )
   .exitOverride()
   .showHelpAfterError();
 
