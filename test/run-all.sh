@@ -18,6 +18,8 @@ failures=()
 log_dir=$(mktemp -d "${TMPDIR:-/tmp}/lead-router-test.XXXXXX")
 # Every service the suites start logs here, for the scan for personal data at the end.
 export LEAD_ROUTER_SERVICE_LOG_DIR="$log_dir/services"
+# ... at debug, whatever level a spec asks for: the scan sees every line a service can write.
+export LEAD_ROUTER_SERVICE_LOG_LEVEL=debug
 
 # A check that is one test: it passes or fails as a whole.
 check() {

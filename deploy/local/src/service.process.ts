@@ -31,6 +31,8 @@ export interface ServiceProcess {
  * one place, so a scan after the suites sees every line any service wrote (docs/security.md).
  */
 export const SERVICE_LOG_DIR_ENV = 'LEAD_ROUTER_SERVICE_LOG_DIR';
+/** The log level every service is started with when set, over the caller's LOG_LEVEL. */
+export const SERVICE_LOG_LEVEL_ENV = 'LEAD_ROUTER_SERVICE_LOG_LEVEL';
 
 let started = 0;
 
@@ -51,7 +53,7 @@ export async function startService(
   const log = createWriteStream(logFile);
   const { entry, healthPath } = serviceEntry(name);
   const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, join(repoRoot, entry)], {
-    env: { ...process.env, ...env },
+    env: { ...process.env, ...env, ...levelOverride() },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   child.stdout.pipe(log);
@@ -94,4 +96,10 @@ export async function startService(
       await exited;
     },
   };
+}
+
+/** `npm test` logs every line a service can write, for the scan for personal data. */
+function levelOverride(): Record<string, string> {
+  const level = process.env[SERVICE_LOG_LEVEL_ENV];
+  return level ? { LOG_LEVEL: level } : {};
 }
