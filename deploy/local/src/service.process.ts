@@ -60,24 +60,33 @@ export async function startService(
   child.stderr.pipe(log);
   const exited = new Promise<number | null>((done) => child.once('exit', (code) => done(code)));
   const url = `http://127.0.0.1:${options.port}`;
+  // A child that exits before it is healthy fails the start at once (waitFor would take the
+  // probe's throw for "not yet" and wait out the whole timeout).
+  let healthy = false;
+  const exitedEarly = exited.then((code) => {
+    if (healthy) return;
+    throw new StackError(`${name} exited with ${code}; see ${logFile}`, 'process_exited', {
+      context: { service: name, logFile },
+    });
+  });
+  exitedEarly.catch(() => undefined); // a kill after a failed start rejects it unobserved
   try {
-    await waitFor(
-      async () => {
-        if (child.exitCode !== null)
-          throw new StackError(
-            `${name} exited with ${child.exitCode}; see ${logFile}`,
-            'process_exited',
-            { context: { service: name, logFile } },
-          );
-        const res = await fetch(`${url}${healthPath}`);
-        return res.status === 200;
-      },
-      {
-        timeoutMs: options.healthTimeoutMs ?? 60_000,
-        what: `${name} ${healthPath}`,
-        intervalMs: 200,
-      },
-    );
+    await Promise.race([
+      exitedEarly,
+      waitFor(
+        async () => {
+          if (child.exitCode !== null) return false;
+          const res = await fetch(`${url}${healthPath}`);
+          return res.status === 200;
+        },
+        {
+          timeoutMs: options.healthTimeoutMs ?? 60_000,
+          what: `${name} ${healthPath}`,
+          intervalMs: 200,
+        },
+      ),
+    ]);
+    healthy = true;
   } catch (err) {
     child.kill('SIGKILL');
     throw err;
