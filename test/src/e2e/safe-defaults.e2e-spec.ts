@@ -20,6 +20,7 @@ import {
   type ServiceProcess,
   type TestStack,
 } from '@lead-router/testing';
+import { Pool } from 'pg';
 
 const repoRoot = resolve(__dirname, '..', '..', '..');
 const PG_URL = process.env['PG_URL'] || 'postgresql://postgres@127.0.0.1:5432/test';
@@ -97,6 +98,8 @@ describe('safe by default: outside demo mode a service needs its own secrets', (
   let rulesFile: string;
   let ownSecrets: Record<string, string>;
   const running: ServiceProcess[] = [];
+  /** The trace index's and the leads table's names start with it (and their companions'). */
+  const table = `safe_${randomBytes(4).toString('hex')}`;
 
   before(async () => {
     stack = await testStack();
@@ -123,6 +126,16 @@ describe('safe by default: outside demo mode a service needs its own secrets', (
 
   after(async () => {
     await Promise.all(running.map((s) => s.stop()));
+    const pool = new Pool({ connectionString: PG_URL, max: 1 });
+    try {
+      const { rows } = await pool.query<{ name: string }>(
+        "select tablename as name from pg_tables where schemaname = 'public' and tablename like $1",
+        [`${table}\\_%`],
+      );
+      for (const { name } of rows) await pool.query(`drop table if exists public."${name}"`);
+    } finally {
+      await pool.end();
+    }
   });
 
   it('every service of the manifest exits non-zero at once, naming each missing key', async () => {
@@ -188,7 +201,6 @@ describe('safe by default: outside demo mode a service needs its own secrets', (
   it('with its own secrets every service starts outside demo mode and answers /health', async () => {
     const prefix = uniquePrefix('safe-defaults');
     const dir = mkdtempSync(join(tmpdir(), 'lead-router-safe-defaults-logs-'));
-    const table = `safe_${randomBytes(4).toString('hex')}`;
     // One at a time, last stage first as `npm start` does: services that create their topics at
     // the same moment can see a partition without its leader yet.
     await inBatches([...serviceManifest].reverse(), 1, async (s) => {
