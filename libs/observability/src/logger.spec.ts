@@ -5,15 +5,21 @@ import { LeadRouterError } from '@lead-router/errors';
 import pino from 'pino';
 import { loggerOptions } from './logger';
 
+/** A stream that keeps every line written to it. */
+function capture(): { lines: string[]; out: Writable } {
+  const lines: string[] = [];
+  const out = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      lines.push(chunk.toString());
+      done();
+    },
+  });
+  return { lines, out };
+}
+
 describe('log redaction', () => {
   it('never writes an email or phone, at any depth the pipeline logs', () => {
-    const lines: string[] = [];
-    const out = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    });
+    const { lines, out } = capture();
     const sut = pino(loggerOptions('test'), out);
     sut.info({ email: 'a@b.co', lead: { phone: '+4915112345678', lead_id: 'L1' } }, 'x');
     sut.info({ err: { lead: { email: 'c@d.co' } } }, 'y');
@@ -23,13 +29,7 @@ describe('log redaction', () => {
   });
 
   it('logs an error with its code and context, and no contact details in that context', () => {
-    const lines: string[] = [];
-    const out = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    });
+    const { lines, out } = capture();
     const sut = pino(loggerOptions('test'), out);
     const err = new LeadRouterError('bytes do not decode', 'decode_failed', {
       context: {
@@ -56,13 +56,7 @@ describe('log redaction', () => {
   });
 
   it('scrubs emails and international phones from messages, reasons and error messages', () => {
-    const lines: string[] = [];
-    const out = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    });
+    const { lines, out } = capture();
     const sut = pino(loggerOptions('test'), out);
     sut.warn(
       { leadId: 'L1', reason: 'HubSpot: Email address Ada.L@example.org is invalid', n: 3 },
@@ -86,13 +80,7 @@ describe('log redaction', () => {
   });
 
   it('censors the CRM field names of a person', () => {
-    const lines: string[] = [];
-    const out = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    });
+    const { lines, out } = capture();
     pino(loggerOptions('test'), out).info({ record: { FirstName: 'Ada', LastName: 'Lovelace' } });
     assert.doesNotMatch(lines.join(''), /Ada|Lovelace/);
   });
