@@ -60,12 +60,15 @@ describe('the leads table on a real PostgreSQL', () => {
     Number((await pool.query(`select count(*) from ${schema}.leads where ${where}`)).rows[0].count);
 
   it('runs its migrations once: a second start finds the table up to date', async () => {
-    assert.deepEqual(await migrateLeadsTable(PG_URL, target), ['0001-create-leads']);
+    assert.deepEqual(await migrateLeadsTable(PG_URL, target), [
+      '0001-create-leads',
+      '0002-add-email-sha256',
+    ]);
     assert.deepEqual(await migrateLeadsTable(PG_URL, target), []);
     const recorded = await pool.query(`select name from ${schema}.leads_migrations order by name`);
     assert.deepEqual(
       recorded.rows.map((r) => r.name),
-      ['0001-create-leads'],
+      ['0001-create-leads', '0002-add-email-sha256'],
     );
     const key = await pool.query(
       `select a.attname from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = any(i.indkey)
