@@ -1,0 +1,421 @@
+/**
+ * kafkajs against @platformatic/kafka on the same broker, in one process, alternating (issue 15,
+ * point 3): is its published +40–50% produce over kafkajs there with the pipeline's records and
+ * producer settings, and what does it do to consuming and to one stage hop?
+ *
+ * Each run, for each client (the order alternates between runs), on topics of its own:
+ *  - produce: RECORDS RawLead records (Avro, the bytes leads.raw carries) to 6 partitions,
+ *    idempotent, acks=all, no compression, chunks of CHUNK records, IN_FLIGHT chunks awaiting
+ *    their acknowledgement at once (the runtime's sendAll);
+ *  - consume: the topic read from the beginning by a new group, offsets committed after each
+ *    chunk (manual commit), until every record was seen;
+ *  - hop: a consume→produce chain as a stage runs it: each chunk (at most CHUNK records of one
+ *    partition) is produced to a second topic and its offset committed only after the
+ *    acknowledgement, up to 3 partitions' chunks at once (the runtime's partitionsConsumedConcurrently).
+ * Figures: records/s (first record seen to last acknowledged or committed) and this process's CPU
+ * µs per record (process.cpuUsage over the same span); with BENCH_BROKER_PID, the broker's too.
+ *
+ *   KAFKA_BROKERS=... node bench/dist/kafka-clients.bench.js
+ *   (KAFKA_CLIENTS_RECORDS, KAFKA_CLIENTS_RUNS, BENCH_BROKER_PID)
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import {
+  Consumer as PlatformaticConsumer,
+  Producer as PlatformaticProducer,
+  compatibilityPartitioner,
+  type Message as PlatformaticMessage,
+} from '@platformatic/kafka';
+import { createLogger } from '@lead-router/observability';
+import { allSchemas, type RawLead } from '@lead-router/schemas';
+import { Type } from 'avsc';
+import { CompressionTypes, Partitioners, type Kafka } from 'kafkajs';
+import { benchKafka } from './bench.stack';
+import { rawLeads } from './lead.generator';
+import { cpuSeconds } from './proc.stats';
+
+const RECORDS = Number(process.env['KAFKA_CLIENTS_RECORDS'] ?? 60_000);
+const RUNS = Number(process.env['KAFKA_CLIENTS_RUNS'] ?? 3);
+const BROKER_PID = process.env['BENCH_BROKER_PID'];
+const PARTITIONS = 6;
+const CHUNK = 500;
+const IN_FLIGHT = 4;
+const CONCURRENT_PARTITIONS = 3;
+
+type ClientName = 'kafkajs' | 'platformatic';
+type Phase = 'produce' | 'consume' | 'hop';
+
+interface Sample {
+  run: number;
+  client: ClientName;
+  phase: Phase;
+  recordsPerSec: number;
+  cpuUsPerRecord: number;
+  brokerCpuUsPerRecord: number | undefined;
+}
+
+interface Rec {
+  key: Buffer;
+  value: Buffer;
+}
+
+/** The CPU of this process (and of the broker) from `start()` to `stop(records)`. */
+class Span {
+  private wall = 0;
+  private cpu: NodeJS.CpuUsage = process.cpuUsage();
+  private broker = 0;
+  start(): void {
+    if (this.wall !== 0) return;
+    this.wall = performance.now();
+    this.cpu = process.cpuUsage();
+    this.broker = BROKER_PID ? cpuSeconds(Number(BROKER_PID)) : 0;
+  }
+  stop(records: number): Omit<Sample, 'run' | 'client' | 'phase'> {
+    const secs = (performance.now() - this.wall) / 1000;
+    const cpu = process.cpuUsage(this.cpu);
+    return {
+      recordsPerSec: records / secs,
+      cpuUsPerRecord: (cpu.user + cpu.system) / records,
+      brokerCpuUsPerRecord: BROKER_PID
+        ? ((cpuSeconds(Number(BROKER_PID)) - this.broker) * 1e6) / records
+        : undefined,
+    };
+  }
+}
+
+/** Hands out chunks of `records` to IN_FLIGHT senders and resolves when all are acknowledged. */
+async function produceAll(records: readonly Rec[], send: (chunk: Rec[]) => Promise<void>) {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: IN_FLIGHT }, async () => {
+      while (next < records.length) {
+        const chunk = records.slice(next, next + CHUNK);
+        next += chunk.length;
+        await send(chunk);
+      }
+    }),
+  );
+}
+
+interface Client {
+  produce(
+    topic: string,
+    records: readonly Rec[],
+  ): Promise<Omit<Sample, 'run' | 'client' | 'phase'>>;
+  consume(topic: string, expected: number): Promise<Omit<Sample, 'run' | 'client' | 'phase'>>;
+  hop(
+    from: string,
+    to: string,
+    expected: number,
+  ): Promise<Omit<Sample, 'run' | 'client' | 'phase'>>;
+}
+
+function kafkajsClient(kafka: Kafka): Client {
+  const newProducer = () =>
+    kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 5,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+      // As BatchingProducer: an idempotent producer's retries are unbounded.
+      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 3000 },
+    });
+  const newConsumer = (groupId: string) =>
+    kafka.consumer({ groupId, maxBytesPerPartition: 1_048_576, maxWaitTimeInMs: 100 });
+  const sendBatch = (producer: ReturnType<typeof newProducer>, topic: string, chunk: Rec[]) =>
+    producer.sendBatch({
+      acks: -1,
+      compression: CompressionTypes.None,
+      topicMessages: [{ topic, messages: chunk.map((r) => ({ key: r.key, value: r.value })) }],
+    });
+
+  /** eachBatch in chunks of CHUNK; `onChunk` runs before the chunk's offset is committed. */
+  async function consumeChunks(
+    topic: string,
+    expected: number,
+    span: Span,
+    onChunk: (chunk: Rec[]) => Promise<void>,
+  ): Promise<void> {
+    const consumer = newConsumer(`${topic}.${randomUUID()}`);
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    let seen = 0;
+    await new Promise<void>((resolve, reject) => {
+      consumer
+        .run({
+          autoCommit: false,
+          eachBatchAutoResolve: false,
+          partitionsConsumedConcurrently: CONCURRENT_PARTITIONS,
+          eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+            span.start();
+            const { messages, partition } = batch;
+            for (let i = 0; i < messages.length; i += CHUNK) {
+              const slice = messages.slice(i, i + CHUNK);
+              await onChunk(slice.map((m) => ({ key: m.key!, value: m.value! })));
+              const last = slice[slice.length - 1]!.offset;
+              resolveOffset(last);
+              await consumer.commitOffsets([
+                { topic, partition, offset: (BigInt(last) + 1n).toString() },
+              ]);
+              seen += slice.length;
+              await heartbeat();
+            }
+            if (seen >= expected) resolve();
+          },
+        })
+        .catch(reject);
+    });
+    await consumer.disconnect();
+  }
+
+  return {
+    async produce(topic, records) {
+      const producer = newProducer();
+      await producer.connect();
+      const span = new Span();
+      span.start();
+      await produceAll(records, (chunk) => sendBatch(producer, topic, chunk).then(() => undefined));
+      const sample = span.stop(records.length);
+      await producer.disconnect();
+      return sample;
+    },
+    async consume(topic, expected) {
+      const span = new Span();
+      await consumeChunks(topic, expected, span, () => Promise.resolve());
+      return span.stop(expected);
+    },
+    async hop(from, to, expected) {
+      const producer = newProducer();
+      await producer.connect();
+      const span = new Span();
+      await consumeChunks(from, expected, span, async (chunk) => {
+        await sendBatch(producer, to, chunk);
+      });
+      const sample = span.stop(expected);
+      await producer.disconnect();
+      return sample;
+    },
+  };
+}
+
+function platformaticClient(brokers: string[]): Client {
+  const newProducer = () =>
+    new PlatformaticProducer({
+      clientId: `kafka-clients-bench-${randomUUID()}`,
+      bootstrapBrokers: brokers,
+      idempotent: true,
+      acks: -1,
+      // Java's murmur2 (kafkajs' DefaultPartitioner); its `defaultPartitioner` differs.
+      partitioner: compatibilityPartitioner,
+      autocreateTopics: false,
+    });
+  const send = (producer: PlatformaticProducer, topic: string, chunk: Rec[]) =>
+    producer.send({ messages: chunk.map((r) => ({ topic, key: r.key, value: r.value })) });
+
+  /**
+   * The message stream, gathered per partition into chunks of at most CHUNK records; a chunk
+   * leaves when full or when the stream has had nothing more for it within 5 ms, at most
+   * CONCURRENT_PARTITIONS chunks at once and one per partition, each committed after `onChunk`.
+   */
+  async function consumeChunks(
+    topic: string,
+    expected: number,
+    span: Span,
+    onChunk: (chunk: Rec[]) => Promise<void>,
+  ): Promise<void> {
+    const consumer = new PlatformaticConsumer({
+      clientId: `kafka-clients-bench-${randomUUID()}`,
+      groupId: `${topic}.${randomUUID()}`,
+      bootstrapBrokers: brokers,
+      maxBytesPerPartition: 1_048_576,
+      maxWaitTime: 100,
+    });
+    const stream = await consumer.consume({
+      topics: [topic],
+      mode: 'earliest',
+      autocommit: false,
+    });
+    const waiting = new Map<number, PlatformaticMessage[]>();
+    const busy = new Set<number>();
+    let timer: NodeJS.Timeout | undefined;
+    let seen = 0;
+    let failed: unknown;
+    const done = new Promise<void>((resolve, reject) => {
+      const pump = (force: boolean): void => {
+        for (const [partition, messages] of waiting) {
+          if (busy.size >= CONCURRENT_PARTITIONS) break;
+          if (busy.has(partition) || (!force && messages.length < CHUNK)) continue;
+          const chunk = messages.splice(0, CHUNK);
+          if (messages.length === 0) waiting.delete(partition);
+          busy.add(partition);
+          const last = chunk[chunk.length - 1]!;
+          onChunk(chunk.map((m) => ({ key: m.key, value: m.value })))
+            .then(() =>
+              consumer.commit({
+                offsets: [{ topic, partition, offset: last.offset, leaderEpoch: last.leaderEpoch }],
+              }),
+            )
+            .then(() => {
+              busy.delete(partition);
+              seen += chunk.length;
+              if (seen >= expected) resolve();
+              if (stream.isPaused() && busy.size < CONCURRENT_PARTITIONS) stream.resume();
+              pump(true);
+            })
+            .catch((err: unknown) => {
+              failed = err;
+              reject(err);
+            });
+        }
+        if (busy.size >= CONCURRENT_PARTITIONS && !stream.isPaused()) stream.pause();
+      };
+      stream.on('data', (message: PlatformaticMessage) => {
+        span.start();
+        let messages = waiting.get(message.partition);
+        if (!messages) waiting.set(message.partition, (messages = []));
+        messages.push(message);
+        pump(false);
+        clearTimeout(timer);
+        timer = setTimeout(() => pump(true), 5);
+      });
+      stream.on('error', reject);
+    });
+    await done;
+    clearTimeout(timer);
+    assert.equal(failed, undefined);
+    await stream.close();
+    await consumer.close();
+  }
+
+  return {
+    async produce(topic, records) {
+      const producer = newProducer();
+      const span = new Span();
+      span.start();
+      await produceAll(records, (chunk) => send(producer, topic, chunk).then(() => undefined));
+      const sample = span.stop(records.length);
+      await producer.close();
+      return sample;
+    },
+    async consume(topic, expected) {
+      const span = new Span();
+      await consumeChunks(topic, expected, span, () => Promise.resolve());
+      return span.stop(expected);
+    },
+    async hop(from, to, expected) {
+      const producer = newProducer();
+      const span = new Span();
+      await consumeChunks(from, expected, span, async (chunk) => {
+        await send(producer, to, chunk);
+      });
+      const sample = span.stop(expected);
+      await producer.close();
+      return sample;
+    },
+  };
+}
+
+function records(count: number): { records: Rec[]; meanBytes: number } {
+  const type = Type.forSchema(allSchemas.RawLead as never);
+  const next = rawLeads(15, 'web');
+  const out: Rec[] = [];
+  let bytes = 0;
+  for (let i = 0; i < count; i++) {
+    const lead: RawLead = next();
+    const value = type.toBuffer(lead);
+    bytes += value.length;
+    out.push({ key: Buffer.from(lead.lead_id), value });
+  }
+  return { records: out, meanBytes: bytes / count };
+}
+
+async function createTopics(kafka: Kafka, topics: readonly string[]): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: topics.map((topic) => ({ topic, numPartitions: PARTITIONS })),
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+};
+
+async function main(): Promise<void> {
+  const brokers = (process.env['KAFKA_BROKERS'] ?? '').split(',').filter((b) => b !== '');
+  assert.ok(brokers.length > 0, 'KAFKA_BROKERS names the broker to measure against');
+  const logger = createLogger('kafka-clients-bench', 'warn');
+  const kafka = benchKafka(brokers.join(','), 'kafka-clients-bench', logger);
+  const clients: Record<ClientName, Client> = {
+    kafkajs: kafkajsClient(kafka),
+    platformatic: platformaticClient(brokers),
+  };
+  const { records: recs, meanBytes } = records(RECORDS);
+  const say = (msg: string) => process.stderr.write(`[kafka-clients] ${msg}\n`);
+  say(`${RECORDS} RawLead records, mean ${meanBytes.toFixed(0)} B, ${PARTITIONS} partitions`);
+  const samples: Sample[] = [];
+  for (let run = 1; run <= RUNS; run++) {
+    const order: ClientName[] =
+      run % 2 === 1 ? ['kafkajs', 'platformatic'] : ['platformatic', 'kafkajs'];
+    for (const client of order) {
+      const base = `bench.clients.${client}.${randomUUID().slice(0, 8)}`;
+      const [input, output] = [`${base}.in`, `${base}.out`];
+      await createTopics(kafka, [input, output]);
+      const c = clients[client];
+      for (const [phase, measure] of [
+        ['produce', () => c.produce(input, recs)],
+        ['consume', () => c.consume(input, RECORDS)],
+        ['hop', () => c.hop(input, output, RECORDS)],
+      ] as const) {
+        const sample = { run, client, phase, ...(await measure()) };
+        samples.push(sample);
+        say(
+          `run ${run} ${client} ${phase}: ${sample.recordsPerSec.toFixed(0)} rec/s, ` +
+            `${sample.cpuUsPerRecord.toFixed(1)} µs CPU/rec` +
+            (sample.brokerCpuUsPerRecord !== undefined
+              ? `, broker ${sample.brokerCpuUsPerRecord.toFixed(1)} µs/rec`
+              : ''),
+        );
+      }
+    }
+  }
+  const summary = (['produce', 'consume', 'hop'] as const).map((phase) => {
+    const of = (client: ClientName, pick: (s: Sample) => number | undefined) =>
+      samples
+        .filter((s) => s.phase === phase && s.client === client)
+        .map(pick)
+        .filter((x): x is number => x !== undefined);
+    const rate = (client: ClientName) => of(client, (s) => s.recordsPerSec);
+    const cpu = (client: ClientName) => of(client, (s) => s.cpuUsPerRecord);
+    return {
+      phase,
+      kafkajsRecordsPerSec: rate('kafkajs'),
+      platformaticRecordsPerSec: rate('platformatic'),
+      rateRatioMedian: median(rate('platformatic')) / median(rate('kafkajs')),
+      kafkajsCpuUsPerRecord: cpu('kafkajs'),
+      platformaticCpuUsPerRecord: cpu('platformatic'),
+      cpuRatioMedian: median(cpu('platformatic')) / median(cpu('kafkajs')),
+      brokerCpuUsPerRecord: {
+        kafkajs: of('kafkajs', (s) => s.brokerCpuUsPerRecord),
+        platformatic: of('platformatic', (s) => s.brokerCpuUsPerRecord),
+      },
+    };
+  });
+  process.stdout.write(
+    `${JSON.stringify({ records: RECORDS, meanBytes, partitions: PARTITIONS, chunk: CHUNK, inFlight: IN_FLIGHT, summary, samples }, null, 2)}\n`,
+  );
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
