@@ -24,6 +24,9 @@ export interface BatchingProducerOptions {
   maxInFlight?: number;
 }
 
+/** What BatchingProducer uses of a producer: kafkajs' has it, and so does a client's adapter. */
+export type ProducerPort = Pick<Producer, 'connect' | 'disconnect' | 'sendBatch' | 'on' | 'events'>;
+
 interface Pending {
   record: OutgoingRecord;
   resolve: () => void;
@@ -50,7 +53,7 @@ export class BatchingProducer {
   private connected = false;
 
   constructor(
-    readonly producer: Producer,
+    readonly producer: ProducerPort,
     options: BatchingProducerOptions = {},
   ) {
     this.lingerMs = options.lingerMs ?? 2;
