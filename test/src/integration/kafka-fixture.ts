@@ -3,6 +3,7 @@ import { createLogger } from '@lead-router/observability';
 import { prefixedTopics } from '@lead-router/schemas';
 import { testStack, uniquePrefix } from '@lead-router/testing';
 import type { Kafka } from 'kafkajs';
+import { createPlatformaticBatchingProducer } from './platformatic.producer';
 
 export interface KafkaFixture {
   kafka: Kafka;
@@ -23,7 +24,15 @@ export async function kafkaFixture(name: string): Promise<KafkaFixture> {
   await ensureTopics(kafka, declarations);
   const codec = AvroCodec.connect(stack.registryUrl);
   await codec.register(declarations);
-  const producer = BatchingProducer.create(kafka);
+  // KAFKA_TEST_CLIENT=platformatic runs the spec's producer on @platformatic/kafka (issue 15).
+  const producer =
+    process.env['KAFKA_TEST_CLIENT'] === 'platformatic'
+      ? createPlatformaticBatchingProducer({
+          brokers: stack.brokers,
+          clientId: `test-${name}`,
+          logger,
+        })
+      : BatchingProducer.create(kafka);
   await producer.connect();
   return { kafka, codec, producer, prefix, topics, close: () => producer.disconnect() };
 }
