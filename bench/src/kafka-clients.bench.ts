@@ -9,9 +9,13 @@
  *    their acknowledgement at once (the runtime's sendAll);
  *  - consume: the topic read from the beginning by a new group, offsets committed after each
  *    chunk (manual commit), until every record was seen;
+ *  - produce-small: the same with chunks of 10, 2 in flight (ingest's single leads gathered by
+ *    BatchingProducer's linger under load), over the first 15,000 records;
  *  - hop: a consume→produce chain as a stage runs it: each chunk (at most CHUNK records of one
  *    partition) is produced to a second topic and its offset committed only after the
- *    acknowledgement, up to 3 partitions' chunks at once (the runtime's partitionsConsumedConcurrently).
+ *    acknowledgement, up to 3 partitions' chunks at once (the runtime's partitionsConsumedConcurrently);
+ *  - eos-hop: the same hop exactly once, as the router runs it: each chunk's outputs and consumed
+ *    offset in one transaction, one transactional producer per input partition.
  * Figures: records/s (first record seen to last acknowledged or committed) and this process's CPU
  * µs per record (process.cpuUsage over the same span); with BENCH_BROKER_PID, the broker's too.
  *
@@ -29,7 +33,7 @@ import {
 import { createLogger } from '@lead-router/observability';
 import { allSchemas, type RawLead } from '@lead-router/schemas';
 import { Type } from 'avsc';
-import { CompressionTypes, Partitioners, type Kafka } from 'kafkajs';
+import { CompressionTypes, Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { benchKafka } from './bench.stack';
 import { rawLeads } from './lead.generator';
 import { cpuSeconds } from './proc.stats';
@@ -41,9 +45,13 @@ const PARTITIONS = 6;
 const CHUNK = 500;
 const IN_FLIGHT = 4;
 const CONCURRENT_PARTITIONS = 3;
+/** The small-chunk produce is slow by nature: fewer records keep its phase short. */
+const SMALL_RECORDS = Math.min(RECORDS, 15_000);
 
 type ClientName = 'kafkajs' | 'platformatic';
-type Phase = 'produce' | 'consume' | 'hop';
+const PHASES = ['produce', 'produce-small', 'consume', 'hop', 'eos-hop'] as const;
+type Phase = (typeof PHASES)[number];
+type Figures = Omit<Sample, 'run' | 'client' | 'phase'>;
 
 interface Sample {
   run: number;
@@ -83,13 +91,26 @@ class Span {
   }
 }
 
-/** Hands out chunks of `records` to IN_FLIGHT senders and resolves when all are acknowledged. */
-async function produceAll(records: readonly Rec[], send: (chunk: Rec[]) => Promise<void>) {
+/** How `produce` sends: chunks of CHUNK, IN_FLIGHT at once (a stage's chunks, sendAll). */
+interface ProduceShape {
+  chunk: number;
+  inFlight: number;
+}
+const BULK: ProduceShape = { chunk: CHUNK, inFlight: IN_FLIGHT };
+/** Ingest's single leads under load: BatchingProducer's linger gathers a few, 2 in flight. */
+const SMALL: ProduceShape = { chunk: 10, inFlight: 2 };
+
+/** Hands out chunks of `records` to `inFlight` senders and resolves when all are acknowledged. */
+async function produceAll(
+  records: readonly Rec[],
+  { chunk: size, inFlight }: ProduceShape,
+  send: (chunk: Rec[]) => Promise<void>,
+) {
   let next = 0;
   await Promise.all(
-    Array.from({ length: IN_FLIGHT }, async () => {
+    Array.from({ length: inFlight }, async () => {
       while (next < records.length) {
-        const chunk = records.slice(next, next + CHUNK);
+        const chunk = records.slice(next, next + size);
         next += chunk.length;
         await send(chunk);
       }
@@ -98,16 +119,14 @@ async function produceAll(records: readonly Rec[], send: (chunk: Rec[]) => Promi
 }
 
 interface Client {
-  produce(
-    topic: string,
-    records: readonly Rec[],
-  ): Promise<Omit<Sample, 'run' | 'client' | 'phase'>>;
-  consume(topic: string, expected: number): Promise<Omit<Sample, 'run' | 'client' | 'phase'>>;
-  hop(
-    from: string,
-    to: string,
-    expected: number,
-  ): Promise<Omit<Sample, 'run' | 'client' | 'phase'>>;
+  produce(topic: string, records: readonly Rec[], shape: ProduceShape): Promise<Figures>;
+  consume(topic: string, expected: number): Promise<Figures>;
+  hop(from: string, to: string, expected: number): Promise<Figures>;
+  /**
+   * The hop of an exactly-once stage (the router's): each chunk's outputs and its consumed offset
+   * in one transaction, on a transactional producer per input partition.
+   */
+  eosHop(from: string, to: string, expected: number): Promise<Figures>;
 }
 
 function kafkajsClient(kafka: Kafka): Client {
@@ -129,14 +148,22 @@ function kafkajsClient(kafka: Kafka): Client {
       topicMessages: [{ topic, messages: chunk.map((r) => ({ key: r.key, value: r.value })) }],
     });
 
-  /** eachBatch in chunks of CHUNK; `onChunk` runs before the chunk's offset is committed. */
+  /**
+   * eachBatch in chunks of CHUNK; `onChunk` runs before the chunk's offset is committed, or
+   * commits it itself (in its transaction) when `commit` is false.
+   */
   async function consumeChunks(
     topic: string,
     expected: number,
     span: Span,
-    onChunk: (chunk: Rec[]) => Promise<void>,
+    onChunk: (
+      chunk: Rec[],
+      at: { groupId: string; partition: number; next: string },
+    ) => Promise<void>,
+    commit = true,
   ): Promise<void> {
-    const consumer = newConsumer(`${topic}.${randomUUID()}`);
+    const groupId = `${topic}.${randomUUID()}`;
+    const consumer = newConsumer(groupId);
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     let seen = 0;
@@ -151,12 +178,14 @@ function kafkajsClient(kafka: Kafka): Client {
             const { messages, partition } = batch;
             for (let i = 0; i < messages.length; i += CHUNK) {
               const slice = messages.slice(i, i + CHUNK);
-              await onChunk(slice.map((m) => ({ key: m.key!, value: m.value! })));
               const last = slice[slice.length - 1]!.offset;
+              const next = (BigInt(last) + 1n).toString();
+              await onChunk(
+                slice.map((m) => ({ key: m.key!, value: m.value! })),
+                { groupId, partition, next },
+              );
               resolveOffset(last);
-              await consumer.commitOffsets([
-                { topic, partition, offset: (BigInt(last) + 1n).toString() },
-              ]);
+              if (commit) await consumer.commitOffsets([{ topic, partition, offset: next }]);
               seen += slice.length;
               await heartbeat();
             }
@@ -169,12 +198,14 @@ function kafkajsClient(kafka: Kafka): Client {
   }
 
   return {
-    async produce(topic, records) {
+    async produce(topic, records, shape) {
       const producer = newProducer();
       await producer.connect();
       const span = new Span();
       span.start();
-      await produceAll(records, (chunk) => sendBatch(producer, topic, chunk).then(() => undefined));
+      await produceAll(records, shape, (chunk) =>
+        sendBatch(producer, topic, chunk).then(() => undefined),
+      );
       const sample = span.stop(records.length);
       await producer.disconnect();
       return sample;
@@ -193,6 +224,49 @@ function kafkajsClient(kafka: Kafka): Client {
       });
       const sample = span.stop(expected);
       await producer.disconnect();
+      return sample;
+    },
+    async eosHop(from, to, expected) {
+      // As PartitionTransactions: one transactional producer per input partition.
+      const producers = new Map<number, Promise<Producer>>();
+      const producerOf = (partition: number) => {
+        let producer = producers.get(partition);
+        if (!producer) {
+          const p = kafka.producer({
+            transactionalId: `${to}.${partition}`,
+            idempotent: true,
+            maxInFlightRequests: 1,
+            allowAutoTopicCreation: false,
+            createPartitioner: Partitioners.DefaultPartitioner,
+            retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 20, maxRetryTime: 3000 },
+          });
+          producers.set(partition, (producer = p.connect().then(() => p)));
+        }
+        return producer;
+      };
+      const span = new Span();
+      await consumeChunks(
+        from,
+        expected,
+        span,
+        async (chunk, { groupId, partition, next }) => {
+          const transaction = await (await producerOf(partition)).transaction();
+          await transaction.sendBatch({
+            acks: -1,
+            topicMessages: [
+              { topic: to, messages: chunk.map((r) => ({ key: r.key, value: r.value })) },
+            ],
+          });
+          await transaction.sendOffsets({
+            consumerGroupId: groupId,
+            topics: [{ topic: from, partitions: [{ partition, offset: next }] }],
+          });
+          await transaction.commit();
+        },
+        false,
+      );
+      const sample = span.stop(expected);
+      await Promise.all([...producers.values()].map(async (p) => (await p).disconnect()));
       return sample;
     },
   };
@@ -215,13 +289,18 @@ function platformaticClient(brokers: string[]): Client {
   /**
    * The message stream, gathered per partition into chunks of at most CHUNK records; a chunk
    * leaves when full or when the stream has had nothing more for it within 5 ms, at most
-   * CONCURRENT_PARTITIONS chunks at once and one per partition, each committed after `onChunk`.
+   * CONCURRENT_PARTITIONS chunks at once and one per partition, each committed after `onChunk`
+   * (or by `onChunk` itself, in its transaction, when `commit` is false).
    */
   async function consumeChunks(
     topic: string,
     expected: number,
     span: Span,
-    onChunk: (chunk: Rec[]) => Promise<void>,
+    onChunk: (
+      chunk: Rec[],
+      at: { consumer: PlatformaticConsumer; partition: number; last: PlatformaticMessage },
+    ) => Promise<void>,
+    commit = true,
   ): Promise<void> {
     const consumer = new PlatformaticConsumer({
       clientId: `kafka-clients-bench-${randomUUID()}`,
@@ -249,11 +328,19 @@ function platformaticClient(brokers: string[]): Client {
           if (messages.length === 0) waiting.delete(partition);
           busy.add(partition);
           const last = chunk[chunk.length - 1]!;
-          onChunk(chunk.map((m) => ({ key: m.key, value: m.value })))
+          onChunk(
+            chunk.map((m) => ({ key: m.key, value: m.value })),
+            { consumer, partition, last },
+          )
             .then(() =>
-              consumer.commit({
-                offsets: [{ topic, partition, offset: last.offset, leaderEpoch: last.leaderEpoch }],
-              }),
+              commit
+                ? consumer.commit({
+                    // The next offset to read, as Kafka commits it (message.commit() adds the 1n too).
+                    offsets: [
+                      { topic, partition, offset: last.offset + 1n, leaderEpoch: last.leaderEpoch },
+                    ],
+                  })
+                : undefined,
             )
             .then(() => {
               busy.delete(partition);
@@ -288,11 +375,13 @@ function platformaticClient(brokers: string[]): Client {
   }
 
   return {
-    async produce(topic, records) {
+    async produce(topic, records, shape) {
       const producer = newProducer();
       const span = new Span();
       span.start();
-      await produceAll(records, (chunk) => send(producer, topic, chunk).then(() => undefined));
+      await produceAll(records, shape, (chunk) =>
+        send(producer, topic, chunk).then(() => undefined),
+      );
       const sample = span.stop(records.length);
       await producer.close();
       return sample;
@@ -310,6 +399,44 @@ function platformaticClient(brokers: string[]): Client {
       });
       const sample = span.stop(expected);
       await producer.close();
+      return sample;
+    },
+    async eosHop(from, to, expected) {
+      const producers = new Map<number, PlatformaticProducer>();
+      const producerOf = (partition: number) => {
+        let producer = producers.get(partition);
+        if (!producer) {
+          producer = new PlatformaticProducer({
+            clientId: `kafka-clients-bench-${randomUUID()}`,
+            bootstrapBrokers: brokers,
+            idempotent: true,
+            transactionalId: `${to}.${partition}`,
+            partitioner: compatibilityPartitioner,
+            autocreateTopics: false,
+          });
+          producers.set(partition, producer);
+        }
+        return producer;
+      };
+      const span = new Span();
+      await consumeChunks(
+        from,
+        expected,
+        span,
+        async (chunk, { consumer, partition, last }) => {
+          // Its transactions take consumed offsets only as its own consumer's messages.
+          const transaction = await producerOf(partition).beginTransaction();
+          await transaction.send({
+            messages: chunk.map((r) => ({ topic: to, key: r.key, value: r.value })),
+          });
+          await transaction.addConsumer(consumer);
+          await transaction.addOffset(last);
+          await transaction.commit();
+        },
+        false,
+      );
+      const sample = span.stop(expected);
+      await Promise.all([...producers.values()].map((p) => p.close()));
       return sample;
     },
   };
@@ -365,14 +492,22 @@ async function main(): Promise<void> {
       run % 2 === 1 ? ['kafkajs', 'platformatic'] : ['platformatic', 'kafkajs'];
     for (const client of order) {
       const base = `bench.clients.${client}.${randomUUID().slice(0, 8)}`;
-      const [input, output] = [`${base}.in`, `${base}.out`];
-      await createTopics(kafka, [input, output]);
+      const [input, output, eosOutput, small] = ['in', 'out', 'eos-out', 'small'].map(
+        (t) => `${base}.${t}`,
+      ) as [string, string, string, string];
+      await createTopics(kafka, [input, output, eosOutput, small]);
       const c = clients[client];
-      for (const [phase, measure] of [
-        ['produce', () => c.produce(input, recs)],
-        ['consume', () => c.consume(input, RECORDS)],
-        ['hop', () => c.hop(input, output, RECORDS)],
-      ] as const) {
+      const measures: Record<Phase, () => Promise<Figures>> = {
+        produce: () => c.produce(input, recs, BULK),
+        'produce-small': () => c.produce(small, recs.slice(0, SMALL_RECORDS), SMALL),
+        consume: () => c.consume(input, RECORDS),
+        hop: () => c.hop(input, output, RECORDS),
+        'eos-hop': () => c.eosHop(input, eosOutput, RECORDS),
+      };
+      for (const [phase, measure] of Object.entries(measures) as [
+        Phase,
+        () => Promise<Figures>,
+      ][]) {
         const sample = { run, client, phase, ...(await measure()) };
         samples.push(sample);
         say(
@@ -385,7 +520,7 @@ async function main(): Promise<void> {
       }
     }
   }
-  const summary = (['produce', 'consume', 'hop'] as const).map((phase) => {
+  const summary = PHASES.map((phase) => {
     const of = (client: ClientName, pick: (s: Sample) => number | undefined) =>
       samples
         .filter((s) => s.phase === phase && s.client === client)
