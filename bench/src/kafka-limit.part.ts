@@ -1,12 +1,16 @@
-import { randomBytes, randomUUID } from 'node:crypto';
 import { BatchingProducer, type OutgoingRecord } from '@lead-router/kafka';
 import { allSchemas, type RawLead, type RoutedLead } from '@lead-router/schemas';
 import { Type } from 'avsc';
 import type { Kafka } from 'kafkajs';
+import { rawLeads } from './lead.generator';
+import { averageValueBytes, recordOf, type SampleRecord } from './raw-chain.part';
 
 export interface KafkaLimit {
   records: number;
+  /** average value bytes of the records produced */
   recordBytes: number;
+  /** where the records came from: a pipeline topic's sample, or generated RawLeads */
+  recordSource: string;
   partitions: number;
   produceMsgsPerSec: number;
   consumeMsgsPerSec: number;
@@ -16,14 +20,20 @@ export interface KafkaLimit {
  * Kafka's own limit on this machine, through kafkajs with the pipeline's producer settings
  * (idempotent, acks=all, one sendBatch per chunk of `chunk` records, a few in flight) and an
  * `eachBatch` consumer that resolves and commits each batch, doing nothing else.
+ *
+ * The records are the pipeline's: `pool` (`sampleTopicRecords` of a pipeline topic: keys, values
+ * and headers, cycled), else RawLeads of the bench's generator, Avro-encoded and framed as the
+ * registry codec frames them (a magic byte and a 4-byte schema id), keyed by lead id.
  */
 export async function kafkaLimit(
   kafka: Kafka,
   topic: string,
   records: number,
-  recordBytes = 700,
+  sample?: readonly SampleRecord[],
   partitions = 6,
 ): Promise<KafkaLimit> {
+  if (sample?.length === 0) throw new Error('kafkaLimit: the sample has no records');
+  const pool = sample ?? generatedRawLeads(2_000);
   const admin = kafka.admin();
   await admin.connect();
   await admin.createTopics({
@@ -34,7 +44,6 @@ export async function kafkaLimit(
 
   const producer = BatchingProducer.create(kafka, { ackTimeoutMs: 60_000 });
   await producer.connect();
-  const payload = randomBytes(recordBytes);
   const chunk = 500;
   const inFlight = 4;
   let sent = 0;
@@ -42,13 +51,11 @@ export async function kafkaLimit(
   await Promise.all(
     Array.from({ length: inFlight }, async () => {
       while (sent < records) {
-        const n = Math.min(chunk, records - sent);
-        sent += n;
-        const batch: OutgoingRecord[] = Array.from({ length: n }, () => ({
-          topic,
-          key: randomUUID(),
-          value: payload,
-        }));
+        const from = sent;
+        const to = Math.min(records, sent + chunk);
+        sent = to;
+        const batch: OutgoingRecord[] = [];
+        for (let i = from; i < to; i++) batch.push(recordOf(topic, pool, i));
         await producer.sendAll(batch);
       }
     }),
@@ -89,11 +96,26 @@ export async function kafkaLimit(
   await consumer.disconnect();
   return {
     records,
-    recordBytes,
+    recordBytes: averageValueBytes(pool),
+    recordSource: sample ? 'pipeline records' : 'generated RawLeads',
     partitions,
     produceMsgsPerSec: records / produceSecs,
     consumeMsgsPerSec: records / consumeSecs,
   };
+}
+
+/** RawLeads of the bench's generator as they lie on leads.raw: Confluent-framed Avro, keyed by lead id. */
+export function generatedRawLeads(n: number): SampleRecord[] {
+  const type = Type.forSchema(allSchemas.RawLead as never);
+  const next = rawLeads(41, 'bench-kafka');
+  return Array.from({ length: n }, () => {
+    const lead = next();
+    const body = type.toBuffer(lead);
+    const value = Buffer.alloc(5 + body.length);
+    value.writeInt32BE(1, 1);
+    body.copy(value, 5);
+    return { key: Buffer.from(lead.lead_id), value, headers: {} };
+  });
 }
 
 export interface AvroFigures {

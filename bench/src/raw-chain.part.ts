@@ -1,0 +1,469 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  BatchingProducer,
+  ensureTopics,
+  headersToStrings,
+  readRanges,
+  wholeTopicRanges,
+  type OutgoingRecord,
+  type PartitionRange,
+} from '@lead-router/kafka';
+import { prefixedTopics, type Topics } from '@lead-router/schemas';
+import type { Kafka } from 'kafkajs';
+import { cpuSeconds, peakRssMb, sleep } from './proc.stats';
+
+/** A topic of the pipeline, by its key in `Topics` (`raw`, `normalized`, `assign`, ...). */
+export type TopicKey = keyof typeof Topics;
+
+/** One record as it lies on a topic: the bytes of its key, value and headers. */
+export interface SampleRecord {
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Record<string, string>;
+}
+
+/**
+ * Reads up to `n` records of a topic from its earliest offsets (spread over its partitions, each
+ * from its start), with a throwaway group that commits nothing. A transactional topic's commit
+ * markers take offsets too, so it can yield a little fewer than `n`; an empty topic yields none.
+ */
+export async function sampleTopicRecords(
+  kafka: Kafka,
+  topic: string,
+  n: number,
+): Promise<SampleRecord[]> {
+  const whole = await wholeTopicRanges(kafka, topic);
+  const ranges: PartitionRange[] = whole.map((r) => ({ ...r, end: r.start }));
+  // Hand out the n offsets a partition at a time, so each gives as many as it has up to an equal share.
+  let wanted = BigInt(n);
+  for (let open = whole.length; wanted > 0n && open > 0;) {
+    const share = (wanted + BigInt(open) - 1n) / BigInt(open);
+    open = 0;
+    for (const [i, r] of ranges.entries()) {
+      const left = BigInt(whole[i]!.end) - BigInt(r.end);
+      const take = left < share ? left : share < wanted ? share : wanted;
+      r.end = (BigInt(r.end) + take).toString();
+      wanted -= take;
+      if (left > take) open++;
+    }
+  }
+  const records = await readRanges(kafka, topic, ranges, 'bench.sample.');
+  return records.slice(0, n).map(({ message }) => ({
+    key: message.key,
+    value: message.value,
+    headers: headersToStrings(message.headers),
+  }));
+}
+
+/** The average value size of the records, in bytes (0 for none). */
+export function averageValueBytes(records: readonly SampleRecord[]): number {
+  if (records.length === 0) return 0;
+  const total = records.reduce((sum, r) => sum + (r.value?.length ?? 0), 0);
+  return Math.round(total / records.length);
+}
+
+/** How a hop's consumer fetches: the broker answers once `minBytes` are there or `maxWaitMs` passed. */
+export interface HopFetch {
+  minBytes: number;
+  maxWaitMs: number;
+}
+
+/** One consume→produce hop: for each record read from `from`, one record onto each of `to`. */
+export interface HopSpec {
+  name: string;
+  from: TopicKey;
+  to: readonly TopicKey[];
+  /** outputs and consumed offsets in one transaction per chunk, one producer per input partition */
+  exactlyOnce: boolean;
+  partitionsConcurrently: number;
+  fetch: HopFetch;
+}
+
+/** One process running one or more hops, as a service runs its stages. */
+export interface ChainProcessSpec {
+  name: string;
+  hops: readonly HopSpec[];
+}
+
+/** StageRunner's fetch when a stage sets none. */
+const STAGE_FETCH: HopFetch = { minBytes: 1, maxWaitMs: 100 };
+/** STAGE_PARTITIONS_CONCURRENTLY's default (libs/config stage.config.ts). */
+const STAGE_PARTITIONS = 3;
+
+/**
+ * The pipeline's Kafka hops after ingest, read from the services' stage definitions:
+ *  - normalizer: leads.raw → leads.normalized, at least once;
+ *  - enricher: leads.normalized → leads.enriched, at least once (duplicate detection is off
+ *    unless ENRICH_DUPLICATES_WINDOW is set, and the bench does not set it);
+ *  - router (one process, two consumer groups, libs/routing-runtime router.stages.ts): match,
+ *    leads.enriched → router.assign, and assign, router.assign → leads.routed, both exactly once,
+ *    assign one partition at a time (its queue-state snapshot per chunk is left out here);
+ *  - sink-webhook: leads.routed → an HTTP request per batch (left out here), leads.delivered and
+ *    leads.attempts, at least once, fetching as SINK_FETCH_MIN_BYTES and SINK_LINGER_MS default.
+ */
+export const PIPELINE_CHAIN: readonly ChainProcessSpec[] = [
+  {
+    name: 'normalizer',
+    hops: [
+      {
+        name: 'normalizer',
+        from: 'raw',
+        to: ['normalized'],
+        exactlyOnce: false,
+        partitionsConcurrently: STAGE_PARTITIONS,
+        fetch: STAGE_FETCH,
+      },
+    ],
+  },
+  {
+    name: 'enricher',
+    hops: [
+      {
+        name: 'enricher',
+        from: 'normalized',
+        to: ['enriched'],
+        exactlyOnce: false,
+        partitionsConcurrently: STAGE_PARTITIONS,
+        fetch: STAGE_FETCH,
+      },
+    ],
+  },
+  {
+    name: 'router',
+    hops: [
+      {
+        name: 'router',
+        from: 'enriched',
+        to: ['assign'],
+        exactlyOnce: true,
+        partitionsConcurrently: STAGE_PARTITIONS,
+        fetch: STAGE_FETCH,
+      },
+      {
+        name: 'router-assign',
+        from: 'assign',
+        to: ['routed'],
+        exactlyOnce: true,
+        partitionsConcurrently: 1,
+        fetch: STAGE_FETCH,
+      },
+    ],
+  },
+  {
+    name: 'sink-webhook',
+    hops: [
+      {
+        name: 'sink-webhook',
+        from: 'routed',
+        to: ['delivered', 'attempts'],
+        exactlyOnce: false,
+        partitionsConcurrently: STAGE_PARTITIONS,
+        fetch: { minBytes: 65_536, maxWaitMs: 250 },
+      },
+    ],
+  },
+];
+
+/** What raw-hop.main.js reads from the file named on its command line. */
+export interface HopProcessConfig {
+  brokers: string;
+  clientId: string;
+  /** the chain's topic prefix; a hop's group is `<prefix>raw-chain.<hop name>` */
+  prefix: string;
+  hops: readonly HopSpec[];
+  /** the pool file of each topic a hop produces onto */
+  pools: Partial<Record<TopicKey, string>>;
+}
+
+export interface RawChainOptions {
+  kafka: Kafka;
+  brokers: string;
+  /** topic and group prefix of the chain, unique to the run */
+  prefix: string;
+  /** leads put on the first topic before the hops start */
+  count: number;
+  /**
+   * Real records of each topic the chain reads first or produces (`sampleTopicRecords` of the
+   * pipeline's topics): record i of a hop's output is record i mod pool size of its topic's pool,
+   * key, value and headers, so sizes and key spread (router.assign's queue-group keys) are real.
+   */
+  pools: Partial<Record<TopicKey, readonly SampleRecord[]>>;
+  /** where the pool files, hop configs and hop logs go */
+  workDir: string;
+  /** default PIPELINE_CHAIN */
+  processes?: readonly ChainProcessSpec[];
+  /** other processes (the broker, the registry) whose CPU seconds over the run are reported too */
+  otherPids?: Readonly<Record<string, number>>;
+  /** default 600 s */
+  timeoutMs?: number;
+  say?: (msg: string) => void;
+}
+
+export interface ChainProcessFigures {
+  name: string;
+  hops: string[];
+  cpuSeconds: number;
+  peakRssMb: number;
+}
+
+export interface RawChainFigures {
+  count: number;
+  hops: number;
+  /** putting the leads on the first topic, before the hop processes were spawned */
+  fillSeconds: number;
+  /** from the spawn of the hop processes to the last record on the final topic */
+  seconds: number;
+  leadsPerSec: number;
+  /**
+   * From the spawn to the first record on the final topic: the processes' start, their groups'
+   * joins and the first record's way through every hop (seen by polling every 100 ms).
+   */
+  firstSeconds: number;
+  /** from the first record on the final topic to the last: the chain once it flows */
+  flowingLeadsPerSec: number;
+  processes: ChainProcessFigures[];
+  /** CPU µs per lead of the hop processes, summed */
+  hopCpuMicrosPerLead: number;
+  /** CPU seconds over the same span of each of `otherPids` */
+  otherCpuSeconds: Record<string, number>;
+  /** average value bytes of each topic's pool */
+  recordBytes: Partial<Record<TopicKey, number>>;
+}
+
+/**
+ * The pipeline's hops with nothing but Kafka in them: each process of `processes` is a child
+ * process (raw-hop.main.js) whose hops are kafkajs consumer groups with `eachBatch` and the
+ * runtime's client settings (StageRunner's consumer settings, BatchingProducer's idempotent
+ * producer with acks=-1 and the commit after the acknowledgement, PartitionTransactions for an
+ * exactly-once hop), each record answered by the next topic's real record bytes. Timed as the
+ * pipeline is: from the spawn of the processes to the `count`-th record on the last hop's first
+ * output topic (which must be written outside transactions, so its offsets count records).
+ */
+export async function rawChain(opts: RawChainOptions): Promise<RawChainFigures> {
+  const processes = opts.processes ?? PIPELINE_CHAIN;
+  const say = opts.say ?? (() => undefined);
+  const hops = processes.flatMap((p) => p.hops);
+  const first = hops[0];
+  const last = hops[hops.length - 1];
+  if (!first || !last) throw new Error('rawChain: the chain has no hop');
+  const finalKey = last.to[0];
+  if (finalKey === undefined || last.exactlyOnce)
+    throw new Error(`rawChain: the last hop (${last.name}) must produce outside a transaction`);
+  const keys = [first.from, ...new Set(hops.flatMap((h) => h.to))];
+  const missing = keys.filter((k) => (opts.pools[k]?.length ?? 0) === 0);
+  if (missing.length > 0)
+    throw new Error(`rawChain: no sample records for ${missing.join(', ')} (pass opts.pools)`);
+  const pool = (k: TopicKey) => opts.pools[k]!;
+
+  const { topics, declarations } = prefixedTopics(opts.prefix);
+  const used = new Set([...keys, ...hops.map((h) => h.from)].map((k) => topics[k]));
+  await ensureTopics(
+    opts.kafka,
+    declarations.filter((d) => used.has(d.name)),
+  );
+  const poolFiles: Partial<Record<TopicKey, string>> = {};
+  for (const k of keys) {
+    const file = join(opts.workDir, `${opts.prefix}${k}.pool`);
+    writeFileSync(file, encodePool(pool(k)));
+    poolFiles[k] = file;
+  }
+
+  say(`   raw chain: ${opts.count} records onto ${topics[first.from]}`);
+  const fillSeconds = await fill(opts.kafka, topics[first.from], pool(first.from), opts.count);
+
+  const finalTopic = topics[finalKey];
+  const admin = opts.kafka.admin();
+  await admin.connect();
+  const children: { spec: ChainProcessSpec; child: ChildProcess; log: string }[] = [];
+  try {
+    const other0 = mapValues(opts.otherPids ?? {}, cpuSeconds);
+    const t0 = performance.now();
+    for (const spec of processes) {
+      const config: HopProcessConfig = {
+        brokers: opts.brokers,
+        clientId: `raw-chain-${spec.name}`,
+        prefix: opts.prefix,
+        hops: spec.hops,
+        pools: poolFiles,
+      };
+      const configFile = join(opts.workDir, `${opts.prefix}${spec.name}.hop.json`);
+      writeFileSync(configFile, JSON.stringify(config));
+      const log = join(opts.workDir, `${opts.prefix}${spec.name}.hop.log`);
+      const fd = openSync(log, 'a');
+      try {
+        const child = spawn(process.execPath, [join(__dirname, 'raw-hop.main.js'), configFile], {
+          stdio: ['ignore', fd, fd],
+          env: process.env,
+        });
+        children.push({ spec, child, log });
+      } finally {
+        closeSync(fd);
+      }
+    }
+
+    const deadline = Date.now() + (opts.timeoutMs ?? 600_000);
+    let lastSaid = Date.now();
+    let firstAt: number | undefined;
+    for (;;) {
+      const done = await offsetsSum(admin, finalTopic);
+      if (done > 0) firstAt ??= performance.now();
+      if (done >= opts.count) break;
+      const dead = children.find((c) => c.child.exitCode !== null || c.child.signalCode !== null);
+      if (dead)
+        throw new Error(
+          `raw chain: ${dead.spec.name} exited early; its log (${dead.log}):\n${tailOf(dead.log)}`,
+        );
+      if (Date.now() > deadline)
+        throw new Error(`raw chain: ${done}/${opts.count} on ${finalTopic} at the timeout`);
+      if (Date.now() - lastSaid >= 5_000) {
+        lastSaid = Date.now();
+        const counts = await Promise.all(keys.map((k) => offsetsSum(admin, topics[k])));
+        say(
+          `   raw chain ${((performance.now() - t0) / 1000).toFixed(0)} s: ` +
+            keys.map((k, i) => `${k} ${counts[i]}`).join(', ') +
+            ' (offsets; transaction markers included)',
+        );
+      }
+      await sleep(100);
+    }
+    const lastAt = performance.now();
+    const seconds = (lastAt - t0) / 1000;
+    const firstSeconds = ((firstAt ?? lastAt) - t0) / 1000;
+    const figures = children.map(({ spec, child }) => ({
+      name: spec.name,
+      hops: spec.hops.map((h) => h.name),
+      cpuSeconds: cpuSeconds(child.pid!),
+      peakRssMb: peakRssMb(child.pid!) ?? NaN,
+    }));
+    const other = mapValues(opts.otherPids ?? {}, (pid, name) => cpuSeconds(pid) - other0[name]!);
+    const hopCpu = figures.reduce((sum, p) => sum + p.cpuSeconds, 0);
+    return {
+      count: opts.count,
+      hops: hops.length,
+      fillSeconds,
+      seconds,
+      leadsPerSec: opts.count / seconds,
+      firstSeconds,
+      flowingLeadsPerSec: seconds > firstSeconds ? opts.count / (seconds - firstSeconds) : NaN,
+      processes: figures,
+      hopCpuMicrosPerLead: (hopCpu / opts.count) * 1e6,
+      otherCpuSeconds: other,
+      recordBytes: Object.fromEntries(keys.map((k) => [k, averageValueBytes(pool(k))])),
+    };
+  } finally {
+    await admin.disconnect();
+    await Promise.all(children.map(({ child }) => stopChild(child)));
+  }
+}
+
+/** Puts `count` records on the topic, cycling the pool, as chunks of 500 with 4 in flight. */
+async function fill(
+  kafka: Kafka,
+  topic: string,
+  pool: readonly SampleRecord[],
+  count: number,
+): Promise<number> {
+  const producer = BatchingProducer.create(kafka, { ackTimeoutMs: 60_000 });
+  await producer.connect();
+  const t0 = performance.now();
+  let next = 0;
+  try {
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (next < count) {
+          const from = next;
+          next = Math.min(count, next + 500);
+          const records: OutgoingRecord[] = [];
+          for (let i = from; i < next; i++) records.push(recordOf(topic, pool, i));
+          await producer.sendAll(records);
+        }
+      }),
+    );
+  } finally {
+    await producer.disconnect();
+  }
+  return (performance.now() - t0) / 1000;
+}
+
+/** Record i of a pool, cycled, as an outgoing record onto `topic`. */
+export function recordOf(topic: string, pool: readonly SampleRecord[], i: number): OutgoingRecord {
+  const r = pool[i % pool.length]!;
+  return { topic, key: r.key, value: r.value, headers: r.headers };
+}
+
+async function offsetsSum(admin: ReturnType<Kafka['admin']>, topic: string): Promise<number> {
+  const offsets = await admin.fetchTopicOffsets(topic);
+  return offsets.reduce((sum, o) => sum + Number(o.high) - Number(o.low), 0);
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+function tailOf(file: string): string {
+  try {
+    return readFileSync(file, 'utf8').split('\n').slice(-20).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+function mapValues<T, U>(
+  o: Readonly<Record<string, T>>,
+  f: (v: T, k: string) => U,
+): Record<string, U> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(v, k)]));
+}
+
+/**
+ * A pool as one buffer: per record, the key, the value and the headers' JSON, each as a 32-bit
+ * length (0xffffffff for null) and its bytes.
+ */
+export function encodePool(records: readonly SampleRecord[]): Buffer {
+  const parts: Buffer[] = [];
+  const field = (b: Buffer | null) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(b === null ? 0xffffffff : b.length);
+    parts.push(len);
+    if (b !== null) parts.push(b);
+  };
+  for (const r of records) {
+    field(r.key);
+    field(r.value);
+    field(Buffer.from(JSON.stringify(r.headers)));
+  }
+  return Buffer.concat(parts);
+}
+
+export function decodePool(buf: Buffer): SampleRecord[] {
+  const out: SampleRecord[] = [];
+  let at = 0;
+  const field = (): Buffer | null => {
+    if (at + 4 > buf.length) throw new Error(`pool file cut short at byte ${at}`);
+    const len = buf.readUInt32BE(at);
+    at += 4;
+    if (len === 0xffffffff) return null;
+    if (at + len > buf.length) throw new Error(`pool file cut short at byte ${at}`);
+    const b = buf.subarray(at, at + len);
+    at += len;
+    return b;
+  };
+  while (at < buf.length) {
+    const key = field();
+    const value = field();
+    const headers = field();
+    out.push({
+      key,
+      value,
+      headers: headers === null ? {} : (JSON.parse(headers.toString()) as Record<string, string>),
+    });
+  }
+  return out;
+}

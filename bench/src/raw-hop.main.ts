@@ -1,0 +1,149 @@
+/**
+ * One process of the raw chain (raw-chain.part.ts): its hops, each a kafkajs consumer group that
+ * answers every record it reads with the next topic's real record bytes, with the runtime's
+ * client settings and nothing else (no decoding, no handler). Runs until SIGTERM.
+ *
+ *   node bench/dist/raw-hop.main.js <config.json>   (a HopProcessConfig; started by rawChain)
+ */
+import { readFileSync } from 'node:fs';
+import { BatchingProducer, PartitionTransactions, type OutgoingRecord } from '@lead-router/kafka';
+import { createLogger, type Logger } from '@lead-router/observability';
+import { prefixedTopics } from '@lead-router/schemas';
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import { benchKafka } from './bench.stack';
+import {
+  decodePool,
+  recordOf,
+  type HopProcessConfig,
+  type HopSpec,
+  type SampleRecord,
+  type TopicKey,
+} from './raw-chain.part';
+
+interface RunningHop {
+  consumer: Consumer;
+  transactions: PartitionTransactions | null;
+}
+
+async function main(): Promise<void> {
+  const file = process.argv[2];
+  if (file === undefined) throw new Error('usage: raw-hop.main.js <config.json>');
+  const config = JSON.parse(readFileSync(file, 'utf8')) as HopProcessConfig;
+  const logger = createLogger(config.clientId, 'warn');
+  const kafka = benchKafka(config.brokers, config.clientId, logger);
+  const { topics } = prefixedTopics(config.prefix);
+  const pools = new Map<TopicKey, SampleRecord[]>();
+  for (const hop of config.hops)
+    for (const key of hop.to) {
+      const poolFile = config.pools[key];
+      if (poolFile === undefined) throw new Error(`${hop.name}: no pool file for ${key}`);
+      if (!pools.has(key)) pools.set(key, decodePool(readFileSync(poolFile)));
+    }
+
+  // One idempotent producer per process, as a service has (platform.providers.ts).
+  const producer = BatchingProducer.create(kafka, { ackTimeoutMs: 60_000 });
+  await producer.connect();
+  const running: RunningHop[] = [];
+  for (const hop of config.hops) {
+    const outputs = hop.to.map((key) => ({ topic: topics[key], pool: pools.get(key)! }));
+    running.push(
+      await startHop(kafka, hop, `${config.prefix}raw-chain.${hop.name}`, topics[hop.from], {
+        producer,
+        outputs,
+        logger,
+      }),
+    );
+  }
+
+  let stopping = false;
+  process.on('SIGTERM', () => {
+    if (stopping) return;
+    stopping = true;
+    void (async () => {
+      for (const hop of running) {
+        await hop.consumer.disconnect();
+        await hop.transactions?.disconnect();
+      }
+      await producer.disconnect();
+      process.exit(0);
+    })();
+  });
+}
+
+/**
+ * A hop's consumer with StageRunner's settings (the bench's 10 s session, 1 MB per partition, its fetch,
+ * `partitionsConsumedConcurrently`, chunks of 500, no auto-commit): each chunk's outputs are
+ * produced and acknowledged, then its offset committed; an exactly-once hop commits outputs
+ * and offset in one transaction on the partition's transactional producer instead.
+ */
+async function startHop(
+  kafka: Kafka,
+  hop: HopSpec,
+  groupId: string,
+  topic: string,
+  deps: {
+    producer: BatchingProducer;
+    outputs: { topic: string; pool: readonly SampleRecord[] }[];
+    logger: Logger;
+  },
+): Promise<RunningHop> {
+  const consumer = kafka.consumer({
+    groupId,
+    allowAutoTopicCreation: false,
+    // KAFKA_SESSION_TIMEOUT_MS as the pipeline bench sets it for its services
+    sessionTimeout: 10_000,
+    heartbeatInterval: 3_000,
+    maxBytesPerPartition: 1_048_576,
+    minBytes: hop.fetch.minBytes,
+    maxWaitTimeInMs: hop.fetch.maxWaitMs,
+  });
+  const transactions = hop.exactlyOnce
+    ? new PartitionTransactions({ kafka, transactionalIdPrefix: groupId, logger: deps.logger })
+    : null;
+  let produced = 0;
+  const onBatch = async ({
+    batch,
+    resolveOffset,
+    heartbeat,
+    isRunning,
+    isStale,
+  }: EachBatchPayload) => {
+    const { partition, messages } = batch;
+    for (let i = 0; i < messages.length; i += 500) {
+      if (!isRunning() || isStale()) break;
+      const chunk = messages.slice(i, i + 500);
+      const records: OutgoingRecord[] = [];
+      for (let j = 0; j < chunk.length; j++) {
+        for (const out of deps.outputs) records.push(recordOf(out.topic, out.pool, produced));
+        produced++;
+      }
+      const last = chunk[chunk.length - 1]!.offset;
+      const next = (BigInt(last) + 1n).toString();
+      if (transactions) {
+        await transactions.commit(partition, records, { groupId, topic, partition, offset: next });
+        resolveOffset(last);
+      } else {
+        await deps.producer.sendAll(records);
+        resolveOffset(last);
+        await consumer.commitOffsets([{ topic, partition, offset: next }]);
+      }
+      await heartbeat();
+    }
+  };
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    autoCommit: false,
+    eachBatchAutoResolve: false,
+    partitionsConsumedConcurrently: hop.partitionsConcurrently,
+    eachBatch: onBatch,
+  });
+  return { consumer, transactions };
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(
+    `raw hop failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
+  process.exit(1);
+});
