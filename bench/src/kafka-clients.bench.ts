@@ -469,9 +469,12 @@ async function createTopics(kafka: Kafka, topics: readonly string[]): Promise<vo
   }
 }
 
+/** NaN without samples (every run of the phase failed). */
 const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
+  if (s.length === 0) return NaN;
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 };
 
 async function main(): Promise<void> {
@@ -487,6 +490,7 @@ async function main(): Promise<void> {
   const say = (msg: string) => process.stderr.write(`[kafka-clients] ${msg}\n`);
   say(`${RECORDS} RawLead records, mean ${meanBytes.toFixed(0)} B, ${PARTITIONS} partitions`);
   const samples: Sample[] = [];
+  const failures: { run: number; client: ClientName; phase: Phase; error: string }[] = [];
   for (let run = 1; run <= RUNS; run++) {
     const order: ClientName[] =
       run % 2 === 1 ? ['kafkajs', 'platformatic'] : ['platformatic', 'kafkajs'];
@@ -508,7 +512,19 @@ async function main(): Promise<void> {
         Phase,
         () => Promise<Figures>,
       ][]) {
-        const sample = { run, client, phase, ...(await measure()) };
+        let figures: Figures;
+        try {
+          figures = await measure();
+        } catch (err) {
+          // A phase that fails is reported, not retried: how often each client fails is a figure
+          // too. Without its input (a failed produce) the phases that read it are skipped.
+          const error = err instanceof Error ? err.message : String(err);
+          failures.push({ run, client, phase, error });
+          say(`run ${run} ${client} ${phase}: FAILED (${error})`);
+          if (phase === 'produce') break;
+          continue;
+        }
+        const sample = { run, client, phase, ...figures };
         samples.push(sample);
         say(
           `run ${run} ${client} ${phase}: ${sample.recordsPerSec.toFixed(0)} rec/s, ` +
@@ -543,7 +559,7 @@ async function main(): Promise<void> {
     };
   });
   process.stdout.write(
-    `${JSON.stringify({ records: RECORDS, meanBytes, partitions: PARTITIONS, chunk: CHUNK, inFlight: IN_FLIGHT, summary, samples }, null, 2)}\n`,
+    `${JSON.stringify({ records: RECORDS, meanBytes, partitions: PARTITIONS, chunk: CHUNK, inFlight: IN_FLIGHT, summary, failures, samples }, null, 2)}\n`,
   );
 }
 
