@@ -1,4 +1,5 @@
-import { v4 as uuidv4, v5 as uuidv5 } from 'uuid';
+import { hash } from 'node:crypto';
+import { v4 as uuidv4 } from 'uuid';
 
 /**
  * The namespace of every derived lead id: UUIDv5 of the URL `https://lead-router.dev/ns/lead-id`
@@ -9,7 +10,12 @@ export const LEAD_ID_NAMESPACE = 'f4ce1aad-da8a-5e0e-a735-f09832dec04e';
 /** A UTF-16 code unit of a surrogate pair standing alone: valid in a JSON string, not in UTF-8. */
 export const LONE_SURROGATE = /\p{Cs}/u;
 
-const utf8 = new TextEncoder();
+/**
+ * The namespace's 16 bytes, followed by room for the name: the SHA-1 input is written here, so a
+ * lead id costs no allocation but the hash (crypto.hash, one call, is the cheapest SHA-1 in node).
+ */
+const scratch = Buffer.alloc(16 + 4096);
+Buffer.from(LEAD_ID_NAMESPACE.replaceAll('-', ''), 'hex').copy(scratch);
 
 /**
  * The lead id for a lead its source identifies by `key`: the same inputs always give the same id.
@@ -25,7 +31,18 @@ export function leadIdFor(source: string, key: string): string {
   }
   // NUL cannot occur in a source name, so `a` + `b:c` and `a:b` + `c` never collide. The UTF-8
   // bytes of a well-formed string are the ones uuid hashed before, so every id stays the same.
-  return uuidv5(utf8.encode(`${source}\u0000${key}`), LEAD_ID_NAMESPACE);
+  // RFC 9562 §5.5 by hand (uuid's v5 parses the namespace and copies the name on every call,
+  // once per lead on ingest's request path): SHA-1 of namespace and name, version and variant set.
+  const name = `${source}\u0000${key}`;
+  const input =
+    Buffer.byteLength(name, 'utf8') <= scratch.length - 16
+      ? scratch.subarray(0, 16 + scratch.write(name, 16, 'utf8'))
+      : Buffer.concat([scratch.subarray(0, 16), Buffer.from(name, 'utf8')]);
+  const sha1 = hash('sha1', input, 'buffer');
+  sha1[6] = (sha1[6]! & 0x0f) | 0x50;
+  sha1[8] = (sha1[8]! & 0x3f) | 0x80;
+  const hex = sha1.toString('hex', 0, 16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
 /** A lead id for a lead with no key of its own: random, so a resubmission is a new lead. */

@@ -1,4 +1,4 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, hash, timingSafeEqual } from 'node:crypto';
 
 /** HMAC-SHA256 of `message` keyed with `secret`, hex-encoded (lower case). */
 export function hmacSha256Hex(secret: string, message: string | Buffer): string {
@@ -7,7 +7,7 @@ export function hmacSha256Hex(secret: string, message: string | Buffer): string 
 
 /** SHA-256 of a text, hex-encoded: how API keys are kept in configuration. */
 export function sha256Hex(text: string): string {
-  return createHash('sha256').update(text, 'utf8').digest('hex');
+  return hash('sha256', text, 'hex');
 }
 
 /**
