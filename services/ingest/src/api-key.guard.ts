@@ -1,8 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
-import { sha256Hex } from '@lead-router/capture';
 import type { FastifyRequest } from 'fastify';
 import { ApiError } from './api-error';
+import { presentedKeyHash } from './api-key';
 import { INGEST_CONFIG, type IngestConfig } from './ingest.config';
 
 export type AuthenticatedRequest = FastifyRequest & { leadSource?: string };
@@ -13,19 +13,23 @@ export type AuthenticatedRequest = FastifyRequest & { leadSource?: string };
  */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
-  constructor(@Inject(INGEST_CONFIG) private readonly config: IngestConfig) {}
+  private readonly keys: readonly (readonly [Buffer, string])[];
+
+  constructor(@Inject(INGEST_CONFIG) config: IngestConfig) {
+    this.keys = [...config.apiKeys].map(([hash, source]) => [Buffer.from(hash, 'hex'), source]);
+  }
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const key = presentedKey(request);
-    if (!key) {
+    const hash = presentedKeyHash(request);
+    if (hash === undefined) {
       throw new ApiError(
         401,
         'missing_api_key',
         'send your API key as "Authorization: Bearer <key>" or "X-Api-Key"',
       );
     }
-    const source = sourceOfKey(this.config.apiKeys, key);
+    const source = sourceOfKey(this.keys, hash);
     if (!source) throw new ApiError(401, 'unknown_api_key', 'the API key is not known');
     const requested = requestedSource(request);
     if (requested !== undefined && requested !== source) {
@@ -44,21 +48,16 @@ export class ApiKeyGuard implements CanActivate {
  * The source of the key whose SHA-256 matches the presented key's, comparing with every
  * configured hash in constant time, so the answer's timing says nothing about near misses.
  */
-function sourceOfKey(hashes: ReadonlyMap<string, string>, key: string): string | undefined {
-  const presented = Buffer.from(sha256Hex(key), 'hex');
+function sourceOfKey(
+  keys: readonly (readonly [Buffer, string])[],
+  presentedHash: string,
+): string | undefined {
+  const presented = Buffer.from(presentedHash, 'hex');
   let found: string | undefined;
-  for (const [hash, source] of hashes) {
-    if (timingSafeEqual(presented, Buffer.from(hash, 'hex')) && found === undefined) found = source;
+  for (const [hash, source] of keys) {
+    if (timingSafeEqual(presented, hash) && found === undefined) found = source;
   }
   return found;
-}
-
-function presentedKey(request: FastifyRequest): string | undefined {
-  const auth = request.headers.authorization;
-  if (typeof auth === 'string' && auth.toLowerCase().startsWith('bearer '))
-    return auth.slice(7).trim();
-  const header = request.headers['x-api-key'];
-  return typeof header === 'string' && header !== '' ? header : undefined;
 }
 
 function requestedSource(request: FastifyRequest): string | undefined {

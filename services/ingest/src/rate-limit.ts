@@ -1,7 +1,7 @@
 import rateLimit from '@fastify/rate-limit';
-import { sha256Hex } from '@lead-router/capture';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError } from './api-error';
+import { presentedKeyHash } from './api-key';
 import type { IngestConfig } from './ingest.config';
 
 const SOURCE_PATH = /^\/v1\/sources\/([^/?]+)/;
@@ -14,13 +14,8 @@ const SOURCE_PATH = /^\/v1\/sources\/([^/?]+)/;
 export function rateLimitKey(request: Pick<FastifyRequest, 'url' | 'headers' | 'ip'>): string {
   const source = SOURCE_PATH.exec(request.url)?.[1];
   if (source !== undefined) return `source:${decodeURIComponent(source)}`;
-  const auth = request.headers.authorization;
-  const key =
-    typeof auth === 'string' && auth.toLowerCase().startsWith('bearer ')
-      ? auth.slice(7).trim()
-      : request.headers['x-api-key'];
-  if (typeof key === 'string' && key !== '') return `key:${sha256Hex(key)}`;
-  return `ip:${request.ip}`;
+  const hash = presentedKeyHash(request);
+  return hash !== undefined ? `key:${hash}` : `ip:${request.ip}`;
 }
 
 /**
