@@ -464,6 +464,11 @@ async function createTopics(kafka: Kafka, topics: readonly string[]): Promise<vo
       waitForLeaders: true,
       topics: topics.map((topic) => ({ topic, numPartitions: PARTITIONS })),
     });
+    // The metadata names the leaders before they take requests: a produce sent at once was
+    // answered NOT_LEADER_OR_FOLLOWER, and kafkajs' idempotent producer, retrying that batch while
+    // the next one to the partition was in flight, failed with OUT_OF_ORDER_SEQUENCE_NUMBER.
+    // ListOffsets goes to each leader and is retried until every one answers.
+    for (const topic of topics) await admin.fetchTopicOffsets(topic);
   } finally {
     await admin.disconnect();
   }
