@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { v5 as uuidv5 } from 'uuid';
 import { DELIVERY_ID_NAMESPACE, deliveryIdFor } from './delivery-id.generator';
 
@@ -19,5 +20,19 @@ describe('deliveryIdFor', () => {
     assert.equal(sut('lead-1', 'demo-inbox'), id);
     assert.notEqual(sut('lead-1', 'crm'), id);
     assert.notEqual(sut('lead-2', 'demo-inbox'), id);
+  });
+});
+
+describe('deliveryIdFor, against the uuid package', () => {
+  it('is the UUIDv5 of `lead NUL destination` in the namespace, for any ids', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'grapheme' }), fc.string(), (leadId, destinationId) => {
+        assert.equal(
+          deliveryIdFor(leadId, destinationId),
+          `msg_${uuidv5(`${leadId}\u0000${destinationId}`, DELIVERY_ID_NAMESPACE)}`,
+        );
+      }),
+      { numRuns: 500 },
+    );
   });
 });

@@ -4,6 +4,7 @@ export { DestinationError } from './destination.error';
 export {
   LEAD_ROUTED_EVENT,
   type WebhookRequest,
+  encodedWebhookRequest,
   leadRoutedPayload,
   signWebhook,
   webhookRequest,

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { destinationFixture, routedLeadFixture } from '@lead-router/testing';
 import { Webhook } from 'standardwebhooks';
 import { deliveryIdFor } from './delivery-id.generator';
 import { DestinationError } from './destination.error';
-import { signWebhook, webhookRequest } from './webhook-request.builder';
+import { encodedWebhookRequest, signWebhook, webhookRequest } from './webhook-request.builder';
 import { verifyWebhook } from './webhook.verifier';
 
 const keyBytes = Buffer.from('lead-router-test-secret-32-bytes!');
@@ -148,5 +149,45 @@ describe('verifyWebhook', () => {
       ok: false,
       error: 'Message timestamp too old',
     });
+  });
+});
+
+describe('signWebhook, against the standardwebhooks package', () => {
+  const sut = signWebhook;
+
+  it('signs any body, id, timestamp and secret as the package does, text or bytes', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 64 }),
+        fc.string({ minLength: 1, maxLength: 40 }),
+        fc.integer({ min: 0, max: 4_102_444_800 }),
+        fc.oneof(fc.string({ unit: 'binary', maxLength: 2000 }), fc.json()),
+        (keyBytes, deliveryId, seconds, text) => {
+          const secret = `whsec_${Buffer.from(keyBytes).toString('base64')}`;
+          const reference = new Webhook(secret).sign(deliveryId, new Date(seconds * 1000), text);
+          assert.equal(sut(secret, deliveryId, seconds, text), reference);
+          assert.equal(sut(secret, deliveryId, seconds, Buffer.from(text, 'utf8')), reference);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('encodedWebhookRequest', () => {
+  const sut = encodedWebhookRequest;
+
+  it('is webhookRequest with the body as the UTF-8 bytes that were signed', () => {
+    const lead = routedLeadFixture();
+    const routed = { ...lead, lead: { ...lead.lead, first_name: 'Zoë 李' } };
+    const text = webhookRequest(routed, destinationFixture(), secret, 1_764_072_000);
+    const bytes = sut(routed, destinationFixture(), secret, 1_764_072_000);
+    assert.ok(Buffer.isBuffer(bytes.body));
+    assert.deepEqual(bytes.body, Buffer.from(text.body, 'utf8'));
+    assert.deepEqual(bytes.headers, text.headers);
+    assert.equal(bytes.deliveryId, text.deliveryId);
+    const nowSeconds = Math.floor(Date.now() / 1000);
+    const now = sut(routed, destinationFixture(), secret, nowSeconds);
+    assert.ok(verifyWebhook(secret, now.headers, now.body).ok);
   });
 });

@@ -1,14 +1,15 @@
-import { createHmac } from 'node:crypto';
+import { type KeyObject, createHmac, createSecretKey } from 'node:crypto';
 import type { Destination, RoutedLead } from '@lead-router/schemas';
 import { deliveryIdFor } from './delivery-id.generator';
 import { DestinationError } from './destination.error';
 
 export const LEAD_ROUTED_EVENT = 'lead.routed';
 
-export interface WebhookRequest {
+/** A signed POST; `body` is the JSON text, or its UTF-8 bytes as the sink sends them. */
+export interface WebhookRequest<Body extends string | Buffer = string> {
   url: string;
   headers: Record<string, string>;
-  body: string;
+  body: Body;
   deliveryId: string;
 }
 
@@ -79,30 +80,38 @@ export function leadRoutedPayload(routed: RoutedLead, destination: Destination):
 }
 
 const SECRET_PREFIX = 'whsec_';
-const keys = new Map<string, Buffer>();
+const keys = new Map<string, KeyObject>();
+
+function signingKey(secret: string): KeyObject {
+  let key = keys.get(secret);
+  if (key === undefined) {
+    key = createSecretKey(
+      Buffer.from(
+        secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret,
+        'base64',
+      ),
+    );
+    if (keys.size >= 64) keys.clear();
+    keys.set(secret, key);
+  }
+  return key;
+}
 
 /**
  * The Standard Webhooks `v1` signature: HMAC-SHA256 over `id.timestamp.body` with the secret's
  * base64 bytes, in base64. node:crypto rather than the `standardwebhooks` package, whose pure-JS
- * SHA-256 was 5% of the sink's CPU; the specs verify its output with that package.
+ * SHA-256 was 5% of the sink's CPU; the specs verify its output with that package. The body is
+ * hashed where it lies (text as UTF-8, or the bytes to be sent), never copied into one string.
  */
 export function signWebhook(
   secret: string,
   deliveryId: string,
   timestampSeconds: number,
-  body: string,
+  body: string | Buffer,
 ): string {
-  let key = keys.get(secret);
-  if (key === undefined) {
-    key = Buffer.from(
-      secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret,
-      'base64',
-    );
-    if (keys.size >= 64) keys.clear();
-    keys.set(secret, key);
-  }
-  const mac = createHmac('sha256', key)
-    .update(`${deliveryId}.${timestampSeconds}.${body}`)
+  const mac = createHmac('sha256', signingKey(secret))
+    .update(`${deliveryId}.${timestampSeconds}.`)
+    .update(body)
     .digest('base64');
   return `v1,${mac}`;
 }
@@ -117,6 +126,29 @@ export function webhookRequest(
   secret: string,
   nowSeconds: number,
 ): WebhookRequest {
+  return signed(routed, destination, secret, nowSeconds, (json) => json);
+}
+
+/**
+ * `webhookRequest` as the sink sends it: the body serialized once into the UTF-8 bytes that are
+ * both signed and written to the socket, so one delivery holds one copy of its body.
+ */
+export function encodedWebhookRequest(
+  routed: RoutedLead,
+  destination: Destination,
+  secret: string,
+  nowSeconds: number,
+): WebhookRequest<Buffer> {
+  return signed(routed, destination, secret, nowSeconds, (json) => Buffer.from(json, 'utf8'));
+}
+
+function signed<Body extends string | Buffer>(
+  routed: RoutedLead,
+  destination: Destination,
+  secret: string,
+  nowSeconds: number,
+  encode: (json: string) => Body,
+): WebhookRequest<Body> {
   if (destination.url === null) {
     throw new DestinationError(
       `destination ${destination.id} has no url; a webhook destination needs one`,
@@ -125,16 +157,15 @@ export function webhookRequest(
     );
   }
   const deliveryId = deliveryIdFor(routed.lead.lead_id, destination.id);
-  const body = JSON.stringify(leadRoutedPayload(routed, destination));
+  const body = encode(JSON.stringify(leadRoutedPayload(routed, destination)));
   const timestamp = Math.floor(nowSeconds);
-  const signature = signWebhook(secret, deliveryId, timestamp, body);
   return {
     url: destination.url,
     headers: {
       'content-type': 'application/json',
       'webhook-id': deliveryId,
       'webhook-timestamp': String(timestamp),
-      'webhook-signature': signature,
+      'webhook-signature': signWebhook(secret, deliveryId, timestamp, body),
     },
     body,
     deliveryId,

@@ -9,7 +9,7 @@ import { Webhook } from 'standardwebhooks';
 export function verifyWebhook(
   secret: string,
   headers: Record<string, string>,
-  body: string,
+  body: string | Buffer,
 ): Result<unknown, string> {
   try {
     return { ok: true, value: new Webhook(secret).verify(body, headers) };
