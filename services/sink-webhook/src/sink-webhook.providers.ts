@@ -18,7 +18,11 @@ import { WebhookClient } from './webhook.client';
 export function sinkWebhookProviders(config: SinkWebhookConfig): Provider[] {
   return [
     ...sinkRuntimeProviders(config),
-    { provide: WebhookClient, useFactory: () => new WebhookClient() },
+    {
+      provide: WebhookClient,
+      // One connection per request the sink may have in flight, per destination.
+      useFactory: () => new WebhookClient({ connections: config.sink.maxInFlight }),
+    },
     {
       provide: SINK_ADAPTER,
       inject: [WebhookClient],

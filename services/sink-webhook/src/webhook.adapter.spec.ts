@@ -26,7 +26,7 @@ function setup(answer: WebhookResponse, env: Record<string, string> = { PARTNER_
   const sent: {
     url: string;
     headers: Record<string, string>;
-    body: string;
+    body: string | Buffer;
     options: PostOptions;
   }[] = [];
   const sut = new WebhookAdapter({

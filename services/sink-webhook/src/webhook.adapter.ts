@@ -2,21 +2,18 @@ import { type CredentialRef, resolveCredential } from '@lead-router/config';
 import {
   type DeliveryVerdict,
   type LeadVerdict,
-  webhookRequest,
+  encodedWebhookRequest,
   webhookVerdict,
 } from '@lead-router/delivery';
 import { errorMessage } from '@lead-router/errors';
 import type { WebhookDestination } from '@lead-router/routing';
 import { type DeliveryTask, type SinkAdapter, durationMs } from '@lead-router/sink-runtime';
-import type { PostOptions, WebhookResponse } from './webhook.client';
+import type { PostOptions, WebhookPost, WebhookResponse } from './webhook.client';
 
 const SECRET_FORMAT = /^whsec_[A-Za-z0-9+/=]+$/;
 
 export interface WebhookAdapterOptions {
-  post(
-    request: { url: string; headers: Record<string, string>; body: string },
-    options: PostOptions,
-  ): Promise<WebhookResponse>;
+  post(request: WebhookPost, options: PostOptions): Promise<WebhookResponse>;
   /** The secret a destination's `secret` reference points to; throws when it cannot be read. */
   secret(ref: CredentialRef): string;
   /** For a destination without its own `timeout`. */
@@ -71,7 +68,7 @@ export class WebhookAdapter implements SinkAdapter<WebhookDestination> {
         alert: `webhook ${destination.id}: its signing secret is not whsec_ followed by base64; fix the ${describe(config.secret)} it names`,
       };
     }
-    const request = webhookRequest(
+    const request = encodedWebhookRequest(
       task.lead,
       { ...destination, url: config.url },
       secret,
