@@ -1,5 +1,5 @@
-import * as http from 'node:http';
 import autocannon from 'autocannon';
+import { Pool } from 'undici';
 import { formLeads } from './lead.generator';
 import { percentile } from './proc.stats';
 
@@ -70,72 +70,76 @@ export interface PacedFigures {
   accepted: number;
   non2xx: number;
   errors: number;
-  /** the 202's latency seen by the client, ms */
+  /** the 202's latency from the request's scheduled send time, ms */
   ackP50: number;
   ackP99: number;
+  /** how late the generator put requests on the wire against their schedule, ms */
+  sendLateP99: number;
+}
+
+export interface PacedLoad extends PacedFigures {
+  /** every accepted lead's scheduled send time (epoch ms), by its source_lead_id */
+  slots: Map<string, number>;
+  /** epoch ms of the first slot */
+  startedAt: number;
 }
 
 /**
- * Open-model load: requests leave on a fixed schedule whether or not earlier ones were answered,
- * so a slow server sees its queue grow instead of the generator slowing down with it.
+ * Open-model load on POST /v1/leads: request i is due at t0 + i/rate and leaves then whether or
+ * not earlier ones were answered, and every latency counts from that scheduled slot (a request
+ * the generator sends late still counts from its slot), so a slow server or a slow generator
+ * shows instead of slowing the offered load down. Each request is a distinct lead whose
+ * source_lead_id is `bench-<seed>-<n>`.
  */
 export async function pacedLoad(
   url: string,
   apiKey: string,
-  opts: { rate: number; seconds: number; seed: number },
-): Promise<PacedFigures> {
+  opts: { rate: number; seconds: number; seed: number; connections?: number },
+): Promise<PacedLoad> {
   const next = formLeads(opts.seed);
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
-  const target = new URL('/v1/leads', url);
-  const latencies: number[] = [];
-  let sent = 0;
-  let accepted = 0;
-  let non2xx = 0;
-  let errors = 0;
-  const pending = new Set<Promise<void>>();
-  const post = (): void => {
-    const body = JSON.stringify(next());
-    const t = performance.now();
-    const done = new Promise<void>((resolve) => {
-      const req = http.request(
-        target,
-        {
-          method: 'POST',
-          agent,
-          headers: {
-            authorization: `Bearer ${apiKey}`,
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(body),
-          },
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => {
-            if (res.statusCode === 202) {
-              accepted++;
-              latencies.push(performance.now() - t);
-            } else non2xx++;
-            resolve();
-          });
-        },
-      );
-      req.on('error', () => {
-        errors++;
-        resolve();
-      });
-      req.end(body);
-    });
-    pending.add(done);
-    void done.then(() => pending.delete(done));
-  };
+  const pool = new Pool(url, {
+    connections: opts.connections ?? 512,
+    headersTimeout: 120_000,
+    bodyTimeout: 120_000,
+    keepAliveTimeout: 60_000,
+  });
+  const acks: number[] = [];
+  const late: number[] = [];
+  const slots = new Map<string, number>();
+  const counts = { accepted: 0, non2xx: 0, errors: 0 };
   const total = Math.round(opts.rate * opts.seconds);
+  const answers: Promise<void>[] = [];
   const t0 = performance.now();
+  const epoch0 = performance.timeOrigin + t0;
+  const post = (due: number): Promise<void> => {
+    late.push(performance.now() - due);
+    const lead = next();
+    return pool
+      .request({
+        method: 'POST',
+        path: '/v1/leads',
+        headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify(lead),
+      })
+      .then(async (res) => {
+        await res.body.dump();
+        if (res.statusCode === 202) {
+          counts.accepted++;
+          acks.push(performance.now() - due);
+          slots.set(lead.source_lead_id, performance.timeOrigin + due);
+        } else counts.non2xx++;
+      })
+      .catch(() => {
+        counts.errors++;
+      });
+  };
+  let sent = 0;
   await new Promise<void>((resolve) => {
     const tick = setInterval(() => {
       const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * opts.rate));
       while (sent < due) {
+        answers.push(post(t0 + (sent * 1000) / opts.rate));
         sent++;
-        post();
       }
       if (sent >= total) {
         clearInterval(tick);
@@ -143,17 +147,19 @@ export async function pacedLoad(
       }
     }, 1);
   });
-  await Promise.all(pending);
-  agent.destroy();
-  latencies.sort((a, b) => a - b);
+  await Promise.all(answers);
+  await pool.close();
+  acks.sort((a, b) => a - b);
+  late.sort((a, b) => a - b);
   return {
     offeredPerSec: opts.rate,
     seconds: opts.seconds,
     sent,
-    accepted,
-    non2xx,
-    errors,
-    ackP50: percentile(latencies, 50),
-    ackP99: percentile(latencies, 99),
+    ...counts,
+    ackP50: percentile(acks, 50),
+    ackP99: percentile(acks, 99),
+    sendLateP99: percentile(late, 99),
+    slots,
+    startedAt: epoch0,
   };
 }

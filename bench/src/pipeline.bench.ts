@@ -1,21 +1,27 @@
 /**
- * The whole-system benchmark (issue 6): Kafka's own limit, ingest under autocannon, 200,000 leads
- * through every stage as its own process, speed-to-lead at fixed offered rates, peak memory and a
- * CPU profile, all in one session on one machine; appends a dated entry to bench/RESULTS.md.
+ * The whole-system benchmark (issues 6 and 15): Kafka's own limit, ingest under autocannon,
+ * 200,000 leads through every stage as its own process (throughput timed from spawn), then
+ * speed-to-lead as a sender feels it — from each request's scheduled slot (open-model pacing) to
+ * the receiver's arrival stamp — at 250 to 4,000 leads/s offered, three runs a rate, up to the
+ * knee, with half the sustainable throughput as its own point; per-hop latency from the records'
+ * timestamps, CPU per lead of every process, event-loop delay, peak memory, CPU profiles; charts
+ * as SVG next to bench/RESULTS.md, and a dated entry appended to it.
  *
- *   npm run bench               # builds first; < 15 minutes on 2 cores
- *   npm run bench -- --smoke    # tiny sizes, prints the entry without recording it
+ *   npm run bench               # builds first; < 25 minutes on 2 cores
+ *   npm run bench -- --smoke    # tiny sizes, prints the entry without recording it (< 3 minutes)
  *
- * Uses KAFKA_BROKERS and SCHEMA_REGISTRY_URL when both are set, else starts a local stack.
+ * Uses KAFKA_BROKERS and SCHEMA_REGISTRY_URL when both are set (with BENCH_STACK_DIR, the data
+ * dir of the local stack they belong to, the broker's and registry's CPU is read too), else
+ * starts a local stack.
  */
 import { randomBytes } from 'node:crypto';
 import {
   appendFileSync,
-  rmSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  rmSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,16 +35,27 @@ import { avroFigures, kafkaLimit } from './kafka-limit.part';
 import { rawLeads } from './lead.generator';
 import {
   STAGES,
-  deliveredOutcomes,
+  benchRules,
+  hopLatency,
+  latencyRun,
   startBenchService,
   startReceiver,
   throughputRun,
+  warmTransactions,
   type BenchEnv,
-  type StageName,
+  type LatencyRun,
 } from './pipeline.part';
-import { cpuSeconds, machine, peakRssMb, percentile, sleep } from './proc.stats';
-import { renderEntry, type BenchResult, type ProfileSummary } from './results.entry';
-import { benchCodec, benchKafka, benchStack } from './bench.stack';
+import { cpuSeconds, machine, peakRssMb, readStackPids, sleep, type Machine } from './proc.stats';
+import {
+  curvePoints,
+  kneeOf,
+  renderEntry,
+  type BenchResult,
+  type ProfileSummary,
+} from './results.entry';
+import { benchCodec, benchStack } from './bench.stack';
+import { benchKafka } from './bench.stack';
+import { lagPanelsSvg, latencyCurveSvg } from './charts.svg';
 
 const repoRoot = resolve(__dirname, '..', '..');
 const smoke = process.argv.includes('--smoke');
@@ -48,18 +65,29 @@ const sizes = smoke
       raw: 5_000,
       ingestSeconds: 3,
       pipeline: 3_000,
-      steadySeconds: 3,
-      rates: [200, 500],
+      rates: [250, 1_000],
+      runs: 3,
+      runSeconds: 4,
+      warmupSeconds: 1,
+      drainMs: 20_000,
+      hopSample: 300,
       profile: 2_000,
     }
   : {
       raw: 200_000,
       ingestSeconds: 20,
       pipeline: 200_000,
-      steadySeconds: 20,
-      rates: [1_000, 5_000],
-      profile: 60_000,
+      rates: [250, 500, 1_000, 2_000, 4_000],
+      runs: 3,
+      runSeconds: 15,
+      warmupSeconds: 3,
+      drainMs: 60_000,
+      hopSample: 2_000,
+      profile: 40_000,
     };
+
+/** The knee: a run whose p99 passes this, or whose deliveries fall behind the offered rate. */
+export const KNEE_P99_MS = 5_000;
 
 const say = (msg: string): void => {
   process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
@@ -67,18 +95,24 @@ const say = (msg: string): void => {
 
 async function main(): Promise<void> {
   const started = Date.now();
+  const stamp = new Date().toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-');
   const workDir = mkdtempSync(join(tmpdir(), 'lead-router-bench-'));
   mkdirSync(join(workDir, 'profiles'));
-  const before = machine(repoRoot);
+  const before: Machine = machine(repoRoot);
   const { brokers, registryUrl, stack } = await benchStack(workDir, say);
-  const stackPids = stack ? readStackPids(stack.dataDir) : new Map<string, number>();
+  const stackPids = readStackPids(stack?.dataDir ?? process.env['BENCH_STACK_DIR']);
   const receiver = await startReceiver(repoRoot);
+  const otherPids = new Map([
+    // pids.json names them 'kafka broker' and 'apicurio registry'
+    ...[...stackPids].map(([name, pid]) => [name.split(' ').pop()!, pid] as const),
+    ['receiver', receiver.child.pid!] as const,
+  ]);
   const rulesFile = join(workDir, 'rules.yaml');
   writeFileSync(
     rulesFile,
-    readFileSync(join(repoRoot, 'deploy', 'local', 'rules', 'demo.yaml'), 'utf8').replace(
-      'http://localhost:8090/inbox',
-      `${receiver.url}/inbox`,
+    benchRules(
+      readFileSync(join(repoRoot, 'deploy', 'local', 'rules', 'demo.yaml'), 'utf8'),
+      receiver.url,
     ),
   );
   const kafka = benchKafka(brokers, 'bench', createLogger('bench', 'warn'));
@@ -95,11 +129,18 @@ async function main(): Promise<void> {
   const prefix = (part: string) => `bench-${run}-${part}.`;
   const live: ServiceProcess[] = [];
   const result: Partial<BenchResult> = { smoke, sizes, machine: before, external: !stack };
+  const chartDir = smoke ? workDir : join(repoRoot, 'bench');
+  const charts = {
+    curve: `pipeline-latency-${stamp}.svg`,
+    lag: `pipeline-lag-${stamp}.svg`,
+  };
 
   try {
     say(`1. Kafka's own limit: ${sizes.raw} records of 700 bytes, 6 partitions`);
     result.kafka = await kafkaLimit(kafka, `${prefix('limit')}raw`, sizes.raw);
     say(`   ${JSON.stringify(result.kafka)}`);
+    // H1 (bench/src/kafka-tools.part.ts, `kafkaTools`): Kafka's producer/consumer perf and
+    // end-to-end latency tools belong here, once committed.
 
     say(`2. ingest under autocannon, ${sizes.ingestSeconds} s per endpoint`);
     const ingestProfile = join(workDir, 'profiles', 'ingest.cpuprofile');
@@ -140,91 +181,158 @@ async function main(): Promise<void> {
 
     say(`3. pipeline: ${sizes.pipeline} RawLeads on leads.raw, then every stage as a process`);
     const pipePrefix = prefix('pipe');
-    const brokerCpu0 = stackPids.has('kafka broker')
-      ? cpuSeconds(stackPids.get('kafka broker')!)
-      : 0;
+    await warmTransactions(env, pipePrefix);
     const through = await throughputRun(env, receiver, pipePrefix, sizes.pipeline, {
-      timeoutMs: smoke ? 60_000 : 420_000,
+      timeoutMs: smoke ? 150_000 : 420_000,
+      say,
+      label: 'throughput',
+      otherPids,
     });
     live.push(...through.services.values());
+    const sustainable = through.count / through.wallSeconds;
     say(
       `   delivered ${through.delivered}/${through.count} in ${through.wallSeconds.toFixed(1)} s ` +
-        `(${(through.count / through.fromReadySeconds).toFixed(0)} leads/s from ready)`,
+        `from spawn = ${sustainable.toFixed(0)} leads/s`,
     );
-    result.pipeline = {
-      ...through,
-      services: undefined,
-      brokerCpuSeconds: stackPids.has('kafka broker')
-        ? cpuSeconds(stackPids.get('kafka broker')!) - brokerCpu0
-        : NaN,
-    };
-    result.memory = Object.fromEntries(
-      STAGES.map((s) => [s, peakRssMb(through.services.get(s)!.process.pid!) ?? NaN]),
-    ) as Record<StageName, number>;
+    result.pipeline = { ...through, services: undefined };
+    const stageRss = () =>
+      Object.fromEntries(
+        STAGES.map((s) => [s, peakRssMb(through.services.get(s)!.process.pid!) ?? NaN]),
+      );
+    result.memory = stageRss();
+
+    // H1 (bench/src/raw-chain.part.ts, `sampleTopicRecords` + `rawChain`): the same-hop raw
+    // kafkajs chain on this run's records belongs here, once committed.
 
     say('   Avro encode/decode of a RawLead and a RoutedLead from this run');
     const routed = await firstRouted(env, pipePrefix);
     const rawSample = rawLeads(1, 'bench-kafka')();
     result.avro = avroFigures(rawSample, routed, smoke ? 0.3 : 1.5);
 
+    const half = Math.max(50, Math.round(sustainable / 2 / 50) * 50);
+    const rates = [...new Set([...sizes.rates, half])].sort((a, b) => a - b);
     say(
-      `4. speed-to-lead at ${sizes.rates.join(' and ')} leads/s offered, ${sizes.steadySeconds} s each`,
+      `4. speed-to-lead, sender's slot → receiver, at ${rates.join(', ')} leads/s offered ` +
+        `(${half}/s is half the sustainable ${sustainable.toFixed(0)}/s), ${sizes.runs} runs of ` +
+        `${sizes.runSeconds} s each, the first ${sizes.warmupSeconds} s dropped, up to the knee`,
     );
     const steadyIngest = await startBenchService(env, 'ingest', pipePrefix);
     live.push(steadyIngest);
-    const steady: BenchResult['steady'] = [];
-    for (const rate of sizes.rates) {
-      const key = rate === sizes.rates[0] ? 'bench-1k' : 'bench-5k';
-      const source = rate === sizes.rates[0] ? 'steady-1k' : 'steady-5k';
-      const before4 = (await receiver.stats()).distinct;
-      const paced = await pacedLoad(steadyIngest.url, key, {
-        rate,
-        seconds: sizes.steadySeconds,
-        seed: 20 + rate,
-      });
-      const drainDeadline = Date.now() + (smoke ? 30_000 : 120_000);
-      while (
-        (await receiver.stats()).distinct < before4 + paced.accepted &&
-        Date.now() < drainDeadline
-      )
-        await sleep(250);
-      const outcomes = await deliveredOutcomes(
-        env,
-        pipePrefix,
-        { [source]: paced.accepted },
-        60_000,
-      );
-      const ms = (outcomes.get(source) ?? [])
-        .filter((o) => o.status === 'DELIVERED')
-        .map((o) => o.speed_to_lead_ms ?? o.completed_at - o.received_at)
-        .sort((a, b) => a - b);
-      steady.push({
-        ...paced,
-        delivered: ms.length,
-        p50: percentile(ms, 50),
-        p99: percentile(ms, 99),
-        max: ms[ms.length - 1] ?? NaN,
-      });
-      say(`   ${rate}/s: ${JSON.stringify(steady[steady.length - 1])}`);
+    const services = new Map<string, ServiceProcess>([
+      ['ingest', steadyIngest],
+      ...STAGES.map((s) => [s, through.services.get(s)!] as const),
+    ]);
+    const pids = new Map([
+      ...otherPids,
+      ...[...services].map(([name, s]) => [name, s.process.pid!] as const),
+    ]);
+    const curve: LatencyRun[] = [];
+    let seed = 100;
+    let knee: number | undefined;
+    for (const rate of rates) {
+      if (knee !== undefined && rate !== half) continue;
+      for (let i = 1; i <= sizes.runs; i++) {
+        const runStartMs = Date.now();
+        const {
+          result: r,
+          arrivals,
+          slots,
+        } = await latencyRun(
+          env,
+          receiver,
+          pipePrefix,
+          services,
+          (rt, seconds, sd) =>
+            pacedLoad(steadyIngest.url, 'bench-1k', { rate: rt, seconds, seed: sd }),
+          {
+            rate,
+            run: i,
+            seconds: sizes.runSeconds,
+            warmupSeconds: sizes.warmupSeconds,
+            drainMs: sizes.drainMs,
+            seed: seed++,
+            pids,
+            say,
+          },
+        );
+        curve.push(r);
+        say(
+          `   ${rate}/s run ${i}: p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms, ` +
+            `p99.9 ${r.p999.toFixed(0)} ms, max ${r.max.toFixed(0)} ms; ${r.accepted} accepted, ` +
+            `${r.undelivered} undelivered, ${r.deliveredPerSec.toFixed(0)} delivered/s`,
+        );
+        if (rate === half && i === 1) {
+          const after =
+            slots.size > 0 ? Math.min(...slots.values()) + sizes.warmupSeconds * 1000 : 0;
+          const joined = arrivals
+            .map(([sid, leadId, at]) => ({ leadId, slot: slots.get(sid) ?? NaN, arrival: at }))
+            .filter((a) => a.slot >= after);
+          const step = Math.max(1, Math.floor(joined.length / sizes.hopSample));
+          const sample = joined.filter((_, j) => j % step === 0).slice(0, sizes.hopSample);
+          say(
+            `   per-hop latency of ${sample.length} leads of this run from their records' timestamps`,
+          );
+          result.hops = { rate, ...(await hopLatency(env, pipePrefix, sample, runStartMs - 1000)) };
+        }
+        if (kneeOf(r, KNEE_P99_MS)) {
+          knee ??= rate;
+          break;
+        }
+      }
     }
-    result.steady = steady;
-    result.ingestSteadyPeakRssMb = peakRssMb(steadyIngest.process.pid!) ?? NaN;
+    result.curve = curve;
+    result.knee = knee;
+    result.half = half;
+    result.sustainable = sustainable;
+    result.memory = { ...stageRss(), ingest: peakRssMb(steadyIngest.process.pid!) ?? NaN };
+    result.ingestSteadyPeakRssMb = result.memory['ingest']!;
+    result.otherRss = Object.fromEntries(
+      [...otherPids].map(([name, pid]) => [name, peakRssMb(pid) ?? NaN]),
+    );
     for (const s of [...live].reverse()) await s.stop();
     live.length = 0;
 
-    const slowest = STAGES.reduce((a, b) =>
-      through.cpuSeconds[a] >= through.cpuSeconds[b] ? a : b,
+    writeFileSync(
+      join(chartDir, charts.curve),
+      latencyCurveSvg(curvePoints(curve), {
+        targetMs: 150,
+        markRate: half,
+        title: `Speed-to-lead, sender's slot → receiver, against offered load (${before.commit})`,
+      }),
     );
-    say(`6. CPU profile of every stage, ${sizes.profile} leads; slowest by CPU: ${slowest}`);
+    writeFileSync(
+      join(chartDir, charts.lag),
+      lagPanelsSvg(
+        [
+          {
+            title: `throughput, ${through.count.toLocaleString('en-US')} leads`,
+            samples: through.samples.map((s) => ({ t: s.t, values: s.lag })),
+          },
+          ...curve.map((r) => ({
+            title: `${r.rate.toLocaleString('en-US')}/s, run ${r.run}`,
+            samples: r.samples.map((s) => ({ t: s.t, values: s.lag })),
+          })),
+        ],
+        STAGES,
+      ),
+    );
+    result.charts = charts;
+
+    const slowest = STAGES.reduce((a, b) =>
+      (through.cpu[a] ?? 0) >= (through.cpu[b] ?? 0) ? a : b,
+    );
+    say(`5. CPU profile of every stage, ${sizes.profile} leads; slowest by CPU: ${slowest}`);
     const profDir = join(workDir, 'profiles');
     const profiled = await throughputRun(env, receiver, prefix('prof'), sizes.profile, {
-      timeoutMs: smoke ? 60_000 : 240_000,
+      timeoutMs: smoke ? 150_000 : 240_000,
+      say,
+      label: 'profile',
       serviceEnv: (stage) => ({
         NODE_OPTIONS: `--require ${join(repoRoot, 'bench', 'dist', 'profile.preload.js')}`,
         BENCH_CPU_PROFILE: join(profDir, `${stage}.cpuprofile`),
       }),
-      onReady: (services) => {
-        for (const service of services.values()) service.process.kill('SIGUSR2');
+      onReady: (ready) => {
+        for (const service of ready.values()) service.process.kill('SIGUSR2');
       },
     });
     const profiles: BenchResult['profiles'] = {};
@@ -238,6 +346,8 @@ async function main(): Promise<void> {
     }
     result.profiles = profiles;
     result.slowest = slowest;
+    // H3 (bench/src/baseline.part.ts, `cpuPerLeadComparison`): CPU per lead of this commit
+    // against fa703b9 in the same run belongs here, once committed.
   } finally {
     for (const s of live) await s.kill();
     await receiver.stop();
@@ -250,15 +360,22 @@ async function main(): Promise<void> {
 
   const entry = renderEntry(result as BenchResult);
   const json = join(workDir, 'result.json');
-  writeFileSync(json, JSON.stringify(result, null, 2));
+  writeFileSync(json, JSON.stringify(result, replacer, 2));
   if (smoke) {
     process.stdout.write(`\n${entry}\n`);
-    say(`smoke run done in ${result.seconds?.toFixed(0)} s; not recorded (raw figures: ${json})`);
+    say(
+      `smoke run done in ${result.seconds?.toFixed(0)} s; not recorded (raw figures: ${json}, charts in ${chartDir})`,
+    );
   } else {
     appendFileSync(join(repoRoot, 'bench', 'RESULTS.md'), `\n${entry}`);
     process.stdout.write(`\n${entry}\n`);
     say(`appended to bench/RESULTS.md in ${result.seconds?.toFixed(0)} s (raw figures: ${json})`);
   }
+}
+
+/** JSON has no Infinity: an undelivered lead's latency is written as a string. */
+function replacer(_key: string, value: unknown): unknown {
+  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
 }
 
 async function waitForFile(file: string, timeoutMs = 15_000): Promise<void> {
@@ -275,18 +392,6 @@ function summarize(file: string): ProfileSummary {
     top: top.filter((t) => t.fn !== '(idle)').slice(0, 10),
     packages: byPackage(top).slice(0, 8),
   };
-}
-
-function readStackPids(dataDir: string): Map<string, number> {
-  try {
-    const list = JSON.parse(readFileSync(join(dataDir, 'pids.json'), 'utf8')) as {
-      name: string;
-      pid: number;
-    }[];
-    return new Map(list.map((p) => [p.name, p.pid]));
-  } catch {
-    return new Map();
-  }
 }
 
 /** One RoutedLead of this run, decision trace and all: the realistic record to time Avro on. */

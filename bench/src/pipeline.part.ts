@@ -7,19 +7,43 @@ import { MetricNames, createLogger } from '@lead-router/observability';
 import {
   prefixedTopics,
   serviceEntry,
-  servicesOfKind,
-  type DeliveryOutcome,
   type RawLead,
+  type SchemaName,
+  type ServiceName,
+  type Topics,
 } from '@lead-router/schemas';
-import type { Kafka } from 'kafkajs';
+import { Partitioners, type Kafka } from 'kafkajs';
+import { parse, stringify } from 'yaml';
+import type { PacedLoad } from './ingest.part';
 import { rawLeads } from './lead.generator';
-import { cpuSeconds, scrape, sleep, sumMetric } from './proc.stats';
+import {
+  bucketQuantile,
+  cpuBetween,
+  histogramBuckets,
+  percentile,
+  readCpu,
+  scrape,
+  sleep,
+  sumMetric,
+  type CpuReading,
+} from './proc.stats';
 import { DEMO_MODE_ENV } from '@lead-router/config';
 
-/** The services that consume leads.raw onwards, in pipeline order (ingest is measured apart). */
-export const STAGES = servicesOfKind('stage', 'sink').map((s) => s.name);
+/**
+ * The services a lead passes from leads.raw to the webhook receiver, in pipeline order (ingest is
+ * measured apart; the other sinks and the indexer are not on a webhook lead's path).
+ */
+export const STAGES = ['normalizer', 'enricher', 'router', 'sink-webhook'] as const;
 export type StageName = (typeof STAGES)[number];
-export type ServiceName = StageName | 'ingest';
+export type { ServiceName };
+
+/** The topics each stage consumes on a lead's path: its input, and its own internal topic. */
+const STAGE_TOPICS: Record<StageName, (keyof typeof Topics)[]> = {
+  normalizer: ['raw'],
+  enricher: ['normalized', 'contacts'],
+  router: ['enriched', 'assign'],
+  'sink-webhook': ['routed'],
+};
 
 export interface BenchEnv {
   repoRoot: string;
@@ -54,23 +78,97 @@ export async function startBenchService(
       INGEST_API_KEYS: API_KEYS,
       ROUTING_RULES_FILE: env.rulesFile,
       WEBHOOK_SECRET: 'whsec_YmVuY2gtc2VjcmV0LWZvci1sZWFkLXJvdXRlci0zMmI=',
-      KAFKA_SESSION_TIMEOUT_MS: '10000',
+      // 30 s: on 2 shared cores a loaded stage can miss 10 s of heartbeats and be fenced mid-run
+      KAFKA_SESSION_TIMEOUT_MS: '30000',
       ...extra,
     },
     { port, logDir: join(env.workDir, 'logs'), healthTimeoutMs: 120_000 },
   );
 }
 
+/**
+ * The demo rule set (deploy/local/rules/demo.yaml) with every lead sent to the receiver: its one
+ * webhook destination pointed at `receiverUrl`, the CRM and table destinations dropped and their
+ * rules, queues and owners moved onto the webhook, so every lead takes the same path to the
+ * receiver whatever its country and the decision trace keeps the demo's shape.
+ */
+export function benchRules(demoYaml: string, receiverUrl: string): string {
+  const doc = parse(demoYaml) as {
+    destinations: Record<string, { type: string; url?: string }>;
+    queues: Record<string, { members: { owners: Record<string, string> }[] }>;
+    rules: { destinations: string[] }[];
+    fallback: { destinations: string[] };
+  };
+  const [webhook, destination] = Object.entries(doc.destinations).find(
+    ([, d]) => d.type === 'webhook',
+  )!;
+  doc.destinations = { [webhook]: { ...destination, url: `${receiverUrl}/inbox` } };
+  for (const queue of Object.values(doc.queues))
+    for (const member of queue.members)
+      member.owners = { [webhook]: Object.values(member.owners)[0]! };
+  for (const rule of doc.rules) rule.destinations = [webhook];
+  doc.fallback.destinations = [webhook];
+  return stringify(doc);
+}
+
+/**
+ * The broker creates its transaction state topic at the first transactional producer it sees,
+ * and answers "coordinator is loading" meanwhile: one committed transaction before the router
+ * starts keeps a fresh broker from failing the router's InitProducerId.
+ */
+export async function warmTransactions(env: BenchEnv, prefix: string): Promise<void> {
+  const topic = `${prefix}warmup`;
+  await ensureTopics(env.kafka, [
+    { name: topic, valueSchema: 'EnrichedLead', partitions: 1, config: {} },
+  ]);
+  const producer = env.kafka.producer({
+    transactionalId: `${topic}.tx`,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  await producer.connect();
+  const tx = await producer.transaction();
+  await tx.send({ topic, messages: [{ key: 'warmup', value: 'warmup' }] });
+  await tx.commit();
+  await producer.disconnect();
+}
+
+/** Throws when a service the bench started has exited, naming its log. */
+export function assertRunning(services: ReadonlyMap<string, ServiceProcess>): void {
+  for (const [name, s] of services)
+    if (s.process.exitCode !== null || s.process.signalCode !== null)
+      throw new StackError(
+        `${name} exited (${s.process.exitCode ?? s.process.signalCode}) during the bench; its log: ${s.logFile}`,
+        'process_exited',
+        { context: { name, code: s.process.exitCode } },
+      );
+}
+
 /** Creates a prefix's topics and registers its schemas, as a service would at start. */
 export async function preparePrefix(env: BenchEnv, prefix: string): Promise<AvroCodec> {
   const { declarations } = prefixedTopics(prefix);
   await ensureTopics(env.kafka, declarations);
+  // The metadata names the leaders before they take requests, and kafkajs's idempotent producer
+  // fails on the NOT_LEADER it gets then: ListOffsets goes to each leader, retried until it answers.
+  const admin = env.kafka.admin();
+  await admin.connect();
+  try {
+    await admin.fetchTopicOffsets(prefixedTopics(prefix).topics.raw);
+  } finally {
+    await admin.disconnect();
+  }
   const codec = benchCodec(env.registryUrl);
   await codec.register(declarations);
   return codec;
 }
 
-/** Puts `count` RawLeads on `<prefix>leads.raw` the way a Kafka producer source would. */
+/**
+ * Puts `count` RawLeads on `<prefix>leads.raw` the way a Kafka producer source would. A chunk the
+ * broker refuses (a partition's leader moving on a loaded broker, which kafkajs's idempotent
+ * producer then reports as out of order) is sent again from a new producer, up to 3 times; a
+ * lead sent twice is delivered once (the receiver counts distinct webhook-ids).
+ */
 export async function produceRawLeads(
   env: BenchEnv,
   codec: AvroCodec,
@@ -79,34 +177,51 @@ export async function produceRawLeads(
   seed: number,
 ): Promise<{ seconds: number; sample: RawLead }> {
   const topic = prefixedTopics(prefix).topics.raw;
-  const producer = BatchingProducer.create(env.kafka, { ackTimeoutMs: 60_000 });
-  await producer.connect();
   const next = rawLeads(seed, 'bench-kafka');
   const sample = next();
   let sent = 0;
   const t0 = performance.now();
-  await Promise.all(
-    Array.from({ length: 4 }, async () => {
-      while (sent < count) {
-        const n = Math.min(1000, count - sent);
-        sent += n;
-        const records = Array.from({ length: n }, () => {
-          const lead = next();
-          return { topic, key: lead.lead_id, value: codec.encode(topic, lead) };
-        });
-        await producer.sendAll(records);
-      }
-    }),
-  );
+  for (let attempt = 1; ; attempt++) {
+    const producer = BatchingProducer.create(env.kafka, { ackTimeoutMs: 60_000 });
+    await producer.connect();
+    const failed: { topic: string; key: string; value: Buffer }[][] = [];
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (sent < count && failed.length === 0) {
+          const n = Math.min(1000, count - sent);
+          sent += n;
+          const records = Array.from({ length: n }, () => {
+            const lead = next();
+            return { topic, key: lead.lead_id, value: codec.encode(topic, lead) };
+          });
+          try {
+            await producer.sendAll(records);
+          } catch (err) {
+            if (attempt >= 3) throw err;
+            failed.push(records);
+          }
+        }
+      }),
+    );
+    await producer.disconnect().catch(() => undefined);
+    if (failed.length === 0) break;
+    const retry = BatchingProducer.create(env.kafka, { ackTimeoutMs: 60_000 });
+    await retry.connect();
+    for (const records of failed) await retry.sendAll(records);
+    await retry.disconnect();
+  }
   const seconds = (performance.now() - t0) / 1000;
-  await producer.disconnect();
   return { seconds, sample };
 }
+
+/** A lead's first arrival at the receiver: source_lead_id, lead_id, epoch ms. */
+export type Arrival = [sourceLeadId: string, leadId: string, at: number];
 
 export interface Receiver {
   url: string;
   child: ChildProcess;
   stats(): Promise<{ distinct: number; posts: number; firstAt: number; lastAt: number }>;
+  arrivals(): Promise<Arrival[]>;
   reset(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -136,6 +251,7 @@ export async function startReceiver(repoRoot: string): Promise<Receiver> {
     child,
     stats: async () =>
       (await (await fetch(`${url}/stats`)).json()) as Awaited<ReturnType<Receiver['stats']>>,
+    arrivals: async () => (await (await fetch(`${url}/arrivals`)).json()) as Arrival[],
     reset: async () => {
       await fetch(`${url}/stats`, { method: 'DELETE' });
     },
@@ -149,20 +265,180 @@ export async function startReceiver(repoRoot: string): Promise<Receiver> {
 }
 
 export interface Sample {
+  /** seconds since the phase began */
   t: number;
   delivered: number;
   /** records any stage sent to the DLQ */
   dead: number;
+  /** records each stage consumed from its input topic */
   records: Record<StageName, number>;
+  /** each stage's consumer lag on its input and internal topics, summed over partitions */
   lag: Record<StageName, number>;
+  /**
+   * Each service's event-loop delay p99 over the last scrape interval, ms (prom-client's
+   * `nodejs_eventloop_lag_p99_seconds`, whose histogram it resets at every scrape).
+   */
+  loopP99Ms: Record<string, number>;
+}
+
+/** Per service: the median and the highest of its per-second event-loop delay p99, ms. */
+export type LoopDelay = Record<string, { median: number; max: number }>;
+
+/** Per stage: its per-record processing time and per-batch time (acked and committed), ms. */
+export type StageTimes = Record<
+  StageName,
+  { recordP50: number; recordP99: number; batchP50: number; batchP99: number }
+>;
+
+/**
+ * Samples every service's /metrics and the receiver once a second in the background while a
+ * phase runs, and prints a progress line every 5 s (delivered so far, the rate over the last
+ * 5 s, each stage's lag).
+ */
+export class Monitor {
+  readonly samples: Sample[] = [];
+  private firstTexts = new Map<string, string>();
+  private lastTexts = new Map<string, string>();
+  private running: Promise<void> | undefined;
+  private stopped = false;
+  private lastSay = 0;
+  private readonly t0: number;
+
+  constructor(
+    private readonly services: ReadonlyMap<string, ServiceProcess>,
+    private readonly receiver: Receiver,
+    private readonly prefix: string,
+    private readonly progress: {
+      label: string;
+      say: (msg: string) => void;
+      expected?: number;
+      /** performance.now() the samples' t counts from; default now */
+      t0?: number;
+    },
+  ) {
+    this.t0 = progress.t0 ?? performance.now();
+  }
+
+  start(): this {
+    this.running = this.loop();
+    return this;
+  }
+
+  get latest(): Sample | undefined {
+    return this.samples[this.samples.length - 1];
+  }
+
+  async stop(): Promise<Sample[]> {
+    this.stopped = true;
+    await this.running;
+    await this.sample();
+    return this.samples;
+  }
+
+  /** The median and highest per-second event-loop delay p99 of every service sampled. */
+  loopDelay(): LoopDelay {
+    const out: LoopDelay = {};
+    for (const name of this.services.keys()) {
+      const values = this.samples
+        .map((s) => s.loopP99Ms[name])
+        .filter((v): v is number => v !== undefined && Number.isFinite(v))
+        .sort((a, b) => a - b);
+      out[name] = { median: percentile(values, 50), max: values[values.length - 1] ?? NaN };
+    }
+    return out;
+  }
+
+  /** Per-record and per-batch times each stage's histograms counted while the monitor ran. */
+  stageTimes(): StageTimes {
+    const times = {} as StageTimes;
+    for (const stage of STAGES) {
+      const first = this.firstTexts.get(stage) ?? '';
+      const last = this.lastTexts.get(stage) ?? '';
+      const q = (name: string, p: number) =>
+        bucketQuantile(
+          histogramBuckets(first, name, { stage }),
+          histogramBuckets(last, name, { stage }),
+          p,
+        ) * 1000;
+      times[stage] = {
+        recordP50: q(MetricNames.stageLatency, 0.5),
+        recordP99: q(MetricNames.stageLatency, 0.99),
+        batchP50: q(MetricNames.batchDuration, 0.5),
+        batchP99: q(MetricNames.batchDuration, 0.99),
+      };
+    }
+    return times;
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      await this.sample();
+      if (!this.stopped) await sleep(1000 - ((performance.now() - this.t0) % 1000));
+    }
+  }
+
+  private async sample(): Promise<Sample> {
+    const names = [...this.services.keys()];
+    const texts = await Promise.all(names.map((n) => scrape(this.services.get(n)!.url)));
+    const stats = await this.receiver.stats();
+    const text = (name: string) => texts[names.indexOf(name)] ?? '';
+    names.forEach((n, i) => {
+      if (!this.firstTexts.has(n) && texts[i] !== '') this.firstTexts.set(n, texts[i]!);
+      if (texts[i] !== '') this.lastTexts.set(n, texts[i]!);
+    });
+    const { topics } = prefixedTopics(this.prefix);
+    const onTopics = (stage: StageName, metric: string, only?: Record<string, string>) =>
+      STAGE_TOPICS[stage].reduce(
+        (sum, key) => sum + sumMetric(text(stage), metric, { topic: topics[key], ...only }),
+        0,
+      );
+    const sample: Sample = {
+      t: (performance.now() - this.t0) / 1000,
+      delivered: stats.distinct,
+      dead: texts.reduce(
+        (sum, t) => sum + sumMetric(t, MetricNames.records, { outcome: 'dlq' }),
+        0,
+      ),
+      records: Object.fromEntries(
+        STAGES.map((s) => [
+          s,
+          sumMetric(text(s), MetricNames.records, { topic: topics[STAGE_TOPICS[s][0]!] }),
+        ]),
+      ) as Record<StageName, number>,
+      lag: Object.fromEntries(
+        STAGES.map((s) => [s, onTopics(s, MetricNames.consumerLag)]),
+      ) as Record<StageName, number>,
+      loopP99Ms: Object.fromEntries(
+        names
+          .filter((n) => text(n) !== '')
+          .map((n) => [n, sumMetric(text(n), 'nodejs_eventloop_lag_p99_seconds') * 1000]),
+      ),
+    };
+    this.samples.push(sample);
+    this.report(sample);
+    return sample;
+  }
+
+  private report(s: Sample): void {
+    if (s.t - this.lastSay < 5) return;
+    const back = [...this.samples].reverse().find((p) => p.t <= s.t - 4.5) ?? this.samples[0]!;
+    const rate = s.t > back.t ? (s.delivered - back.delivered) / (s.t - back.t) : 0;
+    const of = this.progress.expected ? `/${this.progress.expected.toLocaleString('en-US')}` : '';
+    this.progress.say(
+      `   ${this.progress.label} ${s.t.toFixed(0)} s: delivered ${s.delivered.toLocaleString('en-US')}${of}` +
+        ` (${Math.round(rate).toLocaleString('en-US')}/s over the last ${(s.t - back.t).toFixed(0)} s), lag ` +
+        STAGES.map((st) => `${st} ${Math.round(s.lag[st]).toLocaleString('en-US')}`).join(' · '),
+    );
+    this.lastSay = s.t;
+  }
 }
 
 export interface ThroughputRun {
   count: number;
   produceSeconds: number;
-  /** from spawning the stages to the last distinct delivery */
+  /** from spawning the stages to the last distinct delivery: the throughput's clock */
   wallSeconds: number;
-  /** from every stage answering /health to the last distinct delivery */
+  /** from every stage answering /health to the last distinct delivery (the old clock) */
   fromReadySeconds: number;
   /** from the first delivery to the last */
   firstToLastSeconds: number;
@@ -171,13 +447,19 @@ export interface ThroughputRun {
   dead: number;
   complete: boolean;
   samples: Sample[];
-  cpuSeconds: Record<StageName, number>;
+  /** CPU seconds of every process from all stages ready to the last delivery */
+  cpu: Record<string, number>;
+  loopDelay: LoopDelay;
+  stageTimes: StageTimes;
   services: Map<StageName, ServiceProcess>;
 }
 
 /**
  * `count` RawLeads on leads.raw first, then every stage started as its own process; samples each
- * stage's /metrics and the receiver every second until every lead has been delivered once.
+ * stage's /metrics and the receiver every second until every lead has been delivered once. The
+ * rate is timed from the stages' spawn (they consume from then), CPU from all of them ready (what
+ * a lead costs, not what starting a process costs), for the stages and every pid in `otherPids`
+ * (the broker, the registry, the receiver) and this process.
  */
 export async function throughputRun(
   env: BenchEnv,
@@ -186,6 +468,9 @@ export async function throughputRun(
   count: number,
   opts: {
     timeoutMs: number;
+    say: (msg: string) => void;
+    label: string;
+    otherPids?: ReadonlyMap<string, number>;
     serviceEnv?: (stage: StageName) => Record<string, string>;
     onReady?: (services: Map<StageName, ServiceProcess>) => void;
   },
@@ -194,42 +479,45 @@ export async function throughputRun(
   const produced = await produceRawLeads(env, codec, prefix, count, 7);
   await receiver.reset();
   const t0 = performance.now();
+  // The stages consume from spawn: say how far they got while they start, every 5 s.
+  const starting = setInterval(() => {
+    void receiver
+      .stats()
+      .then((st) =>
+        opts.say(
+          `   ${opts.label} ${((performance.now() - t0) / 1000).toFixed(0)} s: stages starting, ` +
+            `delivered ${st.distinct.toLocaleString('en-US')}/${count.toLocaleString('en-US')}`,
+        ),
+      );
+  }, 5000);
   const started = await Promise.all(
     STAGES.map((s) => startBenchService(env, s, prefix, opts.serviceEnv?.(s) ?? {})),
-  );
+  ).finally(() => clearInterval(starting));
   const readyAt = performance.now();
   const services = new Map(STAGES.map((s, i) => [s, started[i]!]));
   opts.onReady?.(services);
-  const cpu0 = Object.fromEntries(
-    STAGES.map((s) => [s, cpuSeconds(services.get(s)!.process.pid!)]),
-  ) as Record<StageName, number>;
-  const samples: Sample[] = [];
+  const pids = new Map([
+    ...(opts.otherPids ?? new Map<string, number>()),
+    ...STAGES.map((s) => [s, services.get(s)!.process.pid!] as const),
+  ]);
+  const cpu0 = readCpu(pids);
+  const monitor = new Monitor(services, receiver, prefix, {
+    label: opts.label,
+    say: opts.say,
+    expected: count,
+    t0,
+  }).start();
   const deadline = t0 + opts.timeoutMs;
-  let stats = await receiver.stats();
-  let dead = 0;
-  while (stats.distinct + dead < count && performance.now() < deadline) {
-    const texts = await Promise.all(STAGES.map((s) => scrape(services.get(s)!.url)));
-    stats = await receiver.stats();
-    dead = texts.reduce(
-      (sum, text) => sum + sumMetric(text, MetricNames.records, { outcome: 'dlq' }),
-      0,
-    );
-    samples.push({
-      t: (performance.now() - t0) / 1000,
-      delivered: stats.distinct,
-      dead,
-      records: Object.fromEntries(
-        STAGES.map((s, i) => [s, sumMetric(texts[i]!, MetricNames.records, { stage: s })]),
-      ) as Record<StageName, number>,
-      lag: Object.fromEntries(
-        STAGES.map((s, i) => [s, sumMetric(texts[i]!, MetricNames.consumerLag, { stage: s })]),
-      ) as Record<StageName, number>,
-    });
-    if (stats.distinct + dead < count) await sleep(1000 - ((performance.now() - t0) % 1000));
+  const done = () => (monitor.latest?.delivered ?? 0) + (monitor.latest?.dead ?? 0) >= count;
+  while (!done() && performance.now() < deadline) {
+    assertRunning(services);
+    await sleep(250);
   }
-  stats = await receiver.stats();
-  const doneAt = stats.lastAt > 0 ? stats.lastAt : Date.now();
-  const wallEnd = performance.now() - (Date.now() - doneAt);
+  const cpu1 = readCpu(pids);
+  const samples = await monitor.stop();
+  const stats = await receiver.stats();
+  const last = samples[samples.length - 1]!;
+  const wallEnd = stats.lastAt > 0 ? stats.lastAt - performance.timeOrigin : performance.now();
   return {
     count,
     produceSeconds: produced.seconds,
@@ -238,41 +526,290 @@ export async function throughputRun(
     firstToLastSeconds: (stats.lastAt - stats.firstAt) / 1000,
     startupSeconds: (readyAt - t0) / 1000,
     delivered: stats.distinct,
-    dead,
-    complete: stats.distinct + dead >= count,
+    dead: last.dead,
+    complete: stats.distinct + last.dead >= count,
     samples,
-    cpuSeconds: Object.fromEntries(
-      STAGES.map((s) => [s, cpuSeconds(services.get(s)!.process.pid!) - cpu0[s]]),
-    ) as Record<StageName, number>,
+    cpu: cpuBetween(cpu0, cpu1),
+    loopDelay: monitor.loopDelay(),
+    stageTimes: monitor.stageTimes(),
     services,
   };
 }
 
-/** Reads every DeliveryOutcome on a prefix's leads.delivered and keeps those of `sources`. */
-export async function deliveredOutcomes(
+export interface LatencyRun {
+  rate: number;
+  run: number;
+  seconds: number;
+  warmupSeconds: number;
+  sent: number;
+  accepted: number;
+  non2xx: number;
+  errors: number;
+  /** the 202 from the sender's slot, and how late the generator sent, ms */
+  ackP50: number;
+  ackP99: number;
+  sendLateP99: number;
+  /** leads after the warm-up whose latency counts */
+  counted: number;
+  /** accepted (after the warm-up) but not at the receiver when the drain gave up */
+  undelivered: number;
+  /** speed-to-lead, sender's slot → receiver's arrival, ms (Infinity when undelivered) */
+  p50: number;
+  p99: number;
+  p999: number;
+  max: number;
+  /** deliveries per second from the first arrival to the last */
+  deliveredPerSec: number;
+  drainSeconds: number;
+  samples: Sample[];
+  cpu: Record<string, number>;
+  loopDelay: LoopDelay;
+  stageTimes: StageTimes;
+}
+
+/**
+ * One open-model run against ingest at `rate` for `seconds`, then a drain until every accepted
+ * lead reached the receiver (or `drainMs` passed); speed-to-lead joins the sender's schedule
+ * (source_lead_id → slot) with the receiver's arrival stamps, the first `warmupSeconds` of slots
+ * left out. Returns the arrivals too, for the per-hop sample.
+ */
+export async function latencyRun(
+  env: BenchEnv,
+  receiver: Receiver,
+  prefix: string,
+  services: ReadonlyMap<string, ServiceProcess>,
+  load: (rate: number, seconds: number, seed: number) => Promise<PacedLoad>,
+  opts: {
+    rate: number;
+    run: number;
+    seconds: number;
+    warmupSeconds: number;
+    drainMs: number;
+    seed: number;
+    pids: ReadonlyMap<string, number>;
+    say: (msg: string) => void;
+  },
+): Promise<{ result: LatencyRun; arrivals: Arrival[]; slots: Map<string, number> }> {
+  await receiver.reset();
+  const cpu0: CpuReading = readCpu(opts.pids);
+  const monitor = new Monitor(services, receiver, prefix, {
+    label: `${opts.rate}/s run ${opts.run}`,
+    say: opts.say,
+  }).start();
+  const paced = await load(opts.rate, opts.seconds, opts.seed);
+  const drainDeadline = performance.now() + opts.drainMs;
+  while ((monitor.latest?.delivered ?? 0) < paced.accepted && performance.now() < drainDeadline) {
+    assertRunning(services);
+    await sleep(100);
+  }
+  const cpu1 = readCpu(opts.pids);
+  const samples = await monitor.stop();
+  const drainSeconds = (performance.now() + performance.timeOrigin - paced.startedAt) / 1000;
+  const arrivals = await receiver.arrivals();
+  const at = new Map(arrivals.map(([sid, , t]) => [sid, t]));
+  const countFrom = paced.startedAt + opts.warmupSeconds * 1000;
+  const ms: number[] = [];
+  let undelivered = 0;
+  let firstArrival = Infinity;
+  let lastArrival = -Infinity;
+  for (const [sid, slot] of paced.slots) {
+    const t = at.get(sid);
+    if (t !== undefined) {
+      firstArrival = Math.min(firstArrival, t);
+      lastArrival = Math.max(lastArrival, t);
+    }
+    if (slot < countFrom) continue;
+    if (t === undefined) {
+      undelivered++;
+      ms.push(Infinity);
+    } else ms.push(t - slot);
+  }
+  ms.sort((a, b) => a - b);
+  const delivered = paced.accepted - [...paced.slots.keys()].filter((s) => !at.has(s)).length;
+  return {
+    result: {
+      rate: opts.rate,
+      run: opts.run,
+      seconds: opts.seconds,
+      warmupSeconds: opts.warmupSeconds,
+      sent: paced.sent,
+      accepted: paced.accepted,
+      non2xx: paced.non2xx,
+      errors: paced.errors,
+      ackP50: paced.ackP50,
+      ackP99: paced.ackP99,
+      sendLateP99: paced.sendLateP99,
+      counted: ms.length,
+      undelivered,
+      p50: percentile(ms, 50),
+      p99: percentile(ms, 99),
+      p999: percentile(ms, 99.9),
+      max: ms[ms.length - 1] ?? NaN,
+      // over the span the leads arrived in: as long as the send's when the pipeline keeps up
+      deliveredPerSec:
+        delivered <= 1 ? 0 : (delivered - 1) / Math.max(0.001, (lastArrival - firstArrival) / 1000),
+      drainSeconds,
+      samples,
+      cpu: cpuBetween(cpu0, cpu1),
+      loopDelay: monitor.loopDelay(),
+      stageTimes: monitor.stageTimes(),
+    },
+    arrivals,
+    slots: paced.slots,
+  };
+}
+
+/** The points a lead's records are stamped at, in order: each hop is the gap between two. */
+export const HOP_POINTS = [
+  'sender slot',
+  'leads.raw',
+  'leads.normalized',
+  'enricher.contacts (first visit)',
+  'enricher.contacts (last visit)',
+  'leads.enriched',
+  'router.assign',
+  'leads.routed',
+  'receiver arrival',
+  'leads.delivered',
+] as const;
+
+export interface HopLatency {
+  /** leads sampled, and those found at every point */
+  sampled: number;
+  complete: number;
+  hops: { from: string; to: string; p50: number; p99: number }[];
+  /** the sum of the hops' medians against the median end to end, ms */
+  endToEndP50: number;
+}
+
+const HOP_TOPICS = ['raw', 'normalized', 'contacts', 'enriched', 'assign', 'routed', 'delivered'];
+/** Topics not keyed by lead id: their values are decoded to find it. */
+const DECODED_TOPICS = new Set(['contacts', 'assign']);
+
+/**
+ * Per-hop latency of a sample of leads from their records' timestamps: each record's CreateTime
+ * on every topic of the path (kafkajs stamps it when the producer is handed the record), the
+ * sender's slot before and the receiver's arrival and the outcome on leads.delivered after. The
+ * gap between two points is the producer's ack wait, the next stage's fetch wait and its
+ * processing up to its send; the topics are read from the offsets at `sinceMs` on.
+ */
+export async function hopLatency(
   env: BenchEnv,
   prefix: string,
-  expected: Record<string, number>,
-  timeoutMs: number,
-): Promise<Map<string, DeliveryOutcome[]>> {
-  const topic = prefixedTopics(prefix).topics.delivered;
+  sample: { leadId: string; slot: number; arrival: number }[],
+  sinceMs: number,
+): Promise<HopLatency> {
+  const { topics, declarations } = prefixedTopics(prefix);
+  const wanted = new Map(sample.map((s) => [s.leadId, s]));
+  const names = HOP_TOPICS.map((k) => topics[k as keyof typeof Topics]);
+  const keyOf = new Map(HOP_TOPICS.map((k, i) => [names[i]!, k]));
+  const schemaOf = new Map(declarations.map((d) => [d.name, d.valueSchema as SchemaName]));
   const codec = benchCodec(env.registryUrl);
-  const kafka = benchKafka(env.brokers, 'bench-delivered', createLogger('bench', 'warn'));
-  const consumer = kafka.consumer({ groupId: `${prefix}bench.delivered.${Date.now()}` });
-  const found = new Map<string, DeliveryOutcome[]>(Object.keys(expected).map((s) => [s, []]));
-  const complete = () => [...found].every(([s, list]) => list.length >= (expected[s] ?? 0));
+  /** lead id → topic key → [first, last] CreateTime */
+  const stamps = new Map<string, Map<string, [number, number]>>();
+  const admin = env.kafka.admin();
+  await admin.connect();
+  const starts: { topic: string; partition: number; offset: string }[] = [];
+  for (const topic of names) {
+    const from = await admin.fetchTopicOffsetsByTimestamp(topic, sinceMs);
+    const high = await admin.fetchTopicOffsets(topic);
+    for (const p of from) {
+      const end = high.find((h) => h.partition === p.partition)?.high ?? '0';
+      const offset = Number(p.offset) < 0 ? end : p.offset;
+      if (BigInt(offset) < BigInt(end)) starts.push({ topic, partition: p.partition, offset });
+    }
+  }
+  await admin.disconnect();
+  const kafka = benchKafka(env.brokers, 'bench-hops', createLogger('bench', 'warn'));
+  const consumer = kafka.consumer({ groupId: `${prefix}bench.hops.${Date.now()}` });
+  let lastRecordAt = Infinity;
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    lastRecordAt = performance.now();
+  });
   await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.subscribe({ topics: names, fromBeginning: false });
   await consumer.run({
     eachBatch: async ({ batch }) => {
+      const key = keyOf.get(batch.topic)!;
       for (const m of batch.messages) {
-        const outcome = await codec.decode<DeliveryOutcome>(m.value, 'DeliveryOutcome');
-        found.get(outcome.source)?.push(outcome);
+        let leadId = m.key?.toString() ?? '';
+        if (!wanted.has(leadId) && DECODED_TOPICS.has(key) && m.value) {
+          const value = await codec.decode<unknown>(m.value, schemaOf.get(batch.topic)!);
+          leadId = leadIdOf(value) ?? '';
+        }
+        if (!wanted.has(leadId)) continue;
+        const t = Number(m.timestamp);
+        const per = stamps.get(leadId) ?? new Map<string, [number, number]>();
+        const seen = per.get(key);
+        per.set(key, seen ? [Math.min(seen[0], t), Math.max(seen[1], t)] : [t, t]);
+        stamps.set(leadId, per);
       }
+      lastRecordAt = performance.now();
     },
   });
-  const deadline = Date.now() + timeoutMs;
-  while (!complete() && Date.now() < deadline) await sleep(250);
+  for (const s of starts) consumer.seek(s);
+  // read_committed never hands over transaction markers, so "at the high watermark" cannot be
+  // told per partition; the topics were written before this, so 3 s without a record is the end.
+  const deadline = performance.now() + 120_000;
+  while (!(performance.now() - lastRecordAt >= 3000) && performance.now() < deadline)
+    await sleep(250);
   await consumer.disconnect();
-  return found;
+
+  const pointsOf = (s: (typeof sample)[number]): (number | undefined)[] => {
+    const per = stamps.get(s.leadId);
+    const at = (k: string, i: 0 | 1) => per?.get(k)?.[i];
+    return [
+      s.slot,
+      at('raw', 0),
+      at('normalized', 0),
+      at('contacts', 0),
+      at('contacts', 1),
+      at('enriched', 0),
+      at('assign', 0),
+      at('routed', 0),
+      s.arrival,
+      at('delivered', 0),
+    ];
+  };
+  const all = sample.map(pointsOf);
+  // A point no lead reached is not on this deployment's path (enricher.contacts is only written
+  // with duplicate detection on): the chain goes without it.
+  const onPath = HOP_POINTS.map(
+    (_, i) => all.filter((p) => p[i] !== undefined).length > all.length / 2,
+  );
+  const chain = HOP_POINTS.map((name, i) => ({ name, i })).filter((p) => onPath[p.i]);
+  const gaps: number[][] = chain.slice(1).map(() => []);
+  const totals: number[] = [];
+  let complete = 0;
+  for (const [n, points] of all.entries()) {
+    if (chain.some((p) => points[p.i] === undefined)) continue;
+    complete++;
+    for (let j = 1; j < chain.length; j++)
+      gaps[j - 1]!.push(points[chain[j]!.i]! - points[chain[j - 1]!.i]!);
+    totals.push(sample[n]!.arrival - sample[n]!.slot);
+  }
+  for (const g of gaps) g.sort((a, b) => a - b);
+  totals.sort((a, b) => a - b);
+  return {
+    sampled: sample.length,
+    complete,
+    hops: gaps.map((g, j) => ({
+      from: chain[j]!.name,
+      to: chain[j + 1]!.name,
+      p50: percentile(g, 50),
+      p99: percentile(g, 99),
+    })),
+    endToEndP50: percentile(totals, 50),
+  };
+}
+
+/** The lead id in a decoded record: its own `lead_id`, or its lead's, or its enriched lead's. */
+function leadIdOf(value: unknown): string | undefined {
+  const v = value as {
+    lead_id?: unknown;
+    lead?: { lead_id?: unknown };
+    enriched?: { lead?: { lead_id?: unknown } } | null;
+  } | null;
+  const id = v?.lead_id ?? v?.lead?.lead_id ?? v?.enriched?.lead?.lead_id;
+  return typeof id === 'string' ? id : undefined;
 }

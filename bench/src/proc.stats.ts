@@ -33,6 +33,92 @@ export function cpuSeconds(pid: number): number {
   }
 }
 
+/** CPU seconds of named processes and of this process (`harness`), read at one instant. */
+export interface CpuReading {
+  /** performance.now() of the reading */
+  at: number;
+  seconds: Record<string, number>;
+}
+
+/** Reads the CPU of every named pid (/proc/<pid>/stat) and of this process (process.cpuUsage). */
+export function readCpu(pids: ReadonlyMap<string, number>): CpuReading {
+  const seconds: Record<string, number> = {};
+  for (const [name, pid] of pids) seconds[name] = cpuSeconds(pid);
+  const own = process.cpuUsage();
+  seconds['harness'] = (own.user + own.system) / 1e6;
+  return { at: performance.now(), seconds };
+}
+
+/**
+ * CPU seconds each process used between two readings; a process missing from either (not
+ * started yet, or gone: /proc reads 0) is left out rather than reported as negative.
+ */
+export function cpuBetween(before: CpuReading, after: CpuReading): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, end] of Object.entries(after.seconds)) {
+    const start = before.seconds[name];
+    if (start === undefined || end <= 0 || end < start) continue;
+    out[name] = end - start;
+  }
+  return out;
+}
+
+/**
+ * The cumulative bucket counts (`le` → count) of a Prometheus histogram, summed over the series
+ * whose labels include every given label.
+ */
+export function histogramBuckets(
+  text: string,
+  name: string,
+  labels: Record<string, string> = {},
+): Map<number, number> {
+  const buckets = new Map<number, number>();
+  const prefix = `${name}_bucket{`;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(prefix)) continue;
+    if (!Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
+    const le = /le="([^"]+)"/.exec(line)?.[1];
+    if (le === undefined) continue;
+    const bound = le === '+Inf' ? Infinity : Number(le);
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (Number.isFinite(value)) buckets.set(bound, (buckets.get(bound) ?? 0) + value);
+  }
+  return buckets;
+}
+
+/**
+ * The q-quantile (0..1) of what a histogram counted between two scrapes, as the upper bound of
+ * the bucket it falls in (Prometheus' `histogram_quantile` interpolates; a bound is what the
+ * buckets really say). NaN when nothing was counted.
+ */
+export function bucketQuantile(
+  before: Map<number, number>,
+  after: Map<number, number>,
+  q: number,
+): number {
+  const bounds = [...after.keys()].sort((a, b) => a - b);
+  const counts = bounds.map((b) => (after.get(b) ?? 0) - (before.get(b) ?? 0));
+  const total = counts[counts.length - 1] ?? 0;
+  if (total <= 0) return NaN;
+  const rank = q * total;
+  const i = counts.findIndex((c) => c >= rank);
+  return bounds[i] ?? NaN;
+}
+
+/** Reads the `<dataDir>/pids.json` a local stack writes (name → pid of each JVM), if there. */
+export function readStackPids(dataDir: string | undefined): Map<string, number> {
+  if (dataDir === undefined || dataDir === '') return new Map();
+  try {
+    const list = JSON.parse(readFileSync(`${dataDir}/pids.json`, 'utf8')) as {
+      name: string;
+      pid: number;
+    }[];
+    return new Map(list.map((p) => [p.name, p.pid]));
+  } catch {
+    return new Map();
+  }
+}
+
 export interface Machine {
   nproc: number;
   cpuModel: string;
