@@ -13,7 +13,8 @@ export interface StageConfig {
   /** Consumer group id: `<TOPIC_PREFIX>lead-router.<service>` unless set. */
   groupId: string;
   concurrency: number;
-  partitionsConcurrently: number;
+  /** Partitions handled at once; unset, as many as the stage's input topic has. */
+  partitionsConcurrently: number | undefined;
   /** How long the group waits for a silent member before giving its partitions to others. */
   sessionTimeoutMs: number;
 }
@@ -25,7 +26,7 @@ const stageSchema = (service: string, defaultPort: number) =>
       PORT: port.default(defaultPort),
       GROUP_ID: z.string().optional(),
       STAGE_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(1),
-      STAGE_PARTITIONS_CONCURRENTLY: z.coerce.number().int().min(1).max(64).default(3),
+      STAGE_PARTITIONS_CONCURRENTLY: z.coerce.number().int().min(1).max(64).optional(),
       KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(30_000),
     })
     .transform((e): StageConfig => ({

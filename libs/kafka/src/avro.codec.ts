@@ -28,6 +28,17 @@ export interface RegistryClientOptions {
   ca?: string;
 }
 
+export interface AvroCodecOptions extends RegistryClientOptions {
+  /**
+   * Check every value against its schema before encoding it (default true). Off, a value avsc
+   * cannot write still fails with the same `InvalidRecordError` naming its fields, but a value
+   * avsc writes without complaint (a string where an int belongs, say) is not caught: the
+   * services turn it off in production only, where the values come from typed stage code, and
+   * keep it on in demo mode, so the tests and the e2e runs catch a bad record at the producer.
+   */
+  validate?: boolean;
+}
+
 interface Registered {
   id: number;
   type: Type;
@@ -49,13 +60,15 @@ export class AvroCodec {
 
   private readonly authorization: string | undefined;
   private readonly dispatcher: Dispatcher | undefined;
+  private readonly validate: boolean;
 
   constructor(
     readonly registry: SchemaRegistry,
     private readonly registryUrl: string,
-    options: RegistryClientOptions = {},
+    options: AvroCodecOptions = {},
   ) {
     const { auth, ca } = options;
+    this.validate = options.validate ?? true;
     this.authorization =
       auth === undefined
         ? undefined
@@ -64,7 +77,7 @@ export class AvroCodec {
   }
 
   /** A codec on the registry at `url`, with basic auth and a trusted CA when given. */
-  static connect(url: string, options: RegistryClientOptions = {}): AvroCodec {
+  static connect(url: string, options: AvroCodecOptions = {}): AvroCodec {
     const { auth, ca } = options;
     const tls = ca !== undefined && url.startsWith('https:');
     const registry = new SchemaRegistry({
@@ -139,51 +152,53 @@ export class AvroCodec {
     const { id, type } = this.registered(topic);
     // The check without an error hook is avsc's fast path; the paths are only collected for a
     // value that fails it.
-    if (!type.isValid(value)) {
-      const badPaths: string[] = [];
-      type.isValid(value, { errorHook: (path) => badPaths.push(path.join('.')) });
-      throw new InvalidRecordError(
-        `value does not match the ${type.name ?? 'topic'} schema at: ${badPaths.join(', ')}`,
-        'schema_mismatch',
-        { context: { topic } },
-      );
+    if (this.validate && !type.isValid(value)) throw invalidRecord(topic, type, value);
+    let out: Buffer;
+    try {
+      // One buffer: avsc writes the body after room left for the wire-format header, and only a
+      // body larger than its first guess is written again into a larger buffer.
+      out = writeAfterHeader(type, value);
+    } catch (cause) {
+      throw invalidRecord(topic, type, value, cause);
     }
-    const body = type.toBuffer(value);
-    const out = Buffer.allocUnsafe(HEADER_LENGTH + body.length);
     out.writeUInt8(MAGIC_BYTE, 0);
     out.writeInt32BE(id, 1);
-    body.copy(out, HEADER_LENGTH);
     return out;
   }
 
   /** Decodes a record value into the current version of `schemaName`. */
   async decode<T>(buffer: Buffer | null, schemaName: SchemaName): Promise<T> {
-    if (!buffer || buffer.length < HEADER_LENGTH || buffer.readUInt8(0) !== MAGIC_BYTE) {
-      throw new DecodeError('not Confluent-wire-format Avro (missing magic byte or schema id)');
+    const id = schemaIdOf(buffer);
+    if (!this.knownWriters.has(id)) await this.learnWriter(id);
+    return this.decodeKnown<T>(buffer!, id, schemaName);
+  }
+
+  /**
+   * True when `decodeSync` can read the value without asking the registry: its writer schema is
+   * known here (or the value is not wire-format Avro at all, which `decodeSync` reports at once).
+   */
+  canDecodeSync(buffer: Buffer | null): boolean {
+    if (!buffer || buffer.length < HEADER_LENGTH || buffer.readUInt8(0) !== MAGIC_BYTE) return true;
+    return this.knownWriters.has(buffer.readInt32BE(1));
+  }
+
+  /**
+   * `decode` without a promise, for a value whose writer schema is known (`canDecodeSync`): a
+   * stage decodes a chunk of such records in one synchronous pass. Throws `DecodeError` for bytes
+   * that do not decode, and for a writer schema not known here.
+   */
+  decodeSync<T>(buffer: Buffer | null, schemaName: SchemaName): T {
+    const id = schemaIdOf(buffer);
+    if (!this.knownWriters.has(id)) {
+      throw new DecodeError(`schema id ${id} is not known yet: decode it asynchronously`, {
+        context: { schemaId: id },
+      });
     }
-    const id = buffer.readInt32BE(1);
-    // Known writer schemas are looked up without a promise: decode runs once per record.
-    let writer = this.knownWriters.get(id);
-    if (writer === undefined) {
-      try {
-        writer = await this.writerType(id);
-      } catch (cause) {
-        // Only the registry's answer that it has no such id makes the record unreadable; a
-        // registry that cannot be reached is retried, so an outage dead-letters nothing.
-        if (!registryUnreachable(cause)) {
-          throw new DecodeError(`schema id ${id} is not known to the registry`, {
-            context: { schemaId: id },
-            cause,
-          });
-        }
-        throw new TransientError(
-          `schema registry ${this.registryUrl} unreachable while reading schema id ${id}`,
-          'registry_unavailable',
-          { context: { schemaId: id }, cause },
-        );
-      }
-      this.knownWriters.set(id, writer);
-    }
+    return this.decodeKnown<T>(buffer!, id, schemaName);
+  }
+
+  private decodeKnown<T>(buffer: Buffer, id: number, schemaName: SchemaName): T {
+    const writer = this.knownWriters.get(id)!;
     const reader = this.readerFor(schemaName);
     try {
       const body = buffer.subarray(HEADER_LENGTH);
@@ -195,6 +210,29 @@ export class AvroCodec {
         { context: { schemaId: id }, cause },
       );
     }
+  }
+
+  /** Fetches the writer schema of `id` from the registry and keeps it. */
+  private async learnWriter(id: number): Promise<void> {
+    let writer: Type;
+    try {
+      writer = await this.writerType(id);
+    } catch (cause) {
+      // Only the registry's answer that it has no such id makes the record unreadable; a
+      // registry that cannot be reached is retried, so an outage dead-letters nothing.
+      if (!registryUnreachable(cause)) {
+        throw new DecodeError(`schema id ${id} is not known to the registry`, {
+          context: { schemaId: id },
+          cause,
+        });
+      }
+      throw new TransientError(
+        `schema registry ${this.registryUrl} unreachable while reading schema id ${id}`,
+        'registry_unavailable',
+        { context: { schemaId: id }, cause },
+      );
+    }
+    this.knownWriters.set(id, writer);
   }
 
   private registered(topic: string): Registered {
@@ -239,6 +277,46 @@ export class AvroCodec {
     }
     return resolver;
   }
+}
+
+/** The writer schema id of a Confluent-wire-format value; `DecodeError` for any other bytes. */
+function schemaIdOf(buffer: Buffer | null): number {
+  if (!buffer || buffer.length < HEADER_LENGTH || buffer.readUInt8(0) !== MAGIC_BYTE) {
+    throw new DecodeError('not Confluent-wire-format Avro (missing magic byte or schema id)');
+  }
+  return buffer.readInt32BE(1);
+}
+
+/**
+ * The value's Avro body written at offset 5 of one buffer, the header's bytes left for the
+ * caller: avsc's `toBuffer` would write into its scratch buffer and copy the body out, and the
+ * header would then cost a second copy. The buffer is sized from the largest body of the type so
+ * far; a larger body is written again into a buffer of its exact size.
+ */
+function writeAfterHeader(type: Type, value: unknown): Buffer {
+  const guess = HEADER_LENGTH + (largestBody.get(type) ?? 256);
+  const out = Buffer.allocUnsafe(guess);
+  const end = type.encode(value, out, HEADER_LENGTH);
+  if (end > 0) return end === guess ? out : out.subarray(0, end);
+  // avsc answers a buffer too small with minus the bytes missing.
+  const exact = Buffer.allocUnsafe(guess - end);
+  type.encode(value, exact, HEADER_LENGTH);
+  largestBody.set(type, exact.length - HEADER_LENGTH);
+  return exact;
+}
+
+/** The largest Avro body seen per type, which sizes the next encode's buffer. */
+const largestBody = new WeakMap<Type, number>();
+
+function invalidRecord(topic: string, type: Type, value: unknown, cause?: unknown): Error {
+  const badPaths: string[] = [];
+  type.isValid(value, { errorHook: (path) => badPaths.push(path.join('.')) });
+  const where = badPaths.length > 0 ? badPaths.join(', ') : String((cause as Error)?.message);
+  return new InvalidRecordError(
+    `value does not match the ${type.name ?? 'topic'} schema at: ${where}`,
+    'schema_mismatch',
+    { context: { topic }, ...(cause !== undefined ? { cause } : {}) },
+  );
 }
 
 /**

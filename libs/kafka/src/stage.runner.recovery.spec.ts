@@ -45,6 +45,12 @@ function setup(failRuns = 0) {
       consumers.push(consumer);
       return consumer;
     },
+    // The runner reads the topic's partitions to handle them all at once.
+    admin: () => ({
+      connect: async () => undefined,
+      disconnect: async () => undefined,
+      fetchTopicMetadata: async () => ({ topics: [{ name: 't', partitions: [{}, {}, {}] }] }),
+    }),
   } as unknown as Kafka;
   const sut = new StageRunner(
     {

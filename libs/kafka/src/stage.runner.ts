@@ -169,10 +169,11 @@ export class StageRunner<In> {
   private async runConsumer(): Promise<void> {
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: this.def.topic, fromBeginning: true });
+    const partitionsConcurrently = this.def.partitionsConcurrently ?? (await this.partitionCount());
     await this.consumer.run({
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: this.def.partitionsConcurrently ?? 3,
+      partitionsConsumedConcurrently: partitionsConcurrently,
       eachBatch: (payload) => {
         const batch = this.onBatch(payload);
         this.inFlight.add(batch);
@@ -180,6 +181,22 @@ export class StageRunner<In> {
         return batch;
       },
     });
+  }
+
+  /**
+   * The partitions of the input topic: without `partitionsConcurrently`, every partition this
+   * instance is given is handled at once (a partition waiting on its fetch or its broker
+   * acknowledgement then holds no other back).
+   */
+  private async partitionCount(): Promise<number> {
+    const admin = this.admin ?? this.deps.kafka.admin();
+    if (!this.admin) await admin.connect();
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: [this.def.topic] });
+      return Math.max(1, topics[0]?.partitions.length ?? 1);
+    } finally {
+      if (!this.admin) await admin.disconnect();
+    }
   }
 
   /**
@@ -259,57 +276,72 @@ export class StageRunner<In> {
         if (messages.length === 0) resolveOffset(batch.lastOffset());
       }
     }
-    for (let i = 0; i < messages.length; i += chunkSize) {
-      if (this.stopping || !isRunning() || isStale()) break;
-      const prepared = await Promise.all(
-        messages.slice(i, i + chunkSize).map((m) => this.prepare(partition, m)),
-      );
-      const gate = this.gate(prepared);
-      const ready = gate.kind === 'wait' ? prepared.slice(0, gate.ready) : prepared;
-      if (ready.length > 0) {
-        const chunk = { topic, partition };
-        await this.def.beforeChunk?.(chunk);
-        const records = await this.processChunk(ready);
-        const extra = await this.def.afterChunk?.(chunk);
-        if (extra) records.push(...extra.map((o) => this.encode(o)));
-        const last = ready[ready.length - 1]!.message.offset;
-        const next = (BigInt(last) + 1n).toString();
-        if (this.transactions) {
-          const offsets = { groupId: this.def.groupId, topic, partition, offset: next };
-          try {
-            await this.transactions.commit(partition, records, offsets);
-          } catch (err) {
-            // Whether the transaction took effect is unknown now: the chunk is read again, and
-            // before that the partition is fenced again, its committed offset read again and
-            // the stage's state (built while handling the chunk) dropped.
-            this.floors.delete(partition);
-            this.def.onTransactionFailed?.(chunk);
-            throw err;
+    // At least once: a chunk's offsets are committed in the background, in order, while the next
+    // chunk is handled; each commit is sent only after its chunk's outputs were acknowledged, and
+    // the batch ends only when its last commit is done. A failed commit stops the batch (its
+    // error is rethrown), and the partition is read again from its last committed offset.
+    let commits: Promise<void> = Promise.resolve();
+    let commitFailed: { error: unknown } | null = null;
+    try {
+      for (let i = 0; i < messages.length; i += chunkSize) {
+        if (commitFailed) break;
+        if (this.stopping || !isRunning() || isStale()) break;
+        const prepared = await this.prepareChunk(partition, messages.slice(i, i + chunkSize));
+        const gate = this.gate(prepared);
+        const ready = gate.kind === 'wait' ? prepared.slice(0, gate.ready) : prepared;
+        if (ready.length > 0) {
+          const chunk = { topic, partition };
+          await this.def.beforeChunk?.(chunk);
+          const records = await this.processChunk(ready);
+          const extra = await this.def.afterChunk?.(chunk);
+          if (extra) records.push(...extra.map((o) => this.encode(o)));
+          const last = ready[ready.length - 1]!.message.offset;
+          const next = (BigInt(last) + 1n).toString();
+          if (this.transactions) {
+            const offsets = { groupId: this.def.groupId, topic, partition, offset: next };
+            try {
+              await this.transactions.commit(partition, records, offsets);
+            } catch (err) {
+              // Whether the transaction took effect is unknown now: the chunk is read again, and
+              // before that the partition is fenced again, its committed offset read again and
+              // the stage's state (built while handling the chunk) dropped.
+              this.floors.delete(partition);
+              this.def.onTransactionFailed?.(chunk);
+              throw err;
+            }
+          } else {
+            await this.deps.producer.sendAll(records);
           }
-        } else {
-          await this.deps.producer.sendAll(records);
+          countProduced(this.deps.metrics, records);
+          resolveOffset(last);
+          if (!this.transactions) {
+            commits = commits.then(() =>
+              this.consumer.commitOffsets([{ topic, partition, offset: next }]),
+            );
+            commits.catch((error: unknown) => (commitFailed ??= { error }));
+          }
+          const lag = BigInt(batch.highWatermark) - BigInt(last) - 1n;
+          this.deps.metrics.consumerLag.set(
+            { stage, topic, partition: String(partition) },
+            Number(lag < 0n ? 0n : lag),
+          );
         }
-        for (const r of records) this.deps.metrics.produced.inc({ topic: r.topic });
-        resolveOffset(last);
-        if (!this.transactions) {
-          await this.consumer.commitOffsets([{ topic, partition, offset: next }]);
+        if (gate.kind === 'wait') {
+          // A batch of an assignment that has since changed leaves the partition alone: the new
+          // assignment reads it again from the committed offset and gates it afresh.
+          if (generation === this.generation && !this.stopping && isRunning()) {
+            this.waitUntilDue(partition, prepared[gate.ready]!.message.offset, gate);
+          }
+          break;
         }
-        const lag = BigInt(batch.highWatermark) - BigInt(last) - 1n;
-        this.deps.metrics.consumerLag.set(
-          { stage, topic, partition: String(partition) },
-          Number(lag < 0n ? 0n : lag),
-        );
+        await heartbeat();
       }
-      if (gate.kind === 'wait') {
-        // A batch of an assignment that has since changed leaves the partition alone: the new
-        // assignment reads it again from the committed offset and gates it afresh.
-        if (generation === this.generation && !this.stopping && isRunning()) {
-          this.waitUntilDue(partition, prepared[gate.ready]!.message.offset, gate);
-        }
-        break;
-      }
-      await heartbeat();
+    } catch (err) {
+      // The commits already sent finish first: they are of acknowledged outputs.
+      await commits.catch(() => undefined);
+      throw err;
     }
+    await commits;
     endTimer();
   }
 
@@ -369,11 +401,42 @@ export class StageRunner<In> {
     }
   }
 
-  private async prepare(partition: number, message: KafkaMessage): Promise<PreparedRecord<In>> {
-    const { topic, schema } = this.def;
+  /**
+   * Decodes a chunk: in one synchronous pass when the writer schema of every record is known
+   * (the usual case: one promise per chunk rather than one per record), else record by record,
+   * fetching the schemas this process has not seen from the registry.
+   */
+  private prepareChunk(
+    partition: number,
+    messages: readonly KafkaMessage[],
+  ): PreparedRecord<In>[] | Promise<PreparedRecord<In>[]> {
+    const { codec } = this.deps;
+    const { schema } = this.def;
+    if (messages.every((m) => codec.canDecodeSync(m.value))) {
+      return messages.map((m) =>
+        this.prepared(partition, m, () => codec.decodeSync<In>(m.value, schema)),
+      );
+    }
+    return Promise.all(
+      messages.map(async (m) => {
+        let decoded: { ok: true; input: In } | { ok: false; error: unknown };
+        try {
+          decoded = { ok: true, input: await codec.decode<In>(m.value, schema) };
+        } catch (error) {
+          decoded = { ok: false, error };
+        }
+        return this.prepared(partition, m, () => {
+          if (!decoded.ok) throw decoded.error;
+          return decoded.input;
+        });
+      }),
+    );
+  }
+
+  private prepared(partition: number, message: KafkaMessage, decode: () => In): PreparedRecord<In> {
     const headers = headersToStrings(message.headers);
     const record: RecordContext = {
-      topic,
+      topic: this.def.topic,
       partition,
       offset: message.offset,
       key: message.key,
@@ -383,7 +446,7 @@ export class StageRunner<In> {
     };
     let input: In;
     try {
-      input = await this.deps.codec.decode<In>(message.value, schema);
+      input = decode();
     } catch (error) {
       return { message, record, decoded: { ok: false, error }, skipped: false };
     }
@@ -391,13 +454,35 @@ export class StageRunner<In> {
     return { message, record, decoded: { ok: true, input }, skipped };
   }
 
+  /**
+   * Handles a chunk's records and counts them in the stage metrics once for the chunk: the
+   * records counter by the chunk's totals per outcome, the latency histogram with one record of
+   * the chunk (its first handled one), so the metrics cost a few calls per chunk, not per record.
+   */
   private async processChunk(prepared: PreparedRecord<In>[]): Promise<OutgoingRecord[]> {
+    const { stage, topic } = this.def;
+    const tally = { ok: 0, dlq: 0, erased: 0 };
+    let sampled = false;
     const perMessage = await mapKeyed(
       prepared,
       this.def.concurrency ?? 1,
       (p) => (p.message.key ? p.message.key.toString() : null),
-      (p) => this.processOne(p),
+      async (p) => {
+        const timed = !sampled && !(p.skipped && p.decoded.ok);
+        if (timed) sampled = true;
+        const startedAt = timed ? performance.now() : 0;
+        const { outcome, outputs } = await this.processOne(p);
+        if (timed) {
+          this.deps.metrics.stageLatency.observe({ stage }, (performance.now() - startedAt) / 1000);
+        }
+        tally[outcome]++;
+        return outputs;
+      },
     );
+    for (const outcome of ['ok', 'dlq', 'erased'] as const) {
+      if (tally[outcome] > 0)
+        this.deps.metrics.records.inc({ stage, topic, outcome }, tally[outcome]);
+    }
     return perMessage.flat();
   }
 
@@ -406,19 +491,17 @@ export class StageRunner<In> {
     record,
     decoded,
     skipped,
-  }: PreparedRecord<In>): Promise<OutgoingRecord[]> {
+  }: PreparedRecord<In>): Promise<{ outcome: 'ok' | 'dlq' | 'erased'; outputs: OutgoingRecord[] }> {
     const { stage, topic } = this.def;
     const { partition } = record;
     const { metrics } = this.deps;
     if (skipped && decoded.ok) {
-      metrics.records.inc({ stage, topic, outcome: 'erased' });
       this.deps.logger.info(
         { leadId: this.def.leadIdOf(decoded.input), topic, partition, offset: message.offset },
         'record of a person who asked to be forgotten: skipped',
       );
-      return [];
+      return { outcome: 'erased', outputs: [] };
     }
-    const endTimer = metrics.stageLatency.startTimer({ stage });
     const input = decoded.ok ? decoded.input : undefined;
     let outcome: HandlerOutcome;
     try {
@@ -435,14 +518,11 @@ export class StageRunner<In> {
       now: this.now(),
     });
     if (decision.kind === 'retry') throw decision.error;
-    endTimer();
 
     if (decision.kind === 'produce') {
-      metrics.records.inc({ stage, topic, outcome: 'ok' });
-      return decision.outputs.map((o) => this.encode(o));
+      return { outcome: 'ok', outputs: decision.outputs.map((o) => this.encode(o)) };
     }
     const { letter } = decision;
-    metrics.records.inc({ stage, topic, outcome: 'dlq' });
     metrics.errors.inc({ stage, code: letter.error_code });
     this.deps.logger.warn(
       {
@@ -455,7 +535,7 @@ export class StageRunner<In> {
       },
       'record sent to the DLQ',
     );
-    return [
+    const outputs = [
       ...decision.outputs.map((o) => this.encode(o)),
       {
         topic: this.def.dlqTopic,
@@ -463,6 +543,7 @@ export class StageRunner<In> {
         value: this.deps.codec.encode(this.def.dlqTopic, letter),
       },
     ];
+    return { outcome: 'dlq', outputs };
   }
 
   private encode(output: StageOutput): OutgoingRecord {
@@ -474,4 +555,11 @@ export class StageRunner<In> {
       headers: output.headers,
     };
   }
+}
+
+/** The records produced (acknowledged by the broker), counted once per topic of the chunk. */
+function countProduced(metrics: StageMetrics, records: readonly OutgoingRecord[]): void {
+  const byTopic = new Map<string, number>();
+  for (const r of records) byTopic.set(r.topic, (byTopic.get(r.topic) ?? 0) + 1);
+  for (const [topic, count] of byTopic) metrics.produced.inc({ topic }, count);
 }

@@ -57,7 +57,14 @@ export function platformProviders(
     },
     {
       provide: CODEC,
-      useFactory: () => AvroCodec.connect(config.registryUrl, config.registryTransport),
+      // Every value is checked against its schema before it is encoded in demo mode (the tests,
+      // the e2e runs): a bad record fails at the producer there. Production skips the per-record
+      // check; a value avsc cannot write still fails with the field named.
+      useFactory: () =>
+        AvroCodec.connect(config.registryUrl, {
+          ...config.registryTransport,
+          validate: config.mode === 'demo',
+        }),
     },
   ];
 }

@@ -55,7 +55,9 @@ export function stageSettings(
   return {
     groupId: config.groupId,
     concurrency: config.concurrency,
-    partitionsConcurrently: config.partitionsConcurrently,
+    ...(config.partitionsConcurrently !== undefined
+      ? { partitionsConcurrently: config.partitionsConcurrently }
+      : {}),
     sessionTimeoutMs: config.sessionTimeoutMs,
   };
 }
