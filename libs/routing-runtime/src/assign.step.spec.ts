@@ -20,6 +20,9 @@ import {
   silentLogger,
 } from './routing-runtime.fixture';
 
+/** The router.assign partition the records of these tests come from (`at`'s default). */
+const P0 = { topic: TOPICS.assign, partition: 0 };
+
 function setup(
   options: { changelog?: InMemoryChangelog; members?: string[]; rules?: RulesRegistry } = {},
 ) {
@@ -57,7 +60,7 @@ const ownerOf = (result: StageResult) => (only(result).value as RoutedLead).deci
 
 /** Routes leads at offsets from..from+n-1 as one chunk; returns the owners. */
 async function chunk(sut: AssignStep, from: number, n: number): Promise<(string | null)[]> {
-  await sut.beforeChunk();
+  await sut.beforeChunk(P0);
   const owners: (string | null)[] = [];
   for (let i = from; i < from + n; i++) {
     owners.push(
@@ -76,19 +79,19 @@ describe('AssignStep', () => {
   it('routes round robin within the group and snapshots its state at the last offset', async () => {
     const { sut } = setup();
     assert.deepEqual(await chunk(sut, 0, 3), ['SF-alice', 'SF-bob', 'SF-alice']);
-    const snapshots = await sut.afterChunk();
+    const snapshots = await sut.afterChunk(P0);
     assert.equal(snapshots.length, 1);
     assert.equal(snapshots[0]?.topic, 'router.queue-state');
     assert.equal(snapshots[0]?.key, 'sales');
     const snapshot = snapshots[0]?.value as QueueStateSnapshot;
     assert.equal(snapshot.input_partition, 0);
     assert.equal(snapshot.input_offset, 2);
-    assert.deepEqual(await sut.afterChunk(), []);
+    assert.deepEqual(await sut.afterChunk(P0), []);
   });
 
   it('puts the routed lead on leads.routed keyed by its lead id', async () => {
     const { sut } = setup();
-    await sut.beforeChunk();
+    await sut.beforeChunk(P0);
     const enriched = enrichedLeadFixture({ lead: { lead_id: 'lead-1' } });
     const output = only(await sut.handle(assignment(enriched), at(0)));
     assert.equal(output.topic, 'leads.routed');
@@ -120,7 +123,7 @@ describe('AssignStep', () => {
     const members = ['alice', 'bob', 'cara'];
     const first = setup({ changelog, members });
     assert.deepEqual(await chunk(first.sut, 0, 2), ['SF-alice', 'SF-bob']);
-    changelog.append(await first.sut.afterChunk());
+    changelog.append(await first.sut.afterChunk(P0));
 
     const second = setup({ changelog, members });
     second.sut.onGroupJoin();
@@ -140,11 +143,11 @@ describe('AssignStep', () => {
 
   it('reads the changelog again only after the instance rejoins its group', async () => {
     const { sut, changelog } = setup();
-    await sut.beforeChunk();
-    await sut.beforeChunk();
+    await sut.beforeChunk(P0);
+    await sut.beforeChunk(P0);
     assert.equal(changelog.reads, 1);
     sut.onGroupJoin();
-    await sut.beforeChunk();
+    await sut.beforeChunk(P0);
     assert.equal(changelog.reads, 2);
   });
 
@@ -152,17 +155,17 @@ describe('AssignStep', () => {
     const changelog = new InMemoryChangelog();
     const { sut } = setup({ changelog, members: ['alice', 'bob', 'cara'] });
     assert.deepEqual(await chunk(sut, 0, 1), ['SF-alice']);
-    changelog.append(await sut.afterChunk()); // committed with lead 0
+    changelog.append(await sut.afterChunk(P0)); // committed with lead 0
     assert.deepEqual(await chunk(sut, 1, 2), ['SF-bob', 'SF-cara']);
-    await sut.afterChunk(); // this chunk's transaction fails: its snapshot never lands
-    sut.onTransactionFailed();
+    await sut.afterChunk(P0); // this chunk's transaction fails: its snapshot never lands
+    sut.onTransactionFailed(P0);
     // Read again, the same two leads get the same owners: the rotation neither skips nor repeats.
     assert.deepEqual(await chunk(sut, 1, 2), ['SF-bob', 'SF-cara']);
   });
 
   it('assigns a lead the match step wrote twice (its replay after a crash) once', async () => {
     const { sut } = setup();
-    await sut.beforeChunk();
+    await sut.beforeChunk(P0);
     const lead = enrichedLeadFixture({ lead: { lead_id: 'lead-7' } });
     const from = (offset: number) => ({ ...at(offset), headers: { [SOURCE_HEADER]: '2@41' } });
     assert.equal(ownerOf(await sut.handle(assignment(lead), from(0))), 'SF-alice');
@@ -175,7 +178,7 @@ describe('AssignStep', () => {
 
   it('parks a lead nobody can take on router.held until someone can, keyed by its lead id', async () => {
     const { sut } = setup();
-    await sut.beforeChunk();
+    await sut.beforeChunk(P0);
     const a = assignment(enrichedLeadFixture({ lead: { lead_id: 'lead-fr', country: 'FR' } }), {
       queue_group: 'away',
     });
@@ -183,13 +186,13 @@ describe('AssignStep', () => {
     assert.equal(output.topic, 'router.held');
     assert.equal(output.key, 'lead-fr');
     assert.deepEqual(output.value, { ...a, held_until: CARL_BACK });
-    assert.deepEqual(await sut.afterChunk(), [], 'a held lead changes no queue state');
+    assert.deepEqual(await sut.afterChunk(P0), [], 'a held lead changes no queue state');
   });
 
   it('assigns under the version recorded on the lead, not the newest', async () => {
     const { sut, rules } = setup();
     rules.accept(published('2', ['dora']));
-    await sut.beforeChunk();
+    await sut.beforeChunk(P0);
     assert.equal(
       ownerOf(await sut.handle(assignment(enrichedLeadFixture({ lead: { lead_id: 'a' } })), at(0))),
       'SF-alice',
@@ -202,7 +205,7 @@ describe('AssignStep', () => {
 
   it('dead-letters a lead whose rule-set version never arrives', async () => {
     const { sut } = setup();
-    await sut.beforeChunk();
+    await sut.beforeChunk(P0);
     const a: QueueAssignment = assignment(enrichedLeadFixture({ lead: { lead_id: 'lead-1' } }), {
       rule_set_version: '9',
     });

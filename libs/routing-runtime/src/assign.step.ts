@@ -1,4 +1,4 @@
-import type { StageOutput, StageResult } from '@lead-router/kafka';
+import type { ChunkInfo, StageOutput, StageResult } from '@lead-router/kafka';
 import type { Logger } from '@lead-router/observability';
 import { route } from '@lead-router/routing';
 import type { QueueAssignment, RoutedLead } from '@lead-router/schemas';
@@ -32,18 +32,18 @@ export class AssignStep {
     this.deps.store.invalidate();
   }
 
-  /** A chunk's transaction failed: the state it advanced is read back from the changelog. */
-  onTransactionFailed(): void {
-    this.deps.store.invalidate();
+  /** A chunk's transaction failed: the state its partition advanced is read back from the changelog. */
+  onTransactionFailed(chunk: ChunkInfo): void {
+    this.deps.store.invalidate(chunk.partition);
   }
 
-  beforeChunk(): Promise<void> {
-    return this.deps.store.restoreIfStale();
+  beforeChunk(chunk: ChunkInfo): Promise<void> {
+    return this.deps.store.restoreIfStale(chunk.partition);
   }
 
   /** The chunk's state snapshots, produced with its routed leads before its offsets commit. */
-  async afterChunk(): Promise<StageOutput[]> {
-    return this.deps.store.drainSnapshots();
+  async afterChunk(chunk: ChunkInfo): Promise<StageOutput[]> {
+    return this.deps.store.drainSnapshots(chunk.partition);
   }
 
   async handle(a: QueueAssignment, ctx: StepContext): Promise<StageResult> {
@@ -54,7 +54,7 @@ export class AssignStep {
       return { kind: 'ok', outputs: [] };
     }
     const source = sourceOf(ctx.headers);
-    if (group !== '' && source && store.passed(group, source)) {
+    if (group !== '' && source && store.passed(group, ctx.partition, source)) {
       // The match step handled this lead twice (its replay after a crash): assigned already.
       logger.info(
         { leadId: a.enriched.lead.lead_id, group, source: `${source.partition}@${source.offset}` },
@@ -70,7 +70,7 @@ export class AssignStep {
         error: `rule set ${a.rule_set_id} version ${a.rule_set_version} is not published`,
       };
     }
-    const result = route(rules, a.enriched, store.states(group), now());
+    const result = route(rules, a.enriched, store.states(group, ctx.partition), now());
     if (result.kind === 'hold') {
       // The hold changes no queue state; the group only notes that it passed this position.
       if (group !== '' && source) store.update(group, ctx.partition, ctx.offset, [], source);

@@ -22,26 +22,42 @@ export interface QueueStateStoreOptions {
   now: () => number;
 }
 
+/** What one router.assign partition's chunks read and advance, apart from the others'. */
+interface PartitionState {
+  groups: Map<string, GroupState>;
+  /** Groups changed since the partition's last drain. */
+  dirty: Set<string>;
+  /** Read the changelog again before the partition's next chunk. */
+  stale: boolean;
+}
+
 /**
  * The distribution state of the queue groups this instance owns, kept in the compacted
  * router.queue-state changelog the Kafka Streams way: written with the routed leads of every
  * chunk (before the input offsets are committed) and read back in full whenever the instance
  * joins the group, so whoever owns a group's partition continues its rotation exactly.
+ *
+ * The state is kept per router.assign partition (a queue group is the key of its records, so one
+ * partition owns it), each restored, advanced and drained on its own: the partitions' chunks run
+ * at the same time, and a failed transaction on one partition drops only that partition's state.
  */
 export class QueueStateStore {
-  private groups = new Map<string, GroupState>();
-  private readonly dirty = new Set<string>();
-  private stale = true;
+  private readonly partitions = new Map<number, PartitionState>();
 
   constructor(private readonly options: QueueStateStoreOptions) {}
 
-  /** Partitions may have moved: read the changelog again before the next chunk. */
-  invalidate(): void {
-    this.stale = true;
+  /**
+   * Partitions may have moved (no partition given: all of them), or a partition's transaction
+   * failed: read the changelog again before its next chunk.
+   */
+  invalidate(partition?: number): void {
+    if (partition === undefined) this.partitions.clear();
+    else this.partitions.delete(partition);
   }
 
-  async restoreIfStale(): Promise<void> {
-    if (!this.stale) return;
+  async restoreIfStale(partition: number): Promise<void> {
+    const current = this.of(partition);
+    if (!current.stale) return;
     const groups = new Map<string, GroupState>();
     for (const snapshot of await this.options.readChangelog()) {
       groups.set(snapshot.queue_group, {
@@ -57,25 +73,29 @@ export class QueueStateStore {
         ),
       });
     }
-    this.groups = groups;
-    this.dirty.clear();
-    this.stale = false;
+    // An invalidation while the changelog was read leaves the partition stale for the next chunk.
+    if (this.partitions.get(partition) !== current) return;
+    this.partitions.set(partition, { groups, dirty: new Set(), stale: false });
   }
 
   /** True when the record at this position was already applied (a replay after a rebalance). */
   applied(group: string, partition: number, offset: string): boolean {
-    const state = this.groups.get(group);
+    const state = this.of(partition).groups.get(group);
     return state !== undefined && state.partition === partition && BigInt(offset) <= state.offset;
   }
 
-  /** True when the group already assigned (or held) the lead of this leads.enriched position. */
-  passed(group: string, source: SourcePosition): boolean {
-    const seen = this.groups.get(group)?.sources.get(source.partition);
+  /**
+   * True when the group, assigned on router.assign `partition`, already assigned (or held) the
+   * lead of this leads.enriched position.
+   */
+  passed(group: string, partition: number, source: SourcePosition): boolean {
+    const seen = this.of(partition).groups.get(group)?.sources.get(source.partition);
     return seen !== undefined && source.offset <= seen;
   }
 
-  states(group: string): ReadonlyMap<string, QueueState> {
-    return this.groups.get(group)?.states ?? new Map();
+  /** The queue states of a group assigned on router.assign `partition`. */
+  states(group: string, partition: number): ReadonlyMap<string, QueueState> {
+    return this.of(partition).groups.get(group)?.states ?? new Map();
   }
 
   update(
@@ -85,7 +105,8 @@ export class QueueStateStore {
     updates: readonly { queue: string; state: QueueState }[],
     source: SourcePosition | null = null,
   ): void {
-    const state = this.groups.get(group) ?? {
+    const { groups, dirty } = this.of(partition);
+    const state = groups.get(group) ?? {
       states: new Map(),
       partition,
       offset: -1n,
@@ -95,14 +116,18 @@ export class QueueStateStore {
     if (source) state.sources.set(source.partition, source.offset);
     state.partition = partition;
     state.offset = BigInt(offset);
-    this.groups.set(group, state);
-    this.dirty.add(group);
+    groups.set(group, state);
+    dirty.add(group);
   }
 
-  /** One snapshot per group changed since the last call, produced with the chunk's outputs. */
-  drainSnapshots(): StageOutput[] {
-    const outputs = [...this.dirty].map((group): StageOutput => {
-      const state = this.groups.get(group)!;
+  /**
+   * One snapshot per group the partition changed since its last drain, produced with the
+   * partition's chunk outputs.
+   */
+  drainSnapshots(partition: number): StageOutput[] {
+    const { groups, dirty } = this.of(partition);
+    const outputs = [...dirty].map((group): StageOutput => {
+      const state = groups.get(group)!;
       const snapshot: QueueStateSnapshot = {
         queue_group: group,
         states_json: JSON.stringify(Object.fromEntries(state.states)),
@@ -115,7 +140,16 @@ export class QueueStateStore {
       };
       return { topic: this.options.topic, key: group, value: snapshot };
     });
-    this.dirty.clear();
+    dirty.clear();
     return outputs;
+  }
+
+  private of(partition: number): PartitionState {
+    let state = this.partitions.get(partition);
+    if (!state) {
+      state = { groups: new Map(), dirty: new Set(), stale: true };
+      this.partitions.set(partition, state);
+    }
+    return state;
   }
 }

@@ -70,7 +70,7 @@ async function next(stages: StageDefinition<unknown>[], output: StageOutput): Pr
 }
 
 describe('routerStages', () => {
-  it('runs match and assign as their own groups, assign a partition at a time, both exactly once', () => {
+  it('runs match and assign as their own groups, partitions at once, a record at a time in assign, both exactly once', () => {
     const { sut } = setup();
     assert.deepEqual(
       sut.map((s) => [
@@ -83,7 +83,7 @@ describe('routerStages', () => {
       ]),
       [
         ['router', 'lead-router.router', 'leads.enriched', 3, 4, true],
-        ['router-assign', 'lead-router.router.assign', 'router.assign', 1, 1, true],
+        ['router-assign', 'lead-router.router.assign', 'router.assign', 3, 1, true],
       ],
     );
   });

@@ -64,17 +64,17 @@ export function routerStages(
     ...settings,
     groupId: `${settings.groupId}.assign`,
     exactlyOnce: true,
-    // One partition at a time: its chunk's state snapshot goes out with its routed leads.
-    partitionsConcurrently: 1,
+    // Partitions at once (the settings', else all of them), each with its own state in the
+    // store; one record at a time within a partition, as the rotation is sequential.
     concurrency: 1,
     topic: topics.assign,
     schema: 'QueueAssignment',
     dlqTopic: topics.dlq,
     leadIdOf,
     onGroupJoin: () => assign.onGroupJoin(),
-    onTransactionFailed: () => assign.onTransactionFailed(),
-    beforeChunk: () => assign.beforeChunk(),
-    afterChunk: () => assign.afterChunk(),
+    onTransactionFailed: (chunk) => assign.onTransactionFailed(chunk),
+    beforeChunk: (chunk) => assign.beforeChunk(chunk),
+    afterChunk: (chunk) => assign.afterChunk(chunk),
     handle: (a, ctx) => assign.handle(a, ctx),
   };
   return [matchStage as StageDefinition<unknown>, assignStage as StageDefinition<unknown>];
