@@ -3,7 +3,7 @@ import { allSchemas, type RawLead, type RoutedLead } from '@lead-router/schemas'
 import { Type } from 'avsc';
 import type { Kafka } from 'kafkajs';
 import { rawLeads } from './lead.generator';
-import { averageValueBytes, recordOf, type SampleRecord } from './raw-chain.part';
+import { averageValueBytes, leadersAnswer, recordOf, type SampleRecord } from './raw-chain.part';
 
 export interface KafkaLimit {
   records: number;
@@ -40,6 +40,7 @@ export async function kafkaLimit(
     waitForLeaders: true,
     topics: [{ topic, numPartitions: partitions }],
   });
+  await leadersAnswer(admin, [topic]);
   await admin.disconnect();
 
   const producer = BatchingProducer.create(kafka, { ackTimeoutMs: 60_000 });

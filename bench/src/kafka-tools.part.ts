@@ -27,6 +27,11 @@ export interface ProducerPerfFigures {
   latencyMs: ToolLatencyMs;
   /** CPU seconds of the tool's JVM (sampled just before it exited) */
   cpuSeconds: number;
+  /**
+   * The same figures without the first `warmupRecords` (the JVM's start, the connection, the
+   * producer id): what the tool prints as its steady state; absent without a warm-up.
+   */
+  steady?: Omit<ProducerPerfFigures, 'recordBytes' | 'cpuSeconds' | 'steady'>;
 }
 
 /** `kafka-consumer-perf-test` (org.apache.kafka.tools.ConsumerPerformance) over the same records. */
@@ -75,6 +80,8 @@ export interface KafkaToolsOptions {
   records: number;
   /** bytes per record: the average value size of the pipeline's records */
   recordBytes: number;
+  /** of `records`, those the producer perf test leaves out of its steady state (default 10 %) */
+  warmupRecords?: number;
   /** round trips of the end-to-end latency tool, one at a time (default 2,000) */
   latencyRecords?: number;
   /** default 6, as the pipeline's lead topics */
@@ -141,6 +148,8 @@ export async function kafkaTools(opts: KafkaToolsOptions): Promise<KafkaToolsFig
       perfTopic,
       '--num-records',
       String(opts.records),
+      '--warmup-records',
+      String(opts.warmupRecords ?? Math.floor(opts.records / 10)),
       '--record-size',
       String(opts.recordBytes),
       '--throughput',
@@ -310,24 +319,35 @@ function runTool(
 }
 
 const producerSummary =
-  /(\d+) records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\), ([\d.]+) ms avg latency, ([\d.]+) ms max latency, (\d+) ms 50th, (\d+) ms 95th, (\d+) ms 99th, (\d+) ms 99\.9th/;
+  /^(\d+) (steady state )?records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\), ([\d.]+) ms avg latency, ([\d.]+) ms max latency, (\d+) ms 50th, (\d+) ms 95th, (\d+) ms 99th, (\d+) ms 99\.9th/;
 
-/** The summary line ProducerPerformance prints last (the interval lines have no percentiles). */
+/**
+ * The summary lines ProducerPerformance prints last: the whole run's, then the steady state's
+ * when there was a warm-up (the interval lines before them have no percentiles).
+ */
 export function parseProducerPerf(
   lines: readonly string[],
   recordBytes: number,
   cpu = 0,
 ): ProducerPerfFigures {
-  const m = lines.map((l) => producerSummary.exec(l)).find((x) => x !== null);
-  if (!m) throw new Error(`no summary line in ProducerPerformance's output:\n${tail(lines)}`);
-  const n = (i: number) => Number(m[i]);
+  const summaries = lines.map((l) => producerSummary.exec(l.trim())).filter((m) => m !== null);
+  const figures = (m: RegExpExecArray) => {
+    const n = (i: number) => Number(m[i]);
+    return {
+      records: n(1),
+      recordsPerSec: n(3),
+      mbPerSec: n(4),
+      latencyMs: { avg: n(5), max: n(6), p50: n(7), p95: n(8), p99: n(9), p999: n(10) },
+    };
+  };
+  const whole = summaries.find((m) => m[2] === undefined);
+  const steady = summaries.find((m) => m[2] !== undefined);
+  if (!whole) throw new Error(`no summary line in ProducerPerformance's output:\n${tail(lines)}`);
   return {
-    records: n(1),
+    ...figures(whole),
     recordBytes,
-    recordsPerSec: n(2),
-    mbPerSec: n(3),
-    latencyMs: { avg: n(4), max: n(5), p50: n(6), p95: n(7), p99: n(8), p999: n(9) },
     cpuSeconds: cpu,
+    ...(steady ? { steady: figures(steady) } : {}),
   };
 }
 

@@ -11,7 +11,7 @@ import {
   type PartitionRange,
 } from '@lead-router/kafka';
 import { prefixedTopics, type Topics } from '@lead-router/schemas';
-import type { Kafka } from 'kafkajs';
+import type { Admin, Kafka } from 'kafkajs';
 import { cpuSeconds, peakRssMb, sleep } from './proc.stats';
 
 /** A topic of the pipeline, by its key in `Topics` (`raw`, `normalized`, `assign`, ...). */
@@ -270,14 +270,18 @@ export async function rawChain(opts: RawChainOptions): Promise<RawChainFigures> 
     poolFiles[k] = file;
   }
 
-  say(`   raw chain: ${opts.count} records onto ${topics[first.from]}`);
-  const fillSeconds = await fill(opts.kafka, topics[first.from], pool(first.from), opts.count);
-
   const finalTopic = topics[finalKey];
   const admin = opts.kafka.admin();
   await admin.connect();
   const children: { spec: ChainProcessSpec; child: ChildProcess; log: string }[] = [];
   try {
+    await leadersAnswer(
+      admin,
+      keys.map((k) => topics[k]),
+    );
+    say(`   raw chain: ${opts.count} records onto ${topics[first.from]}`);
+    const fillSeconds = await fill(opts.kafka, topics[first.from], pool(first.from), opts.count);
+
     const other0 = mapValues(opts.otherPids ?? {}, cpuSeconds);
     const t0 = performance.now();
     for (const spec of processes) {
@@ -393,7 +397,31 @@ export function recordOf(topic: string, pool: readonly SampleRecord[], i: number
   return { topic, key: r.key, value: r.value, headers: r.headers };
 }
 
-async function offsetsSum(admin: ReturnType<Kafka['admin']>, topic: string): Promise<number> {
+/**
+ * Waits until every partition's leader answers ListOffsets. The metadata names a new topic's
+ * leaders before they take requests, and kafkajs' admin does not retry NOT_LEADER_OR_FOLLOWER:
+ * a produce sent at once is refused, and an offsets poll fails.
+ */
+export async function leadersAnswer(
+  admin: Admin,
+  topics: readonly string[],
+  timeoutMs = 60_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (const topic of topics) {
+    for (;;) {
+      try {
+        await admin.fetchTopicOffsets(topic);
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await sleep(100);
+      }
+    }
+  }
+}
+
+async function offsetsSum(admin: Admin, topic: string): Promise<number> {
   const offsets = await admin.fetchTopicOffsets(topic);
   return offsets.reduce((sum, o) => sum + Number(o.high) - Number(o.low), 0);
 }

@@ -1,0 +1,190 @@
+/**
+ * The physical limit alone (issue 15, point 1), as the pipeline bench measures it beside the
+ * pipeline: a small pipeline run gives real records of every topic; then kafkajs produce and
+ * consume of those records (`kafkaLimit`), Kafka's own producer, consumer and end-to-end latency
+ * tools (`kafkaTools`), and the raw kafkajs chain of the pipeline's hops (`rawChain`). Prints the
+ * figures as JSON; records nothing.
+ *
+ *   npx tsc -b bench/tsconfig.lib.json && node bench/dist/limit.bench.js [--smoke]
+ *
+ * Uses KAFKA_BROKERS and SCHEMA_REGISTRY_URL when both are set (BENCH_STACK_DIR names that
+ * stack's data dir, for the broker's and registry's CPU), else starts a local stack.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { ServiceProcess } from '@lead-router/local-stack';
+import { createLogger } from '@lead-router/observability';
+import { prefixedTopics } from '@lead-router/schemas';
+import type { Kafka } from 'kafkajs';
+import { benchKafka, benchStack } from './bench.stack';
+import { stackCpuSources } from './cpu.accounting';
+import { kafkaLimit } from './kafka-limit.part';
+import { kafkaTools } from './kafka-tools.part';
+import {
+  STAGES,
+  preparePrefix,
+  produceRawLeads,
+  startBenchService,
+  startReceiver,
+  type BenchEnv,
+} from './pipeline.part';
+import { sleep } from './proc.stats';
+import {
+  PIPELINE_CHAIN,
+  averageValueBytes,
+  rawChain,
+  sampleTopicRecords,
+  type SampleRecord,
+  type TopicKey,
+} from './raw-chain.part';
+
+const repoRoot = resolve(__dirname, '..', '..');
+const smoke = process.argv.includes('--smoke');
+const pipeArg = process.argv.indexOf('--pipe-prefix');
+/** The topic prefix of an earlier pipeline run on the same cluster to sample, instead of a run here. */
+const pipePrefixGiven = pipeArg > 0 ? process.argv[pipeArg + 1] : undefined;
+const sizes = smoke
+  ? { leads: 1_000, kafkajs: 10_000, tools: 10_000, latency: 200, chain: 5_000 }
+  : { leads: 3_000, kafkajs: 50_000, tools: 50_000, latency: 1_000, chain: 20_000 };
+
+const say = (msg: string): void => {
+  process.stdout.write(`[limit ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+};
+
+async function main(): Promise<void> {
+  const workDir = mkdtempSync(join(tmpdir(), 'lead-router-limit-'));
+  const { brokers, registryUrl, stack } = await benchStack(workDir, say);
+  const otherPids = Object.fromEntries(
+    stackCpuSources(stack?.dataDir ?? process.env['BENCH_STACK_DIR'] ?? '').map((s) => [
+      s.name,
+      'pid' in s ? s.pid : process.pid,
+    ]),
+  );
+  const receiver = await startReceiver(repoRoot);
+  const rulesFile = join(workDir, 'rules.yaml');
+  writeFileSync(
+    rulesFile,
+    readFileSync(join(repoRoot, 'deploy', 'local', 'rules', 'demo.yaml'), 'utf8').replace(
+      'http://localhost:8090/inbox',
+      `${receiver.url}/inbox`,
+    ),
+  );
+  const kafka = benchKafka(brokers, 'bench-limit', createLogger('bench', 'warn'));
+  const env: BenchEnv = {
+    repoRoot,
+    workDir,
+    brokers,
+    registryUrl,
+    rulesFile,
+    receiverUrl: receiver.url,
+    kafka,
+  };
+  const run = randomBytes(3).toString('hex');
+  const prefix = (part: string) => `limit-${run}-${part}.`;
+  const services: ServiceProcess[] = [];
+  try {
+    const pipePrefix = pipePrefixGiven ?? prefix('pipe');
+    if (pipePrefixGiven === undefined) {
+      say(`1. the pipeline's records: ${sizes.leads} leads through ${STAGES.join(', ')}`);
+      await pipelineRecords(env, pipePrefix, services);
+    } else say(`1. the pipeline's records: those of the run on ${pipePrefix}`);
+    const { topics } = prefixedTopics(pipePrefix);
+    const keys = [
+      ...new Set(PIPELINE_CHAIN.flatMap((p) => p.hops.flatMap((h) => [h.from, ...h.to]))),
+    ];
+    const pools: Partial<Record<TopicKey, SampleRecord[]>> = {};
+    const poolSize = pipePrefixGiven === undefined ? sizes.leads : 20_000;
+    for (const k of keys) pools[k] = await sampleTopicRecords(kafka, topics[k], poolSize);
+    const recordBytes = Object.fromEntries(keys.map((k) => [k, averageValueBytes(pools[k]!)]));
+    const allRecords = keys.flatMap((k) => pools[k]!);
+    const averageBytes = averageValueBytes(allRecords);
+    say(`   sampled ${keys.map((k) => `${k} ${pools[k]!.length}`).join(', ')}`);
+    say(`   value bytes: ${JSON.stringify(recordBytes)}, ${averageBytes} on average`);
+
+    say(`2. kafkajs produce and consume: ${sizes.kafkajs} records of leads.raw`);
+    const kafkajs = await kafkaLimit(kafka, `${prefix('kafkajs')}raw`, sizes.kafkajs, pools.raw);
+    say(`   ${JSON.stringify(kafkajs)}`);
+
+    say(`3. Kafka's own tools: ${sizes.tools} records of ${averageBytes} bytes`);
+    const tools = await kafkaTools({
+      kafka,
+      brokers,
+      prefix: prefix('tools'),
+      records: sizes.tools,
+      recordBytes: averageBytes,
+      latencyRecords: sizes.latency,
+      workDir,
+      say,
+    });
+    say(`   ${JSON.stringify(tools)}`);
+
+    const hops = PIPELINE_CHAIN.flatMap((p) => p.hops).length;
+    say(
+      `4. the raw kafkajs chain: ${sizes.chain} leads, ${hops} hops in ${PIPELINE_CHAIN.length} processes`,
+    );
+    const chain = await rawChain({
+      kafka,
+      brokers,
+      prefix: prefix('chain'),
+      count: sizes.chain,
+      pools,
+      workDir,
+      otherPids,
+      say,
+    });
+    say(`   ${JSON.stringify(chain)}`);
+    process.stdout.write(
+      `${JSON.stringify({ smoke, sizes, recordBytes, kafkajs, tools, chain }, null, 2)}\n`,
+    );
+  } finally {
+    await Promise.all(services.map((s) => s.stop()));
+    await receiver.stop();
+    await stack?.stop();
+    rmSync(workDir, { recursive: true, force: true });
+  }
+}
+
+/** Runs `sizes.leads` leads through the pipeline's stages on the prefix, then stops them. */
+async function pipelineRecords(
+  env: BenchEnv,
+  pipePrefix: string,
+  services: ServiceProcess[],
+): Promise<void> {
+  const { kafka } = env;
+  const codec = await preparePrefix(env, pipePrefix);
+  const { topics } = prefixedTopics(pipePrefix);
+  await produceRawLeads(env, codec, pipePrefix, sizes.leads, 7);
+  services.push(...(await Promise.all(STAGES.map((s) => startBenchService(env, s, pipePrefix)))));
+  // The webhook sink writes an outcome for each lead routed to a webhook: wait for one per
+  // lead, or for the outcomes to stop coming (leads routed elsewhere get none here).
+  let outcomes = 0;
+  let grewAt = Date.now();
+  for (;;) {
+    const now = await recordsOn(kafka, topics.delivered);
+    if (now > outcomes) [outcomes, grewAt] = [now, Date.now()];
+    if (outcomes >= sizes.leads || (outcomes > 0 && Date.now() - grewAt > 20_000)) break;
+    if (Date.now() - grewAt > 300_000) throw new Error('no outcome on leads.delivered in 300 s');
+    await sleep(500);
+  }
+  say(`   ${outcomes} outcomes on leads.delivered`);
+  await Promise.all(services.splice(0).map((s) => s.stop()));
+}
+
+/** Records on a topic written outside transactions: its offsets, summed over its partitions. */
+async function recordsOn(kafka: Kafka, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.reduce((sum, o) => sum + Number(o.high) - Number(o.low), 0);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
