@@ -4,6 +4,7 @@ import {
   DESTINATION_TYPES,
   type ServiceDeclaration,
   serviceEntry,
+  optionalServices,
   serviceManifest,
   servedDestinationTypes,
   servicesOfKind,
@@ -37,6 +38,20 @@ describe('serviceManifest', () => {
         assert.deepEqual(fromOutside, ownLoop, `${s.name} reads a topic nobody before it writes`);
       }
       for (const t of s.topicsOut) written.add(t);
+    }
+  });
+
+  it('declares each optional deployment like a service, in place of services of the manifest', () => {
+    const names: string[] = serviceManifest.map((s) => s.name);
+    const ports: number[] = serviceManifest.map((s) => s.port.default);
+    for (const s of optionalServices) {
+      assert.ok(!names.includes(s.name) && !ports.includes(s.port.default), s.name);
+      assert.equal(s.entry, `services/${s.name}/dist/main.js`);
+      for (const key of [...s.topicsIn, ...s.topicsOut]) assert.ok(key in Topics, key);
+      for (const name of [...s.replaces, ...Object.keys(s.alongside)]) {
+        assert.ok(names.includes(name), name);
+      }
+      assert.equal(serviceEntry(s.name), s);
     }
   });
 

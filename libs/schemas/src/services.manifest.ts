@@ -139,12 +139,56 @@ export const serviceManifest = [
   },
 ] as const satisfies readonly ServiceDeclaration[];
 
-export type ServiceEntry = (typeof serviceManifest)[number];
+/** A service of the manifest: one that runs in every deployment. */
+export type ManifestEntry = (typeof serviceManifest)[number];
+
+/** A deployment that runs the stages of several services of the manifest in one process. */
+export interface FusedDeclaration extends ServiceDeclaration {
+  /** The services it takes the place of: none of them runs beside it. */
+  readonly replaces: readonly ManifestEntry['name'][];
+  /** The services that still run beside it, with what their environment adds in this deployment. */
+  readonly alongside: Readonly<
+    Partial<Record<ManifestEntry['name'], Readonly<Record<string, string>>>>
+  >;
+}
+
+/**
+ * Deployments one may choose instead of some services of `serviceManifest`; nothing starts them
+ * unless asked (`npm start -- --fused`, docker-compose's `fused` profile). pipeline-fused runs
+ * the normalizer's, the enricher's and the router's match stages in one process for small
+ * installations, writing every topic they write; the router beside it runs only its assign step.
+ */
+export const optionalServices = [
+  {
+    name: 'pipeline-fused',
+    kind: 'stage',
+    port: { env: 'PORT', default: 8190 },
+    topicsIn: [
+      'raw',
+      'normalized',
+      'accounts',
+      'contacts',
+      'contactsSeen',
+      'routed',
+      'enriched',
+      'rules',
+    ],
+    topicsOut: ['normalized', 'enriched', 'contacts', 'contactsSeen', 'assign', 'dlq'],
+    healthPath: '/health',
+    entry: 'services/pipeline-fused/dist/main.js',
+    replaces: ['normalizer', 'enricher'],
+    alongside: { router: { ROUTER_STEPS: 'assign' } },
+  },
+] as const satisfies readonly FusedDeclaration[];
+
+export type ServiceEntry = ManifestEntry | (typeof optionalServices)[number];
 export type ServiceName = ServiceEntry['name'];
 
-/** The declaration of one service. */
+/** The declaration of one service, of the manifest or optional. */
 export function serviceEntry<N extends ServiceName>(name: N): Extract<ServiceEntry, { name: N }> {
-  return serviceManifest.find((s): s is Extract<ServiceEntry, { name: N }> => s.name === name)!;
+  return [...serviceManifest, ...optionalServices].find(
+    (s): s is Extract<ServiceEntry, { name: N }> => s.name === name,
+  )!;
 }
 
 /** The port a service listens on when its port variable is unset. */
@@ -155,8 +199,8 @@ export function defaultPort(name: ServiceName): number {
 /** The services of the given kinds, in pipeline order, typed by their names. */
 export function servicesOfKind<K extends ServiceKind>(
   ...kinds: K[]
-): Extract<ServiceEntry, { kind: K }>[] {
-  return serviceManifest.filter((s): s is Extract<ServiceEntry, { kind: K }> =>
+): Extract<ManifestEntry, { kind: K }>[] {
+  return serviceManifest.filter((s): s is Extract<ManifestEntry, { kind: K }> =>
     (kinds as readonly ServiceKind[]).includes(s.kind),
   );
 }

@@ -1,7 +1,6 @@
 import 'reflect-metadata';
+import { accountsProviders, enricherStage, loadEnricherConfig } from '@lead-router/pipeline-stages';
 import { runStageService } from '@lead-router/service-kit';
-import { loadEnricherConfig } from './enricher.config';
-import { accountsProviders, enricherStage } from './enricher.stage';
 
 runStageService(
   'enricher',

@@ -1,8 +1,8 @@
 import 'reflect-metadata';
 import { loadStageConfig } from '@lead-router/config';
+import { normalizerStage } from '@lead-router/pipeline-stages';
 import { defaultPort } from '@lead-router/schemas';
 import { runStageService } from '@lead-router/service-kit';
-import { normalizerStage } from './normalizer.stage';
 
 runStageService(
   'normalizer',

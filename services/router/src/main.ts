@@ -1,13 +1,16 @@
 import 'reflect-metadata';
+import { loadRouterConfig, routerStagesProvider } from '@lead-router/pipeline-stages';
 import { runStageService } from '@lead-router/service-kit';
 import { rulesProviders } from '@lead-router/sink-kit';
 import { heldQueueProvider } from './held-queue.lifecycle';
-import { loadRouterConfig } from './router.config';
-import { routerStagesProvider } from './router.providers';
 
 runStageService(
   'router',
   loadRouterConfig,
   (config) => routerStagesProvider(config),
-  (config) => [...rulesProviders(config), heldQueueProvider(config)],
+  // The held queue releases leads to router.assign: it runs where the assign step runs.
+  (config) => [
+    ...rulesProviders(config),
+    ...(config.steps.includes('assign') ? [heldQueueProvider(config)] : []),
+  ],
 );

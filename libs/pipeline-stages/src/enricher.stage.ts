@@ -12,7 +12,7 @@ import {
   stageSettings,
   type PrefixedTopics,
 } from '@lead-router/service-kit';
-import type { Provider } from '@nestjs/common';
+import type { FactoryProvider, Provider } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import { AccountsTopicFollower } from './accounts.follower';
 import { contactsErasureStage } from './contacts-erasure.stage';
@@ -63,7 +63,7 @@ export function enricherStage(
   now: () => number = Date.now,
   enricher: (accounts: AccountIndex | null) => Promise<LeadEnricher> = (accounts) =>
     buildEnricher(config.enrich, process.env, accounts),
-): Provider {
+): FactoryProvider<StageDefinition<unknown>[]> {
   return {
     provide: STAGES,
     inject: [TOPICS, AccountsTopicFollower, KAFKA, CODEC],

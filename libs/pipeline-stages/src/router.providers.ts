@@ -1,4 +1,4 @@
-import type { AvroCodec } from '@lead-router/kafka';
+import type { AvroCodec, StageDefinition } from '@lead-router/kafka';
 import type { Logger } from '@lead-router/observability';
 import {
   QueueStateStore,
@@ -16,15 +16,20 @@ import {
   type PrefixedTopics,
 } from '@lead-router/service-kit';
 import { RulesFollowerLifecycle } from '@lead-router/sink-kit';
-import type { Provider } from '@nestjs/common';
+import type { FactoryProvider } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
-import type { RouterConfig } from './router.config';
+import type { RouterConfig, RouterStep } from './router.config';
 
 /**
- * The router's match and assign steps as stages, with the queue-state store they share (the held
- * queue runs beside them: `heldQueueProvider`).
+ * The router's match and assign steps as stages (those of `steps`, by default the ones the
+ * configuration names), with the queue-state store they share (the held queue runs beside them
+ * in the router service: `heldQueueProvider`).
  */
-export function routerStagesProvider(config: RouterConfig, now: () => number = Date.now): Provider {
+export function routerStagesProvider(
+  config: RouterConfig,
+  now: () => number = Date.now,
+  steps: readonly RouterStep[] = config.steps,
+): FactoryProvider<StageDefinition<unknown>[]> {
   return {
     provide: STAGES,
     // The follower is injected so the registry has caught up before the stages exist.
@@ -35,8 +40,10 @@ export function routerStagesProvider(config: RouterConfig, now: () => number = D
       codec: AvroCodec,
       rules: RulesRegistry,
       logger: Logger,
-    ) =>
-      routerStages(stageSettings(config), {
+    ) => {
+      const inputOf: Record<RouterStep, string> = { match: topics.enriched, assign: topics.assign };
+      const wanted = new Set(steps.map((step) => inputOf[step]));
+      return routerStages(stageSettings(config), {
         instance: config.instance,
         topics,
         rules,
@@ -47,6 +54,7 @@ export function routerStagesProvider(config: RouterConfig, now: () => number = D
         }),
         logger,
         now,
-      }),
+      }).filter((stage) => wanted.has(stage.topic));
+    },
   };
 }

@@ -3,10 +3,13 @@ import type { StageDefinition, StageResult } from '@lead-router/kafka';
 import { normalize } from '@lead-router/normalize';
 import type { RawLead } from '@lead-router/schemas';
 import { STAGES, TOPICS, stageSettings, type PrefixedTopics } from '@lead-router/service-kit';
-import type { Provider } from '@nestjs/common';
+import type { FactoryProvider } from '@nestjs/common';
 
 /** leads.raw -> normalize -> leads.normalized, or the DLQ with every reason. */
-export function normalizerStage(config: StageConfig, now: () => number = Date.now): Provider {
+export function normalizerStage(
+  config: StageConfig,
+  now: () => number = Date.now,
+): FactoryProvider<StageDefinition<RawLead>[]> {
   return {
     provide: STAGES,
     inject: [TOPICS],
