@@ -1,0 +1,374 @@
+/**
+ * A focused bench of one sink-webhook process (issue 15, points 2 and 4): N routed leads to one
+ * webhook destination on a prefix's leads.routed, one sink-webhook, the bench receiver answering
+ * every POST 200. It reports the sink's CPU per delivery (from /proc, between the first lead's
+ * outcome and the last one's), its peak RSS (VmHWM) and the delivery rate.
+ *
+ * Builds can be compared in one run: BENCH_WEBHOOK_BUILDS lists `label=root` pairs, each root a
+ * tree with the built `services/sink-webhook/dist` and `node_modules/@lead-router/*` beside it
+ * (the repository itself, or a copy of an earlier build). The runs alternate between the builds,
+ * so the machine's drift falls on each alike.
+ *
+ *   node bench/dist/sink-webhook.bench.js
+ *   BENCH_WEBHOOK_BUILDS=before=/tmp/before,after=. BENCH_WEBHOOK_RUNS=3 \
+ *     BENCH_WEBHOOK_LEADS=20000 node bench/dist/sink-webhook.bench.js
+ *
+ * BENCH_WEBHOOK_RATE paces the leads (leads/s, open model) instead of producing them up front;
+ * the speed-to-lead of the outcomes is reported then. Uses KAFKA_BROKERS and SCHEMA_REGISTRY_URL
+ * when both are set, else starts a local stack; needs Redis (REDIS_URL).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DEMO_MODE_ENV } from '@lead-router/config';
+import { BatchingProducer } from '@lead-router/kafka';
+import { freePort, waitFor } from '@lead-router/local-stack';
+import { createLogger } from '@lead-router/observability';
+import { serviceEntry, type RoutedLead } from '@lead-router/schemas';
+import { benchKafka, benchStack } from './bench.stack';
+import { preparePrefix, startReceiver, type BenchEnv, type Receiver } from './pipeline.part';
+import {
+  cpuSeconds,
+  machine,
+  peakRssMb,
+  percentile,
+  rssMb,
+  scrape,
+  sleep,
+  sumMetric,
+} from './proc.stats';
+import {
+  DESTINATION,
+  collectOutcomes,
+  produceRouted,
+  routedLead,
+  sinksRulesYaml,
+  waitWithProgress,
+  writeRules,
+} from './sinks.part';
+
+const repoRoot = resolve(__dirname, '..', '..');
+
+const num = (name: string, fallback: number): number => {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isFinite(value) || value < 0) throw new RangeError(`${name} must be a number >= 0`);
+  return value;
+};
+
+const config = {
+  leads: num('BENCH_WEBHOOK_LEADS', 20_000),
+  runs: num('BENCH_WEBHOOK_RUNS', 1),
+  rate: num('BENCH_WEBHOOK_RATE', 0),
+  builds: parseBuilds(process.env['BENCH_WEBHOOK_BUILDS'] ?? `current=${repoRoot}`),
+  /** Extra environment for the sink, `KEY=value` pairs separated by commas. */
+  sinkEnv: Object.fromEntries(
+    (process.env['BENCH_WEBHOOK_SINK_ENV'] ?? '')
+      .split(',')
+      .filter((kv) => kv.includes('='))
+      .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+  ) as Record<string, string>,
+};
+
+function parseBuilds(spec: string): { label: string; root: string }[] {
+  return spec.split(',').map((pair) => {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw new RangeError(`BENCH_WEBHOOK_BUILDS: expected label=root, got ${pair}`);
+    return { label: pair.slice(0, at), root: resolve(pair.slice(at + 1)) };
+  });
+}
+
+const say = (msg: string): void => {
+  process.stdout.write(`[bench:sink-webhook ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+};
+
+/** As `startService` starts every service (deploy/local's SERVICE_NODE_FLAGS). */
+const SERVICE_NODE_FLAGS = ['--max-semi-space-size=16'];
+
+interface Sink {
+  child: ChildProcess;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** One sink-webhook from a build's root, with the bench's settings, healthy. */
+async function startSink(
+  env: BenchEnv,
+  root: string,
+  prefix: string,
+  rulesFile: string,
+  logFile: string,
+): Promise<Sink> {
+  const port = await freePort();
+  const { entry, healthPath } = serviceEntry('sink-webhook');
+  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, join(root, entry)], {
+    env: {
+      ...process.env,
+      ...DEMO_MODE_ENV,
+      KAFKA_BROKERS: env.brokers,
+      SCHEMA_REGISTRY_URL: env.registryUrl,
+      TOPIC_PREFIX: prefix,
+      LOG_LEVEL: 'warn',
+      HTTP_HOST: '127.0.0.1',
+      [serviceEntry('sink-webhook').port.env]: String(port),
+      ROUTING_RULES_FILE: rulesFile,
+      WEBHOOK_SECRET: 'whsec_YmVuY2gtc2VjcmV0LWZvci1sZWFkLXJvdXRlci0zMmI=',
+      KAFKA_SESSION_TIMEOUT_MS: '10000',
+      ...config.sinkEnv,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const log = createWriteStream(logFile);
+  child.stdout?.pipe(log);
+  child.stderr?.pipe(log);
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`sink-webhook exited; see ${logFile}`);
+        return (await fetch(`${url}${healthPath}`)).status === 200;
+      },
+      { timeoutMs: 120_000, intervalMs: 200, what: 'sink-webhook health' },
+    );
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  return {
+    child,
+    url,
+    stop: async () => {
+      if (child.exitCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+interface RunFigures {
+  label: string;
+  run: number;
+  leads: number;
+  delivered: number;
+  posts: number;
+  seconds: number;
+  leadsPerSecond: number;
+  cpuSeconds: number;
+  cpuUsPerDelivery: number;
+  peakRssMb: number;
+  /** VmRSS after the warm-up lead, before the run's leads. */
+  startRssMb: number;
+  /** The highest VmRSS sampled each 250 ms while the leads went through. */
+  maxSampledRssMb: number;
+  /** The highest V8 heap in use and allocated, and external memory, from /metrics each second. */
+  maxHeapUsedMb: number;
+  maxHeapTotalMb: number;
+  maxExternalMb: number;
+  speedToLead?: { p50: number; p99: number; max: number };
+}
+
+async function oneRun(
+  env: BenchEnv,
+  receiver: Receiver,
+  producer: BatchingProducer,
+  build: { label: string; root: string },
+  run: number,
+): Promise<RunFigures> {
+  const id = randomBytes(3).toString('hex');
+  const prefix = `bench-webhook-${id}-${build.label}.`;
+  const codec = await preparePrefix(env, prefix);
+  const rulesFile = writeRules(
+    env.workDir,
+    prefix,
+    sinksRulesYaml({ inboxUrl: `${receiver.url}/inbox`, retryDelays: ['5s', '15s', '30s'] }),
+  );
+  const outcomes = await collectOutcomes(env, codec, prefix);
+  const inbox = DESTINATION.webhook;
+  const sink = await startSink(
+    env,
+    build.root,
+    prefix,
+    rulesFile,
+    join(env.workDir, 'logs', `${prefix}log`),
+  );
+  const pid = sink.child.pid!;
+  try {
+    // One lead first: the group has joined and the first connection is open when the clock starts.
+    await produceRouted(producer, codec, prefix, [routedLead(prefix, 0, ['webhook'])]);
+    await waitFor(() => outcomes.count(inbox) >= 1, {
+      timeoutMs: 120_000,
+      what: 'the warm-up lead',
+    });
+    await receiver.reset();
+    const cpu0 = cpuSeconds(pid);
+    const t0 = Date.now();
+    const startRss = rssMb(pid) ?? NaN;
+    let maxRss = startRss;
+    const sampler = setInterval(() => {
+      maxRss = Math.max(maxRss, rssMb(pid) ?? 0);
+    }, 250);
+    const heap = { used: 0, total: 0, external: 0 };
+    const mb = (text: string, name: string) => sumMetric(text, name) / 1024 / 1024;
+    const heapSampler = setInterval(() => {
+      void scrape(sink.url).then((text) => {
+        heap.used = Math.max(heap.used, mb(text, 'nodejs_heap_size_used_bytes'));
+        heap.total = Math.max(heap.total, mb(text, 'nodejs_heap_size_total_bytes'));
+        heap.external = Math.max(heap.external, mb(text, 'nodejs_external_memory_bytes'));
+      });
+    }, 1_000);
+    const total = config.leads;
+    const produced: RoutedLead[] = [];
+    if (config.rate > 0) {
+      while (produced.length < total) {
+        const due = Math.min(total, Math.floor(((Date.now() - t0) / 1000) * config.rate));
+        const batch: RoutedLead[] = [];
+        for (let i = produced.length; i < due; i++)
+          batch.push(routedLead(prefix, i + 1, ['webhook']));
+        if (batch.length > 0) {
+          produced.push(...batch);
+          await produceRouted(producer, codec, prefix, batch);
+        }
+        await sleep(20);
+      }
+    } else {
+      for (let i = 0; i < total; i += 1000) {
+        const batch = Array.from({ length: Math.min(1000, total - i) }, (_, k) =>
+          routedLead(prefix, i + k + 1, ['webhook']),
+        );
+        produced.push(...batch);
+        await produceRouted(producer, codec, prefix, batch);
+      }
+    }
+    const drained = await waitWithProgress(
+      () => outcomes.count(inbox) >= total + 1,
+      () => `${build.label} run ${run}: ${outcomes.count(inbox) - 1}/${total} outcomes`,
+      { timeoutMs: 900_000, everyMs: 10_000, say },
+    );
+    clearInterval(sampler);
+    clearInterval(heapSampler);
+    const seconds = (Date.now() - t0) / 1000;
+    const cpu = cpuSeconds(pid) - cpu0;
+    const peak = peakRssMb(pid) ?? NaN;
+    if (!drained) say(`${build.label} run ${run}: not every lead has an outcome`);
+    const stats = await receiver.stats();
+    const mine = new Set(produced.map((l) => l.lead.lead_id));
+    const list = [...outcomes.pairs(inbox).entries()]
+      .filter(([leadId]) => mine.has(leadId))
+      .map(([, l]) => l[0]!);
+    const delivered = list.filter((o) => o.status === 'DELIVERED');
+    const speeds = delivered.map((o) => o.speed_to_lead_ms).sort((a, b) => a - b);
+    return {
+      label: build.label,
+      run,
+      leads: total,
+      delivered: delivered.length,
+      posts: stats.posts,
+      seconds,
+      leadsPerSecond: total / seconds,
+      cpuSeconds: cpu,
+      cpuUsPerDelivery: (cpu / total) * 1e6,
+      peakRssMb: peak,
+      startRssMb: startRss,
+      maxSampledRssMb: maxRss,
+      maxHeapUsedMb: heap.used,
+      maxHeapTotalMb: heap.total,
+      maxExternalMb: heap.external,
+      ...(config.rate > 0
+        ? {
+            speedToLead: {
+              p50: percentile(speeds, 50),
+              p99: percentile(speeds, 99),
+              max: speeds[speeds.length - 1] ?? NaN,
+            },
+          }
+        : {}),
+    };
+  } finally {
+    await sink.stop();
+    await outcomes.stop();
+  }
+}
+
+function table(rows: readonly RunFigures[]): string {
+  const lines = [
+    '| build | run | delivered | POSTs | s | leads/s | CPU s | CPU µs/delivery | VmHWM MB | VmRSS MB at start / max | heap used / total, external MB (max) | speed-to-lead p50/p99/max ms |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const r of rows) {
+    const speed = r.speedToLead
+      ? `${r.speedToLead.p50} / ${r.speedToLead.p99} / ${r.speedToLead.max}`
+      : '–';
+    lines.push(
+      `| ${r.label} | ${r.run} | ${r.delivered}/${r.leads} | ${r.posts} | ${r.seconds.toFixed(1)} | ` +
+        `${r.leadsPerSecond.toFixed(0)} | ${r.cpuSeconds.toFixed(2)} | ${r.cpuUsPerDelivery.toFixed(0)} | ` +
+        `${r.peakRssMb.toFixed(0)} | ${r.startRssMb.toFixed(0)} / ${r.maxSampledRssMb.toFixed(0)} | ` +
+        `${r.maxHeapUsedMb.toFixed(0)} / ${r.maxHeapTotalMb.toFixed(0)}, ${r.maxExternalMb.toFixed(0)} | ${speed} |`,
+    );
+  }
+  const labels = [...new Set(rows.map((r) => r.label))];
+  lines.push('', '| build | CPU µs/delivery (median, min–max) | VmHWM MB (median, min–max) |');
+  lines.push('| --- | --- | --- |');
+  for (const label of labels) {
+    const of = rows.filter((r) => r.label === label);
+    const cpu = of.map((r) => r.cpuUsPerDelivery).sort((a, b) => a - b);
+    const rss = of.map((r) => r.peakRssMb).sort((a, b) => a - b);
+    lines.push(
+      `| ${label} | ${percentile(cpu, 50).toFixed(0)} (${cpu[0]!.toFixed(0)}–${cpu[cpu.length - 1]!.toFixed(0)}) | ` +
+        `${percentile(rss, 50).toFixed(0)} (${rss[0]!.toFixed(0)}–${rss[rss.length - 1]!.toFixed(0)}) |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const workDir = mkdtempSync(join(tmpdir(), 'lead-router-bench-webhook-'));
+  mkdirSync(join(workDir, 'logs'), { recursive: true });
+  const host = machine(repoRoot);
+  const { brokers, registryUrl, stack } = await benchStack(workDir, say);
+  const receiver = await startReceiver(repoRoot);
+  const kafka = benchKafka(brokers, 'bench-sink-webhook', createLogger('bench', 'warn'));
+  const env: BenchEnv = {
+    repoRoot,
+    workDir,
+    brokers,
+    registryUrl,
+    rulesFile: '',
+    receiverUrl: receiver.url,
+    kafka,
+  };
+  const producer = BatchingProducer.create(kafka, { ackTimeoutMs: 60_000 });
+  await producer.connect();
+  const rows: RunFigures[] = [];
+  say(
+    `${config.leads} leads per run, ${config.rate > 0 ? `${config.rate}/s` : 'produced up front'}; ` +
+      `builds ${config.builds.map((b) => `${b.label}=${b.root}`).join(', ')}; ${config.runs} run(s) each; ` +
+      `${host.nproc} cores, ${host.cpuModel}, load ${host.loadAverage.map((l) => l.toFixed(1)).join(' ')}`,
+  );
+  try {
+    for (let run = 1; run <= config.runs; run++) {
+      for (const build of config.builds) {
+        const figures = await oneRun(env, receiver, producer, build, run);
+        rows.push(figures);
+        say(
+          `${build.label} run ${run}: ${figures.leadsPerSecond.toFixed(0)} leads/s, ` +
+            `${figures.cpuUsPerDelivery.toFixed(0)} µs CPU per delivery, VmHWM ${figures.peakRssMb.toFixed(0)} MB`,
+        );
+      }
+    }
+  } finally {
+    await producer.disconnect();
+    await receiver.stop();
+    await stack?.stop();
+    if (stack) rmSync(stack.dataDir, { recursive: true, force: true });
+  }
+  process.stdout.write(`\n${table(rows)}\n\nload after: ${machine(repoRoot).loadAverage}\n`);
+  say(`logs in ${workDir}`);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(
+    `bench:sink-webhook failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
+  process.exit(1);
+});
