@@ -80,8 +80,9 @@ const TIMEOUT_CODES = new Set([
 /**
  * POSTs webhooks over undici pools shared by every delivery: per destination origin at most
  * `connections` keep-alive HTTP/1.1 connections, one request on each at a time (no pipelining:
- * a slow answer must not hold up the requests queued behind it). Against node:http's
- * ClientRequest and Agent this halves the sink's CPU per delivery (bench/src/sink-webhook.bench.ts).
+ * a slow answer must not hold up the requests queued behind it). It replaced node:http's
+ * ClientRequest and Agent, whose per-request work led the sink's CPU profile (bench/RESULTS.md);
+ * bench/src/sink-webhook.bench.ts measures the two.
  * Destinations that allow private addresses get their own pools, so a connection opened for one
  * is never reused by a destination that does not. No redirect is followed: a 3xx is refused.
  */
