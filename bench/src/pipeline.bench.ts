@@ -14,6 +14,7 @@
  * dir of the local stack they belong to, the broker's and registry's CPU is read too), else
  * starts a local stack.
  */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
   appendFileSync,
@@ -32,6 +33,17 @@ import { prefixedTopics, type RoutedLead } from '@lead-router/schemas';
 import { byPackage, selfTimes } from './cpu-profile';
 import { ingestLoad, pacedLoad } from './ingest.part';
 import { avroFigures, kafkaLimit } from './kafka-limit.part';
+import { kafkaTools } from './kafka-tools.part';
+import {
+  PIPELINE_CHAIN,
+  averageValueBytes,
+  rawChain,
+  sampleTopicRecords,
+  type SampleRecord,
+  type TopicKey,
+} from './raw-chain.part';
+import { baselineCacheDir, cpuPerLeadComparison, prepareBaseline } from './baseline.part';
+import { stackCpuSources } from './cpu.accounting';
 import { rawLeads } from './lead.generator';
 import {
   STAGES,
@@ -63,6 +75,13 @@ const smoke = process.argv.includes('--smoke');
 const sizes = smoke
   ? {
       raw: 5_000,
+      tools: 5_000,
+      latency: 200,
+      chain: 3_000,
+      pool: 1_000,
+      cpuLeads: 2_000,
+      cpuWarmup: 500,
+      cpuRounds: 1,
       ingestSeconds: 3,
       pipeline: 3_000,
       rates: [250, 1_000],
@@ -74,7 +93,14 @@ const sizes = smoke
       profile: 2_000,
     }
   : {
-      raw: 200_000,
+      raw: 100_000,
+      tools: 100_000,
+      latency: 1_000,
+      chain: 100_000,
+      pool: 20_000,
+      cpuLeads: 30_000,
+      cpuWarmup: 1_000,
+      cpuRounds: 2,
       ingestSeconds: 20,
       pipeline: 200_000,
       rates: [250, 500, 1_000, 2_000, 4_000],
@@ -99,6 +125,12 @@ async function main(): Promise<void> {
   const workDir = mkdtempSync(join(tmpdir(), 'lead-router-bench-'));
   mkdirSync(join(workDir, 'profiles'));
   const before: Machine = machine(repoRoot);
+  // The baseline commit's build for the CPU comparison (point 7), made once and kept in a cache
+  // directory; a smoke run compares only when it is already there.
+  const baselineCommit = 'fa703b9';
+  const baselineRoot = smoke
+    ? cachedBaseline(baselineCommit)
+    : await prepareBaseline(baselineCommit, say);
   const { brokers, registryUrl, stack } = await benchStack(workDir, say);
   const stackPids = readStackPids(stack?.dataDir ?? process.env['BENCH_STACK_DIR']);
   const receiver = await startReceiver(repoRoot);
@@ -136,13 +168,7 @@ async function main(): Promise<void> {
   };
 
   try {
-    say(`1. Kafka's own limit: ${sizes.raw} records of 700 bytes, 6 partitions`);
-    result.kafka = await kafkaLimit(kafka, `${prefix('limit')}raw`, sizes.raw);
-    say(`   ${JSON.stringify(result.kafka)}`);
-    // H1 (bench/src/kafka-tools.part.ts, `kafkaTools`): Kafka's producer/consumer perf and
-    // end-to-end latency tools belong here, once committed.
-
-    say(`2. ingest under autocannon, ${sizes.ingestSeconds} s per endpoint`);
+    say(`1. ingest under autocannon, ${sizes.ingestSeconds} s per endpoint`);
     const ingestProfile = join(workDir, 'profiles', 'ingest.cpuprofile');
     const ingest = await startBenchService(env, 'ingest', prefix('ingest'), {
       NODE_OPTIONS: `--require ${join(repoRoot, 'bench', 'dist', 'profile.preload.js')}`,
@@ -179,7 +205,7 @@ async function main(): Promise<void> {
     await ingest.stop();
     live.splice(live.indexOf(ingest), 1);
 
-    say(`3. pipeline: ${sizes.pipeline} RawLeads on leads.raw, then every stage as a process`);
+    say(`2. pipeline: ${sizes.pipeline} RawLeads on leads.raw, then every stage as a process`);
     const pipePrefix = prefix('pipe');
     await warmTransactions(env, pipePrefix);
     const through = await throughputRun(env, receiver, pipePrefix, sizes.pipeline, {
@@ -201,8 +227,45 @@ async function main(): Promise<void> {
       );
     result.memory = stageRss();
 
-    // H1 (bench/src/raw-chain.part.ts, `sampleTopicRecords` + `rawChain`): the same-hop raw
-    // kafkajs chain on this run's records belongs here, once committed.
+    say(`3. the physical limit, on this run's records`);
+    const { topics } = prefixedTopics(pipePrefix);
+    const keys = [
+      ...new Set(PIPELINE_CHAIN.flatMap((c) => c.hops.flatMap((h) => [h.from, ...h.to]))),
+    ];
+    const pools: Partial<Record<TopicKey, SampleRecord[]>> = {};
+    for (const key of keys) pools[key] = await sampleTopicRecords(kafka, topics[key], sizes.pool);
+    const averageBytes = averageValueBytes(keys.flatMap((key) => pools[key]!));
+    say(`   sampled ${keys.map((key) => `${key} ${pools[key]!.length}`).join(', ')}`);
+    say(`   kafkajs produce and consume: ${sizes.raw} records of leads.raw`);
+    result.kafka = await kafkaLimit(kafka, `${prefix('limit')}raw`, sizes.raw, pools.raw);
+    say(`   ${JSON.stringify(result.kafka)}`);
+    say(`   Kafka's own tools: ${sizes.tools} records of ${averageBytes} bytes`);
+    result.tools = await kafkaTools({
+      kafka,
+      brokers,
+      prefix: prefix('tools'),
+      records: sizes.tools,
+      recordBytes: averageBytes,
+      latencyRecords: sizes.latency,
+      workDir,
+      say,
+    });
+    say(`   ${JSON.stringify(result.tools)}`);
+    say(
+      `   the raw kafkajs chain: ${sizes.chain} leads, the pipeline's ` +
+        `${PIPELINE_CHAIN.flatMap((c) => c.hops).length} hops in ${PIPELINE_CHAIN.length} processes`,
+    );
+    result.chain = await rawChain({
+      kafka,
+      brokers,
+      prefix: prefix('chain'),
+      count: sizes.chain,
+      pools,
+      workDir,
+      otherPids: Object.fromEntries(stackPids),
+      say,
+    });
+    say(`   ${JSON.stringify({ ...result.chain, processes: undefined })}`);
 
     say('   Avro encode/decode of a RawLead and a RoutedLead from this run');
     const routed = await firstRouted(env, pipePrefix);
@@ -346,8 +409,28 @@ async function main(): Promise<void> {
     }
     result.profiles = profiles;
     result.slowest = slowest;
-    // H3 (bench/src/baseline.part.ts, `cpuPerLeadComparison`): CPU per lead of this commit
-    // against fa703b9 in the same run belongs here, once committed.
+
+    if (baselineRoot === undefined)
+      say(
+        `6. CPU per lead against ${baselineCommit}: skipped (its build is not cached; npm run bench builds it)`,
+      );
+    else {
+      say(`6. CPU per lead of this tree against ${baselineCommit}, the same leads, alternately`);
+      result.cpuComparison = await cpuPerLeadComparison({
+        brokers,
+        registryUrl,
+        kafka,
+        receiver,
+        stackSources: stackCpuSources(stack?.dataDir ?? process.env['BENCH_STACK_DIR'] ?? ''),
+        workDir,
+        leads: sizes.cpuLeads,
+        warmupLeads: sizes.cpuWarmup,
+        rounds: sizes.cpuRounds,
+        baselineCommit,
+        baselineRoot,
+        onProgress: (line) => say(`   ${line}`),
+      });
+    }
   } finally {
     for (const s of live) await s.kill();
     await receiver.stop();
@@ -370,6 +453,20 @@ async function main(): Promise<void> {
     appendFileSync(join(repoRoot, 'bench', 'RESULTS.md'), `\n${entry}`);
     process.stdout.write(`\n${entry}\n`);
     say(`appended to bench/RESULTS.md in ${result.seconds?.toFixed(0)} s (raw figures: ${json})`);
+  }
+}
+
+/** The baseline's build when a bench already made it, else undefined (nothing is built). */
+function cachedBaseline(commit: string): string | undefined {
+  try {
+    const sha = execFileSync('git', ['rev-parse', '--verify', `${commit}^{commit}`], {
+      cwd: repoRoot,
+      encoding: 'utf8',
+    }).trim();
+    const root = join(baselineCacheDir(), sha);
+    return existsSync(join(root, '.lead-router-bench-built')) ? root : undefined;
+  } catch {
+    return undefined;
   }
 }
 

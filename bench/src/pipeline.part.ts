@@ -150,11 +150,20 @@ export async function preparePrefix(env: BenchEnv, prefix: string): Promise<Avro
   const { declarations } = prefixedTopics(prefix);
   await ensureTopics(env.kafka, declarations);
   // The metadata names the leaders before they take requests, and kafkajs's idempotent producer
-  // fails on the NOT_LEADER it gets then: ListOffsets goes to each leader, retried until it answers.
+  // fails on the NOT_LEADER it gets then: ListOffsets goes to each leader, asked again (kafkajs's
+  // admin gives up on NOT_LEADER_OR_FOLLOWER) until every one answers, for up to 60 s.
   const admin = env.kafka.admin();
   await admin.connect();
   try {
-    await admin.fetchTopicOffsets(prefixedTopics(prefix).topics.raw);
+    for (let deadline = Date.now() + 60_000; ;) {
+      try {
+        await admin.fetchTopicOffsets(prefixedTopics(prefix).topics.raw);
+        break;
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await sleep(500);
+      }
+    }
   } finally {
     await admin.disconnect();
   }

@@ -1,7 +1,10 @@
 import type { CurvePoint } from './charts.svg';
 import type { SelfTime } from './cpu-profile';
 import type { IngestFigures } from './ingest.part';
+import type { CpuComparison } from './baseline.part';
 import type { AvroFigures, KafkaLimit } from './kafka-limit.part';
+import type { KafkaToolsFigures } from './kafka-tools.part';
+import type { RawChainFigures } from './raw-chain.part';
 import {
   STAGES,
   type HopLatency,
@@ -18,6 +21,13 @@ export interface BenchResult {
   external: boolean;
   sizes: {
     raw: number;
+    tools: number;
+    latency: number;
+    chain: number;
+    pool: number;
+    cpuLeads: number;
+    cpuWarmup: number;
+    cpuRounds: number;
     pipeline: number;
     ingestSeconds: number;
     rates: number[];
@@ -32,7 +42,13 @@ export interface BenchResult {
   machineAfter: Machine;
   seconds: number;
   kafka: KafkaLimit;
+  /** Kafka's own producer, consumer and end-to-end latency tools */
+  tools: KafkaToolsFigures;
+  /** the pipeline's hops as a raw kafkajs chain on this run's records */
+  chain: RawChainFigures;
   avro: AvroFigures;
+  /** CPU per lead of this tree against the baseline commit; absent when not run */
+  cpuComparison?: CpuComparison;
   ingest: {
     single: IngestFigures;
     batch: IngestFigures;
@@ -161,12 +177,22 @@ export function renderEntry(r: BenchResult): string {
     '- **Reproduce:** `npm run bench` (builds, starts a local stack unless KAFKA_BROKERS and SCHEMA_REGISTRY_URL are set, appends this entry and writes its charts next to this file); `npm run bench -- --smoke` for a < 3 minute check that records nothing',
     `- **Charts:** [latency against offered load](${r.charts.curve}), [consumer lag over each run](${r.charts.lag})`,
     '',
-    "### 1. Kafka's own limit (same session)",
+    "### 1. The physical limit (same session, on the pipeline's own records)",
     '',
     '| what | figure |',
     '| --- | --- |',
-    `| kafkajs produce, idempotent, acks=all, ${r.kafka.recordBytes}-byte records, ${r.kafka.partitions} partitions, sendBatch of 500, 4 in flight | ${n0(r.kafka.produceMsgsPerSec)} msg/s |`,
+    `| kafkajs produce, idempotent, acks=all, ${n0(r.kafka.records)} records of ${r.kafka.recordSource} (${r.kafka.recordBytes} B on average), ${r.kafka.partitions} partitions, sendBatch of 500, 4 in flight | ${n0(r.kafka.produceMsgsPerSec)} msg/s |`,
     `| kafkajs \`eachBatch\` consume, commit per batch | ${n0(r.kafka.consumeMsgsPerSec)} msg/s |`,
+    `| \`kafka-producer-perf-test\` (Kafka ${r.tools.kafkaVersion}, ${n0(r.tools.producer.records)} records of ${r.tools.producer.recordBytes} B, acks=all, idempotent, unthrottled) | ${n0(r.tools.producer.recordsPerSec)} msg/s, ack latency p50 ${n0(r.tools.producer.latencyMs.p50)} / p99 ${n0(r.tools.producer.latencyMs.p99)} ms, ${n0((r.tools.producer.cpuSeconds / Math.max(1, r.tools.producer.records)) * 1e6)} CPU-µs per record |`,
+    `| \`kafka-consumer-perf-test\`, the same records | ${n0(r.tools.consumer.recordsPerSec)} msg/s (fetching only: ${n0(r.tools.consumer.fetchRecordsPerSec)}), ${n0((r.tools.consumer.cpuSeconds / Math.max(1, r.tools.consumer.records)) * 1e6)} CPU-µs per record |`,
+    `| \`kafka-e2e-latency\`, ${n0(r.tools.endToEnd.records)} records one at a time, acks=all | p50 ${n1(r.tools.endToEnd.latencyMs.p50)} / p99 ${n1(r.tools.endToEnd.latencyMs.p99)} / p99.9 ${n1(r.tools.endToEnd.latencyMs.p999)} ms |`,
+    `| **raw kafkajs chain**: the pipeline's ${r.chain.hops} hops in ${r.chain.processes.length} processes, the runtime's client settings, each topic's real records, ${n0(r.chain.count)} leads, spawn → last record | **${n0(r.chain.leadsPerSec)} leads/s** (flowing: ${n0(r.chain.flowingLeadsPerSec)}); ${n0(r.chain.hopCpuMicrosPerLead)} CPU-µs per lead in its processes${
+      Object.keys(r.chain.otherCpuSeconds).length > 0
+        ? `, ${Object.entries(r.chain.otherCpuSeconds)
+            .map(([name, sec]) => `${name} ${n0((sec / Math.max(1, r.chain.count)) * 1e6)}`)
+            .join(', ')}`
+        : ''
+    } |`,
     `| avsc encode / decode RawLead (${r.avro.rawLeadBytes} B) | ${n0(r.avro.rawEncodePerSec)} / ${n0(r.avro.rawDecodePerSec)} per s |`,
     `| avsc encode / decode RoutedLead with its decision trace (${r.avro.routedLeadBytes} B) | ${n0(r.avro.routedEncodePerSec)} / ${n0(r.avro.routedDecodePerSec)} per s |`,
     `| RoutedLead \`isValid\` + encode | ${n0(r.avro.routedValidateEncodePerSec)} per s |`,
@@ -194,6 +220,7 @@ export function renderEntry(r: BenchResult): string {
     `| **end to end, stages spawned → last delivery** (the stages consume from spawn) | ${n1(p.wallSeconds)} s = **${n0(r.sustainable)} leads/s**: the sustainable throughput of this run |`,
     `| of which spawn → every stage answering /health | ${n1(p.startupSeconds)} s |`,
     `| all ready → last delivery, and first → last delivery (for comparison with older entries) | ${n0(p.count / p.fromReadySeconds)} and ${n0(p.count / p.firstToLastSeconds)} leads/s |`,
+    `| **ratio to the raw same-hop kafkajs chain** (both from spawn) | **${(r.sustainable / r.chain.leadsPerSec).toFixed(2)}×** (${n0(r.sustainable)} / ${n0(r.chain.leadsPerSec)} leads/s) |`,
     `| ratio to kafkajs produce / consume | ${pct(r.sustainable / r.kafka.produceMsgsPerSec)} / ${pct(r.sustainable / r.kafka.consumeMsgsPerSec)} |`,
     '',
     '| stage | avg leads/s (active span) | best 5 s | per-record p50 / p99 | per-batch (acked, committed) p50 / p99 | event-loop delay p99, median / max of each second |',
@@ -338,6 +365,26 @@ export function renderEntry(r: BenchResult): string {
     if (!prof) continue;
     lines.push(`- **${s}**: ${prof.packages.map((x) => `${x.name} ${pct(x.share)}`).join(', ')}`);
   }
+  if (r.cpuComparison) {
+    const c = r.cpuComparison;
+    const names = [...new Set(c.runs.flatMap((x) => Object.keys(x.steady.usPerLead)))];
+    lines.push(
+      '',
+      `### 8. CPU per lead against ${c.baseline.commit.slice(0, 7)} (same run, same stack, the same ${n0(c.leads)} leads through each build's normalizer, enricher, router and sink-webhook after ${n0(c.warmupLeads)} of warm-up, alternately)`,
+      '',
+      `| CPU µs per lead | ${c.runs.map((x) => `${x.build} ${x.round}`).join(' | ')} | baseline mean | current mean | current / baseline |`,
+      `| --- | ${c.runs.map(() => '---').join(' | ')} | --- | --- | --- |`,
+      ...names.map((name) => {
+        const b = c.baseline.processUsPerLead[name] ?? NaN;
+        const cur = c.current.processUsPerLead[name] ?? NaN;
+        return `| ${name} | ${c.runs.map((x) => n0(x.steady.usPerLead[name] ?? NaN)).join(' | ')} | ${n0(b)} | ${n0(cur)} | ${Number.isFinite(b) && b > 0 ? (cur / b).toFixed(2) : '–'} |`;
+      }),
+      `| **all processes** | ${c.runs.map((x) => `**${n0(x.steady.totalUsPerLead)}**`).join(' | ')} | **${n0(c.baseline.meanUsPerLead)}** | **${n0(c.current.meanUsPerLead)}** | **${c.ratioOfMeans.toFixed(2)}** |`,
+      `| delivered | ${c.runs.map((x) => `${n0(x.delivered)}/${n0(x.leads)}${x.stopped ? ` (${x.stopped})` : ''}`).join(' | ')} | | | |`,
+      '',
+      `Median of the runs: ${n0(c.current.medianUsPerLead)} µs (this tree) against ${n0(c.baseline.medianUsPerLead)} µs (${c.baseline.commit.slice(0, 7)}) = ${c.ratio.toFixed(2)}×${c.unaccounted.length > 0 ? `; not accounted: ${c.unaccounted.join(', ')}` : ''}.`,
+    );
+  }
   const halfP99 = median(halfRuns.map((x) => x.p99));
   const p99At1k = Math.max(...at1k.map((x) => x.p99));
   const maxRss = Math.max(...Object.values(rss), r.ingest.peakRssMb);
@@ -352,7 +399,10 @@ export function renderEntry(r: BenchResult): string {
     `| never above 150 ms at 1,000 leads/s on a host that sustains ≥ 2,000 | ${at1k.length > 0 ? `highest run ${n0(p99At1k)} ms; this host sustains ${n0(r.sustainable)}/s` : 'not run'} | ${r.sustainable < 2000 ? 'not applicable (host below 2,000/s)' : met(at1k.length > 0 && p99At1k < 150)} |`,
     `| single-lead ingest ≥ 0.3× raw kafkajs produce, p99 < 25 ms | ${pct(singleRatio)} of ${n0(r.kafka.produceMsgsPerSec)} msg/s, p99 ${r.ingest.single.p99} ms | ${met(singleRatio >= 0.3 && r.ingest.single.p99 < 25)} |`,
     `| every service ≤ 200 MB peak RSS | max ${n0(maxRss)} MB | ${met(maxRss <= 200)} |`,
-    '| end to end ≥ 0.6× the raw same-hop kafkajs chain; CPU per lead ≤ half of fa703b9 | not measured by this entry (the raw chain and the baseline comparison are their own sections when present) | |',
+    `| end to end ≥ 0.6× the raw same-hop kafkajs chain | ${n0(r.sustainable)} / ${n0(r.chain.leadsPerSec)} leads/s = ${(r.sustainable / r.chain.leadsPerSec).toFixed(2)}× | ${met(r.sustainable / r.chain.leadsPerSec >= 0.6)} |`,
+    r.cpuComparison
+      ? `| CPU per lead, all processes, ≤ half of ${r.cpuComparison.baseline.commit.slice(0, 7)}'s in the same run | ${n0(r.cpuComparison.current.medianUsPerLead)} µs against ${n0(r.cpuComparison.baseline.medianUsPerLead)} µs = ${r.cpuComparison.ratio.toFixed(2)}× | ${met(r.cpuComparison.met)} |`
+      : '| CPU per lead, all processes, ≤ half of fa703b9’s in the same run | not run (the baseline build was not cached for this smoke run) | |',
     '',
   );
   return lines.join('\n');
