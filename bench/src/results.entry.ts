@@ -104,6 +104,7 @@ export function curvePoints(curve: readonly LatencyRun[]): CurvePoint[] {
 const n0 = (v: number): string =>
   Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : v === Infinity ? '∞' : '–';
 const n1 = (v: number): string => (Number.isFinite(v) ? v.toFixed(1) : 'n/a');
+const ms1 = (v: number): string => (Number.isFinite(v) ? `${v.toFixed(1)} ms` : '–');
 const pct = (v: number): string => (Number.isFinite(v) ? `${(v * 100).toFixed(0)}%` : 'n/a');
 const k = (v: number): string =>
   v >= 1000 ? `${(v / 1000).toFixed(v >= 10_000 ? 0 : 1)}k` : String(Math.round(v));
@@ -303,24 +304,34 @@ export function renderEntry(r: BenchResult): string {
     lines.push(
       `### 5. Per hop, from the records' timestamps (${n0(h.complete)} of ${n0(h.sampled)} sampled leads of the first ${n0(h.rate)}/s run found at every point)`,
       '',
-      "Each point is a record's CreateTime on a topic of the path (kafkajs stamps it when the producer is handed the record), the sender's slot and the receiver's arrival; a hop is the previous producer's wait for its ack, the next consumer's wait for its fetch and that stage's processing up to its send. A lead visits enricher.contacts once per contact key (email, then phone).",
+      `Each point is a record's CreateTime on a topic of the path (kafkajs stamps it when the producer is handed the record), the sender's slot and the receiver's arrival; a hop is the previous producer's wait for its ack, the next consumer's wait for its fetch and that stage's processing up to its send (a transactional stage's records become readable at its commit, so the commit lands in the next hop).${h.hops.some((x) => x.to.startsWith('enricher.contacts')) ? ' A lead visits enricher.contacts once per contact key (email, then phone).' : ' enricher.contacts is not on the path (duplicate detection is off in this deployment).'}`,
       '',
       '| hop | p50 | p99 | share of the p50s |',
       '| --- | --- | --- | --- |',
       ...h.hops.map(
-        (x) =>
-          `| ${x.from} → ${x.to} | ${n1(x.p50)} ms | ${n1(x.p99)} ms | ${pct(x.p50 / total)} |`,
+        (x) => `| ${x.from} → ${x.to} | ${ms1(x.p50)} | ${ms1(x.p99)} | ${pct(x.p50 / total)} |`,
       ),
       '',
-      `Median end to end of the sample, slot → receiver: ${n1(h.endToEndP50)} ms.`,
+      `Median end to end of the sample, slot → receiver: ${ms1(h.endToEndP50)}.`,
       '',
     );
+    const st = runsAt(h.rate)[0]?.stageTimes;
+    if (st)
+      lines.push(
+        "Of which the stages' own work, from their histograms over the same run (bucket upper bounds): " +
+          STAGES.map(
+            (s) =>
+              `${s} ≤ ${ms1(st[s].recordP50)} / ≤ ${ms1(st[s].recordP99)} per record (p50 / p99), ≤ ${ms1(st[s].batchP50)} / ≤ ${ms1(st[s].batchP99)} per batch acked and committed`,
+          ).join('; ') +
+          '.',
+        '',
+      );
     const slowest = [...h.hops]
       .filter((x) => x.to !== 'leads.delivered')
       .sort((a, b) => b.p99 - a.p99)[0];
     if (slowest)
       lines.push(
-        `The slowest hop at p99 on the way to the receiver: **${slowest.from} → ${slowest.to}** (${n1(slowest.p99)} ms).`,
+        `The slowest hop at p99 on the way to the receiver: **${slowest.from} → ${slowest.to}** (${ms1(slowest.p99)}).`,
         '',
       );
   }
