@@ -7,13 +7,13 @@
  *  - produce: RECORDS RawLead records (Avro, the bytes leads.raw carries) to 6 partitions,
  *    idempotent, acks=all, no compression, chunks of CHUNK records, IN_FLIGHT chunks awaiting
  *    their acknowledgement at once (the runtime's sendAll);
- *  - consume: the topic read from the beginning by a new group, offsets committed after each
- *    chunk (manual commit), until every record was seen;
  *  - produce-small: the same with chunks of 10, 2 in flight (ingest's single leads gathered by
  *    BatchingProducer's linger under load), over the first 15,000 records;
+ *  - consume: the topic read from the beginning by a new group, offsets committed after each
+ *    chunk (manual commit), until every record was seen;
  *  - hop: a consume→produce chain as a stage runs it: each chunk (at most CHUNK records of one
  *    partition) is produced to a second topic and its offset committed only after the
- *    acknowledgement, up to 3 partitions' chunks at once (the runtime's partitionsConsumedConcurrently);
+ *    acknowledgement, up to 3 partitions' chunks at once (partitionsConsumedConcurrently);
  *  - eos-hop: the same hop exactly once, as the router runs it: each chunk's outputs and consumed
  *    offset in one transaction, one transactional producer per input partition.
  * Figures: records/s (first record seen to last acknowledged or committed) and this process's CPU
