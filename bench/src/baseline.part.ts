@@ -203,10 +203,11 @@ export interface CpuComparisonOptions {
   /** a run whose deliveries do not move for this long is given up (incomplete); 120,000 ms */
   stallMs?: number;
   /**
-   * Set on every stage of both builds, over their bench's own env; by default a 45 s Kafka session
-   * (the broker's maximum): on a host this loaded a 10 s session expires while a stage waits for
-   * CPU, and the baseline's consumer then stops for good ("the coordinator is not aware of this
-   * member"). Heartbeats stay every 3 s, so the CPU per lead is the same.
+   * Set on every stage of both builds, over their bench's own env; by default a 120 s Kafka
+   * session: on a 2-core host shared with other work (load 50-70) a 10 s session, and once a 45 s
+   * one, expired while a stage waited for CPU, and the baseline's consumer then stops for good
+   * ("the coordinator is not aware of this member"). Heartbeats stay every 3 s, so the CPU per
+   * lead is the same.
    */
   serviceEnv?: Record<string, string>;
   onProgress?: (line: string) => void;
@@ -505,7 +506,7 @@ async function measureRun(
     exited: () => CPU_STAGES.find((_, i) => services[i]?.exited()),
   };
   say(`${what}: spawning ${CPU_STAGES.join(', ')} on ${prefix}, one after the other`);
-  const serviceEnv = opts.serviceEnv ?? { KAFKA_SESSION_TIMEOUT_MS: '45000' };
+  const serviceEnv = opts.serviceEnv ?? { KAFKA_SESSION_TIMEOUT_MS: '120000' };
   const services: Awaited<ReturnType<BuildUnderTest['start']>>[] = [];
   try {
     // One at a time: four Nest boots at once on a loaded 2-core host outlast the health timeout.

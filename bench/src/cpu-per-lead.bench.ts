@@ -12,7 +12,7 @@
  * broker and registry of a stack this bench did not start are accounted when BENCH_STACK_DATA_DIR
  * names its data dir (stack.cli's --data-dir, which holds their pids.json).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createLogger } from '@lead-router/observability';
@@ -94,7 +94,31 @@ export function renderCpuTable(result: CpuComparison): string {
   return `${lines.join('\n')}\n\n${verdict}${caveats}\n`;
 }
 
+/**
+ * Ctrl-C or a kill ends this process before the run's `finally` stops what it spawned: stop every
+ * child (stages, receiver) first, by pid, so none is left consuming.
+ */
+function stopChildrenOnSignal(): void {
+  const stop = (signal: NodeJS.Signals): void => {
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        if (ppid === process.pid) process.kill(Number(entry), 'SIGTERM');
+      } catch {
+        // gone meanwhile
+      }
+    }
+    say(`${signal}: stopped every child process (stages, receiver, a stack this bench started)`);
+    process.exit(130);
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
 async function main(): Promise<void> {
+  stopChildrenOnSignal();
   const workDir = mkdtempSync(join(tmpdir(), 'lead-router-cpu-bench-'));
   const host = machine(repoRoot);
   say(
