@@ -34,10 +34,9 @@ import { sleep } from './proc.stats';
 import {
   PIPELINE_CHAIN,
   averageValueBytes,
+  chainTopicKeys,
   rawChain,
-  sampleTopicRecords,
-  type SampleRecord,
-  type TopicKey,
+  sampleChainPools,
 } from './raw-chain.part';
 
 const repoRoot = resolve(__dirname, '..', '..');
@@ -90,13 +89,9 @@ async function main(): Promise<void> {
       say(`1. the pipeline's records: ${sizes.leads} leads through ${STAGES.join(', ')}`);
       await pipelineRecords(env, pipePrefix, services);
     } else say(`1. the pipeline's records: those of the run on ${pipePrefix}`);
-    const { topics } = prefixedTopics(pipePrefix);
-    const keys = [
-      ...new Set(PIPELINE_CHAIN.flatMap((p) => p.hops.flatMap((h) => [h.from, ...h.to]))),
-    ];
-    const pools: Partial<Record<TopicKey, SampleRecord[]>> = {};
+    const keys = chainTopicKeys();
     const poolSize = pipePrefixGiven === undefined ? sizes.leads : 20_000;
-    for (const k of keys) pools[k] = await sampleTopicRecords(kafka, topics[k], poolSize);
+    const pools = await sampleChainPools(kafka, pipePrefix, poolSize);
     const recordBytes = Object.fromEntries(keys.map((k) => [k, averageValueBytes(pools[k]!)]));
     const allRecords = keys.flatMap((k) => pools[k]!);
     const averageBytes = averageValueBytes(allRecords);

@@ -57,6 +57,31 @@ export async function sampleTopicRecords(
   }));
 }
 
+/** The topics a chain reads first or produces onto: those it needs a pool of records for. */
+export function chainTopicKeys(
+  processes: readonly ChainProcessSpec[] = PIPELINE_CHAIN,
+): TopicKey[] {
+  const hops = processes.flatMap((p) => p.hops);
+  return [...new Set([...hops.slice(0, 1).map((h) => h.from), ...hops.flatMap((h) => h.to)])];
+}
+
+/**
+ * `sampleTopicRecords` of every topic the chain needs, read from a pipeline run's topics
+ * (`topicPrefix`, as the run's TOPIC_PREFIX): the `pools` of `rawChain`.
+ */
+export async function sampleChainPools(
+  kafka: Kafka,
+  topicPrefix: string,
+  n: number,
+  processes: readonly ChainProcessSpec[] = PIPELINE_CHAIN,
+): Promise<Partial<Record<TopicKey, SampleRecord[]>>> {
+  const { topics } = prefixedTopics(topicPrefix);
+  const pools: Partial<Record<TopicKey, SampleRecord[]>> = {};
+  for (const k of chainTopicKeys(processes))
+    pools[k] = await sampleTopicRecords(kafka, topics[k], n);
+  return pools;
+}
+
 /** The average value size of the records, in bytes (0 for none). */
 export function averageValueBytes(records: readonly SampleRecord[]): number {
   if (records.length === 0) return 0;
@@ -206,7 +231,13 @@ export interface ChainProcessFigures {
   hops: string[];
   cpuSeconds: number;
   peakRssMb: number;
+  /** per hop, seconds from the spawn to its group's first join and to its first batch */
+  started: Record<string, { joinedSeconds: number; firstBatchSeconds: number }>;
 }
+
+/** The messages of the lines a hop process logs at its first group join and first batch. */
+export const HOP_JOINED = 'joined the group';
+export const HOP_FIRST_BATCH = 'first batch';
 
 export interface RawChainFigures {
   count: number;
@@ -251,7 +282,7 @@ export async function rawChain(opts: RawChainOptions): Promise<RawChainFigures> 
   const finalKey = last.to[0];
   if (finalKey === undefined || last.exactlyOnce)
     throw new Error(`rawChain: the last hop (${last.name}) must produce outside a transaction`);
-  const keys = [first.from, ...new Set(hops.flatMap((h) => h.to))];
+  const keys = chainTopicKeys(processes);
   const missing = keys.filter((k) => (opts.pools[k]?.length ?? 0) === 0);
   if (missing.length > 0)
     throw new Error(`rawChain: no sample records for ${missing.join(', ')} (pass opts.pools)`);
@@ -335,11 +366,12 @@ export async function rawChain(opts: RawChainOptions): Promise<RawChainFigures> 
     const lastAt = performance.now();
     const seconds = (lastAt - t0) / 1000;
     const firstSeconds = ((firstAt ?? lastAt) - t0) / 1000;
-    const figures = children.map(({ spec, child }) => ({
+    const figures = children.map(({ spec, child, log }) => ({
       name: spec.name,
       hops: spec.hops.map((h) => h.name),
       cpuSeconds: cpuSeconds(child.pid!),
       peakRssMb: peakRssMb(child.pid!) ?? NaN,
+      started: hopStarts(log, spec.hops),
     }));
     const other = mapValues(opts.otherPids ?? {}, (pid, name) => cpuSeconds(pid) - other0[name]!);
     const hopCpu = figures.reduce((sum, p) => sum + p.cpuSeconds, 0);
@@ -433,6 +465,31 @@ async function stopChild(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
   await exited;
   clearTimeout(timer);
+}
+
+/** Each hop's first join and first batch, from the hop process's log (NaN when not logged). */
+function hopStarts(log: string, hops: readonly HopSpec[]): ChainProcessFigures['started'] {
+  const at = new Map<string, number>();
+  for (const line of readFileSync(log, 'utf8').split('\n')) {
+    let entry: { hop?: string; sinceSpawnMs?: number; msg?: string };
+    try {
+      entry = JSON.parse(line) as typeof entry;
+    } catch {
+      continue; // not a log line of ours (a stack trace), or one still being written
+    }
+    if (entry.hop === undefined || entry.sinceSpawnMs === undefined) continue;
+    const key = `${entry.hop}/${entry.msg}`;
+    if (!at.has(key)) at.set(key, entry.sinceSpawnMs / 1000);
+  }
+  return Object.fromEntries(
+    hops.map((h) => [
+      h.name,
+      {
+        joinedSeconds: at.get(`${h.name}/${HOP_JOINED}`) ?? NaN,
+        firstBatchSeconds: at.get(`${h.name}/${HOP_FIRST_BATCH}`) ?? NaN,
+      },
+    ]),
+  );
 }
 
 function tailOf(file: string): string {

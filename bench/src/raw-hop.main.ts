@@ -12,6 +12,8 @@ import { prefixedTopics } from '@lead-router/schemas';
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import { benchKafka } from './bench.stack';
 import {
+  HOP_FIRST_BATCH,
+  HOP_JOINED,
   decodePool,
   recordOf,
   type HopProcessConfig,
@@ -29,7 +31,8 @@ async function main(): Promise<void> {
   const file = process.argv[2];
   if (file === undefined) throw new Error('usage: raw-hop.main.js <config.json>');
   const config = JSON.parse(readFileSync(file, 'utf8')) as HopProcessConfig;
-  const logger = createLogger(config.clientId, 'warn');
+  // info: the group joins and first batches below are read back by rawChain
+  const logger = createLogger(config.clientId, 'info');
   const kafka = benchKafka(config.brokers, config.clientId, logger);
   const { topics } = prefixedTopics(config.prefix);
   const pools = new Map<TopicKey, SampleRecord[]>();
@@ -101,6 +104,11 @@ async function startHop(
     ? new PartitionTransactions({ kafka, transactionalIdPrefix: groupId, logger: deps.logger })
     : null;
   let produced = 0;
+  let joined = false;
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    if (!joined) deps.logger.info({ hop: hop.name, sinceSpawnMs: sinceSpawnMs() }, HOP_JOINED);
+    joined = true;
+  });
   const onBatch = async ({
     batch,
     resolveOffset,
@@ -109,6 +117,8 @@ async function startHop(
     isStale,
   }: EachBatchPayload) => {
     const { partition, messages } = batch;
+    if (produced === 0 && messages.length > 0)
+      deps.logger.info({ hop: hop.name, sinceSpawnMs: sinceSpawnMs() }, HOP_FIRST_BATCH);
     for (let i = 0; i < messages.length; i += 500) {
       if (!isRunning() || isStale()) break;
       const chunk = messages.slice(i, i + 500);
@@ -139,6 +149,11 @@ async function startHop(
     eachBatch: onBatch,
   });
   return { consumer, transactions };
+}
+
+/** The process's age: it was spawned when the chain's clock started. */
+function sinceSpawnMs(): number {
+  return Math.round(process.uptime() * 1000);
 }
 
 main().catch((err: unknown) => {
