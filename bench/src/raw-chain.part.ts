@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   BatchingProducer,
@@ -391,6 +391,8 @@ export async function rawChain(opts: RawChainOptions): Promise<RawChainFigures> 
   } finally {
     await admin.disconnect();
     await Promise.all(children.map(({ child }) => stopChild(child)));
+    // The pools are large (every topic's sample); the hop logs stay for a look after the run.
+    for (const file of Object.values(poolFiles)) rmSync(file, { force: true });
   }
 }
 
