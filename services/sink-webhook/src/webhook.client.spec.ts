@@ -124,4 +124,30 @@ describe('WebhookClient', () => {
     const response = await sut.post(request('/ok', 'unknown.example.test'), guarded);
     assert.deepEqual(response, { status: null, error: 'ENOTFOUND' });
   });
+
+  it('answers a timeout for a request still waiting for a connection, and the pool goes on', async () => {
+    const single = new WebhookClient({ connections: 1, lookup: fakeLookup });
+    try {
+      const slow = single.post(request('/slow'), { ...local, timeoutMs: 5_000 });
+      const queued = await single.post(request('/ok'), { ...local, timeoutMs: 100 });
+      assert.deepEqual(queued, { status: null, error: 'timeout' });
+      assert.deepEqual(await slow, { status: 200, retryAfter: null });
+      assert.deepEqual(await single.post(request('/ok'), local), { status: 204, retryAfter: null });
+    } finally {
+      single.close();
+    }
+  });
+
+  it("answers ABORT_ERR when the caller's signal aborts, before or during the request", async () => {
+    const aborted = new AbortController();
+    aborted.abort();
+    assert.deepEqual(await sut.post(request('/ok'), { ...local, signal: aborted.signal }), {
+      status: null,
+      error: 'ABORT_ERR',
+    });
+    const during = new AbortController();
+    const pending = sut.post(request('/slow'), { ...local, signal: during.signal });
+    setTimeout(() => during.abort(), 50);
+    assert.deepEqual(await pending, { status: null, error: 'ABORT_ERR' });
+  });
 });

@@ -2,7 +2,7 @@ import * as dns from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import { type AttemptResponse, refusedAddressReason } from '@lead-router/delivery';
 import { LeadRouterError } from '@lead-router/errors';
-import { Agent } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 
 /** What one POST came back with; `refused` says why its address may not be called. */
 export type WebhookResponse = AttemptResponse & { refused?: string };
@@ -80,7 +80,8 @@ const TIMEOUT_CODES = new Set([
 /**
  * POSTs webhooks over undici pools shared by every delivery: per destination origin at most
  * `connections` keep-alive HTTP/1.1 connections, one request on each at a time (no pipelining:
- * a slow answer must not hold up the requests queued behind it). It replaced node:http's
+ * a slow answer must not hold up the requests queued behind it). Each POST is dispatched with
+ * its own handler, so no response stream is made for the answer. It replaced node:http's
  * ClientRequest and Agent, whose per-request work led the sink's CPU profile (bench/RESULTS.md);
  * bench/src/sink-webhook.bench.ts measures the two.
  * Destinations that allow private addresses get their own pools, so a connection opened for one
@@ -116,54 +117,34 @@ export class WebhookClient {
         return { status: null, error: refused, refused };
       }
     }
-    // The deadline covers the whole exchange: connecting, sending, the answer and its body. Its
-    // timer and the listener on the caller's signal end with the exchange, so nothing of a
-    // finished delivery stays reachable until a timer fires.
-    const abort = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      abort.abort();
-    }, options.timeoutMs);
-    const outer = options.signal;
-    const onAbort = () => abort.abort();
-    if (outer?.aborted) abort.abort();
-    else outer?.addEventListener('abort', onAbort, { once: true });
-    try {
-      const { statusCode, headers, body } = await (
-        options.allowPrivate ? this.open : this.guarded
-      ).request({
-        origin: url.origin,
-        path: `${url.pathname}${url.search}`,
-        method: 'POST',
-        headers: request.headers,
-        body: request.body,
-        signal: abort.signal,
-      });
-      const ok = statusCode >= 200 && statusCode < 300;
-      const retryAfter = headers['retry-after'];
-      const answer: WebhookResponse = {
-        status: statusCode,
-        retryAfter: typeof retryAfter === 'string' ? retryAfter : null,
+    return new Promise((resolve) => {
+      const exchange = new PostExchange(resolve);
+      // The deadline covers the whole exchange: connecting, sending, the answer and its body.
+      // Its timer and the listener on the caller's signal end with the exchange, so nothing of
+      // a finished delivery stays reachable until a timer fires.
+      const timer = setTimeout(() => exchange.abort('timeout'), options.timeoutMs);
+      const outer = options.signal;
+      const onAbort = () => exchange.abort('ABORT_ERR');
+      exchange.finally = () => {
+        clearTimeout(timer);
+        outer?.removeEventListener('abort', onAbort);
       };
-      if (ok) {
-        await body.dump();
-        return answer;
+      if (outer?.aborted) {
+        exchange.abort('ABORT_ERR');
+        return;
       }
-      // Keep the start of an error body for the outcome; read (and drop) the rest.
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of body as AsyncIterable<Buffer>) {
-        if (size < 200) chunks.push(chunk);
-        size += chunk.length;
-      }
-      return { ...answer, error: Buffer.concat(chunks).toString('utf8').slice(0, 200) };
-    } catch (error) {
-      return failure(error, timedOut);
-    } finally {
-      clearTimeout(timer);
-      outer?.removeEventListener('abort', onAbort);
-    }
+      outer?.addEventListener('abort', onAbort, { once: true });
+      (options.allowPrivate ? this.open : this.guarded).dispatch(
+        {
+          origin: url.origin,
+          path: `${url.pathname}${url.search}`,
+          method: 'POST',
+          headers: request.headers,
+          body: request.body,
+        },
+        exchange,
+      );
+    });
   }
 
   /** Closes every connection; a request still in flight ends with no response. */
@@ -172,15 +153,84 @@ export class WebhookClient {
   }
 }
 
-/** A failed exchange as node:http reported it: the error's code, `timeout`, or `ABORT_ERR`. */
-function failure(error: unknown, timedOut: boolean): WebhookResponse {
+/**
+ * One POST as undici's dispatcher runs it, answered once: the status, Retry-After and the start
+ * of an error body as they arrive (no response stream is made), or the failure. An abort before
+ * the request has a connection answers at once and cancels it when it gets one.
+ */
+class PostExchange implements Dispatcher.DispatchHandler {
+  finally: () => void = () => undefined;
+  private controller: Dispatcher.DispatchController | null = null;
+  private aborted: string | null = null;
+  private answered = false;
+  private status = 0;
+  private retryAfter: string | null = null;
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+
+  constructor(private readonly resolve: (response: WebhookResponse) => void) {}
+
+  abort(why: 'timeout' | 'ABORT_ERR'): void {
+    if (this.answered) return;
+    this.aborted = why;
+    this.answer({ status: null, error: why });
+    this.controller?.abort(new Error(why));
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    if (this.aborted !== null) controller.abort(new Error(this.aborted));
+    else this.controller = controller;
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    this.status = statusCode;
+    const retryAfter = headers['retry-after'];
+    this.retryAfter = typeof retryAfter === 'string' ? retryAfter : null;
+  }
+
+  onResponseData(_controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    // Keep the start of an error body for the outcome; read (and drop) the rest.
+    if (!this.ok() && this.size < 200) this.chunks.push(chunk);
+    this.size += chunk.length;
+  }
+
+  onResponseEnd(): void {
+    const response: WebhookResponse = { status: this.status, retryAfter: this.retryAfter };
+    if (!this.ok()) {
+      response.error = Buffer.concat(this.chunks).toString('utf8').slice(0, 200);
+    }
+    this.answer(response);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.answer(failure(error));
+  }
+
+  private ok(): boolean {
+    return this.status >= 200 && this.status < 300;
+  }
+
+  private answer(response: WebhookResponse): void {
+    if (this.answered) return;
+    this.answered = true;
+    this.controller = null;
+    this.finally();
+    this.resolve(response);
+  }
+}
+
+/** A failed exchange as node:http reported it: the error's code, or `timeout`. */
+function failure(error: unknown): WebhookResponse {
   if (error instanceof AddressRefusedError) {
     return { status: null, error: error.message, refused: error.message };
   }
   const err = error as NodeJS.ErrnoException;
-  if (timedOut || (typeof err.code === 'string' && TIMEOUT_CODES.has(err.code))) {
+  if (typeof err.code === 'string' && TIMEOUT_CODES.has(err.code)) {
     return { status: null, error: 'timeout' };
   }
-  if (err.name === 'AbortError') return { status: null, error: 'ABORT_ERR' };
   return { status: null, error: typeof err.code === 'string' ? err.code : err.message };
 }
