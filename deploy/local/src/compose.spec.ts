@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Ajv2019 from 'ajv/dist/2019';
 import { parse } from 'yaml';
-import { serviceManifest } from '@lead-router/schemas';
+import { optionalServices, serviceManifest } from '@lead-router/schemas';
 
 const repoRoot = join(__dirname, '..', '..', '..');
 
@@ -51,6 +51,24 @@ describe('docker-compose.yml', () => {
       const environment = compose.services[name]?.environment;
       assert.equal(environment?.['SERVICE'], name);
       assert.equal(environment?.[port.env], port.default, `${name}: ${port.env}`);
+    }
+  });
+
+  it('docker-compose.fused.yml runs the fused deployment as the manifest declares it', () => {
+    const fused = parse(readFileSync(join(repoRoot, 'docker-compose.fused.yml'), 'utf8')) as {
+      services: Record<string, { scale?: number; environment?: Record<string, unknown> }>;
+    };
+    assert.ok(validate(fused), JSON.stringify(validate.errors, null, 2));
+    for (const s of optionalServices) {
+      const environment = fused.services[s.name]?.environment;
+      assert.equal(environment?.['SERVICE'], s.name);
+      assert.equal(environment?.[s.port.env], s.port.default);
+      for (const name of s.replaces) assert.equal(fused.services[name]?.scale, 0, name);
+      for (const [name, vars] of Object.entries(s.alongside)) {
+        for (const [key, value] of Object.entries(vars)) {
+          assert.equal(fused.services[name]?.environment?.[key], value, `${name}: ${key}`);
+        }
+      }
     }
   });
 

@@ -3,12 +3,13 @@
  * KAFKA_BROKERS and SCHEMA_REGISTRY_URL point elsewhere), the demo inbox and the demo CRMs (the
  * fake Salesforce and HubSpot), publishes the demo rule set to routing.rules, and starts every
  * service as its own process; prints where to send leads and where to see them land; Ctrl-C stops
- * everything in reverse order.
+ * everything in reverse order. `npm start -- --fused` runs pipeline-fused in place of the services
+ * it replaces (docs/architecture.md, the fused deployment).
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEMO_MODE_ENV } from '@lead-router/config';
-import { serviceManifest } from '@lead-router/schemas';
+import { optionalServices, serviceManifest, type ServiceEntry } from '@lead-router/schemas';
 import { DEMO_CRM_ENV, DEMO_PORTS, demoRulesOn, startDemoCrms, type DemoCrms } from './demo-crms';
 import { startDemoInbox, type DemoInbox } from './demo-inbox';
 import { startService, type ServiceProcess } from './service.process';
@@ -33,12 +34,26 @@ const startPortVar = (name: string): string => `${name.toUpperCase().replace(/-/
  * variable, so `npm start` reads a stage's port from its own name (SINK_HUBSPOT_PORT), and a
  * service's own variable (INGEST_PORT) as the service does.
  */
-const services = [...serviceManifest].reverse().map((s) => {
+const fused = process.argv.includes('--fused') ? optionalServices[0] : null;
+const chosen: ServiceEntry[] = fused
+  ? serviceManifest.flatMap((s): ServiceEntry[] =>
+      s.name === fused.replaces[0]
+        ? [fused]
+        : (fused.replaces as readonly string[]).includes(s.name)
+          ? []
+          : [s],
+    )
+  : [...serviceManifest];
+const services = chosen.reverse().map((s) => {
   const startVar = s.port.env === 'PORT' ? startPortVar(s.name) : s.port.env;
   return {
     name: s.name,
     portVar: s.port.env,
     port: Number(env(startVar, String(s.port.default))),
+    /** What the fused deployment adds to a service running beside it (the router: ROUTER_STEPS). */
+    alongside: (fused?.alongside as Partial<Record<string, Record<string, string>>> | undefined)?.[
+      s.name
+    ],
   };
 });
 
@@ -131,6 +146,7 @@ async function main(): Promise<void> {
           {
             ...shared,
             ...demoCredentials[service.name],
+            ...service.alongside,
             [service.portVar]: String(service.port),
           },
           { port: service.port, logDir },
