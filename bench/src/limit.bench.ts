@@ -157,7 +157,8 @@ async function pipelineRecords(
   let outcomes = 0;
   let grewAt = Date.now();
   for (;;) {
-    const now = await recordsOn(kafka, topics.delivered);
+    // A leader not answering yet (the topic is new) is asked again at the next poll.
+    const now = await recordsOn(kafka, topics.delivered).catch(() => outcomes);
     if (now > outcomes) [outcomes, grewAt] = [now, Date.now()];
     if (outcomes >= sizes.leads || (outcomes > 0 && Date.now() - grewAt > 20_000)) break;
     if (Date.now() - grewAt > 300_000) throw new Error('no outcome on leads.delivered in 300 s');
