@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { type AvroCodec, BatchingProducer, ensureTopics } from '@lead-router/kafka';
 import { benchCodec, benchKafka } from './bench.stack';
@@ -64,7 +65,7 @@ export async function startBenchService(
   prefix: string,
   extra: Record<string, string> = {},
 ): Promise<ServiceProcess> {
-  const port = await freePort();
+  const port = await servicePort();
   return startService(
     name,
     {
@@ -143,6 +144,27 @@ export function assertRunning(services: ReadonlyMap<string, ServiceProcess>): vo
         'process_exited',
         { context: { name, code: s.process.exitCode } },
       );
+}
+
+/**
+ * A free port for a bench service below Linux's ephemeral range (32768-60999): there, an
+ * outgoing connection's local port or another process's freePort() can take it between the
+ * choice and the service's listen, which happened on a loaded machine (another process answered
+ * the service's health check, and the service then failed with EADDRINUSE).
+ */
+async function servicePort(): Promise<number> {
+  const canBind = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const srv = createServer();
+      srv.unref();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+    });
+  for (let i = 0; i < 50; i++) {
+    const port = 20_000 + Math.floor(Math.random() * 8_000);
+    if (await canBind(port)) return port;
+  }
+  return freePort();
 }
 
 /** Creates a prefix's topics and registers its schemas, as a service would at start. */
