@@ -289,7 +289,7 @@ export async function rawChain(opts: RawChainOptions): Promise<RawChainFigures> 
   const pool = (k: TopicKey) => opts.pools[k]!;
 
   const { topics, declarations } = prefixedTopics(opts.prefix);
-  const used = new Set([...keys, ...hops.map((h) => h.from)].map((k) => topics[k]));
+  const used = new Set(keys.map((k) => topics[k]));
   await ensureTopics(
     opts.kafka,
     declarations.filter((d) => used.has(d.name)),
@@ -412,9 +412,10 @@ async function fill(
       Array.from({ length: 4 }, async () => {
         while (next < count) {
           const from = next;
-          next = Math.min(count, next + 500);
+          const to = Math.min(count, next + 500);
+          next = to;
           const records: OutgoingRecord[] = [];
-          for (let i = from; i < next; i++) records.push(recordOf(topic, pool, i));
+          for (let i = from; i < to; i++) records.push(recordOf(topic, pool, i));
           await producer.sendAll(records);
         }
       }),
