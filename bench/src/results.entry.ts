@@ -64,6 +64,8 @@ export interface BenchResult {
   curve: LatencyRun[];
   /** the first offered rate past the knee, if the curve reached one */
   knee: number | undefined;
+  /** rates not run because the session had used its time for the curve */
+  skippedForTime: number[];
   hops?: HopLatency & { rate: number };
   /** VmHWM (MB) of every service at the end of the curve; ingest's is the curve's ingest */
   memory: Record<string, number>;
@@ -260,7 +262,7 @@ export function renderEntry(r: BenchResult): string {
     `### 4. Speed-to-lead against offered load (POST /v1/leads, open-model pacing, ${r.sizes.runs} runs of ${r.sizes.runSeconds} s a rate, the first ${r.sizes.warmupSeconds} s of each dropped)`,
     '',
     "Each lead counts from its **scheduled** send time (a request the generator sent late still counts from its slot) to the receiver's arrival stamp of its webhook (headers parsed); a lead accepted but not at the receiver when the drain gave up counts as ∞. Each cell is the median of the runs with the lowest–highest run in brackets.",
-    `Half the sustainable throughput of point 3 is **${n0(r.half)} leads/s**; ${r.knee !== undefined ? `the knee (p99 over 5 s, or deliveries behind the offered rate) came at **${n0(r.knee)} leads/s**, and higher rates were not run.` : 'no rate run reached the knee (p99 over 5 s, or deliveries behind the offered rate).'} [Chart](${r.charts.curve}).`,
+    `Half the sustainable throughput of point 3 is **${n0(r.half)} leads/s**; ${r.knee !== undefined ? `the knee (p99 over 5 s, or deliveries behind the offered rate) came at **${n0(r.knee)} leads/s**, and higher rates were not run.` : 'no rate run reached the knee (p99 over 5 s, or deliveries behind the offered rate).'}${r.skippedForTime.length > 0 ? ` Not run for want of time (the session keeps to 25 minutes): ${r.skippedForTime.map((x) => `${n0(x)}/s`).join(', ')}.` : ''} [Chart](${r.charts.curve}).`,
     '',
     '| offered | runs | 202s | non-2xx / errors / undelivered | p50 | p99 | p99.9 | max | delivered/s | 202 from the slot p99 | sender late p99 |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
