@@ -113,7 +113,7 @@ const sizes = smoke
     };
 
 /** The knee: a run whose p99 passes this, or whose deliveries fall behind the offered rate. */
-export const KNEE_P99_MS = 5_000;
+const KNEE_P99_MS = 5_000;
 
 const say = (msg: string): void => {
   process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
@@ -125,7 +125,7 @@ async function main(): Promise<void> {
   const workDir = mkdtempSync(join(tmpdir(), 'lead-router-bench-'));
   mkdirSync(join(workDir, 'profiles'));
   const before: Machine = machine(repoRoot);
-  // The baseline commit's build for the CPU comparison (point 7), made once and kept in a cache
+  // The baseline commit's build for the CPU comparison (the last phase), made once and kept in a cache
   // directory; a smoke run compares only when it is already there.
   const baselineCommit = 'fa703b9';
   const baselineRoot = smoke
