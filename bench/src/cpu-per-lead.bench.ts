@@ -9,7 +9,7 @@
  *
  * CPU_BENCH_LEADS, CPU_BENCH_ROUNDS and CPU_BENCH_BASELINE override the sizes and the commit.
  * Uses KAFKA_BROKERS and SCHEMA_REGISTRY_URL when both are set, else starts a local stack. The
- * broker and registry of a stack this bench did not start are accounted when BENCH_STACK_DATA_DIR
+ * broker and registry of a stack this bench did not start are accounted when BENCH_STACK_DIR
  * names its data dir (stack.cli's --data-dir, which holds their pids.json).
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -133,7 +133,7 @@ async function main(): Promise<void> {
       registryUrl,
       kafka: benchKafka(brokers, 'bench-cpu', createLogger('bench', 'warn')),
       receiver,
-      stackSources: stackCpuSources(stack?.dataDir ?? process.env['BENCH_STACK_DATA_DIR'] ?? ''),
+      stackSources: stackCpuSources(stack?.dataDir ?? process.env['BENCH_STACK_DIR'] ?? ''),
       workDir,
       leads,
       warmupLeads,
