@@ -22,7 +22,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { BatchingProducer, ensureTopics, type AvroCodec } from '@lead-router/kafka';
+import {
+  AvroCodec as CodecClass,
+  BatchingProducer,
+  ensureTopics,
+  type AvroCodec,
+} from '@lead-router/kafka';
 import { createLogger } from '@lead-router/observability';
 import { prefixedTopics, serviceEntry } from '@lead-router/schemas';
 import { enrichedLeadFixture } from '@lead-router/testing';
@@ -368,7 +373,7 @@ async function codecPerRecord(): Promise<void> {
     const [label, root] = entry.split('=') as [string, string];
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const lib = require(join(resolve(root), 'libs/kafka/dist/index.js')) as {
-      AvroCodec: typeof import('@lead-router/kafka').AvroCodec;
+      AvroCodec: typeof AvroCodec;
     };
     const codec = lib.AvroCodec.connect(registryUrl, { validate: false });
     await codec.register(declarations);
