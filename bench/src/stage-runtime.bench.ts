@@ -22,12 +22,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import {
-  AvroCodec as CodecClass,
-  BatchingProducer,
-  ensureTopics,
-  type AvroCodec,
-} from '@lead-router/kafka';
+import { BatchingProducer, ensureTopics, AvroCodec } from '@lead-router/kafka';
 import { createLogger } from '@lead-router/observability';
 import { prefixedTopics, serviceEntry } from '@lead-router/schemas';
 import { enrichedLeadFixture } from '@lead-router/testing';
