@@ -6,8 +6,8 @@ import {
   valueSubject,
 } from '@lead-router/schemas';
 import { Type } from 'avsc';
-import { Agent as HttpsAgent } from 'node:https';
-import { Agent as UndiciAgent, fetch as undiciFetch, type Dispatcher } from 'undici';
+import { request as httpRequest } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import {
   DecodeError,
   InvalidRecordError,
@@ -59,7 +59,7 @@ export class AvroCodec {
   private readonly knownWriters = new Map<number, Type>();
 
   private readonly authorization: string | undefined;
-  private readonly dispatcher: Dispatcher | undefined;
+  private readonly ca: string | undefined;
   private readonly validate: boolean;
 
   constructor(
@@ -73,7 +73,7 @@ export class AvroCodec {
       auth === undefined
         ? undefined
         : `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
-    this.dispatcher = ca === undefined ? undefined : new UndiciAgent({ connect: { ca } });
+    this.ca = ca;
   }
 
   /** A codec on the registry at `url`, with basic auth and a trusted CA when given. */
@@ -122,19 +122,14 @@ export class AvroCodec {
   private async requireBackward(subject: string): Promise<void> {
     const url = `${this.registryUrl}/config/${encodeURIComponent(subject)}`;
     for (let attempt = 1; ; attempt++) {
-      const res = await undiciFetch(url, {
-        method: 'PUT',
-        headers: {
-          'content-type': 'application/vnd.schemaregistry.v1+json',
-          ...(this.authorization !== undefined ? { authorization: this.authorization } : {}),
-        },
-        body: JSON.stringify({ compatibility: COMPATIBILITY.BACKWARD }),
-        ...(this.dispatcher !== undefined ? { dispatcher: this.dispatcher } : {}),
+      const res = await putJson(url, JSON.stringify({ compatibility: COMPATIBILITY.BACKWARD }), {
+        authorization: this.authorization,
+        ca: this.ca,
       });
-      if (res.ok) return;
+      if (res.status >= 200 && res.status < 300) return;
       if (res.status !== 409 || attempt >= 5) {
         throw new SchemaRegistryError(
-          `the registry refused BACKWARD compatibility for ${subject}: ${res.status} ${await res.text()}`,
+          `the registry refused BACKWARD compatibility for ${subject}: ${res.status} ${res.body}`,
           subject,
           res.status,
         );
@@ -324,6 +319,40 @@ function invalidRecord(topic: string, type: Type, value: unknown, cause?: unknow
  * that is not Avro. The registry client reports a connection it could not make as a 400 (its HTTP
  * library's "client error"), so any other failure counts as the registry being unreachable.
  */
+/**
+ * One PUT to the registry with node:http(s), the status and body answered. node:http is loaded
+ * already (the registry client uses it); an HTTP client library for these few requests at start
+ * would stay loaded for the process's life (undici: ~30 MB of RSS in a stage process).
+ */
+function putJson(
+  url: string,
+  body: string,
+  options: { authorization: string | undefined; ca: string | undefined },
+): Promise<{ status: number; body: string }> {
+  const headers: Record<string, string> = {
+    'content-type': 'application/vnd.schemaregistry.v1+json',
+    'content-length': String(Buffer.byteLength(body)),
+  };
+  if (options.authorization !== undefined) headers['authorization'] = options.authorization;
+  const https = url.startsWith('https:');
+  return new Promise((resolve, reject) => {
+    const req = (https ? httpsRequest : httpRequest)(
+      url,
+      { method: 'PUT', headers, ...(https && options.ca !== undefined ? { ca: options.ca } : {}) },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }),
+        );
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 function registryUnreachable(err: unknown): boolean {
   if (err instanceof DecodeError) return false;
   return (err as { status?: unknown } | null)?.status !== 404;
