@@ -1,19 +1,21 @@
 import { isIP } from 'node:net';
 import type { EnrichedLead } from '@lead-router/schemas';
 import type { EnrichmentStep, StepResult } from './enrichment.step';
+import { GeoIpTable } from './geoip.table';
 
 /** Country (ISO 3166-1 alpha-2) and region (ISO 3166-2) of an IP address; null when unknown. */
 export type IpLocator = (ip: string) => { country: string; region: string | null } | null;
 
 /**
- * The locator over geoip-lite's database (MaxMind GeoLite2, shipped inside the package). It is
- * loaded on first use, not at import: it takes ~0.5 s and ~110 MB, which only a process that
- * enables the step should pay.
+ * The locator over geoip-lite's database (MaxMind GeoLite2, shipped inside the package), read
+ * into a compact table of countries and regions (geoip.table.ts: a few MB where geoip-lite's own
+ * loader keeps ~110 MB). It is loaded on first use, not at import, so only a process that
+ * enables the step pays for it.
  */
 export async function loadGeoIpLocator(): Promise<IpLocator> {
-  const geoip = await import('geoip-lite');
+  const table = GeoIpTable.load();
   return (ip) => {
-    const hit = geoip.lookup(ip);
+    const hit = table.lookup(ip);
     if (hit === null || hit.country === '') return null;
     return {
       country: hit.country,
