@@ -23,7 +23,13 @@ import { Partitioners, type Kafka } from 'kafkajs';
 import { parse, stringify } from 'yaml';
 import type { RawLead } from '@lead-router/schemas';
 import { rawLeads } from './lead.generator';
-import { preparePrefix, startBenchService, type BenchEnv, type Receiver } from './pipeline.part';
+import {
+  BENCH_WEBHOOK_BUDGET,
+  preparePrefix,
+  startBenchService,
+  type BenchEnv,
+  type Receiver,
+} from './pipeline.part';
 import { CpuAccount, cpuDelta, type CpuSource, type CpuUsage } from './cpu.accounting';
 
 const repoRoot = resolve(__dirname, '..', '..');
@@ -300,10 +306,15 @@ interface SchemasPart {
  * rules and queues that reach webhooks kept: the same leads take the same route in both builds
  * (the current demo sends ANZ leads to Salesforce, the baseline's to the demo inbox).
  */
-export function webhookOnlyRules(yamlText: string, receiverUrl: string): string {
+export function webhookOnlyRules(
+  yamlText: string,
+  receiverUrl: string,
+  budget?: typeof BENCH_WEBHOOK_BUDGET,
+): string {
   interface Destination {
     type: string;
     url?: string;
+    budget?: typeof BENCH_WEBHOOK_BUDGET;
   }
   interface Rule {
     queue?: string;
@@ -325,7 +336,10 @@ export function webhookOnlyRules(yamlText: string, receiverUrl: string): string 
   );
   if (webhooks.size === 0) throw new Error('the demo rule set has no webhook destination');
   doc.destinations = Object.fromEntries(
-    [...webhooks].map((id) => [id, { ...doc.destinations[id]!, url: `${receiverUrl}/inbox` }]),
+    [...webhooks].map((id) => [
+      id,
+      { ...doc.destinations[id]!, url: `${receiverUrl}/inbox`, ...(budget ? { budget } : {}) },
+    ]),
   );
   const toWebhooks = (r: Rule): boolean => (r.destinations ?? []).every((d) => webhooks.has(d));
   doc.rules = doc.rules.filter(toWebhooks);
@@ -345,9 +359,18 @@ export function webhookOnlyRules(yamlText: string, receiverUrl: string): string 
   return stringify(doc);
 }
 
-function writeRules(root: string, file: string, receiverUrl: string): string {
+/**
+ * This tree's rules get the bench's webhook budget (the default one caps a webhook at ~1,000
+ * requests/s); the baseline's rule schema has no budgets, and fa703b9 limited nothing.
+ */
+function writeRules(
+  root: string,
+  file: string,
+  receiverUrl: string,
+  budget?: typeof BENCH_WEBHOOK_BUDGET,
+): string {
   const text = readFileSync(join(root, 'deploy', 'local', 'rules', 'demo.yaml'), 'utf8');
-  writeFileSync(file, webhookOnlyRules(text, receiverUrl));
+  writeFileSync(file, webhookOnlyRules(text, receiverUrl, budget));
   return file;
 }
 
@@ -369,6 +392,7 @@ function currentBuild(opts: CpuComparisonOptions, commit: string): BuildUnderTes
     repoRoot,
     join(opts.workDir, 'rules-current.yaml'),
     opts.receiver.url,
+    BENCH_WEBHOOK_BUDGET,
   );
   const env = benchEnv(opts, repoRoot, rulesFile);
   const part: BenchPart = {

@@ -93,9 +93,16 @@ export async function startBenchService(
  * rules, queues and owners moved onto the webhook, so every lead takes the same path to the
  * receiver whatever its country and the decision trace keeps the demo's shape.
  */
+/**
+ * The bench's webhook budget. The webhook type's default (10,000 requests per 10 s, a guard
+ * against a runaway) would cap the sink at ~1,000 leads/s and the bench would measure the guard,
+ * not the pipeline; this one is far above what two cores deliver, and is still enforced.
+ */
+export const BENCH_WEBHOOK_BUDGET = { requests: 1_000_000, per_seconds: 1 } as const;
+
 export function benchRules(demoYaml: string, receiverUrl: string): string {
   const doc = parse(demoYaml) as {
-    destinations: Record<string, { type: string; url?: string }>;
+    destinations: Record<string, { type: string; url?: string; budget?: object }>;
     queues: Record<string, { members: { owners: Record<string, string> }[] }>;
     rules: { destinations: string[] }[];
     fallback: { destinations: string[] };
@@ -103,7 +110,9 @@ export function benchRules(demoYaml: string, receiverUrl: string): string {
   const [webhook, destination] = Object.entries(doc.destinations).find(
     ([, d]) => d.type === 'webhook',
   )!;
-  doc.destinations = { [webhook]: { ...destination, url: `${receiverUrl}/inbox` } };
+  doc.destinations = {
+    [webhook]: { ...destination, url: `${receiverUrl}/inbox`, budget: BENCH_WEBHOOK_BUDGET },
+  };
   for (const queue of Object.values(doc.queues))
     for (const member of queue.members)
       member.owners = { [webhook]: Object.values(member.owners)[0]! };
