@@ -73,16 +73,23 @@ export function latencyCurveSvg(
         `<text x="${pad.left - 6}" y="${(y(v) + 4).toFixed(1)}" font-size="11" text-anchor="end">${fmt(v)}</text>`,
     )
     .join('');
+  // The marked rate is named by its marker, not on the axis, where it would sit on a round rate
+  // beside it; any other rate too close to the one labelled before it keeps its point only.
+  let lastLabelX = -Infinity;
   const xTicks = rates
-    .map(
-      (r) =>
-        `<text x="${x(r).toFixed(1)}" y="${pad.top + plotH + 16}" font-size="11" text-anchor="middle">${fmt(r)}</text>`,
-    )
+    .filter((r) => r !== opts.markRate)
+    .sort((a, b) => a - b)
+    .map((r) => {
+      const at = x(r);
+      if (at - lastLabelX < 36) return '';
+      lastLabelX = at;
+      return `<text x="${at.toFixed(1)}" y="${pad.top + plotH + 16}" font-size="11" text-anchor="middle">${fmt(r)}</text>`;
+    })
     .join('');
   const target = `<line x1="${pad.left}" x2="${pad.left + plotW}" y1="${y(opts.targetMs).toFixed(1)}" y2="${y(opts.targetMs).toFixed(1)}" stroke="#999" stroke-dasharray="6,3"/><text x="${pad.left + plotW + 4}" y="${(y(opts.targetMs) + 4).toFixed(1)}" font-size="11" fill="#666">${opts.targetMs} ms target</text>`;
   const mark =
     opts.markRate !== undefined && Number.isFinite(opts.markRate)
-      ? `<line x1="${x(opts.markRate).toFixed(1)}" x2="${x(opts.markRate).toFixed(1)}" y1="${pad.top}" y2="${pad.top + plotH}" stroke="#e08214" stroke-dasharray="4,3"/><text x="${(x(opts.markRate) + 4).toFixed(1)}" y="${pad.top + 12}" font-size="11" fill="#e08214">half sustainable</text>`
+      ? `<line x1="${x(opts.markRate).toFixed(1)}" x2="${x(opts.markRate).toFixed(1)}" y1="${pad.top}" y2="${pad.top + plotH}" stroke="#e08214" stroke-dasharray="4,3"/><text x="${(x(opts.markRate) + 4).toFixed(1)}" y="${pad.top + 12}" font-size="11" fill="#e08214">half sustainable, ${fmt(opts.markRate)}/s</text>`
       : '';
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif">
 <rect width="${W}" height="${H}" fill="white"/>
