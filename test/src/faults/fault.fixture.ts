@@ -37,7 +37,7 @@ export interface KillOptions {
 /**
  * SIGKILLs `proc` while it is proven to be mid-stream: it polls the group's committed offset
  * (`readCommitted`, summed over partitions) until it is above 0 and below `produced`, kills, and
- * returns the committed offset read after the process is gone (what a restart resumes from).
+ * returns the committed offset after the process is gone, once it settles (what a restart resumes from).
  * Throws when the stage committed everything before the window was seen, or when the offset read
  * at the kill is not strictly between 0 and `produced`: the test then failed to prove the crash
  * landed mid-work and must slow the stage (a slow fake, fewer partitions at once, more leads).
@@ -69,12 +69,30 @@ export async function killMidStream(
       `${proc.name} committed ${missed} of ${produced} before the kill: the window was missed`,
     );
   await proc.kill();
-  const atKill = await readCommitted();
+  const atKill = await settledCommitted(readCommitted);
   if (!(atKill > 0 && atKill < produced))
     throw new Error(
       `${proc.name} was not killed mid-stream: ${atKill} of ${produced} committed at the kill`,
     );
   return atKill;
+}
+
+/**
+ * The committed offset once it stops moving. An exactly-once stage killed while the broker was
+ * completing its last commit (the transaction's offsets are applied with its markers, after the
+ * process is gone) moves its group's offset after the kill: with its partitions' transactions
+ * running at once, the first read after the kill can be a few records short of what a restart
+ * resumes from. Read until three reads 500 ms apart agree.
+ */
+async function settledCommitted(readCommitted: () => Promise<number>): Promise<number> {
+  let last = await readCommitted();
+  for (let same = 0; same < 2;) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const now = await readCommitted();
+    same = now === last ? same + 1 : 0;
+    last = now;
+  }
+  return last;
 }
 
 /**

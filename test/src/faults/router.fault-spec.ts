@@ -152,7 +152,11 @@ describe('the router under SIGKILL and rebalances (exactly-once routing)', () =>
           `; decisions by instance ${JSON.stringify(Object.fromEntries(byInstance))}; ${all2.length} decisions`,
       });
       assert.equal(distinct, N, 'every lead routed');
-      assert.equal(all2.length, N, 'one decision per lead: none assigned twice');
+      assert.equal(
+        all2.length,
+        N,
+        `one decision per lead: none assigned twice; twice: ${twice(all2).join('; ')}`,
+      );
       assert.equal(assignedTwice, 0);
       assertRotation(byQueue);
       // The restarted process did the work the killed one left uncommitted.
@@ -237,6 +241,15 @@ describe('the router under SIGKILL and rebalances (exactly-once routing)', () =>
     );
   });
 });
+
+/** The leads decided more than once, each with the positions and instances that decided it. */
+function twice(all: readonly Decision[]): string[] {
+  const byLead = new Map<string, Decision[]>();
+  for (const d of all) byLead.set(d.leadId, [...(byLead.get(d.leadId) ?? []), d]);
+  return [...byLead.values()]
+    .filter((list) => list.length > 1)
+    .map((list) => list.map((d) => `${d.assignedBy} ${d.queue}#${d.position}`).join(' | '));
+}
 
 function countBy<T>(items: readonly T[], key: (item: T) => string): Map<string, number> {
   const counts = new Map<string, number>();
