@@ -15,6 +15,10 @@ export const MetricNames = {
   sinkFellBack: 'lead_router_sink_fell_back_total',
   sinkStopped: 'lead_router_sink_destination_stopped_total',
   sinkInFlight: 'lead_router_sink_requests_in_flight',
+  /** 1 while a destination's circuit breaker is open (half-open included) on an instance, else 0. */
+  sinkCircuitOpen: 'lead_router_sink_circuit_open',
+  /** When the destination's parking (quota spent, or stopped) that this instance set ends, by reason. */
+  sinkParkedUntil: 'lead_router_sink_destination_parked_until_timestamp_seconds',
   sinkBatchSize: 'lead_router_sink_batch_size',
   salesforceApiUsed: 'lead_router_salesforce_api_requests_used',
   salesforceApiAllocation: 'lead_router_salesforce_api_requests_allocation',

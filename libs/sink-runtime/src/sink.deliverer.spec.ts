@@ -501,6 +501,86 @@ describe('SinkDeliverer', () => {
   });
 });
 
+describe('SinkDeliverer: the circuit and parking gauges the alerts read', () => {
+  const gauge = async (registry: Registry, name: string, labels: string) => {
+    const line = (await registry.metrics())
+      .split('\n')
+      .find((l) => l.startsWith(`${name}{${labels}} `));
+    return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1));
+  };
+  const CIRCUIT = 'lead_router_sink_circuit_open';
+  const PARKED = 'lead_router_sink_destination_parked_until_timestamp_seconds';
+  const CRM_A = 'sink="sink-crm",destination="crm-a"';
+
+  it('lead_router_sink_circuit_open is 0 while closed, 1 once the breaker opens, 0 again when a probe closes it', async () => {
+    let now = NOW;
+    let failing = false;
+    const adapter = new FakeAdapter(
+      () => (failing ? 'throw' : { kind: 'delivered', crmId: null, created: null }),
+      1,
+    );
+    const { run, registry } = setup(
+      adapter,
+      {
+        'crm-a': {
+          type: 'crm',
+          breaker: { failures: 2, half_open_after: '1ms', fallback_after: '5m' },
+        },
+      },
+      { maxInFlight: 1, now: () => now },
+    );
+    assert.equal(await gauge(registry, CIRCUIT, CRM_A), undefined, 'no series before a batch');
+    const ok = lead('L0');
+    await run([ok, record(ok)]);
+    assert.equal(await gauge(registry, CIRCUIT, CRM_A), 0);
+    failing = true;
+    const a = lead('L1');
+    await run([a, record(a)]);
+    assert.equal(await gauge(registry, CIRCUIT, CRM_A), 0, 'one failure of two: still closed');
+    const b = lead('L2');
+    await run([b, record(b)]);
+    assert.equal(await gauge(registry, CIRCUIT, CRM_A), 1);
+    failing = false;
+    await new Promise((r) => setTimeout(r, 5));
+    now += 10;
+    const c = lead('L3');
+    assert.equal(outcomes(await run([c, record(c)]))[0]!.status, 'DELIVERED');
+    assert.equal(await gauge(registry, CIRCUIT, CRM_A), 0);
+  });
+
+  it('lead_router_sink_destination_parked_until_timestamp_seconds: 0 until parked, then the end of the quota parking', async () => {
+    const until = NOW + 2 * 3_600_000;
+    let quota = false;
+    const adapter = new FakeAdapter(() =>
+      quota
+        ? { kind: 'wait_for_quota', reason: 'REQUEST_LIMIT_EXCEEDED', until }
+        : { kind: 'delivered', crmId: null, created: null },
+    );
+    const { run, registry } = setup(adapter);
+    const a = lead('L1');
+    await run([a, record(a)]);
+    assert.equal(await gauge(registry, PARKED, `${CRM_A},reason="quota"`), 0);
+    assert.equal(await gauge(registry, PARKED, `${CRM_A},reason="stopped"`), 0);
+    quota = true;
+    const b = lead('L2');
+    await run([b, record(b)]);
+    assert.equal(await gauge(registry, PARKED, `${CRM_A},reason="quota"`), until / 1000);
+    assert.equal(await gauge(registry, PARKED, `${CRM_A},reason="stopped"`), 0);
+  });
+
+  it('a stop parks with reason stopped until the longest tier', async () => {
+    const adapter = new FakeAdapter(() => ({ kind: 'stop', alert: 'integration user frozen' }));
+    const { run, registry } = setup(adapter);
+    const l = lead('L1');
+    await run([l, record(l)]);
+    assert.equal(
+      await gauge(registry, PARKED, `${CRM_A},reason="stopped"`),
+      (NOW + 3_600_000) / 1000,
+    );
+    assert.equal(await gauge(registry, PARKED, `${CRM_A},reason="quota"`), 0);
+  });
+});
+
 describe('SinkDeliverer: delivery attempts on leads.attempts', () => {
   it('writes one attempt per lead and try, before its outcome: the answer, the CRM id, the batch and its duration', async () => {
     let now = NOW;

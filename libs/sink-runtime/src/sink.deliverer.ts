@@ -108,6 +108,8 @@ export class SinkDeliverer<C extends CommonDestinationConfig> {
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   readonly breakers: DestinationBreakers;
+  /** Destinations this instance has sent to: their gauges are exported from the first batch. */
+  private readonly seen = new Set<string>();
 
   constructor(private readonly options: SinkDelivererOptions<C>) {
     this.now = options.now ?? Date.now;
@@ -205,6 +207,13 @@ export class SinkDeliverer<C extends CommonDestinationConfig> {
       return (await Promise.all(batch.map((t) => this.settle(t, d, reason, facts, at)))).flat();
     };
 
+    if (!this.seen.has(destination)) {
+      this.seen.add(destination);
+      for (const reason of ['quota', 'stopped']) metrics.parkedUntil.set({ ...labels, reason }, 0);
+    }
+    const circuit = () =>
+      metrics.circuitOpen.set(labels, this.breakers.openSince(destination) === null ? 0 : 1);
+    circuit();
     const parkedUntil = await gate.parkedUntil(destination);
     if (parkedUntil !== null) {
       // One clock reading for the delay and the records, so the lead is due when the park ends.
@@ -250,6 +259,7 @@ export class SinkDeliverer<C extends CommonDestinationConfig> {
         (verdicts) => verdicts.length > 0 && verdicts.every((v) => v.verdict.kind === 'retry'),
       )
       .finally(() => grant.release());
+    circuit();
     const durationMs = guarded.kind === 'open' ? null : Math.max(0, this.now() - sentAt);
 
     if (guarded.kind === 'open')
@@ -299,18 +309,20 @@ export class SinkDeliverer<C extends CommonDestinationConfig> {
   /** What a verdict does to the destination itself, for every instance: park it. */
   private async act(destination: string, verdict: DeliveryVerdict, policy: DestinationPolicy) {
     const now = this.now();
+    const { metrics, sink } = this.options;
     if (verdict.kind === 'wait_for_quota') {
-      await this.options.gate.park(
-        destination,
-        verdict.until ?? now + (policy.retryDelaysMs[0] ?? 0),
-      );
+      const until = verdict.until ?? now + (policy.retryDelaysMs[0] ?? 0);
+      await this.options.gate.park(destination, until);
+      metrics.parkedUntil.set({ sink, destination, reason: 'quota' }, until / 1000);
     } else if (verdict.kind === 'stop') {
-      this.options.metrics.stopped.inc({ sink: this.options.sink, destination });
+      metrics.stopped.inc({ sink, destination });
       this.options.logger.error(
-        { destination, sink: this.options.sink, alert: verdict.alert },
+        { destination, sink, alert: verdict.alert },
         'destination stopped until a person acts',
       );
-      await this.options.gate.park(destination, now + longestDelayMs(this.options.topics.tiers));
+      const until = now + longestDelayMs(this.options.topics.tiers);
+      await this.options.gate.park(destination, until);
+      metrics.parkedUntil.set({ sink, destination, reason: 'stopped' }, until / 1000);
     }
   }
 

@@ -15,6 +15,13 @@ export interface SinkMetrics {
   /** A destination stopped until a person acts: alert on any increase. */
   readonly stopped: Counter<Labels>;
   readonly inFlight: Gauge<Labels>;
+  /** 1 while the destination's circuit is open on this instance (as of its last batch), else 0. */
+  readonly circuitOpen: Gauge<Labels>;
+  /**
+   * Unix seconds until which this instance parked the destination, by why (`quota`, `stopped`);
+   * 0 until it parks it. Parked now when above `time()`.
+   */
+  readonly parkedUntil: Gauge<Labels | 'reason'>;
   readonly batchSize: Histogram<Labels>;
   readonly speedToLead: Histogram<'source' | 'destination'>;
 }
@@ -49,6 +56,18 @@ export function createSinkMetrics(registry: Registry): SinkMetrics {
       name: MetricNames.sinkInFlight,
       help: 'Requests to a destination awaiting their answer',
       labelNames: labels,
+      registers: [registry],
+    }),
+    circuitOpen: new Gauge({
+      name: MetricNames.sinkCircuitOpen,
+      help: "1 while the destination's circuit breaker is open on this instance, else 0",
+      labelNames: labels,
+      registers: [registry],
+    }),
+    parkedUntil: new Gauge({
+      name: MetricNames.sinkParkedUntil,
+      help: 'Unix time the parking this instance set on a destination ends, by reason (0: never parked)',
+      labelNames: [...labels, 'reason'],
       registers: [registry],
     }),
     batchSize: new Histogram({
