@@ -12,6 +12,8 @@ COPY --from=build /app/package.json /app/package-lock.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/libs ./libs
 COPY --from=build /app/services ./services
+# leadctl, for the Kubernetes Job that publishes the rule set (deploy/k8s: node tools/leadctl/dist/main.js rules publish …).
+COPY --from=build /app/tools/leadctl ./tools/leadctl
 COPY --from=build /app/deploy/local ./deploy/local
 USER node
 ENV SERVICE=ingest
