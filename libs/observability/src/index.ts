@@ -1,3 +1,4 @@
+export * from './exposition.parser';
 export * from './held-queue.metrics';
 export * from './logger';
 export * from './metric-names';
