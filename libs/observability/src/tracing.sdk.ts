@@ -1,0 +1,188 @@
+import { context, propagation, trace } from '@opentelemetry/api';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import {
+  detectResources,
+  envDetector,
+  resourceFromAttributes,
+  type Resource,
+} from '@opentelemetry/resources';
+import {
+  AlwaysOffSampler,
+  AlwaysOnSampler,
+  BatchSpanProcessor,
+  ParentBasedSampler,
+  TraceIdRatioBasedSampler,
+  TracerProvider,
+  type Sampler,
+  type SpanExporter,
+} from '@opentelemetry/sdk-trace';
+import { LeadTracer, setActiveTracer } from './lead.tracer';
+import type { Logger } from './logger';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Whether this process traces, and why, read from the standard `OTEL_*` variables. */
+export type TracingSettings =
+  | { enabled: false; reason: string }
+  | {
+      enabled: true;
+      sampler: string;
+      samplerArg: number | null;
+      batch: {
+        maxQueueSize?: number;
+        maxExportBatchSize?: number;
+        scheduledDelayMillis?: number;
+        exportTimeoutMillis?: number;
+      };
+    };
+
+const SAMPLERS = [
+  'always_on',
+  'always_off',
+  'traceidratio',
+  'parentbased_always_on',
+  'parentbased_always_off',
+  'parentbased_traceidratio',
+];
+
+/**
+ * Tracing is on only when `OTEL_TRACES_EXPORTER` names `otlp` (and `OTEL_SDK_DISABLED` is not
+ * `true`). The spec's default exporter is `otlp`; lead-router's is `none`, so a deployment that
+ * sets nothing pays nothing, and one that sets `OTEL_EXPORTER_OTLP_ENDPOINT` for every service
+ * (docker-compose does) turns tracing on with this one variable. Exporters other than `otlp` are
+ * not built in: asking for one leaves tracing off, with the reason logged.
+ */
+export function tracingSettings(env: Env): TracingSettings {
+  if (env['OTEL_SDK_DISABLED']?.trim().toLowerCase() === 'true') {
+    return { enabled: false, reason: 'OTEL_SDK_DISABLED=true' };
+  }
+  const exporters = (env['OTEL_TRACES_EXPORTER'] ?? '')
+    .split(',')
+    .map((e) => e.trim().toLowerCase())
+    .filter((e) => e !== '');
+  if (exporters.length === 0 || exporters.includes('none')) {
+    return { enabled: false, reason: 'OTEL_TRACES_EXPORTER is not otlp' };
+  }
+  if (!exporters.includes('otlp')) {
+    return {
+      enabled: false,
+      reason: `OTEL_TRACES_EXPORTER=${exporters.join(',')}: only otlp is built in`,
+    };
+  }
+  const named = env['OTEL_TRACES_SAMPLER']?.trim().toLowerCase() || 'parentbased_always_on';
+  const sampler = SAMPLERS.includes(named) ? named : 'parentbased_always_on';
+  const arg = Number(env['OTEL_TRACES_SAMPLER_ARG']);
+  const samplerArg =
+    env['OTEL_TRACES_SAMPLER_ARG'] !== undefined && arg >= 0 && arg <= 1 ? arg : null;
+  const batch = {
+    ...positive(env, 'OTEL_BSP_MAX_QUEUE_SIZE', 'maxQueueSize'),
+    ...positive(env, 'OTEL_BSP_MAX_EXPORT_BATCH_SIZE', 'maxExportBatchSize'),
+    ...positive(env, 'OTEL_BSP_SCHEDULE_DELAY', 'scheduledDelayMillis'),
+    ...positive(env, 'OTEL_BSP_EXPORT_TIMEOUT', 'exportTimeoutMillis'),
+  };
+  return { enabled: true, sampler, samplerArg, batch };
+}
+
+function positive<K extends string>(env: Env, name: string, key: K): Partial<Record<K, number>> {
+  const raw = env[name];
+  const value = Number(raw);
+  return raw !== undefined && Number.isInteger(value) && value > 0
+    ? ({ [key]: value } as Record<K, number>)
+    : {};
+}
+
+/** The sampler `OTEL_TRACES_SAMPLER` names (spec defaults: parent-based, always on, ratio 1). */
+export function samplerOf(name: string, arg: number | null): Sampler {
+  const ratio = () => new TraceIdRatioBasedSampler(arg ?? 1);
+  switch (name) {
+    case 'always_on':
+      return new AlwaysOnSampler();
+    case 'always_off':
+      return new AlwaysOffSampler();
+    case 'traceidratio':
+      return ratio();
+    case 'parentbased_always_off':
+      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+    case 'parentbased_traceidratio':
+      return new ParentBasedSampler({ root: ratio() });
+    default:
+      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+  }
+}
+
+/** The running tracing of a process; `shutdown` exports the spans still buffered. */
+export interface Tracing {
+  readonly enabled: boolean;
+  shutdown(): Promise<void>;
+}
+
+const OFF: Tracing = { enabled: false, shutdown: async () => undefined };
+
+export interface StartTracingOptions {
+  env?: Env;
+  logger?: Logger;
+  /** Where spans go; default the OTLP/HTTP (JSON) exporter configured by `OTEL_EXPORTER_OTLP_*`. */
+  exporter?: SpanExporter;
+}
+
+/**
+ * Starts the OpenTelemetry SDK for a service when `tracingSettings` says so: spans batched and
+ * exported over OTLP/HTTP to `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (or `OTEL_EXPORTER_OTLP_ENDPOINT`
+ * + `/v1/traces`; the exporter reads those, `OTEL_EXPORTER_OTLP_HEADERS` and `_TIMEOUT` itself),
+ * the resource's `service.name` the service's own unless `OTEL_SERVICE_NAME` or
+ * `OTEL_RESOURCE_ATTRIBUTES` say otherwise. Off, nothing is loaded into the hot path: no provider,
+ * no context manager, `activeTracer()` stays null.
+ */
+export function startTracing(service: string, options: StartTracingOptions = {}): Tracing {
+  const env = options.env ?? process.env;
+  const settings = tracingSettings(env);
+  if (!settings.enabled) {
+    options.logger?.debug({ reason: settings.reason }, 'tracing off');
+    return OFF;
+  }
+  const resource: Resource = resourceFromAttributes({ 'service.name': service }).merge(
+    detectResources({ detectors: [envDetector] }),
+  );
+  const provider = new TracerProvider({
+    resource,
+    sampler: samplerOf(settings.sampler, settings.samplerArg),
+    spanProcessors: [
+      new BatchSpanProcessor({
+        exporter: options.exporter ?? new OTLPTraceExporter(),
+        ...settings.batch,
+      }),
+    ],
+  });
+  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  trace.setGlobalTracerProvider(provider);
+  setActiveTracer(new LeadTracer(provider.getTracer('lead-router')));
+  options.logger?.info(
+    { sampler: settings.sampler, endpoint: endpointOf(env) },
+    'tracing on: spans exported over OTLP/HTTP',
+  );
+  let stopped: Promise<void> | null = null;
+  return {
+    enabled: true,
+    shutdown: () =>
+      (stopped ??= (async () => {
+        setActiveTracer(null);
+        try {
+          await provider.shutdown();
+        } catch (err) {
+          options.logger?.warn({ err }, 'spans could not be exported at shutdown');
+        }
+      })()),
+  };
+}
+
+function endpointOf(env: Env): string {
+  return (
+    env['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'] ??
+    (env['OTEL_EXPORTER_OTLP_ENDPOINT']
+      ? `${env['OTEL_EXPORTER_OTLP_ENDPOINT'].replace(/\/$/, '')}/v1/traces`
+      : 'http://localhost:4318/v1/traces')
+  );
+}
