@@ -41,11 +41,12 @@ describe('docker-compose.yml', () => {
     assert.ok(ok, JSON.stringify(validate.errors, null, 2));
   });
 
-  it("runs the broker, the registry, the trace index's database, the sinks' Redis and exactly the manifest's services", () => {
+  it("runs the broker, the registry, the trace index's database, the sinks' Redis, the monitoring and exactly the manifest's services", () => {
     const infrastructure = ['demo-inbox', 'kafka', 'postgres', 'redis', 'schema-registry'];
+    const monitoring = ['grafana', 'jaeger', 'prometheus'];
     assert.deepEqual(
       Object.keys(compose.services).sort(),
-      [...infrastructure, ...serviceManifest.map((s) => s.name)].sort(),
+      [...infrastructure, ...monitoring, ...serviceManifest.map((s) => s.name)].sort(),
     );
     for (const { name, port } of serviceManifest) {
       const environment = compose.services[name]?.environment;
