@@ -1,4 +1,16 @@
-import type { Logger, StageMetrics } from '@lead-router/observability';
+import {
+  activeTracer,
+  NO_TRACE_HEADERS,
+  SPAN_ATTRIBUTES,
+  SPAN_EVENTS,
+  traceHeadersOf,
+  withTraceHeaders,
+  type LeadSpan,
+  type LeadTracer,
+  type Logger,
+  type StageMetrics,
+  type TraceHeaders,
+} from '@lead-router/observability';
 import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { AvroCodec } from './avro.codec';
 import type { BatchingProducer, OutgoingRecord } from './batching.producer';
@@ -34,6 +46,8 @@ export interface StageRunnerDeps {
    * in the records metric with outcome `erased`.
    */
   skip?: (input: unknown, ctx: RecordContext) => boolean;
+  /** Starts each record's span; default the process's (`activeTracer()`), null when tracing is off. */
+  tracer?: LeadTracer | null;
 }
 
 /**
@@ -68,12 +82,14 @@ export class StageRunner<In> {
    * instance's fetch position was set, and are skipped.
    */
   private readonly floors = new Map<number, { generation: number; offset: bigint }>();
+  private readonly tracer: LeadTracer | null;
 
   constructor(
     private readonly def: StageDefinition<In>,
     private readonly deps: StageRunnerDeps,
   ) {
     this.now = deps.now ?? Date.now;
+    this.tracer = deps.tracer !== undefined ? deps.tracer : activeTracer();
     this.recoveryDelayMs = deps.recoveryDelayMs ?? 2_000;
     this.consumer = this.createConsumer();
     this.transactions = def.exactlyOnce
@@ -291,40 +307,48 @@ export class StageRunner<In> {
         const ready = gate.kind === 'wait' ? prepared.slice(0, gate.ready) : prepared;
         if (ready.length > 0) {
           const chunk = { topic, partition };
-          await this.def.beforeChunk?.(chunk);
-          const records = await this.processChunk(ready);
-          const extra = await this.def.afterChunk?.(chunk);
-          if (extra) records.push(...extra.map((o) => this.encode(o)));
-          const last = ready[ready.length - 1]!.message.offset;
-          const next = (BigInt(last) + 1n).toString();
-          if (this.transactions) {
-            const offsets = { groupId: this.def.groupId, topic, partition, offset: next };
-            try {
-              await this.transactions.commit(partition, records, offsets);
-            } catch (err) {
-              // Whether the transaction took effect is unknown now: the chunk is read again, and
-              // before that the partition is fenced again, its committed offset read again and
-              // the stage's state (built while handling the chunk) dropped.
-              this.floors.delete(partition);
-              this.def.onTransactionFailed?.(chunk);
-              throw err;
+          // Tracing on: each record's span, ended once the chunk's outputs are acknowledged.
+          const spans: LeadSpan[] | null = this.tracer ? [] : null;
+          try {
+            await this.def.beforeChunk?.(chunk);
+            const records = await this.processChunk(ready, spans);
+            const extra = await this.def.afterChunk?.(chunk);
+            if (extra) records.push(...extra.map((o) => this.encode(o)));
+            const last = ready[ready.length - 1]!.message.offset;
+            const next = (BigInt(last) + 1n).toString();
+            if (this.transactions) {
+              const offsets = { groupId: this.def.groupId, topic, partition, offset: next };
+              try {
+                await this.transactions.commit(partition, records, offsets);
+              } catch (err) {
+                // Whether the transaction took effect is unknown now: the chunk is read again, and
+                // before that the partition is fenced again, its committed offset read again and
+                // the stage's state (built while handling the chunk) dropped.
+                this.floors.delete(partition);
+                this.def.onTransactionFailed?.(chunk);
+                throw err;
+              }
+            } else {
+              await this.deps.producer.sendAll(records);
             }
-          } else {
-            await this.deps.producer.sendAll(records);
-          }
-          countProduced(this.deps.metrics, records);
-          resolveOffset(last);
-          if (!this.transactions) {
-            commits = commits.then(() =>
-              this.consumer.commitOffsets([{ topic, partition, offset: next }]),
+            if (spans) endSpans(spans, null);
+            countProduced(this.deps.metrics, records);
+            resolveOffset(last);
+            if (!this.transactions) {
+              commits = commits.then(() =>
+                this.consumer.commitOffsets([{ topic, partition, offset: next }]),
+              );
+              commits.catch((error: unknown) => (commitFailed ??= { error }));
+            }
+            const lag = BigInt(batch.highWatermark) - BigInt(last) - 1n;
+            this.deps.metrics.consumerLag.set(
+              { stage, topic, partition: String(partition) },
+              Number(lag < 0n ? 0n : lag),
             );
-            commits.catch((error: unknown) => (commitFailed ??= { error }));
+          } catch (err) {
+            if (spans) endSpans(spans, err);
+            throw err;
           }
-          const lag = BigInt(batch.highWatermark) - BigInt(last) - 1n;
-          this.deps.metrics.consumerLag.set(
-            { stage, topic, partition: String(partition) },
-            Number(lag < 0n ? 0n : lag),
-          );
         }
         if (gate.kind === 'wait') {
           // A batch of an assignment that has since changed leaves the partition alone: the new
@@ -443,6 +467,8 @@ export class StageRunner<In> {
       value: message.value,
       headers,
       attempts: attemptOf(headers),
+      // Tracing off: the record's own trace headers, passed on unchanged to what it produces.
+      traceHeaders: traceHeadersOf(headers),
     };
     let input: In;
     try {
@@ -459,7 +485,10 @@ export class StageRunner<In> {
    * records counter by the chunk's totals per outcome, the latency histogram with one record of
    * the chunk (its first handled one), so the metrics cost a few calls per chunk, not per record.
    */
-  private async processChunk(prepared: PreparedRecord<In>[]): Promise<OutgoingRecord[]> {
+  private async processChunk(
+    prepared: PreparedRecord<In>[],
+    spans: LeadSpan[] | null,
+  ): Promise<OutgoingRecord[]> {
     const { stage, topic } = this.def;
     const tally = { ok: 0, dlq: 0, erased: 0 };
     let sampled = false;
@@ -471,7 +500,7 @@ export class StageRunner<In> {
         const timed = !sampled && !(p.skipped && p.decoded.ok);
         if (timed) sampled = true;
         const startedAt = timed ? performance.now() : 0;
-        const { outcome, outputs } = await this.processOne(p);
+        const { outcome, outputs } = await this.processOne(p, spans);
         if (timed) {
           this.deps.metrics.stageLatency.observe({ stage }, (performance.now() - startedAt) / 1000);
         }
@@ -486,12 +515,10 @@ export class StageRunner<In> {
     return perMessage.flat();
   }
 
-  private async processOne({
-    message,
-    record,
-    decoded,
-    skipped,
-  }: PreparedRecord<In>): Promise<{ outcome: 'ok' | 'dlq' | 'erased'; outputs: OutgoingRecord[] }> {
+  private async processOne(
+    { message, record, decoded, skipped }: PreparedRecord<In>,
+    spans: LeadSpan[] | null,
+  ): Promise<{ outcome: 'ok' | 'dlq' | 'erased'; outputs: OutgoingRecord[] }> {
     const { stage, topic } = this.def;
     const { partition } = record;
     const { metrics } = this.deps;
@@ -503,6 +530,13 @@ export class StageRunner<In> {
       return { outcome: 'erased', outputs: [] };
     }
     const input = decoded.ok ? decoded.input : undefined;
+    const span = spans ? this.startSpan(record, input) : undefined;
+    if (span) {
+      spans!.push(span);
+      record.span = span;
+      record.traceHeaders = span.headers;
+    }
+    const trace = record.traceHeaders ?? NO_TRACE_HEADERS;
     let outcome: HandlerOutcome;
     try {
       if (!decoded.ok) throw decoded.error;
@@ -517,12 +551,22 @@ export class StageRunner<In> {
       leadId: () => (input !== undefined ? this.def.leadIdOf(input) : null),
       now: this.now(),
     });
-    if (decision.kind === 'retry') throw decision.error;
+    if (decision.kind === 'retry') {
+      span?.event(SPAN_EVENTS.retried, { [SPAN_ATTRIBUTES.attempt]: record.attempts });
+      throw decision.error;
+    }
 
     if (decision.kind === 'produce') {
-      return { outcome: 'ok', outputs: decision.outputs.map((o) => this.encode(o)) };
+      return { outcome: 'ok', outputs: decision.outputs.map((o) => this.encode(o, trace)) };
     }
     const { letter } = decision;
+    if (span) {
+      span.event(SPAN_EVENTS.deadLettered, {
+        [SPAN_ATTRIBUTES.errorCode]: letter.error_code,
+        'messaging.destination.name': this.def.dlqTopic,
+      });
+      span.fail(letter.error_code);
+    }
     metrics.errors.inc({ stage, code: letter.error_code });
     this.deps.logger.warn(
       {
@@ -536,24 +580,60 @@ export class StageRunner<In> {
       'record sent to the DLQ',
     );
     const outputs = [
-      ...decision.outputs.map((o) => this.encode(o)),
+      ...decision.outputs.map((o) => this.encode(o, trace)),
       {
         topic: this.def.dlqTopic,
         key: message.key,
         value: this.deps.codec.encode(this.def.dlqTopic, letter),
+        // The dead letter keeps the trace: a replay of it continues the lead's trace.
+        headers: withTraceHeaders(trace, undefined),
       },
     ];
     return { outcome: 'dlq', outputs };
   }
 
-  private encode(output: StageOutput): OutgoingRecord {
+  /**
+   * The record's span, a consumer span whose parent is the record's `traceparent`. kafkajs
+   * instrumentation would give one span per fetched batch in kafkajs' own context, which neither
+   * matches a record of a chunk handled with others nor carries over to the outputs produced later
+   * through the shared BatchingProducer; so the runner starts its own.
+   */
+  private startSpan(record: RecordContext, input: In | undefined): LeadSpan {
+    const { stage, groupId } = this.def;
+    const leadId = input !== undefined ? this.def.leadIdOf(input) : null;
+    return this.tracer!.start(`${stage} process`, {
+      role: 'consumer',
+      parent: traceHeadersOf(record.headers),
+      attributes: {
+        'messaging.system': 'kafka',
+        'messaging.operation.type': 'process',
+        'messaging.destination.name': record.topic,
+        'messaging.destination.partition.id': String(record.partition),
+        'messaging.kafka.offset': Number(record.offset),
+        'messaging.consumer.group.name': groupId,
+        [SPAN_ATTRIBUTES.stage]: stage,
+        [SPAN_ATTRIBUTES.attempt]: record.attempts,
+        ...(leadId !== null ? { [SPAN_ATTRIBUTES.leadId]: leadId } : {}),
+      },
+    });
+  }
+
+  private encode(output: StageOutput, trace: TraceHeaders = NO_TRACE_HEADERS): OutgoingRecord {
     return {
       topic: output.topic,
       key: output.key,
       // A null value is a tombstone (a compacted changelog's key deleted), written as Kafka's null.
       value: output.value === null ? null : this.deps.codec.encode(output.topic, output.value),
-      headers: output.headers,
+      headers: withTraceHeaders(trace, output.headers),
     };
+  }
+}
+
+/** Ends a chunk's record spans: failed, when the chunk is to be read again. */
+function endSpans(spans: readonly LeadSpan[], error: unknown): void {
+  for (const span of spans) {
+    if (error !== null) span.fail('chunk_failed', error instanceof Error ? error.name : undefined);
+    span.end();
   }
 }
 

@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { DynamicModule } from '@nestjs/common';
 import type { PlatformConfig } from '@lead-router/config';
-import { createLogger } from '@lead-router/observability';
+import { createLogger, startTracing } from '@lead-router/observability';
 import { PinoNestLogger } from './pino-nest.logger';
 
 export interface BootstrapOptions {
@@ -19,12 +19,17 @@ export interface BootstrapOptions {
   configure?: (app: NestFastifyApplication) => void | Promise<void>;
 }
 
-/** Starts a service: Fastify, JSON logs, shutdown hooks for SIGTERM/SIGINT, then listen. */
+/**
+ * Starts a service: tracing (when the `OTEL_*` variables turn it on), Fastify, JSON logs, shutdown
+ * hooks for SIGTERM/SIGINT, then listen.
+ */
 export async function bootstrap(
   module: DynamicModule,
   options: BootstrapOptions,
 ): Promise<NestFastifyApplication> {
   const logger = createLogger(options.service, options.config.logLevel);
+  // Before Nest builds the providers: each stage runner takes the process's tracer at construction.
+  const tracing = startTracing(options.service, { logger });
   const app = await NestFactory.create<NestFastifyApplication>(
     module,
     new FastifyAdapter({ bodyLimit: options.bodyLimit ?? 1_048_576 }),
@@ -34,11 +39,12 @@ export async function bootstrap(
   // a failed one 1, so whoever stopped the process can tell the two apart.
   const shutdown = (signal: NodeJS.Signals) => {
     logger.info({ signal }, 'shutting down');
+    // The spans of the drain's last chunks are exported after it, before the process exits.
     app.close().then(
-      () => process.exit(0),
+      () => tracing.shutdown().then(() => process.exit(0)),
       (err: unknown) => {
         logger.error({ err }, 'shutdown failed');
-        process.exit(1);
+        void tracing.shutdown().then(() => process.exit(1));
       },
     );
   };

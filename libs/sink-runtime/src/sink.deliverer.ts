@@ -8,6 +8,7 @@ import {
 } from '@lead-router/kafka';
 import type { Logger } from '@lead-router/observability';
 import type { DeliveryAnswer, Destination, RoutedLead } from '@lead-router/schemas';
+import { tracedSend } from './delivery.tracing';
 import { DestinationBreakers } from './destination.breakers';
 import type { DestinationGate } from './destination.gate';
 import { destinationPolicy, type DestinationPolicy } from './destination.policy';
@@ -251,7 +252,9 @@ export class SinkDeliverer<C extends CommonDestinationConfig> {
           metrics.inFlight.inc(labels);
           metrics.batchSize.observe(labels, batch.length);
           try {
-            return await adapter.send(batch, AbortSignal.timeout(this.options.requestTimeoutMs));
+            return await tracedSend(sink, batch, () =>
+              adapter.send(batch, AbortSignal.timeout(this.options.requestTimeoutMs)),
+            );
           } finally {
             metrics.inFlight.dec(labels);
           }

@@ -8,6 +8,7 @@ import {
   type SourceRecord,
   type StageOutput,
 } from '@lead-router/kafka';
+import { NO_TRACE_HEADERS, withTraceHeaders, type TraceHeaders } from '@lead-router/observability';
 import type {
   AttemptNext,
   DeliveryAnswer,
@@ -37,6 +38,8 @@ export interface TaskRecord {
   attempts: number;
   fallbackFrom?: string;
   source: SourceRecord;
+  /** The trace headers its records carry: its delivery span's, once it was sent. */
+  trace?: TraceHeaders;
 }
 
 /**
@@ -80,7 +83,7 @@ export function taskRecords(args: {
   attempt?: AttemptFacts;
   now: number;
 }): TaskRecords {
-  const records = dispositionRecords(args);
+  const records = traced(args.task, dispositionRecords(args));
   if (args.attempt === undefined) return records;
   const tier =
     args.disposition.kind === 'retry' ? tierFor(args.topics.tiers, args.disposition.delayMs) : null;
@@ -88,10 +91,27 @@ export function taskRecords(args: {
   return {
     ...records,
     outputs: [
-      { topic: args.topics.attempts, key: attempt.lead_id, value: attempt },
+      traced(args.task, { topic: args.topics.attempts, key: attempt.lead_id, value: attempt }),
       ...records.outputs,
     ],
   };
+}
+
+/**
+ * Records with the task's trace headers: its delivery span's, or its source record's (the record's
+ * span, or with tracing off its own `traceparent` passed on), so a retry, a fallback or a dead
+ * letter stays in the lead's trace.
+ */
+function traced<T extends StageOutput | TaskRecords>(task: TaskRecord, records: T): T {
+  const trace = task.trace ?? task.source.traceHeaders ?? NO_TRACE_HEADERS;
+  if (trace === NO_TRACE_HEADERS) return records;
+  const one = (o: StageOutput): StageOutput => ({
+    ...o,
+    headers: withTraceHeaders(trace, o.headers),
+  });
+  return 'outputs' in records
+    ? { ...records, outputs: records.outputs.map(one) }
+    : (one(records as StageOutput) as T);
 }
 
 const NEXT: Record<Disposition['kind'], AttemptNext> = {

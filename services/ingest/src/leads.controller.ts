@@ -13,6 +13,7 @@ import { ApiKeyGuard, type AuthenticatedRequest } from './api-key.guard';
 import { clientIpOf, proxyTrust, type ProxyTrust } from './client-ip';
 import { INGEST_CONFIG, type IngestConfig } from './ingest.config';
 import { LeadPublisher } from './lead.publisher';
+import { requestTraceHeaders, traceLead } from './request.trace';
 import { kafkaUnavailable } from './load-gate';
 import { INGEST_METRICS, type IngestMetrics } from './sources/ingest-metrics.provider';
 
@@ -48,7 +49,13 @@ export class LeadsController {
   async submit(@Body() body: unknown, @Req() request: AuthenticatedRequest) {
     const captured = captureLead(leadBody(body), this.context(request));
     if (!captured.ok) throw this.rejected(captured.error);
-    await this.acknowledged(() => this.publisher.publish(captured.value), captured.value.source, 1);
+    traceLead(request, captured.value.lead_id);
+    const trace = requestTraceHeaders(request);
+    await this.acknowledged(
+      () => this.publisher.publish(captured.value, trace),
+      captured.value.source,
+      1,
+    );
     return { lead_id: captured.value.lead_id };
   }
 
@@ -58,7 +65,7 @@ export class LeadsController {
     const captured = captureBatch(leadBody(body), this.context(request));
     if (!captured.ok) throw this.rejected(captured.error);
     await this.acknowledged(
-      () => this.publisher.publishAll(captured.value),
+      () => this.publisher.publishAll(captured.value, requestTraceHeaders(request)),
       request.leadSource ?? 'unknown',
       captured.value.length,
     );

@@ -10,6 +10,7 @@ import { loadIngestConfig } from './ingest.config';
 import { LoadGate } from './load-gate';
 import { registerLoadShedding } from './load-shedding';
 import { registerRateLimits, requestSource } from './rate-limit';
+import { registerRequestTracing } from './request.trace';
 import { INGEST_METRICS, type IngestMetrics } from './sources/ingest-metrics.provider';
 
 async function main(): Promise<void> {
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
       const perSource = app.get<IngestMetrics>(INGEST_METRICS);
       await registerLoadShedding(fastify, app.get(LoadGate), perSource.shed);
       await registerRateLimits(fastify, config);
+      registerRequestTracing(fastify);
       const http = createHttpMetrics(app.get<Registry>(METRICS_REGISTRY));
       fastify.addHook('onResponse', (request, reply, done) => {
         const route = request.routeOptions.url ?? 'unmatched';

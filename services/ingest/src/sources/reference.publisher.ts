@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { AvroCodec, BatchingProducer } from '@lead-router/kafka';
+import { NO_TRACE_HEADERS, withTraceHeaders, type TraceHeaders } from '@lead-router/observability';
 import type { SourceLeadReference } from '@lead-router/schemas';
 import { CODEC, PRODUCER, TOPICS, type PrefixedTopics } from '@lead-router/service-kit';
 import { LoadGate } from '../load-gate';
@@ -19,12 +20,17 @@ export class ReferencePublisher {
     @Inject(LoadGate) private readonly gate: LoadGate,
   ) {}
 
-  publishAll(references: readonly SourceLeadReference[]): Promise<void> {
+  publishAll(
+    references: readonly SourceLeadReference[],
+    trace: TraceHeaders = NO_TRACE_HEADERS,
+  ): Promise<void> {
     const topic = this.topics.topics.sourcesFetch;
+    const headers = withTraceHeaders(trace, undefined);
     const records = references.map((r) => ({
       topic,
       key: referenceKey(r),
       value: this.codec.encode(topic, r),
+      ...(headers ? { headers } : {}),
     }));
     return this.gate.track(records.length, () => this.producer.sendAll(records));
   }

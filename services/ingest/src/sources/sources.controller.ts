@@ -34,6 +34,7 @@ import { LeadPublisher } from '../lead.publisher';
 import type { IngestAdSource } from './ad-sources.loader';
 import { INGEST_METRICS, type IngestMetrics } from './ingest-metrics.provider';
 import { ReferencePublisher } from './reference.publisher';
+import { requestTraceHeaders, traceLead } from '../request.trace';
 
 type WebhookRequest = RawBodyRequest<FastifyRequest> & AuthenticatedRequest;
 
@@ -101,7 +102,10 @@ export class SourcesController {
         throw new ApiError(401, 'invalid_google_key', 'google_key does not match the source');
       }
       const lead = this.googleLead(body, source, now);
-      await this.acknowledged(name, 'raw', 1, () => this.leads.publish(lead));
+      traceLead(request, lead.lead_id);
+      await this.acknowledged(name, 'raw', 1, () =>
+        this.leads.publish(lead, requestTraceHeaders(request)),
+      );
       return { lead_ids: [lead.lead_id] };
     }
     if (raw === undefined) {
@@ -128,7 +132,7 @@ export class SourcesController {
     const announced = references.value;
     if (announced.length > 0) {
       await this.acknowledged(name, 'sourcesFetch', announced.length, () =>
-        this.references.publishAll(announced),
+        this.references.publishAll(announced, requestTraceHeaders(request)),
       );
     }
     return { accepted: announced.length };
