@@ -44,7 +44,10 @@ function prometheusConfig(args) {
     .filter((s) => targets[s.job_name])
     .map((s) => {
       const copy = { ...s };
-      if (values.interval) (delete copy.scrape_interval, delete copy.scrape_timeout);
+      if (values.interval) {
+        delete copy.scrape_interval;
+        delete copy.scrape_timeout;
+      }
       for (const key of Object.keys(copy)) if (key.endsWith('_sd_configs')) delete copy[key];
       const labels = (s.static_configs ?? []).flatMap((c) => (c.labels ? [c.labels] : []))[0];
       copy.static_configs = [{ targets: [targets[s.job_name]], ...(labels ? { labels } : {}) }];
