@@ -77,6 +77,7 @@ export interface AllSinksPipeline {
 export async function startAllSinks(
   name: string,
   rules: (receivers: Receivers) => string,
+  options: { healthTimeoutMs?: number } = {},
 ): Promise<AllSinksPipeline> {
   const stack = await testStack();
   const prefix = uniquePrefix(name);
@@ -149,7 +150,7 @@ export async function startAllSinks(
         port,
         logDir: join(dir, 'logs'),
         // Eight processes starting at once on two cores: each may wait its turn.
-        healthTimeoutMs: 120_000,
+        healthTimeoutMs: options.healthTimeoutMs ?? 120_000,
       }),
     );
   };

@@ -372,7 +372,10 @@ describe('the dashboard and the alert rules name only what the services export',
   before(async () => {
     const r = await startReceiver();
     receiver = r.server;
-    p = await startAllSinks('e2e-dash-metrics', (receivers) => rulesYaml(receivers, r.url));
+    // Nine processes at once (the indexer after them): generous, a loaded host starts them slowly.
+    p = await startAllSinks('e2e-dash-metrics', (receivers) => rulesYaml(receivers, r.url), {
+      healthTimeoutMs: 300_000,
+    });
     pool = new Pool({ connectionString: PG_URL, max: 1 });
     const stack = await testStack();
     const port = await freePort();
