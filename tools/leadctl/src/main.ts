@@ -9,13 +9,14 @@ import { forgetCommand } from './commands/forget.command';
 import { importCommand } from './commands/import.command';
 import { replayCommand } from './commands/replay.command';
 import { rulesCommand } from './commands/rules.command';
+import { topCommand } from './commands/top.command';
 import { topicsCommand } from './commands/topics.command';
 import { traceCommand } from './commands/trace.command';
 
 const defaults = globalDefaults();
 const program = new Command('leadctl')
   .description(
-    'operate lead-router: rules, dead letters, replays, topics, accounts, partner-file imports, lead traces and erasure requests',
+    'operate lead-router: rules, dead letters, replays, topics, accounts, partner-file imports, lead traces, erasure requests and a live view of the running services',
   )
   .addOption(
     new Option('--brokers <list>', 'Kafka brokers').env('KAFKA_BROKERS').default(defaults.brokers),
@@ -59,6 +60,7 @@ topicsCommand(program, contextOf);
 accountsCommand(program, contextOf);
 importCommand(program);
 traceCommand(program, contextOf);
+topCommand(program);
 forgetCommand(program, contextOf);
 
 async function main(): Promise<number> {
