@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -263,6 +264,30 @@ describe('the alert rules (deploy/prometheus/alerts.yml)', () => {
       /lead_router_sink_destination_parked_until_timestamp_seconds\{reason="quota"\}/,
     );
   });
+});
+
+describe('the alerts on synthetic series (promtool test rules)', () => {
+  const promtool = spawnSync('promtool', ['--version'], { encoding: 'utf8' });
+  const skip =
+    promtool.status === 0
+      ? false
+      : 'promtool is not installed (Debian: apt-get install prometheus)';
+
+  it(
+    'every alert fires where deploy/prometheus/alerts.test.yml expects it, and only there',
+    { skip },
+    () => {
+      const tests = readFileSync(join(repoRoot, 'deploy/prometheus/alerts.test.yml'), 'utf8');
+      for (const r of rules)
+        assert.ok(tests.includes(`alertname: ${r.alert}`), `${r.alert} is tested`);
+      const run = spawnSync('promtool', ['test', 'rules', 'deploy/prometheus/alerts.test.yml'], {
+        cwd: repoRoot,
+        encoding: 'utf8',
+      });
+      assert.equal(run.status, 0, run.stdout + run.stderr);
+      assert.match(run.stdout, /SUCCESS/);
+    },
+  );
 });
 
 describe('Prometheus and Grafana in docker-compose.yml', () => {
