@@ -1,5 +1,10 @@
-import { type AvroCodec, type OutgoingRecord, PartitionTransactions } from '@lead-router/kafka';
-import type { Logger } from '@lead-router/observability';
+import {
+  type AvroCodec,
+  headersToStrings,
+  type OutgoingRecord,
+  PartitionTransactions,
+} from '@lead-router/kafka';
+import { traceHeadersOf, withTraceHeaders, type Logger } from '@lead-router/observability';
 import type { QueueAssignment } from '@lead-router/schemas';
 import { ConfigResourceTypes, type Admin, type Consumer, type Kafka } from 'kafkajs';
 import type { HeldEntry } from './held.index';
@@ -107,6 +112,10 @@ export class HeldQueueConsumer {
             offset: m.offset,
             key: m.key?.toString() ?? null,
             value: m.value,
+            // The held lead's trace goes on with it when it is released to router.assign.
+            ...(m.headers?.['traceparent'] !== undefined
+              ? { trace: traceHeadersOf(headersToStrings(m.headers)) }
+              : {}),
           })),
         );
       },
@@ -136,7 +145,13 @@ export class HeldQueueConsumer {
       for (const lead of leads) {
         const a = await codec.decode<QueueAssignment>(lead.value, 'QueueAssignment');
         const { key, value } = releasedAssignment(a);
-        records.push({ topic: topics.assign, key, value: codec.encode(topics.assign, value) });
+        const headers = lead.trace ? withTraceHeaders(lead.trace, undefined) : undefined;
+        records.push({
+          topic: topics.assign,
+          key,
+          value: codec.encode(topics.assign, value),
+          ...(headers ? { headers } : {}),
+        });
         // A tombstone: compaction deletes the lead from router.held.
         records.push({ topic: topics.held, key: lead.key, value: null });
       }

@@ -1,3 +1,5 @@
+import type { TraceHeaders } from '@lead-router/observability';
+
 /** A lead waiting on router.held, as the index keeps it: the record's bytes, not the decoded lead. */
 export interface HeldEntry {
   /** The record key on router.held: the lead id. */
@@ -8,6 +10,8 @@ export interface HeldEntry {
   group: string;
   /** The record's value as read (Avro in the Confluent wire format). */
   value: Buffer;
+  /** The record's `traceparent` (and `tracestate`), for the lead released to router.assign. */
+  trace?: TraceHeaders;
 }
 
 interface Slot {
@@ -77,7 +81,8 @@ export class PartitionHeldIndex {
       if (!top || top.dueAt > now) break;
       const entry = this.entries.get(top.key)!;
       this.remove(top.key);
-      out.push({ key: entry.key, dueAt: entry.dueAt, group: entry.group, value: entry.value });
+      const { key, dueAt, group, value, trace } = entry;
+      out.push({ key, dueAt, group, value, ...(trace ? { trace } : {}) });
     }
     return out;
   }

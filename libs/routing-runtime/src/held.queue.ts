@@ -1,5 +1,5 @@
 import { isRetriable } from '@lead-router/errors';
-import type { Logger } from '@lead-router/observability';
+import type { Logger, TraceHeaders } from '@lead-router/observability';
 import type { QueueAssignment } from '@lead-router/schemas';
 import { PartitionHeldIndex, type HeldEntry } from './held.index';
 
@@ -9,6 +9,8 @@ export interface HeldRecord {
   key: string | null;
   /** null for a tombstone. */
   value: Buffer | null;
+  /** The record's trace headers, when it has a `traceparent`. */
+  trace?: TraceHeaders;
 }
 
 /** What the held queue does to Kafka, passed in so its logic runs against a fake in unit specs. */
@@ -268,7 +270,13 @@ export class HeldQueue {
       const a = await this.deps.ports.decode(record.value);
       return {
         kind: 'held',
-        entry: { key: record.key, dueAt: a.held_until, group: a.queue_group, value: record.value },
+        entry: {
+          key: record.key,
+          dueAt: a.held_until,
+          group: a.queue_group,
+          value: record.value,
+          ...(record.trace ? { trace: record.trace } : {}),
+        },
       };
     } catch (err) {
       // A registry out of reach: the partition is read again later.
