@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -78,6 +78,12 @@ export interface PodSpec {
 export const podSpecOf = (o: K8sObject): PodSpec =>
   (o.spec as { template: { spec: PodSpec } }).template.spec;
 
+/** The directories podEnv laid mounts out in, removed when the test process ends. */
+const podRoots: string[] = [];
+process.once('exit', () => {
+  for (const root of podRoots) rmSync(root, { recursive: true, force: true });
+});
+
 /** One container's environment as the kubelet would give it, and where its mounts were laid. */
 export interface PodEnv {
   env: Record<string, string>;
@@ -123,6 +129,7 @@ export function podEnv(objects: readonly K8sObject[], pod: PodSpec, podName = 'p
   }
 
   const root = mkdtempSync(join(tmpdir(), 'k8s-pod-'));
+  podRoots.push(root);
   const fileVars = new Set<string>();
   for (const mount of container.volumeMounts ?? []) {
     const volume = (pod.volumes ?? []).find((v) => v.name === mount.name);
