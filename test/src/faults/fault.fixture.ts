@@ -5,6 +5,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, startStack, type LocalStack } from '@lead-router/local-stack';
+import { parseExposition, sumSamples } from '@lead-router/observability';
 import { serviceEntry, type DeadLetter, type ServiceName } from '@lead-router/schemas';
 import {
   DEMO_MODE_ENV,
@@ -107,16 +108,7 @@ export async function metricValue(
   const res = await fetch(`${url}/metrics`);
   const text = await res.text();
   if (res.status !== 200) throw new Error(`${url}/metrics answered ${res.status}`);
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    const match = /^([a-zA-Z_:][\w:]*)(?:\{(.*)\})?\s+(\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const series = new Map<string, string>();
-    for (const m of (match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g))
-      series.set(m[1]!, m[2]!);
-    if (Object.entries(labels).every(([k, v]) => series.get(k) === v)) sum += Number(match[3]);
-  }
-  return sum;
+  return sumSamples(parseExposition(text).samples, name, labels);
 }
 
 /** Records a stage consumed from `topic` since it started (its `lead_router_records_total`). */
