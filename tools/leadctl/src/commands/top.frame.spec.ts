@@ -68,6 +68,26 @@ describe('buildFrame', () => {
     assert.deepEqual(frame.dlqWritten, { total: 6, perSecond: 2 });
   });
 
+  it("takes the prefix off a sink's retry-tier stage and its topic", () => {
+    const tier = (n: number) => [
+      `lead_router_records_total{stage="sink-webhook:p.sink-webhook.retry.10s",topic="p.sink-webhook.retry.10s",outcome="ok"} ${n}`,
+      `lead_router_consumer_lag{stage="sink-webhook:p.sink-webhook.retry.10s",topic="p.sink-webhook.retry.10s",partition="0"} 4`,
+    ];
+    const frame = sut(
+      [read(sinkWebhook, 0, ...tier(1))],
+      [read(sinkWebhook, 1_000, ...tier(3))],
+      'p.',
+    );
+    assert.deepEqual(
+      frame.stages.map((s) => [s.stage, s.perSecond, s.lag]),
+      [['sink-webhook:sink-webhook.retry.10s', 2, 4]],
+    );
+    assert.deepEqual(
+      frame.lag.map((l) => [l.stage, l.topic]),
+      [['sink-webhook:sink-webhook.retry.10s', 'sink-webhook.retry.10s']],
+    );
+  });
+
   it('counts a restarted service from 0: its counters fell, so all they hold is new', () => {
     const frame = sut(
       [read(normalizer, 0, ...normalizerAt(5_000, 40, [0, 0]))],

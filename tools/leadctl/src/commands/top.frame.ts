@@ -104,6 +104,10 @@ const groupSum = <T>(
 const unprefixed = (topic: string, prefix: string): string =>
   prefix !== '' && topic.startsWith(prefix) ? topic.slice(prefix.length) : topic;
 
+/** A sink's retry-tier stage is `<sink>:<tier topic>`: its topic is shown without the prefix. */
+const stageName = (stage: string, prefix: string): string =>
+  prefix === '' ? stage : stage.replace(`:${prefix}`, ':');
+
 /**
  * Which scrapes are shown: an optional deployment that does not answer is not running, and while
  * it answers, the services it replaces are expected not to.
@@ -185,7 +189,7 @@ export function buildFrame(
       const perSecond = rate(handled);
       stages.push({
         service: name,
-        stage,
+        stage: stageName(stage, prefix),
         perSecond,
         dlqPerSecond: rate(dead),
         lag: behind,
@@ -206,7 +210,7 @@ export function buildFrame(
         const old = byTopicBefore.get(topic);
         lag.push({
           service: name,
-          stage,
+          stage: stageName(stage, prefix),
           topic: unprefixed(topic, prefix),
           lag: value,
           change: before === null || old === undefined ? null : (value - old) / seconds,
@@ -218,7 +222,7 @@ export function buildFrame(
       for (const { sample, increase } of increases(before ?? [], now.samples, MetricNames.errors)) {
         deadLetters.push({
           service: name,
-          stage: sample.labels['stage'] ?? '',
+          stage: stageName(sample.labels['stage'] ?? '', prefix),
           code: sample.labels['code'] ?? '',
           total: sample.value,
           perSecond: rate(increase),
