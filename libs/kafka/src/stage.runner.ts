@@ -122,6 +122,7 @@ export class StageRunner<In> {
         'joined the group',
       );
       if (this.transactions) this.fencing = this.fenceAssignment(this.transactions, assigned);
+      void this.dropLagOfRevoked(assigned);
       def.onGroupJoin?.();
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => {
@@ -132,6 +133,22 @@ export class StageRunner<In> {
       if (!payload.restart && consumer === this.consumer) this.crashedForGood(payload.error);
     });
     return consumer;
+  }
+
+  /**
+   * Drops this stage's lag series of the partitions the new assignment took away: the instance
+   * that owns them now reports their lag, and a figure left here would stay stale (and count in
+   * the dashboard and the lag alerts) for as long as this process lives.
+   */
+  private async dropLagOfRevoked(assigned: readonly number[]): Promise<void> {
+    const { stage, topic } = this.def;
+    const gauge = this.deps.metrics.consumerLag;
+    const kept = new Set(assigned.map(String));
+    for (const { labels } of (await gauge.get()).values) {
+      if (labels.stage !== stage || labels.topic !== topic) continue;
+      const partition = String(labels.partition);
+      if (!kept.has(partition)) gauge.remove({ stage, topic, partition });
+    }
   }
 
   private crashedForGood(error: Error): void {
