@@ -38,7 +38,7 @@ for name in "${!PORT[@]}"; do
   targets+="${targets:+,}$name=127.0.0.1:${PORT[$name]}"
 done
 export INBOX_PORT=$INBOX FAKE_SALESFORCE_PORT=$SALESFORCE FAKE_HUBSPOT_PORT=$HUBSPOT
-export LEAD_ROUTER_DATA=$WORK/data PG_SCHEMA=${PG_SCHEMA:-dashboard_shot}
+export LEAD_ROUTER_DATA=$WORK/data PG_SCHEMA=${PG_SCHEMA:-dashboard_shot} HEALTH_TIMEOUT_MS=${HEALTH_TIMEOUT_MS:-300000}
 export INDEX_TABLE=${INDEX_TABLE:-dashboard_shot_trace} LOG_LEVEL=warn
 sed -e "s/__INBOX__/$INBOX/; s/__SALESFORCE__/$SALESFORCE/; s/__HUBSPOT__/$HUBSPOT/" \
   -e "s/__RECEIVER__/$RECEIVER/g" tools/dashboard-render/rules.yaml >"$WORK/rules.yaml"

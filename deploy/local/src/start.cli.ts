@@ -149,7 +149,12 @@ async function main(): Promise<void> {
             ...service.alongside,
             [service.portVar]: String(service.port),
           },
-          { port: service.port, logDir },
+          // A loaded machine may need longer than startService's minute to get a service healthy.
+          {
+            port: service.port,
+            logDir,
+            healthTimeoutMs: Number(env('HEALTH_TIMEOUT_MS', '60000')),
+          },
         ),
       );
     }
