@@ -610,9 +610,15 @@ export function interpolate(
   for (const m of expr.matchAll(pattern)) {
     const name = (m[1] ?? m[2] ?? m[3])!;
     const at = m.index;
+    // $1 is a regex group of label_replace's replacement, not a variable.
+    if (/^\d+$/.test(name)) continue;
     let value: string;
     if (name in BUILTIN_DURATIONS) value = BUILTIN_DURATIONS[name]!;
-    else if (inString(at)) value = 'x';
+    else if (!name.startsWith('__') && !variables.some((v) => v.name === name)) {
+      // Grafana leaves an unknown variable as it is: the query matches nothing.
+      findings.push(`${origin} uses variable $${name} that the dashboard does not define`);
+      value = inString(at) ? 'x' : '1';
+    } else if (inString(at)) value = 'x';
     else {
       const v = variables.find((x) => x.name === name);
       const current = v?.current?.value ?? v?.options?.[0]?.value;

@@ -145,6 +145,7 @@ describe('the dashboard-metrics checker', () => {
           },
           { expr: 'histogram_quantile(0.5, rate(lead_router_speed_to_lead_seconds[5m]))' },
           { expr: 'rate(lead_router_records_total{stage="x"' },
+          { expr: 'sum(rate(lead_router_records_total{stage=~"$stages"}[5m]))' },
         ]),
         templating: {
           list: [
@@ -162,6 +163,7 @@ describe('the dashboard-metrics checker', () => {
       "fragment.json: panel 'Fragment' shows in its legend label queue that lead_router_records_total does not have (lead_router_records_total has: env, instance, job, outcome, service, stage, topic)",
       "fragment.json: panel 'Fragment' names metric lead_router_speed_to_lead_seconds that no service exports (exported: lead_router_speed_to_lead_seconds_bucket, lead_router_speed_to_lead_seconds_count, lead_router_speed_to_lead_seconds_sum)",
       'fragment.json: panel \'Fragment\' has an expression that does not parse (at 40): rate(lead_router_records_total{stage="x"',
+      "fragment.json: panel 'Fragment' uses variable $stages that the dashboard does not define",
       "fragment.json: variable '$code' lists values of label code that lead_router_records_total does not have (lead_router_records_total has: env, instance, job, outcome, service, stage, topic)",
     ];
     assert.deepEqual(findings, expected);
@@ -253,13 +255,16 @@ const ROUTES: Readonly<Record<string, string>> = {
   GB: 'flaky',
   CA: 'down',
   JP: 'reject',
+  MX: 'locked',
+  IT: 'metered',
 };
 
 function rulesYaml(r: Receivers, receiverUrl: string): string {
   const now = Date.now();
+  // Yann is away for two weeks: an NZ lead stays held through the run.
   const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
   const owners = (m: string) =>
-    `{ crm: '005000000000${m.toUpperCase().slice(0, 3)}', hub: '10${m.length}', warehouse: pg-${m}, inbox: wh-${m}, flaky: wh-${m}, down: wh-${m}, reject: wh-${m} }`;
+    `{ crm: '005000000000${m.toUpperCase().slice(0, 3)}', hub: '10${m.length}', warehouse: pg-${m}, inbox: wh-${m}, flaky: wh-${m}, down: wh-${m}, reject: wh-${m}, locked: wh-${m}, metered: wh-${m} }`;
   const webhook = (path: string, extra = '') => `
     type: webhook
     url: ${receiverUrl}${path}
@@ -299,6 +304,8 @@ destinations:
   flaky:${webhook('/flaky', '\n    retry: { delays: [1s, 1s] }')}
   down:${webhook('/down', '\n    retry: { delays: [1s, 1s] }\n    breaker: { failures: 2, half_open_after: 30s, fallback_after: 5m }\n    fallback: inbox')}
   reject:${webhook('/reject')}
+  locked:${webhook('/ok', `\n    secret: { file: ${join(tmpdir(), `no-such-secret-${randomBytes(4).toString('hex')}`)} }`)}
+  metered:${webhook('/ok', '\n    budget: { requests: 1, per_seconds: 60 }')}
 queues:
   sales:
     method: round_robin
@@ -310,9 +317,8 @@ queues:
     method: round_robin
     when_unavailable: { hold: true }
     members:
-      - id: zoe
-        owners: ${owners('zoe')}
-        out_of_office: [{ start: "${iso(now - 3_600_000)}", end: "${iso(now + 150_000)}" }]
+      # One lead a minute: the next AU lead is held until the first leaves the window, then released.
+      - { id: zoe, owners: ${owners('zoe')}, capacity: { max: 1, window: 1m } }
   gone:
     method: round_robin
     when_unavailable: { hold: true }
@@ -364,7 +370,7 @@ describe('the dashboard and the alert rules name only what the services export',
   /** Scrapes until some service's exposition has a sample matching `pattern`. */
   const seen = (pattern: RegExp, what: string) =>
     waitFor(async () => [...(await scrape()).values()].some((t) => pattern.test(t)), {
-      timeoutMs: 120_000,
+      timeoutMs: 180_000,
       intervalMs: 2_000,
       what,
     });
@@ -401,13 +407,14 @@ describe('the dashboard and the alert rules name only what the services export',
     );
 
     // Leads for every kind of destination, a retry (flaky), a circuit that opens and falls back
-    // (down), a refusal dead-lettered by the sink (reject), leads held (AU until soon, NZ for
-    // weeks), and one the normalizer dead-letters.
+    // (down), a refusal dead-lettered by the sink (reject), a destination stopped for want of its
+    // secret (locked), one held back by its request budget (metered), leads held (AU beyond one a minute,
+    // released as the window frees; NZ for weeks), and one the normalizer dead-letters.
     const run = randomBytes(3).toString('hex');
     const countries = [...Object.keys(ROUTES), 'ES', 'AU', 'NZ'];
-    for (let i = 0; i < 30; i++) {
+    for (let i = 0; i < 36; i++) {
       const country = countries[i % countries.length]!;
-      if ((country === 'CA' || country === 'JP' || country === 'NZ') && i >= countries.length) {
+      if (['CA', 'JP', 'NZ', 'MX'].includes(country) && i >= countries.length) {
         continue;
       }
       await postLead(p.ingestUrl, {
@@ -441,6 +448,14 @@ describe('the dashboard and the alert rules name only what the services export',
       'the normalizer dead-lettering',
     );
     await seen(/lead_router_router_held_leads\{/, 'held leads');
+    await seen(
+      /lead_router_sink_destination_stopped_total\{[^}]*destination="locked"/,
+      'the destination without its secret stopped',
+    );
+    await seen(
+      /lead_router_sink_throttled_total\{[^}]*destination="metered"/,
+      'the metered webhook over its budget',
+    );
     // HubSpot's daily limit reached: the next US lead parks hubspot on its quota.
     await seen(/lead_router_sink_delivered_total\{[^}]*sink="sink-hubspot"/, 'a HubSpot delivery');
     p.hubspot.control.setLimits({ daily: 1 });
