@@ -8,9 +8,10 @@
 //   node tools/dashboard-render/render.mjs html --dashboard deploy/grafana/dashboards/lead-router.json \
 //     --prometheus http://127.0.0.1:29630 --minutes 10 --out /tmp/dashboard.html
 //   node tools/dashboard-render/render.mjs prometheus-config --from deploy/prometheus/prometheus.yml \
-//     --targets ingest=localhost:29610,normalizer=localhost:29612 --rules /abs/alerts.yml --interval 5s
+//     --targets ingest=localhost:29610,normalizer=localhost:29612 --rules-dir deploy/prometheus --interval 5s
 /* global fetch */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
 import { URLSearchParams } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse, stringify } from 'yaml';
@@ -34,7 +35,8 @@ function prometheusConfig(args) {
     options: {
       from: { type: 'string' },
       targets: { type: 'string' },
-      rules: { type: 'string', multiple: true, default: [] },
+      'rules-dir': { type: 'string' },
+      'no-rules': { type: 'boolean', default: false },
       interval: { type: 'string' },
     },
   });
@@ -53,7 +55,13 @@ function prometheusConfig(args) {
       copy.static_configs = [{ targets: [targets[s.job_name]], ...(labels ? { labels } : {}) }];
       return copy;
     });
-  if (values.rules.length > 0) config.rule_files = values.rules;
+  // The rule files the configuration names, read from this directory (compose mounts it).
+  if (values['no-rules']) delete config.rule_files;
+  else if (values['rules-dir']) {
+    config.rule_files = (config.rule_files ?? []).map((f) =>
+      resolve(values['rules-dir'], basename(f)),
+    );
+  }
   if (values.interval) {
     config.global = {
       ...config.global,
