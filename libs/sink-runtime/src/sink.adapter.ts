@@ -1,4 +1,5 @@
 import type { LeadVerdict } from '@lead-router/delivery';
+import type { TraceHeaders } from '@lead-router/observability';
 import type { Destination, RoutedLead } from '@lead-router/schemas';
 
 /** A duration in a destination's settings: seconds as a number, or `500ms`, `10s`, `1m`, `2h`, `1d`. */
@@ -42,6 +43,12 @@ export interface DeliveryTask<C extends CommonDestinationConfig = CommonDestinat
   readonly attempts: number;
   /** The destination whose leads this one takes, when it is a fallback. */
   readonly fallbackFrom?: string;
+  /**
+   * While tracing is on, the `traceparent` (and `tracestate`) of the lead's delivery span, set
+   * just before `send`: an adapter whose request carries one lead may send them with it, so the
+   * receiver can continue the lead's trace.
+   */
+  trace?: TraceHeaders;
 }
 
 /** Whom a right-to-erasure request names: a lead, or every lead of an email (its SHA-256). */

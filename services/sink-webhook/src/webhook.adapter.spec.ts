@@ -69,6 +69,17 @@ describe('WebhookAdapter', () => {
     );
   });
 
+  it("sends the lead's delivery span as the request's traceparent only while tracing is on", async () => {
+    const { sut, sent } = setup({ status: 204 });
+    const traceparent = `00-${'1'.repeat(32)}-${'2'.repeat(16)}-01`;
+    await sut.send([{ ...task(config()), trace: { traceparent, tracestate: 'v=1' } }], signal);
+    await sut.send([task(config())], signal);
+    assert.equal(sent[0]?.headers['traceparent'], traceparent);
+    assert.equal(sent[0]?.headers['tracestate'], 'v=1');
+    assert.ok(verifyWebhook(SECRET, sent[0]!.headers, sent[0]!.body).ok, 'still signed');
+    assert.equal(sent[1]?.headers['traceparent'], undefined);
+  });
+
   it("uses the sink's timeout when the destination names none, and passes allow_private", async () => {
     const { sut, sent } = setup({ status: 200 });
     await sut.send([task(config({ allow_private: true }))], signal);

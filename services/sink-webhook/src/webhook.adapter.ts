@@ -74,6 +74,8 @@ export class WebhookAdapter implements SinkAdapter<WebhookDestination> {
       secret,
       this.now() / 1000,
     );
+    // Tracing on: the receiver gets the lead's delivery span as its W3C parent.
+    if (task.trace !== undefined) request.headers = { ...request.headers, ...task.trace };
     const response = await this.options.post(request, {
       timeoutMs: config.timeout ? durationMs(config.timeout) : this.options.defaultTimeoutMs,
       allowPrivate: config.allow_private,

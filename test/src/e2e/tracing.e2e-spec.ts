@@ -30,12 +30,15 @@ interface FlakyWebhook {
   delivered: string[];
   /** Lead ids answered 503. */
   refused: string[];
+  /** The `traceparent` each lead's delivered request carried, by lead id. */
+  traceparents: Map<string, string | undefined>;
   close(): Promise<void>;
 }
 
 async function startFlakyWebhook(): Promise<FlakyWebhook> {
   const delivered: string[] = [];
   const refused: string[] = [];
+  const traceparents = new Map<string, string | undefined>();
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -54,6 +57,7 @@ async function startFlakyWebhook(): Promise<FlakyWebhook> {
         return;
       }
       delivered.push(leadId);
+      traceparents.set(leadId, req.headers['traceparent'] as string | undefined);
       res.writeHead(204).end();
     });
   });
@@ -63,6 +67,7 @@ async function startFlakyWebhook(): Promise<FlakyWebhook> {
     url: `http://127.0.0.1:${port}`,
     delivered,
     refused,
+    traceparents,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -188,6 +193,8 @@ describe('one OpenTelemetry trace per lead, from the HTTP request to the CRM cal
     assert.equal(deliver.attributes['lead_router.outcome'], 'delivered');
     assert.equal(deliver.attributes['lead_router.destination'], 'demo-inbox');
     assert.equal(deliver.attributes['http.response.status_code'], 204);
+    // The webhook request itself carries the delivery span as its W3C parent.
+    assert.equal(webhook.traceparents.get(leadId), `00-${caller.traceId}-${deliver.spanId}-01`);
   });
 
   it('keeps no personal data in any span', async () => {
