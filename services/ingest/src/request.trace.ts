@@ -11,7 +11,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 const spans = new WeakMap<object, LeadSpan>();
 
 /**
- * One server span per request to ingest while tracing is on, the child of the request's own
+ * One server span per request to ingest's API (`/v1/…`) while tracing is on, the child of the request's own
  * `traceparent` when it sent a valid one (a malformed one is ignored: the lead's trace starts
  * here), ended with the response's status.
  */
@@ -20,6 +20,11 @@ export function registerRequestTracing(fastify: FastifyInstance): void {
   if (tracer === null) return;
   fastify.addHook('onRequest', (request, _reply, done) => {
     const route = request.routeOptions.url ?? 'unmatched';
+    // Leads come in under /v1; /health and /metrics, asked every few seconds, start no trace.
+    if (!route.startsWith('/v1/')) {
+      done();
+      return;
+    }
     spans.set(
       request.raw,
       tracer.start(`${request.method} ${route}`, {

@@ -209,6 +209,15 @@ describe('one OpenTelemetry trace per lead, from the HTTP request to the CRM cal
     }
   });
 
+  it('starts no trace for the health checks the fixture polled', async () => {
+    await waitFor(() => receiver.spans().some((s) => s.service === 'ingest'), {
+      timeoutMs: 60_000,
+      what: 'an ingest span',
+    });
+    const ingest = receiver.spans().filter((s) => s.service === 'ingest');
+    assert.deepEqual([...new Set(ingest.map((s) => s.name))], ['POST /v1/leads']);
+  });
+
   it("puts a dead-lettered lead's dead letter in its trace", async () => {
     const caller = callerTrace();
     const posted = await postLead(pipeline.ingestUrl, JSON.stringify({ email: 'not-an-email' }), {
