@@ -16,15 +16,6 @@ import { URLSearchParams } from 'node:url';
 import { parseArgs } from 'node:util';
 import { parse, stringify } from 'yaml';
 
-const [command, ...rest] = process.argv.slice(2);
-
-if (command === 'prometheus-config') prometheusConfig(rest);
-else if (command === 'html') await html(rest);
-else {
-  process.stderr.write('usage: render.mjs html|prometheus-config [options]\n');
-  process.exit(2);
-}
-
 /**
  * The compose Prometheus configuration with every job's targets replaced by this machine's
  * addresses (its scrape configs, job names and rule files otherwise as they are).
@@ -80,13 +71,21 @@ async function html(args) {
       dashboard: { type: 'string' },
       prometheus: { type: 'string' },
       minutes: { type: 'string', default: '10' },
+      // The window's end (ISO 8601 or Unix seconds; default now), to draw a stored run again.
+      end: { type: 'string' },
       width: { type: 'string', default: '1600' },
       out: { type: 'string' },
       note: { type: 'string', default: '' },
     },
   });
   const dashboard = JSON.parse(readFileSync(values.dashboard, 'utf8'));
-  const end = Math.floor(Date.now() / 1000);
+  const end = Math.floor(
+    values.end === undefined
+      ? Date.now() / 1000
+      : /^\d+$/.test(values.end)
+        ? Number(values.end)
+        : Date.parse(values.end) / 1000,
+  );
   const start = end - Number(values.minutes) * 60;
   const step = Math.max(5, Math.round((end - start) / 240));
   const width = Number(values.width);
@@ -342,4 +341,14 @@ function chart(series, unit, box, start, end, defaults) {
     `<svg width="${w}" height="${h}" style="position:absolute;top:24px;left:0">${parts.join('')}</svg>` +
     `<div class="legend">${legendHtml}</div>`
   );
+}
+
+// Last, so every constant above is initialised before a command runs.
+const [command, ...rest] = process.argv.slice(2);
+
+if (command === 'prometheus-config') prometheusConfig(rest);
+else if (command === 'html') await html(rest);
+else {
+  process.stderr.write('usage: render.mjs html|prometheus-config [options]\n');
+  process.exit(2);
 }

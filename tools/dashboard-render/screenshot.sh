@@ -63,17 +63,16 @@ done
 grep -q 'lead-router is running' "$WORK/start.log" || { cat "$WORK/start.log"; exit 1; }
 echo "pipeline up"
 
-rules=()
-for f in deploy/prometheus/*.yml; do
-  [ "$(basename "$f")" = prometheus.yml ] && continue
-  if promtool check rules "$f" >"$WORK/promtool.log" 2>&1; then
-    rules+=(--rules "$PWD/$f")
-  else
-    echo "warning: promtool rejects $f, Prometheus runs without it:" && cat "$WORK/promtool.log"
-  fi
-done
-node tools/dashboard-render/render.mjs prometheus-config --from deploy/prometheus/prometheus.yml \
-  --targets "$targets" --interval 5s "${rules[@]}" >"$WORK/prometheus.yml"
+config() {
+  node tools/dashboard-render/render.mjs prometheus-config --from deploy/prometheus/prometheus.yml \
+    --targets "$targets" --interval 5s "$@" >"$WORK/prometheus.yml"
+}
+# prometheus.yml's rule files, from deploy/prometheus; without them if this Prometheus refuses them.
+config --rules-dir deploy/prometheus
+if ! promtool check config "$WORK/prometheus.yml" >"$WORK/promtool.log" 2>&1; then
+  echo "warning: promtool refuses the rule files, Prometheus runs without them:" && cat "$WORK/promtool.log"
+  config --no-rules
+fi
 prometheus --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/tsdb" \
   --web.listen-address="127.0.0.1:$PROM" >"$WORK/prometheus.log" 2>&1 &
 pids+=($!)
