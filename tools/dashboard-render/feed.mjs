@@ -47,7 +47,8 @@ await new Promise((resolve) =>
 );
 
 // Countries weighted as a campaign might bring them; GB goes to the flaky webhook, IE to the one
-// that refuses, MX to a desk of two leads a minute (held), the rest as the demo rules route them.
+// that refuses, IT to one allowed a request every two seconds, MX to a desk of two leads a minute
+// (held), the rest as the demo rules route them.
 const COUNTRIES = [
   ...Array(6).fill('DE'),
   ...Array(4).fill('US'),
@@ -63,6 +64,7 @@ const COUNTRIES = [
   'KE',
   ...Array(2).fill('GB'),
   'IE',
+  ...Array(2).fill('IT'),
   'MX',
 ];
 const SOURCES = ['web-form'];
