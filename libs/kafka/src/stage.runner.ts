@@ -357,7 +357,13 @@ export class StageRunner<In> {
               );
               commits.catch((error: unknown) => (commitFailed ??= { error }));
             }
-            const lag = BigInt(batch.highWatermark) - BigInt(last) - 1n;
+            // Past the batch's last record come its transactions' markers (offsets no record
+            // has): counted as consumed, a transactional input at rest shows lag 0, not 1 per
+            // partition (kafkajs' lastOffset() includes the control records it fetched).
+            const whole = ready.length === prepared.length && i + chunkSize >= messages.length;
+            const end = whole ? BigInt(batch.lastOffset()) : BigInt(last);
+            const lag =
+              BigInt(batch.highWatermark) - (end > BigInt(last) ? end : BigInt(last)) - 1n;
             this.deps.metrics.consumerLag.set(
               { stage, topic, partition: String(partition) },
               Number(lag < 0n ? 0n : lag),

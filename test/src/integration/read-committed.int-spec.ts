@@ -135,11 +135,12 @@ describe('read_committed through kafkajs: overlapping aborted transactions', () 
         outputs: [{ topic: out.topics.raw, key: l.lead_id, value: l }],
       }),
     };
+    const metrics = createStageMetrics(createRegistry('test'));
     const stage = new StageRunner(def, {
       kafka: inp.kafka,
       producer: inp.producer,
       codec: out.codec,
-      metrics: createStageMetrics(createRegistry('test')),
+      metrics,
       logger,
     });
     await stage.start();
@@ -150,6 +151,14 @@ describe('read_committed through kafkajs: overlapping aborted transactions', () 
           timeoutMs: 60_000,
           what: `${committed.length} committed records copied`,
         },
+      );
+      // Its input ends in transaction markers: once all is read, the lag gauge says 0, not 1.
+      const lag = (await metrics.consumerLag.get()).values.filter((v) => v.labels.stage === 'copy');
+      assert.ok(lag.length > 0, 'the stage reported its lag');
+      assert.deepEqual(
+        lag.filter((v) => v.value !== 0).map((v) => `partition ${v.labels.partition}: ${v.value}`),
+        [],
+        'no lag left once every committed record was read',
       );
     } finally {
       await stage.stop();
