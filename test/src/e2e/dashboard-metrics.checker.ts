@@ -645,6 +645,27 @@ function templateLabels(text: string, legend: boolean): string[] {
   return [...text.matchAll(pattern)].map((m) => (m[1] ?? m[2])!);
 }
 
+/**
+ * A label a legend or an alert's text shows must be on the expression's result: one its metrics
+ * carry and its aggregations keep.
+ */
+function resultLabel(
+  checker: ExprChecker,
+  result: LabelSet,
+  label: string,
+  origin: string,
+  how: string,
+  findings: string[],
+): void {
+  if (result.names.has(label)) return;
+  if (result.unknown.length > 0) {
+    checker.requireLabel(label, result, how);
+    return;
+  }
+  const line = `${origin} ${how} label ${label} that its expression's result does not carry (it carries: ${[...result.names].sort().join(', ') || 'no label'})`;
+  if (!findings.includes(line)) findings.push(line);
+}
+
 /** Checks every query of a dashboard: panels' targets, legends, variables and annotations. */
 export function checkDashboard(
   catalogue: Catalogue,
@@ -661,8 +682,8 @@ export function checkDashboard(
       const result = new ExprChecker(catalogue, origin, expr, findings);
       const labels = result.check();
       for (const label of templateLabels(target.legendFormat ?? '', true)) {
-        if (label === '__name__') continue;
-        result.requireLabel(label, labels, 'shows in its legend');
+        if (label !== '__name__')
+          resultLabel(result, labels, label, origin, 'shows in its legend', findings);
       }
     }
   }
@@ -771,7 +792,7 @@ export function checkRules(
             ...Object.values(rule.annotations ?? {}),
           ];
           for (const label of texts.flatMap((t) => templateLabels(String(t), false))) {
-            checker.requireLabel(label, labels, 'shows');
+            resultLabel(checker, labels, label, origin, 'shows', findings);
           }
         }
         if (rule.record) {

@@ -160,7 +160,7 @@ describe('the dashboard-metrics checker', () => {
       "fragment.json: panel 'Fragment' names metric lead_router_records that no service exports (exported: lead_router_records_total)",
       "fragment.json: panel 'Fragment' uses label destination that lead_router_records_total does not have (lead_router_records_total has: env, instance, job, outcome, service, stage, topic)",
       "fragment.json: panel 'Fragment' groups by label partition that lead_router_records_total does not have (lead_router_records_total has: env, instance, job, outcome, service, stage, topic)",
-      "fragment.json: panel 'Fragment' shows in its legend label queue that lead_router_records_total does not have (lead_router_records_total has: env, instance, job, outcome, service, stage, topic)",
+      "fragment.json: panel 'Fragment' shows in its legend label queue that its expression's result does not carry (it carries: partition)",
       "fragment.json: panel 'Fragment' names metric lead_router_speed_to_lead_seconds that no service exports (exported: lead_router_speed_to_lead_seconds_bucket, lead_router_speed_to_lead_seconds_count, lead_router_speed_to_lead_seconds_sum)",
       'fragment.json: panel \'Fragment\' has an expression that does not parse (at 40): rate(lead_router_records_total{stage="x"',
       "fragment.json: panel 'Fragment' uses variable $stages that the dashboard does not define",
