@@ -313,7 +313,7 @@ function chart(series, unit, box, start, end, defaults) {
   for (let i = 0; i <= 4; i++) {
     const t = start + ((end - start) * i) / 4;
     parts.push(
-      `<text x="${x(t)}" y="${h - 4}" text-anchor="middle">${new Date(t * 1000).toISOString().slice(11, 16)}</text>`,
+      `<text x="${x(t)}" y="${h - 4}" text-anchor="${i === 0 ? 'start' : i === 4 ? 'end' : 'middle'}">${new Date(t * 1000).toISOString().slice(11, 16)}</text>`,
     );
   }
   series.forEach((s, i) => {
