@@ -154,7 +154,7 @@ export interface FusedDeclaration extends ServiceDeclaration {
 
 /**
  * Deployments one may choose instead of some services of `serviceManifest`; nothing starts them
- * unless asked (`npm start -- --fused`, docker-compose's `fused` profile). pipeline-fused runs
+ * unless asked (`npm start -- --fused`, the override file docker-compose.fused.yml). pipeline-fused runs
  * the normalizer's, the enricher's and the router's match stages in one process for small
  * installations, writing every topic they write; the router beside it runs only its assign step.
  */

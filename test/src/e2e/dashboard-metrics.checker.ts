@@ -1,3 +1,4 @@
+import { parseExposition } from '@lead-router/observability';
 import { parser } from '@prometheus-io/lezer-promql';
 import { parse as parseYaml } from 'yaml';
 
@@ -38,79 +39,6 @@ export function emptyCatalogue(scrapeLabels: Iterable<string> = ['job', 'instanc
 // ---------------------------------------------------------------------------------------------
 // The Prometheus text exposition (what prom-client writes)
 // ---------------------------------------------------------------------------------------------
-
-export interface ExpositionSample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-export interface Exposition {
-  /** Family name to its `# TYPE`. */
-  types: Map<string, string>;
-  samples: ExpositionSample[];
-}
-
-/** Parses the Prometheus text format (0.0.4): `# TYPE`/`# HELP` lines and samples. */
-export function parseExposition(text: string): Exposition {
-  const types = new Map<string, string>();
-  const samples: ExpositionSample[] = [];
-  for (const [index, raw] of text.split('\n').entries()) {
-    const line = raw.trim();
-    if (line === '') continue;
-    if (line.startsWith('#')) {
-      const m = /^#\s+TYPE\s+(\S+)\s+(\S+)/.exec(line);
-      if (m) types.set(m[1]!, m[2]!);
-      continue;
-    }
-    samples.push(parseSampleLine(line, index + 1));
-  }
-  return { types, samples };
-}
-
-function parseSampleLine(line: string, lineNo: number): ExpositionSample {
-  const fail = (why: string): never => {
-    throw new Error(`exposition line ${lineNo}: ${why}: ${line}`);
-  };
-  const nameMatch = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(line);
-  if (!nameMatch) return fail('no metric name');
-  const name = nameMatch[0];
-  let i = name.length;
-  const labels: Record<string, string> = {};
-  if (line[i] === '{') {
-    i++;
-    for (;;) {
-      while (line[i] === ' ' || line[i] === ',') i++;
-      if (line[i] === '}') {
-        i++;
-        break;
-      }
-      const key = /^[a-zA-Z_][a-zA-Z0-9_]*/.exec(line.slice(i));
-      if (!key) return fail('bad label name');
-      i += key[0].length;
-      if (line[i] !== '=' || line[i + 1] !== '"') return fail('bad label');
-      i += 2;
-      let value = '';
-      while (i < line.length && line[i] !== '"') {
-        if (line[i] === '\\') {
-          const next = line[i + 1];
-          value += next === 'n' ? '\n' : (next ?? '');
-          i += 2;
-        } else {
-          value += line[i];
-          i++;
-        }
-      }
-      if (line[i] !== '"') return fail('unterminated label value');
-      i++;
-      labels[key[0]] = value;
-    }
-  }
-  const rest = line.slice(i).trim().split(/\s+/);
-  const value = Number(rest[0] === '+Inf' ? Infinity : rest[0] === '-Inf' ? -Infinity : rest[0]);
-  if (rest[0] === undefined || (Number.isNaN(value) && rest[0] !== 'NaN')) fail('bad value');
-  return { name, labels, value };
-}
 
 /** The series names a family of this type exposes. */
 function seriesNamesOf(family: string, type: string): string[] {

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { freePort } from '@lead-router/local-stack';
+import { parseExposition } from '@lead-router/observability';
 import { serviceEntry, type ServiceName } from '@lead-router/schemas';
 import {
   DEMO_MODE_ENV,
@@ -29,7 +30,6 @@ import {
   checkDashboard,
   checkRules,
   emptyCatalogue,
-  parseExposition,
   parseRuleFile,
   ruleFilesOf,
   scrapeLabelsOf,
