@@ -125,7 +125,19 @@ if [ -n "${KAFKA_BROKERS:-}" ]; then
   tests logscan nx run e2e:logscan --output-style=stream
 fi
 
+# What failed, again at the end where a reader of the log's tail sees it: node:test's own list of
+# failing tests (name, error and the first lines of its stack) from each failed suite's log.
+failing_tests() {
+  local log
+  for log in "$log_dir"/*.log; do
+    grep -q 'failing tests:' "$log" 2>/dev/null || continue
+    echo "-- failing tests in $(basename "$log" .log):"
+    sed -n '/failing tests:/,$p' "$log" | sed 's/\x1b\[[0-9;]*m//g' | grep -vE '^\S*:? *$' | grep -vE '\(node:|at (new )?Promise|at process\.processTicksAndRejections' | head -n 60
+  done
+}
+
 echo
+failing_tests
 [ ${#failures[@]} -gt 0 ] && printf 'failed: %s\n' "${failures[@]}"
 echo "logs: $log_dir"
 echo "$passed passed, $failed failed"
