@@ -133,16 +133,25 @@ describe('enricher with the firmographics provider down (real broker, enricher a
     const ids = new Set(leads.map((l) => l.lead.lead_id));
     assert.equal(ids.size, count, 'every lead once');
     const firmo = countBy(leads.map((l) => l.enrichment.enrichment_status.firmographics ?? '-'));
+    // A refused connection is 'unavailable'; on a loaded host the step's 200 ms timer can fire
+    // before the refusal is read, which is 'timeout' (CI saw 1 of 600): both are failures the
+    // breaker counts, and nothing else may appear.
+    const failed = (firmo.unavailable ?? 0) + (firmo.timeout ?? 0);
     assert.deepEqual(
-      Object.keys(firmo).sort(),
-      ['circuit_open', 'unavailable'],
+      Object.keys(firmo).filter((k) => !['circuit_open', 'timeout', 'unavailable'].includes(k)),
+      [],
       JSON.stringify(firmo),
     );
+    assert.ok(
+      (firmo.unavailable ?? 0) > 0,
+      `refusals seen as unavailable: ${JSON.stringify(firmo)}`,
+    );
+    assert.ok((firmo.circuit_open ?? 0) > 0, `the circuit opened: ${JSON.stringify(firmo)}`);
     // The breaker opens after BREAKER_FAILURES failures in a row; the calls already on the wire
     // then (at most ENRICH_CONCURRENCY 64 per partition, every partition of leads.normalized at
     // once, as the stage runner consumes them) fail too, and every later lead skips the provider.
     const onTheWire = 64 * partitionsOf(Topics.normalized);
-    assert.ok((firmo.unavailable ?? 0) <= BREAKER_FAILURES + onTheWire, JSON.stringify(firmo));
+    assert.ok(failed <= BREAKER_FAILURES + onTheWire, JSON.stringify(firmo));
     assert.ok(
       (firmo.circuit_open ?? 0) >= count - BREAKER_FAILURES - onTheWire,
       JSON.stringify(firmo),
