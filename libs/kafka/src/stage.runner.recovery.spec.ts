@@ -7,7 +7,10 @@ import type { AvroCodec } from './avro.codec';
 import type { BatchingProducer } from './batching.producer';
 import { StageRunner } from './stage.runner';
 
-/** A kafkajs consumer as far as the runner's life cycle goes: it records what it was asked. */
+/**
+ * A kafkajs consumer as far as the runner's life cycle and group membership go: it records what
+ * it was asked, and emits what kafkajs emits on a crash and on joining the group.
+ */
 class FakeConsumer extends EventEmitter {
   readonly events = { GROUP_JOIN: 'consumer.group_join', CRASH: 'consumer.crash' } as const;
   connected = false;
@@ -33,6 +36,9 @@ class FakeConsumer extends EventEmitter {
   crash(restart: boolean) {
     this.emit(this.events.CRASH, { payload: { error: new Error('coordinator gone'), restart } });
   }
+  join(partitions: number[]) {
+    this.emit(this.events.GROUP_JOIN, { payload: { memberAssignment: { t: partitions } } });
+  }
 }
 
 function setup(failRuns = 0) {
@@ -52,6 +58,7 @@ function setup(failRuns = 0) {
       fetchTopicMetadata: async () => ({ topics: [{ name: 't', partitions: [{}, {}, {}] }] }),
     }),
   } as unknown as Kafka;
+  const metrics = createStageMetrics(createRegistry('test'));
   const sut = new StageRunner(
     {
       stage: 'test-stage',
@@ -66,12 +73,12 @@ function setup(failRuns = 0) {
       kafka,
       producer: {} as BatchingProducer,
       codec: {} as AvroCodec,
-      metrics: createStageMetrics(createRegistry('test')),
+      metrics,
       logger: createLogger('test', 'silent'),
       recoveryDelayMs: 1_000,
     },
   );
-  return { sut, consumers };
+  return { sut, consumers, metrics };
 }
 
 /** Lets the runner's awaits after a timer settle (setImmediate is not mocked). */
@@ -138,5 +145,31 @@ describe('StageRunner when kafkajs gives up on its consumer', () => {
     mock.timers.tick(60_000);
     await settle();
     assert.equal(consumers.length, 1);
+  });
+});
+
+describe('StageRunner: the consumer lag gauge across a rebalance', () => {
+  it('drops the lag of the partitions the new assignment took away, keeps the rest and other stages', async () => {
+    const { sut, consumers, metrics } = setup();
+    await sut.start();
+    const consumer = consumers[0]!;
+    consumer.join([0, 1, 2]);
+    // The figures the stage's batches left, and another stage's on the same topic.
+    for (const partition of ['0', '1', '2']) {
+      metrics.consumerLag.set({ stage: 'test-stage', topic: 't', partition }, 40);
+    }
+    metrics.consumerLag.set({ stage: 'other', topic: 't', partition: '2' }, 7);
+    consumer.join([1]);
+    await settle();
+    const lag = (await metrics.consumerLag.get()).values.map((v) => [
+      v.labels.stage,
+      v.labels.partition,
+      v.value,
+    ]);
+    assert.deepEqual(lag, [
+      ['test-stage', '1', 40],
+      ['other', '2', 7],
+    ]);
+    await sut.stop();
   });
 });
