@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import { parseExposition, sumSamples } from '@lead-router/observability';
 
 /** Peak resident set size (VmHWM) of a live process, in MB; undefined when it is gone. */
 export function peakRssMb(pid: number): number | undefined {
@@ -73,15 +74,13 @@ export function histogramBuckets(
   labels: Record<string, string> = {},
 ): Map<number, number> {
   const buckets = new Map<number, number>();
-  const prefix = `${name}_bucket{`;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(prefix)) continue;
-    if (!Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
-    const le = /le="([^"]+)"/.exec(line)?.[1];
-    if (le === undefined) continue;
+  for (const sample of parseExposition(text).samples) {
+    if (sample.name !== `${name}_bucket`) continue;
+    if (!Object.entries(labels).every(([k, v]) => sample.labels[k] === v)) continue;
+    const le = sample.labels['le'];
+    if (le === undefined || !Number.isFinite(sample.value)) continue;
     const bound = le === '+Inf' ? Infinity : Number(le);
-    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
-    if (Number.isFinite(value)) buckets.set(bound, (buckets.get(bound) ?? 0) + value);
+    buckets.set(bound, (buckets.get(bound) ?? 0) + sample.value);
   }
   return buckets;
 }
@@ -148,18 +147,13 @@ export function machine(repoRoot: string): Machine {
   };
 }
 
-/** Sums a Prometheus text-format metric's samples whose labels include every given label. */
+/**
+ * Sums a Prometheus text-format metric's samples whose labels include every given label (a NaN
+ * sample, such as a lag percentile before its first measurement, counts as nothing).
+ */
 export function sumMetric(text: string, name: string, labels: Record<string, string> = {}): number {
-  let total = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const rest = line.slice(name.length);
-    if (rest[0] !== '{' && rest[0] !== ' ') continue;
-    if (!Object.entries(labels).every(([k, v]) => rest.includes(`${k}="${v}"`))) continue;
-    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
-    if (Number.isFinite(value)) total += value;
-  }
-  return total;
+  const finite = parseExposition(text).samples.filter((s) => Number.isFinite(s.value));
+  return sumSamples(finite, name, labels);
 }
 
 export async function scrape(url: string): Promise<string> {
