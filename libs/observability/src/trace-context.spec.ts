@@ -13,7 +13,8 @@ import {
   traceHeadersOf,
   withTraceHeaders,
 } from './trace-context';
-import { tracingSettings } from './tracing.sdk';
+import type { Logger } from './logger';
+import { startTracing, tracingSettings } from './tracing.sdk';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PARENT_ID = '00f067aa0ba902b7';
@@ -179,6 +180,54 @@ describe('tracingSettings', () => {
     assert.equal(tracingSettings({ OTEL_TRACES_EXPORTER: ' OTLP ,console' }).enabled, true);
     const disabled = { OTEL_TRACES_EXPORTER: 'otlp', OTEL_SDK_DISABLED: 'true' };
     assert.equal(tracingSettings(disabled).enabled, false);
+  });
+
+  it('stays off, saying why, when asked for an exporter or an OTLP protocol not built in', () => {
+    const otlp = { OTEL_TRACES_EXPORTER: 'otlp' };
+    assert.deepEqual(tracingSettings({ OTEL_TRACES_EXPORTER: 'zipkin' }), {
+      enabled: false,
+      reason: 'OTEL_TRACES_EXPORTER=zipkin: only otlp is built in',
+      requested: true,
+    });
+    assert.deepEqual(tracingSettings({ ...otlp, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }), {
+      enabled: false,
+      reason:
+        'OTEL_EXPORTER_OTLP_PROTOCOL=grpc: only http/json is built in (set it to http/json, or unset it)',
+      requested: true,
+    });
+    // The traces-specific variable wins over the general one, as the spec says.
+    const both = {
+      ...otlp,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+      OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/protobuf',
+    };
+    assert.match(
+      (tracingSettings(both) as { reason: string }).reason,
+      /^OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=http\/protobuf: /,
+    );
+    const json = { ...otlp, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'HTTP/JSON' };
+    assert.equal(tracingSettings({ ...json, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }).enabled, true);
+    assert.equal(tracingSettings({ ...otlp, OTEL_EXPORTER_OTLP_PROTOCOL: ' ' }).enabled, true);
+    // Nothing asked for: off without a warning.
+    assert.equal((tracingSettings({}) as { requested: boolean }).requested, false);
+  });
+
+  it('warns when tracing was asked for and cannot be done, and only then', async () => {
+    const said: [string, unknown, string][] = [];
+    const logger = {
+      warn: (fields: unknown, msg: string) => said.push(['warn', fields, msg]),
+      debug: (fields: unknown, msg: string) => said.push(['debug', fields, msg]),
+    } as unknown as Logger;
+    const env = { OTEL_TRACES_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' };
+    const tracing = startTracing('spec', { env, logger });
+    assert.equal(tracing.enabled, false);
+    startTracing('spec', { env: {}, logger });
+    assert.deepEqual(
+      said.map(([level, , msg]) => `${level} ${msg}`),
+      ['warn tracing off', 'debug tracing off'],
+    );
+    assert.match(JSON.stringify(said[0]![1]), /OTEL_EXPORTER_OTLP_PROTOCOL=grpc/);
+    await tracing.shutdown();
   });
 
   it('reads the sampler and the batch settings, ignoring bad values', () => {

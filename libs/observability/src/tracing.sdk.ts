@@ -25,7 +25,8 @@ type Env = Readonly<Record<string, string | undefined>>;
 
 /** Whether this process traces, and why, read from the standard `OTEL_*` variables. */
 export type TracingSettings =
-  | { enabled: false; reason: string }
+  /** `requested`: the variables ask for tracing this build cannot do (said at warn, not debug). */
+  | { enabled: false; reason: string; requested: boolean }
   | {
       enabled: true;
       sampler: string;
@@ -51,24 +52,40 @@ const SAMPLERS = [
  * Tracing is on only when `OTEL_TRACES_EXPORTER` names `otlp` (and `OTEL_SDK_DISABLED` is not
  * `true`). The spec's default exporter is `otlp`; lead-router's is `none`, so a deployment that
  * sets nothing pays nothing, and one that sets `OTEL_EXPORTER_OTLP_ENDPOINT` for every service
- * (docker-compose does) turns tracing on with this one variable. Exporters other than `otlp` are
- * not built in: asking for one leaves tracing off, with the reason logged.
+ * (docker-compose does) turns tracing on with this one variable. Exporters other than `otlp`, and
+ * OTLP over another protocol than HTTP with JSON bodies (`OTEL_EXPORTER_OTLP_TRACES_PROTOCOL`, or
+ * `OTEL_EXPORTER_OTLP_PROTOCOL`, set to `grpc` or `http/protobuf`), are not built in: asking for
+ * one leaves tracing off, with the reason logged as a warning (spans sent as JSON to a gRPC port
+ * would be refused one batch at a time, which is worse).
  */
 export function tracingSettings(env: Env): TracingSettings {
   if (env['OTEL_SDK_DISABLED']?.trim().toLowerCase() === 'true') {
-    return { enabled: false, reason: 'OTEL_SDK_DISABLED=true' };
+    return { enabled: false, reason: 'OTEL_SDK_DISABLED=true', requested: false };
   }
   const exporters = (env['OTEL_TRACES_EXPORTER'] ?? '')
     .split(',')
     .map((e) => e.trim().toLowerCase())
     .filter((e) => e !== '');
   if (exporters.length === 0 || exporters.includes('none')) {
-    return { enabled: false, reason: 'OTEL_TRACES_EXPORTER is not otlp' };
+    return { enabled: false, reason: 'OTEL_TRACES_EXPORTER is not otlp', requested: false };
   }
   if (!exporters.includes('otlp')) {
     return {
       enabled: false,
       reason: `OTEL_TRACES_EXPORTER=${exporters.join(',')}: only otlp is built in`,
+      requested: true,
+    };
+  }
+  const protocolVariable = [
+    'OTEL_EXPORTER_OTLP_TRACES_PROTOCOL',
+    'OTEL_EXPORTER_OTLP_PROTOCOL',
+  ].find((name) => (env[name]?.trim() ?? '') !== '');
+  const protocol = protocolVariable && env[protocolVariable]!.trim().toLowerCase();
+  if (protocol && protocol !== 'http/json') {
+    return {
+      enabled: false,
+      reason: `${protocolVariable}=${protocol}: only http/json is built in (set it to http/json, or unset it)`,
+      requested: true,
     };
   }
   const named = env['OTEL_TRACES_SAMPLER']?.trim().toLowerCase() || 'parentbased_always_on';
@@ -139,7 +156,8 @@ export function startTracing(service: string, options: StartTracingOptions = {})
   const env = options.env ?? process.env;
   const settings = tracingSettings(env);
   if (!settings.enabled) {
-    options.logger?.debug({ reason: settings.reason }, 'tracing off');
+    if (settings.requested) options.logger?.warn({ reason: settings.reason }, 'tracing off');
+    else options.logger?.debug({ reason: settings.reason }, 'tracing off');
     return OFF;
   }
   const resource: Resource = resourceFromAttributes({ 'service.name': service }).merge(
