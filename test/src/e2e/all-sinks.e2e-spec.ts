@@ -4,6 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import type { RoutedLead } from '@lead-router/schemas';
 import { waitFor } from '@lead-router/testing';
 import {
+  fourDestinationsYaml,
   pairKeys,
   postLead,
   startAllSinks,
@@ -56,26 +57,7 @@ function rulesYaml(r: Receivers): string {
   return `id: e2e-all-sinks
 version: '2026-12-01.1'
 destinations:
-  crm:
-    type: salesforce
-    login_url: ${r.salesforceUrl}
-    auth:
-      flow: client_credentials
-      client_id: { env: SF_E2E_CLIENT_ID }
-      client_secret: { env: SF_E2E_CLIENT_SECRET }
-    external_id_field: Lead_Id__c
-  hub:
-    type: hubspot
-    base_url: ${r.hubspotUrl}
-    token: { env: HUBSPOT_E2E_TOKEN }
-  warehouse:
-    type: postgres
-    schema: ${r.pgSchema}
-    table: leads
-  inbox:
-    type: webhook
-    url: ${r.inboxUrl}
-    allow_private: true
+${fourDestinationsYaml(r)}
 queues:
   sales:
     method: round_robin

@@ -47,6 +47,38 @@ export interface Receivers {
   pgSchema: string;
 }
 
+/**
+ * The four destinations the all-sinks specs route to, as the lines under a rule set's
+ * `destinations:`: Salesforce (client credentials, external id Lead_Id__c), HubSpot, the
+ * PostgreSQL table `leads` of the run's schema and the webhook inbox. `hubExtra` is appended to
+ * HubSpot's entry (lines indented four spaces, each starting with a newline).
+ */
+export function fourDestinationsYaml(
+  r: Pick<Receivers, 'salesforceUrl' | 'hubspotUrl' | 'inboxUrl' | 'pgSchema'>,
+  hubExtra = '',
+): string {
+  return `  crm:
+    type: salesforce
+    login_url: ${r.salesforceUrl}
+    auth:
+      flow: client_credentials
+      client_id: { env: SF_E2E_CLIENT_ID }
+      client_secret: { env: SF_E2E_CLIENT_SECRET }
+    external_id_field: Lead_Id__c
+  hub:
+    type: hubspot
+    base_url: ${r.hubspotUrl}
+    token: { env: HUBSPOT_E2E_TOKEN }${hubExtra}
+  warehouse:
+    type: postgres
+    schema: ${r.pgSchema}
+    table: leads
+  inbox:
+    type: webhook
+    url: ${r.inboxUrl}
+    allow_private: true`;
+}
+
 export interface AllSinksPipeline {
   prefix: string;
   topics: ReturnType<typeof prefixedTopics>['topics'];

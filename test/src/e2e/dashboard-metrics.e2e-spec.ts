@@ -18,6 +18,7 @@ import {
 } from '@lead-router/testing';
 import { Pool } from 'pg';
 import {
+  fourDestinationsYaml,
   postLead,
   startAllSinks,
   type AllSinksPipeline,
@@ -280,27 +281,7 @@ function rulesYaml(r: Receivers, receiverUrl: string): string {
   return `id: e2e-dashboard-metrics
 version: '2026-12-02.1'
 destinations:
-  crm:
-    type: salesforce
-    login_url: ${r.salesforceUrl}
-    auth:
-      flow: client_credentials
-      client_id: { env: SF_E2E_CLIENT_ID }
-      client_secret: { env: SF_E2E_CLIENT_SECRET }
-    external_id_field: Lead_Id__c
-  hub:
-    type: hubspot
-    base_url: ${r.hubspotUrl}
-    token: { env: HUBSPOT_E2E_TOKEN }
-    retry: { delays: [1s, 1s] }
-  warehouse:
-    type: postgres
-    schema: ${r.pgSchema}
-    table: leads
-  inbox:
-    type: webhook
-    url: ${r.inboxUrl}
-    allow_private: true
+${fourDestinationsYaml(r, '\n    retry: { delays: [1s, 1s] }')}
   flaky:${webhook('/flaky', '\n    retry: { delays: [1s, 1s] }')}
   down:${webhook('/down', '\n    retry: { delays: [1s, 1s] }\n    breaker: { failures: 2, half_open_after: 30s, fallback_after: 5m }\n    fallback: inbox')}
   reject:${webhook('/reject')}

@@ -19,6 +19,7 @@ import { readRaw, readTopic, waitFor, type ServiceProcess } from '@lead-router/t
 import type { Admin } from 'kafkajs';
 import { Pool } from 'pg';
 import { runLeadctl } from '../integration/leadctl-cli.fixture';
+import { fourDestinationsYaml } from './all-sinks.fixture';
 import { inParallel, postLead, startPipeline, type Pipeline } from './pipeline.fixture';
 
 const PG_URL = process.env['PG_URL'] || 'postgresql://postgres@127.0.0.1:5432/test';
@@ -34,26 +35,7 @@ function rulesYaml(r: { sf: string; hub: string; inbox: string; schema: string }
   return `id: e2e-erasure
 version: '2026-12-01.1'
 destinations:
-  crm:
-    type: salesforce
-    login_url: ${r.sf}
-    auth:
-      flow: client_credentials
-      client_id: { env: SF_E2E_CLIENT_ID }
-      client_secret: { env: SF_E2E_CLIENT_SECRET }
-    external_id_field: Lead_Id__c
-  hub:
-    type: hubspot
-    base_url: ${r.hub}
-    token: { env: HUBSPOT_E2E_TOKEN }
-  warehouse:
-    type: postgres
-    schema: ${r.schema}
-    table: leads
-  inbox:
-    type: webhook
-    url: ${r.inbox}
-    allow_private: true
+${fourDestinationsYaml({ salesforceUrl: r.sf, hubspotUrl: r.hub, inboxUrl: r.inbox, pgSchema: r.schema })}
 queues:
   sales:
     method: round_robin
