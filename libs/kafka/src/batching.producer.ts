@@ -27,6 +27,12 @@ export interface BatchingProducerOptions {
 /** What BatchingProducer uses of a producer: kafkajs' has it, and so does a client's adapter. */
 export type ProducerPort = Pick<Producer, 'connect' | 'disconnect' | 'sendBatch' | 'on' | 'events'>;
 
+interface Together {
+  records: readonly OutgoingRecord[];
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
 interface Pending {
   record: OutgoingRecord;
   resolve: () => void;
@@ -51,6 +57,8 @@ export class BatchingProducer {
   private inFlight = 0;
   private idle: (() => void)[] = [];
   private connected = false;
+  /** `sendTogether` callers of this turn of the event loop, sent as one request at its end. */
+  private together: Together[] = [];
 
   constructor(
     readonly producer: ProducerPort,
@@ -108,6 +116,33 @@ export class BatchingProducer {
         topicMessages: groupByTopic(records),
       }),
       timeoutMs,
+    );
+  }
+
+  /**
+   * Sends the records as one request together with those other callers hand over in the same
+   * turn of the event loop, and resolves when all are acknowledged. The partitions a stage
+   * handles at once each produce their chunk's outputs, and kafkajs' idempotent producer has one
+   * request in flight per broker: six chunks of one fetch would queue behind each other's round
+   * trips and cost the broker six requests. If the shared request fails, each caller's records
+   * are sent again on their own, so an error stays with the records that caused it.
+   */
+  sendTogether(records: readonly OutgoingRecord[]): Promise<void> {
+    if (records.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      if (this.together.push({ records, resolve, reject }) === 1)
+        setImmediate(() => this.flushTogether());
+    });
+  }
+
+  private flushTogether(): void {
+    const callers = this.together;
+    this.together = [];
+    const alone = (c: Together) => this.sendAll(c.records).then(c.resolve, c.reject);
+    if (callers.length === 1) return void alone(callers[0]!);
+    this.sendAll(callers.flatMap((c) => c.records)).then(
+      () => callers.forEach((c) => c.resolve()),
+      () => callers.forEach(alone),
     );
   }
 

@@ -11,7 +11,14 @@ import {
   type StageMetrics,
   type TraceHeaders,
 } from '@lead-router/observability';
-import type { Admin, Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
+import type {
+  Admin,
+  Consumer,
+  EachBatchPayload,
+  Kafka,
+  KafkaMessage,
+  TopicPartitionOffsetAndMetadata,
+} from 'kafkajs';
 import type { AvroCodec } from './avro.codec';
 import type { BatchingProducer, OutgoingRecord } from './batching.producer';
 import { decideRecord, type HandlerOutcome } from './dead-letter.policy';
@@ -83,6 +90,12 @@ export class StageRunner<In> {
    */
   private readonly floors = new Map<number, { generation: number; offset: bigint }>();
   private readonly tracer: LeadTracer | null;
+  /** Offsets to commit at the end of this turn of the event loop, in one request. */
+  private commits: {
+    offset: TopicPartitionOffsetAndMetadata;
+    resolve: () => void;
+    reject: (err: unknown) => void;
+  }[] = [];
 
   constructor(
     private readonly def: StageDefinition<In>,
@@ -346,15 +359,13 @@ export class StageRunner<In> {
                 throw err;
               }
             } else {
-              await this.deps.producer.sendAll(records);
+              await this.deps.producer.sendTogether(records);
             }
             if (spans) endSpans(spans, null);
             countProduced(this.deps.metrics, records);
             resolveOffset(last);
             if (!this.transactions) {
-              commits = commits.then(() =>
-                this.consumer.commitOffsets([{ topic, partition, offset: next }]),
-              );
+              commits = commits.then(() => this.commitTogether({ topic, partition, offset: next }));
               commits.catch((error: unknown) => (commitFailed ??= { error }));
             }
             // Past the batch's last record come its transactions' markers (offsets no record
@@ -390,6 +401,25 @@ export class StageRunner<In> {
     }
     await commits;
     endTimer();
+  }
+
+  /**
+   * Commits the offset in one OffsetCommit request with those the other partitions ask for in the
+   * same turn of the event loop (each partition's commits stay in order: a batch sends its next
+   * only after its last is done). A failure fails every commit of the request.
+   */
+  private commitTogether(offset: TopicPartitionOffsetAndMetadata): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (this.commits.push({ offset, resolve, reject }) > 1) return;
+      setImmediate(() => {
+        const waiting = this.commits;
+        this.commits = [];
+        this.consumer.commitOffsets(waiting.map((w) => w.offset)).then(
+          () => waiting.forEach((w) => w.resolve()),
+          (err: unknown) => waiting.forEach((w) => w.reject(err)),
+        );
+      });
+    });
   }
 
   /** Where the chunk stops for a record that is not due yet; every record is due without `dueAt`. */

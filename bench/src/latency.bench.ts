@@ -1,0 +1,186 @@
+/**
+ * Speed-to-lead alone, for tuning (issue 15): the pipeline's services as processes (ingest,
+ * normalizer, enricher, router, sink-webhook) and the receiver, then open-model runs at the rates
+ * named, each lead from its scheduled slot to the receiver's arrival stamp, with the per-hop
+ * table of `npm run bench` (from the records' CreateTimes) for every rate and the CPU each
+ * process spent per accepted lead. Nothing is recorded: `npm run bench` makes the entry.
+ *
+ *   npm run bench:latency                              # 250, 500 and 1,000 leads/s, 15 s each
+ *   npm run bench:latency -- --rates 250,950 --seconds 20 --runs 2
+ *   npm run bench:latency -- --env sink-webhook:SINK_COALESCE_MS=0 --env router:STAGE_CHUNK_SIZE=100
+ *
+ * Uses KAFKA_BROKERS and SCHEMA_REGISTRY_URL when both are set, else starts a local stack.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import type { ServiceProcess } from '@lead-router/local-stack';
+import { createLogger } from '@lead-router/observability';
+import { benchKafka, benchStack } from './bench.stack';
+import { pacedLoad } from './ingest.part';
+import {
+  STAGES,
+  benchRules,
+  hopLatency,
+  latencyRun,
+  startBenchService,
+  startReceiver,
+  throughputRun,
+  warmTransactions,
+  type BenchEnv,
+  type StageName,
+} from './pipeline.part';
+import { cpuBetween, readCpu, readStackPids, sleep } from './proc.stats';
+
+const repoRoot = resolve(__dirname, '..', '..');
+
+const { values: args } = parseArgs({
+  options: {
+    rates: { type: 'string', default: '250,500,1000' },
+    seconds: { type: 'string', default: '15' },
+    warmup: { type: 'string', default: '3' },
+    runs: { type: 'string', default: '1' },
+    sample: { type: 'string', default: '1000' },
+    env: { type: 'string', multiple: true, default: [] },
+    idle: { type: 'string', default: '10' },
+  },
+});
+
+const say = (msg: string): void => {
+  process.stdout.write(`[latency ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+};
+
+/** `--env service:KEY=value`, repeatable: extra environment for one service of the run. */
+function serviceEnvOf(specs: readonly string[]): Map<string, Record<string, string>> {
+  const out = new Map<string, Record<string, string>>();
+  for (const spec of specs) {
+    const match = /^([a-z-]+):([A-Z0-9_]+)=(.*)$/.exec(spec);
+    if (!match) throw new Error(`--env ${spec}: expected service:KEY=value`);
+    const [, service, key, value] = match;
+    out.set(service!, { ...out.get(service!), [key!]: value! });
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const rates = args.rates.split(',').map(Number);
+  const seconds = Number(args.seconds);
+  const warmupSeconds = Number(args.warmup);
+  const runs = Number(args.runs);
+  const extraEnv = serviceEnvOf(args.env);
+  const workDir = mkdtempSync(join(tmpdir(), 'lead-router-latency-'));
+  const { brokers, registryUrl, stack } = await benchStack(workDir, say);
+  const stackPids = readStackPids(stack?.dataDir ?? process.env['BENCH_STACK_DIR']);
+  const receiver = await startReceiver(repoRoot);
+  const rulesFile = join(workDir, 'rules.yaml');
+  writeFileSync(
+    rulesFile,
+    benchRules(
+      readFileSync(join(repoRoot, 'deploy', 'local', 'rules', 'demo.yaml'), 'utf8'),
+      receiver.url,
+    ),
+  );
+  const env: BenchEnv = {
+    repoRoot,
+    workDir,
+    brokers,
+    registryUrl,
+    rulesFile,
+    receiverUrl: receiver.url,
+    kafka: benchKafka(brokers, 'bench', createLogger('bench', 'warn')),
+  };
+  const prefix = `bench-${randomBytes(3).toString('hex')}-lat.`;
+  const live: ServiceProcess[] = [];
+  try {
+    await warmTransactions(env, prefix);
+    say(`starting the stages on ${prefix} (2,000 leads to warm them up)`);
+    const warm = await throughputRun(env, receiver, prefix, 2_000, {
+      timeoutMs: 180_000,
+      say,
+      label: 'warm-up',
+      serviceEnv: (stage: StageName) => extraEnv.get(stage) ?? {},
+    });
+    live.push(...warm.services.values());
+    const ingest = await startBenchService(env, 'ingest', prefix, extraEnv.get('ingest') ?? {});
+    live.push(ingest);
+    const services = new Map<string, ServiceProcess>([
+      ['ingest', ingest],
+      ...STAGES.map((s) => [s, warm.services.get(s)!] as const),
+    ]);
+    const pids = new Map([
+      ...[...stackPids].map(([name, pid]) => [name.split(' ').pop()!, pid] as const),
+      ['receiver', receiver.child.pid!] as const,
+      ...[...services].map(([name, s]) => [name, s.process.pid!] as const),
+    ]);
+    const lines: string[] = [];
+    const idleSeconds = Number(args.idle);
+    if (idleSeconds > 0) {
+      // What the system costs with no lead in flight: every consumer's fetch loop, heartbeats,
+      // metrics; at a low rate this is most of the CPU a lead is charged.
+      const cpu0 = readCpu(pids);
+      await sleep(idleSeconds * 1000);
+      const idle = cpuBetween(cpu0, readCpu(pids));
+      const line =
+        `idle ${idleSeconds} s, cores busy: ` +
+        Object.entries(idle)
+          .map(([name, s]) => `${name} ${(s / idleSeconds).toFixed(3)}`)
+          .join(', ') +
+        `; all ${(Object.values(idle).reduce((a, b) => a + b, 0) / idleSeconds).toFixed(2)}`;
+      say(line);
+      lines.push(line);
+    }
+    let seed = 500;
+    for (const rate of rates)
+      for (let run = 1; run <= runs; run++) {
+        const runStartMs = Date.now();
+        const { result, arrivals, slots } = await latencyRun(
+          env,
+          receiver,
+          prefix,
+          services,
+          (rt, s, sd) => pacedLoad(ingest.url, 'bench-1k', { rate: rt, seconds: s, seed: sd }),
+          { rate, run, seconds, warmupSeconds, drainMs: 60_000, seed: seed++, pids, say },
+        );
+        const after = Math.min(...slots.values()) + warmupSeconds * 1000;
+        const joined = arrivals
+          .map(([sid, leadId, at]) => ({ leadId, slot: slots.get(sid) ?? NaN, arrival: at }))
+          .filter((a) => a.slot >= after);
+        const step = Math.max(1, Math.floor(joined.length / Number(args.sample)));
+        const hops = await hopLatency(
+          env,
+          prefix,
+          joined.filter((_, j) => j % step === 0),
+          runStartMs - 1000,
+        );
+        const cpu = Object.entries(result.cpu)
+          .map(([name, s]) => `${name} ${Math.round((s * 1e6) / Math.max(1, result.accepted))}`)
+          .join(', ');
+        const summary = [
+          `${rate}/s run ${run}: p50 ${result.p50.toFixed(0)} ms, p99 ${result.p99.toFixed(0)} ms, ` +
+            `p99.9 ${result.p999.toFixed(0)} ms, max ${result.max.toFixed(0)} ms; ` +
+            `202 p99 ${result.ackP99.toFixed(0)} ms; ${result.accepted} accepted, ${result.undelivered} undelivered`,
+          ...hops.hops.map(
+            (h) => `   ${h.from} → ${h.to}: p50 ${h.p50.toFixed(1)} ms, p99 ${h.p99.toFixed(1)} ms`,
+          ),
+          `   CPU µs per lead: ${cpu}`,
+        ];
+        for (const line of summary) say(line);
+        lines.push(...summary);
+      }
+    process.stdout.write(`\n${lines.join('\n')}\n`);
+  } finally {
+    for (const s of live.reverse()) await s.kill();
+    await receiver.stop();
+    await stack?.stop();
+    if (stack) rmSync(stack.dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(
+    `latency bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
+  process.exit(1);
+});

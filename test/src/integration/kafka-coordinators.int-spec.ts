@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { readToEnd } from '@lead-router/kafka';
+import { rawLeadFixture } from '@lead-router/testing';
+import type { Producer } from 'kafkajs';
+import { kafkaFixture, type KafkaFixture } from './kafka-fixture';
+
+/**
+ * kafkajs 2.2.4 asked the broker for the transaction coordinator (FindCoordinator) before each of
+ * AddPartitionsToTxn, AddOffsetsToTxn and EndTxn, and for the group coordinator before each
+ * TxnOffsetCommit: four extra round trips in every transaction, which is what the router's two
+ * exactly-once steps run per chunk and partition. `patches/kafkajs+2.2.4.patch` keeps the
+ * coordinators' node ids and asks again only after a request to one failed. This spec runs
+ * transactions on a real broker and counts the requests kafkajs sends.
+ */
+describe('kafkajs transactions: coordinators found once', () => {
+  let fx: KafkaFixture;
+  const producers: Producer[] = [];
+  before(async () => {
+    fx = await kafkaFixture('coordinators');
+  });
+  after(async () => {
+    for (const p of producers) await p.disconnect();
+    await fx.close();
+  });
+
+  it('runs ten transactions with offsets on two FindCoordinator requests (kafkajs: GroupCoordinator), and every one commits', async () => {
+    const producer = fx.kafka.producer({
+      transactionalId: `${fx.prefix}coordinators.0`,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    producers.push(producer);
+    const requests: string[] = [];
+    producer.on(producer.events.REQUEST, ({ payload }) => requests.push(payload.apiName));
+    await producer.connect();
+    const groupId = `${fx.prefix}coordinators.group`;
+    for (let i = 0; i < 10; i++) {
+      const tx = await producer.transaction();
+      const lead = rawLeadFixture({ lead_id: `coordinators-${i}`, channel: 'kafka' });
+      await tx.send({
+        topic: fx.topics.raw,
+        messages: [{ key: lead.lead_id, value: fx.codec.encode(fx.topics.raw, lead) }],
+      });
+      await tx.sendOffsets({
+        consumerGroupId: groupId,
+        topics: [
+          { topic: fx.topics.normalized, partitions: [{ partition: 0, offset: String(i + 1) }] },
+        ],
+      });
+      await tx.commit();
+    }
+
+    const count = (api: string) => requests.filter((r) => r === api).length;
+    assert.equal(count('EndTxn'), 10);
+    assert.equal(count('TxnOffsetCommit'), 10);
+    // one for the transaction coordinator, one for the group's (unpatched: 40)
+    assert.equal(count('GroupCoordinator'), 2, JSON.stringify(requests));
+    // what a reader sees: every record committed, and the group's offset where the last one put it
+    const read = await readToEnd(fx.kafka, fx.topics.raw);
+    assert.deepEqual(
+      read.map((m) => m.key).sort(),
+      Array.from({ length: 10 }, (_, i) => `coordinators-${i}`).sort(),
+    );
+    const admin = fx.kafka.admin();
+    await admin.connect();
+    const [offsets] = await admin.fetchOffsets({ groupId, topics: [fx.topics.normalized] });
+    await admin.disconnect();
+    assert.equal(offsets?.partitions.find((p) => p.partition === 0)?.offset, '10');
+  });
+});
