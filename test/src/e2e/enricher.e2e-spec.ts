@@ -134,7 +134,7 @@ describe('enricher with the firmographics provider down (real broker, enricher a
     assert.equal(ids.size, count, 'every lead once');
     const firmo = countBy(leads.map((l) => l.enrichment.enrichment_status.firmographics ?? '-'));
     // A refused connection is 'unavailable'; on a loaded host the step's 200 ms timer can fire
-    // before the refusal is read, which is 'timeout' (CI saw 1 of 600): both are failures the
+    // before the refusal is read, which is 'timeout' (1 of 600 in a run of this spec alone): both are failures the
     // breaker counts, and nothing else may appear.
     const failed = (firmo.unavailable ?? 0) + (firmo.timeout ?? 0);
     assert.deepEqual(

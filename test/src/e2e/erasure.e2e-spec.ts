@@ -31,11 +31,11 @@ const LEADS = 20;
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /** Every lead (all from DE) to all four destinations, one sales queue of two members. */
-function rulesYaml(r: { sf: string; hub: string; inbox: string; schema: string }): string {
+function rulesYaml(r: Parameters<typeof fourDestinationsYaml>[0]): string {
   return `id: e2e-erasure
 version: '2026-12-01.1'
 destinations:
-${fourDestinationsYaml({ salesforceUrl: r.sf, hubspotUrl: r.hub, inboxUrl: r.inbox, pgSchema: r.schema })}
+${fourDestinationsYaml(r)}
 queues:
   sales:
     method: round_robin
@@ -90,10 +90,10 @@ describe('right to erasure: forget, replay the whole pipeline from the start, an
       },
       rules: (demo) =>
         rulesYaml({
-          sf: salesforce.url,
-          hub: hubspot.url,
-          inbox: /url: (http:\/\/127\.0\.0\.1:\d+\/inbox)/.exec(demo)![1]!,
-          schema,
+          salesforceUrl: salesforce.url,
+          hubspotUrl: hubspot.url,
+          inboxUrl: /url: (http:\/\/127\.0\.0\.1:\d+\/inbox)/.exec(demo)![1]!,
+          pgSchema: schema,
         }),
       // Every service a lead passes through; no ad-platform source, so no source-fetcher.
       only: [
