@@ -11,25 +11,23 @@
  *
  * Uses KAFKA_BROKERS and SCHEMA_REGISTRY_URL when both are set, else starts a local stack.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import type { ServiceProcess } from '@lead-router/local-stack';
-import { createLogger } from '@lead-router/observability';
-import { benchKafka, benchStack } from './bench.stack';
+import { benchStack } from './bench.stack';
 import { pacedLoad } from './ingest.part';
 import {
   STAGES,
-  benchRules,
+  benchEnvFor,
   hopLatency,
   latencyRun,
   startBenchService,
   startReceiver,
   throughputRun,
   warmTransactions,
-  type BenchEnv,
   type StageName,
 } from './pipeline.part';
 import { cpuBetween, readCpu, readStackPids, sleep } from './proc.stats';
@@ -74,23 +72,7 @@ async function main(): Promise<void> {
   const { brokers, registryUrl, stack } = await benchStack(workDir, say);
   const stackPids = readStackPids(stack?.dataDir ?? process.env['BENCH_STACK_DIR']);
   const receiver = await startReceiver(repoRoot);
-  const rulesFile = join(workDir, 'rules.yaml');
-  writeFileSync(
-    rulesFile,
-    benchRules(
-      readFileSync(join(repoRoot, 'deploy', 'local', 'rules', 'demo.yaml'), 'utf8'),
-      receiver.url,
-    ),
-  );
-  const env: BenchEnv = {
-    repoRoot,
-    workDir,
-    brokers,
-    registryUrl,
-    rulesFile,
-    receiverUrl: receiver.url,
-    kafka: benchKafka(brokers, 'bench', createLogger('bench', 'warn')),
-  };
+  const env = benchEnvFor({ repoRoot, workDir, brokers, registryUrl, receiver, clientId: 'bench' });
   const prefix = `bench-${randomBytes(3).toString('hex')}-lat.`;
   const live: ServiceProcess[] = [];
   try {

@@ -11,19 +11,19 @@
  * stack's data dir, for the broker's and registry's CPU), else starts a local stack.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ServiceProcess } from '@lead-router/local-stack';
-import { createLogger } from '@lead-router/observability';
 import { prefixedTopics } from '@lead-router/schemas';
 import type { Kafka } from 'kafkajs';
-import { benchKafka, benchStack } from './bench.stack';
+import { benchStack } from './bench.stack';
 import { stackCpuSources } from './cpu.accounting';
 import { kafkaLimit } from './kafka-limit.part';
 import { kafkaTools } from './kafka-tools.part';
 import {
   STAGES,
+  benchEnvFor,
   preparePrefix,
   produceRawLeads,
   startBenchService,
@@ -62,24 +62,15 @@ async function main(): Promise<void> {
     ]),
   );
   const receiver = await startReceiver(repoRoot);
-  const rulesFile = join(workDir, 'rules.yaml');
-  writeFileSync(
-    rulesFile,
-    readFileSync(join(repoRoot, 'deploy', 'local', 'rules', 'demo.yaml'), 'utf8').replace(
-      'http://localhost:8090/inbox',
-      `${receiver.url}/inbox`,
-    ),
-  );
-  const kafka = benchKafka(brokers, 'bench-limit', createLogger('bench', 'warn'));
-  const env: BenchEnv = {
+  const env = benchEnvFor({
     repoRoot,
     workDir,
     brokers,
     registryUrl,
-    rulesFile,
-    receiverUrl: receiver.url,
-    kafka,
-  };
+    receiver,
+    clientId: 'bench-limit',
+  });
+  const { kafka } = env;
   const run = randomBytes(3).toString('hex');
   const prefix = (part: string) => `limit-${run}-${part}.`;
   const services: ServiceProcess[] = [];

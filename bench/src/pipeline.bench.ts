@@ -16,19 +16,10 @@
  */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import {
-  appendFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { ServiceProcess } from '@lead-router/local-stack';
-import { createLogger } from '@lead-router/observability';
 import { prefixedTopics, type RoutedLead } from '@lead-router/schemas';
 import { byPackage, selfTimes } from './cpu-profile';
 import { ingestLoad, pacedLoad } from './ingest.part';
@@ -47,7 +38,7 @@ import { stackCpuSources } from './cpu.accounting';
 import { rawLeads } from './lead.generator';
 import {
   STAGES,
-  benchRules,
+  benchEnvFor,
   hopLatency,
   latencyRun,
   startBenchService,
@@ -66,7 +57,6 @@ import {
   type ProfileSummary,
 } from './results.entry';
 import { benchCodec, benchStack } from './bench.stack';
-import { benchKafka } from './bench.stack';
 import { lagPanelsSvg, latencyCurveSvg } from './charts.svg';
 
 const repoRoot = resolve(__dirname, '..', '..');
@@ -139,24 +129,8 @@ async function main(): Promise<void> {
     ...[...stackPids].map(([name, pid]) => [name.split(' ').pop()!, pid] as const),
     ['receiver', receiver.child.pid!] as const,
   ]);
-  const rulesFile = join(workDir, 'rules.yaml');
-  writeFileSync(
-    rulesFile,
-    benchRules(
-      readFileSync(join(repoRoot, 'deploy', 'local', 'rules', 'demo.yaml'), 'utf8'),
-      receiver.url,
-    ),
-  );
-  const kafka = benchKafka(brokers, 'bench', createLogger('bench', 'warn'));
-  const env: BenchEnv = {
-    repoRoot,
-    workDir,
-    brokers,
-    registryUrl,
-    rulesFile,
-    receiverUrl: receiver.url,
-    kafka,
-  };
+  const env = benchEnvFor({ repoRoot, workDir, brokers, registryUrl, receiver, clientId: 'bench' });
+  const { kafka } = env;
   const run = randomBytes(3).toString('hex');
   const prefix = (part: string) => `bench-${run}-${part}.`;
   const live: ServiceProcess[] = [];

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { type AvroCodec, BatchingProducer, ensureTopics } from '@lead-router/kafka';
@@ -119,6 +120,33 @@ export function benchRules(demoYaml: string, receiverUrl: string): string {
   for (const rule of doc.rules) rule.destinations = [webhook];
   doc.fallback.destinations = [webhook];
   return stringify(doc);
+}
+
+/**
+ * The environment a bench's services run in: the demo rule set with every lead routed to the
+ * receiver (`benchRules`), written to `<workDir>/rules.yaml`, and a Kafka client named `clientId`.
+ */
+export function benchEnvFor(opts: {
+  repoRoot: string;
+  workDir: string;
+  brokers: string;
+  registryUrl: string;
+  receiver: Pick<Receiver, 'url'>;
+  clientId: string;
+}): BenchEnv {
+  const { repoRoot, workDir, brokers, registryUrl, receiver } = opts;
+  const rulesFile = join(workDir, 'rules.yaml');
+  const demo = readFileSync(join(repoRoot, 'deploy', 'local', 'rules', 'demo.yaml'), 'utf8');
+  writeFileSync(rulesFile, benchRules(demo, receiver.url));
+  return {
+    repoRoot,
+    workDir,
+    brokers,
+    registryUrl,
+    rulesFile,
+    receiverUrl: receiver.url,
+    kafka: benchKafka(brokers, opts.clientId, createLogger('bench', 'warn')),
+  };
 }
 
 /**
