@@ -143,8 +143,9 @@ async function pipelineRecords(
   const { topics } = prefixedTopics(pipePrefix);
   await produceRawLeads(env, codec, pipePrefix, sizes.leads, 7);
   services.push(...(await Promise.all(STAGES.map((s) => startBenchService(env, s, pipePrefix)))));
-  // The webhook sink writes an outcome for each lead routed to a webhook: wait for one per
-  // lead, or for the outcomes to stop coming (leads routed elsewhere get none here).
+  // The webhook sink writes an outcome for each lead (the bench's rules route every lead to the
+  // receiver): wait for one per lead, or for the outcomes to stop coming (a dead-lettered lead
+  // gets none).
   let outcomes = 0;
   let grewAt = Date.now();
   for (;;) {
