@@ -24,7 +24,7 @@ describe('kafkajs transactions: coordinators found once', () => {
     await fx.close();
   });
 
-  it('runs ten transactions with offsets on two FindCoordinator requests (kafkajs: GroupCoordinator), and every one commits', async () => {
+  it('runs ten transactions with offsets without one more FindCoordinator request (kafkajs: GroupCoordinator), and every one commits', async () => {
     const producer = fx.kafka.producer({
       transactionalId: `${fx.prefix}coordinators.0`,
       idempotent: true,
@@ -35,7 +35,7 @@ describe('kafkajs transactions: coordinators found once', () => {
     producer.on(producer.events.REQUEST, ({ payload }) => requests.push(payload.apiName));
     await producer.connect();
     const groupId = `${fx.prefix}coordinators.group`;
-    for (let i = 0; i < 10; i++) {
+    const transaction = async (i: number) => {
       const tx = await producer.transaction();
       const lead = rawLeadFixture({ lead_id: `coordinators-${i}`, channel: 'kafka' });
       await tx.send({
@@ -49,23 +49,28 @@ describe('kafkajs transactions: coordinators found once', () => {
         ],
       });
       await tx.commit();
-    }
+    };
+    // The first finds both coordinators (on a fresh broker, the transaction coordinator may
+    // answer that it is still loading, and is asked for again): the ten after it are counted.
+    await transaction(0);
+    requests.length = 0;
+    for (let i = 1; i <= 10; i++) await transaction(i);
 
     const count = (api: string) => requests.filter((r) => r === api).length;
     assert.equal(count('EndTxn'), 10);
     assert.equal(count('TxnOffsetCommit'), 10);
-    // one for the transaction coordinator, one for the group's (unpatched: 40)
-    assert.equal(count('GroupCoordinator'), 2, JSON.stringify(requests));
+    // both coordinators kept from the first transaction (unpatched: four lookups a transaction)
+    assert.equal(count('GroupCoordinator'), 0, JSON.stringify(requests));
     // what a reader sees: every record committed, and the group's offset where the last one put it
     const read = await readToEnd(fx.kafka, fx.topics.raw);
     assert.deepEqual(
       read.map((m) => m.key).sort(),
-      Array.from({ length: 10 }, (_, i) => `coordinators-${i}`).sort(),
+      Array.from({ length: 11 }, (_, i) => `coordinators-${i}`).sort(),
     );
     const admin = fx.kafka.admin();
     await admin.connect();
     const [offsets] = await admin.fetchOffsets({ groupId, topics: [fx.topics.normalized] });
     await admin.disconnect();
-    assert.equal(offsets?.partitions.find((p) => p.partition === 0)?.offset, '10');
+    assert.equal(offsets?.partitions.find((p) => p.partition === 0)?.offset, '11');
   });
 });
