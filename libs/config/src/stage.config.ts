@@ -17,6 +17,12 @@ export interface StageConfig {
   partitionsConcurrently: number | undefined;
   /** How long the group waits for a silent member before giving its partitions to others. */
   sessionTimeoutMs: number;
+  /**
+   * The longest the broker holds a fetch while no record is there (Kafka's fetch.max.wait.ms, 500
+   * by default in the Java client). A record that arrives ends the wait at once, so this costs no
+   * speed-to-lead; shorter waits only make an idle consumer ask more often.
+   */
+  fetchMaxWaitMs: number;
 }
 
 const stageSchema = (service: string, defaultPort: number) =>
@@ -28,6 +34,7 @@ const stageSchema = (service: string, defaultPort: number) =>
       STAGE_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(1),
       STAGE_PARTITIONS_CONCURRENTLY: z.coerce.number().int().min(1).max(64).optional(),
       KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(30_000),
+      KAFKA_FETCH_MAX_WAIT_MS: z.coerce.number().int().min(10).max(5_000).default(500),
     })
     .transform((e): StageConfig => ({
       platform: platformConfig(service, e, e.PORT),
@@ -35,6 +42,7 @@ const stageSchema = (service: string, defaultPort: number) =>
       concurrency: e.STAGE_CONCURRENCY,
       partitionsConcurrently: e.STAGE_PARTITIONS_CONCURRENTLY,
       sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS,
+      fetchMaxWaitMs: e.KAFKA_FETCH_MAX_WAIT_MS,
     }));
 
 /**

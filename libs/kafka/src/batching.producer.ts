@@ -1,5 +1,6 @@
 import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
 import { AckTimeoutError } from './errors';
+import { TurnGatherer } from './turn.gatherer';
 
 export interface OutgoingRecord {
   topic: string;
@@ -27,12 +28,6 @@ export interface BatchingProducerOptions {
 /** What BatchingProducer uses of a producer: kafkajs' has it, and so does a client's adapter. */
 export type ProducerPort = Pick<Producer, 'connect' | 'disconnect' | 'sendBatch' | 'on' | 'events'>;
 
-interface Together {
-  records: readonly OutgoingRecord[];
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
-
 interface Pending {
   record: OutgoingRecord;
   resolve: () => void;
@@ -58,7 +53,10 @@ export class BatchingProducer {
   private idle: (() => void)[] = [];
   private connected = false;
   /** `sendTogether` callers of this turn of the event loop, sent as one request at its end. */
-  private together: Together[] = [];
+  private readonly together = new TurnGatherer<readonly OutgoingRecord[]>(
+    (parts) => this.sendAll(parts.flat()),
+    'each-alone',
+  );
 
   constructor(
     readonly producer: ProducerPort,
@@ -128,22 +126,7 @@ export class BatchingProducer {
    * are sent again on their own, so an error stays with the records that caused it.
    */
   sendTogether(records: readonly OutgoingRecord[]): Promise<void> {
-    if (records.length === 0) return Promise.resolve();
-    return new Promise<void>((resolve, reject) => {
-      if (this.together.push({ records, resolve, reject }) === 1)
-        setImmediate(() => this.flushTogether());
-    });
-  }
-
-  private flushTogether(): void {
-    const callers = this.together;
-    this.together = [];
-    const alone = (c: Together) => this.sendAll(c.records).then(c.resolve, c.reject);
-    if (callers.length === 1) return void alone(callers[0]!);
-    this.sendAll(callers.flatMap((c) => c.records)).then(
-      () => callers.forEach((c) => c.resolve()),
-      () => callers.forEach(alone),
-    );
+    return records.length === 0 ? Promise.resolve() : this.together.add(records);
   }
 
   /** Sends what waits, lets every request in flight finish (acked or timed out), then leaves. */

@@ -27,6 +27,7 @@ import { mapKeyed } from './keyed.concurrency';
 import { PartitionTransactions } from './partition.transactions';
 import { attemptOf, headersToStrings } from './record.headers';
 import type { RecordContext, StageDefinition, StageOutput } from './stage.definition';
+import { TurnGatherer } from './turn.gatherer';
 
 /** A record decoded (or not) before it is gated by due time and handled. */
 interface PreparedRecord<In> {
@@ -90,12 +91,15 @@ export class StageRunner<In> {
    */
   private readonly floors = new Map<number, { generation: number; offset: bigint }>();
   private readonly tracer: LeadTracer | null;
-  /** Offsets to commit at the end of this turn of the event loop, in one request. */
-  private commits: {
-    offset: TopicPartitionOffsetAndMetadata;
-    resolve: () => void;
-    reject: (err: unknown) => void;
-  }[] = [];
+  /**
+   * The offsets the partitions commit in one turn of the event loop, sent as one OffsetCommit
+   * (each partition's commits stay in order: a batch sends its next only after its last is done).
+   * A failure fails every commit of the request.
+   */
+  private readonly commits = new TurnGatherer<TopicPartitionOffsetAndMetadata>(
+    (offsets) => this.consumer.commitOffsets(offsets),
+    'fail-all',
+  );
 
   constructor(
     private readonly def: StageDefinition<In>,
@@ -365,7 +369,7 @@ export class StageRunner<In> {
             countProduced(this.deps.metrics, records);
             resolveOffset(last);
             if (!this.transactions) {
-              commits = commits.then(() => this.commitTogether({ topic, partition, offset: next }));
+              commits = commits.then(() => this.commits.add({ topic, partition, offset: next }));
               commits.catch((error: unknown) => (commitFailed ??= { error }));
             }
             // Past the batch's last record come its transactions' markers (offsets no record
@@ -401,25 +405,6 @@ export class StageRunner<In> {
     }
     await commits;
     endTimer();
-  }
-
-  /**
-   * Commits the offset in one OffsetCommit request with those the other partitions ask for in the
-   * same turn of the event loop (each partition's commits stay in order: a batch sends its next
-   * only after its last is done). A failure fails every commit of the request.
-   */
-  private commitTogether(offset: TopicPartitionOffsetAndMetadata): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      if (this.commits.push({ offset, resolve, reject }) > 1) return;
-      setImmediate(() => {
-        const waiting = this.commits;
-        this.commits = [];
-        this.consumer.commitOffsets(waiting.map((w) => w.offset)).then(
-          () => waiting.forEach((w) => w.resolve()),
-          (err: unknown) => waiting.forEach((w) => w.reject(err)),
-        );
-      });
-    });
   }
 
   /** Where the chunk stops for a record that is not due yet; every record is due without `dueAt`. */

@@ -41,7 +41,7 @@ export class AccountsTopicFollower implements OnApplicationShutdown {
     );
     this.consumer = kafka.consumer({
       groupId: `${groupPrefix}.accounts.${randomBytes(6).toString('hex')}`,
-      maxWaitTimeInMs: 250,
+      maxWaitTimeInMs: 500,
     });
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: topic.name, fromBeginning: true });

@@ -252,7 +252,7 @@ export class SuppressionList {
     const consumer = kafka.consumer({
       groupId: `${options.groupPrefix ?? 'lead-router'}.erasures.${randomBytes(6).toString('hex')}`,
       allowAutoTopicCreation: false,
-      maxWaitTimeInMs: 250,
+      maxWaitTimeInMs: 500,
     });
     this.consumer = consumer;
     let caughtUp: () => void = () => undefined;

@@ -9,7 +9,7 @@ import type { RulesRegistry } from './rules.registry';
 /** The StageDefinition fields that come from the service's configuration. */
 export type RouterStageSettings = Pick<
   StageDefinition<unknown>,
-  'groupId' | 'concurrency' | 'partitionsConcurrently' | 'sessionTimeoutMs'
+  'groupId' | 'concurrency' | 'partitionsConcurrently' | 'sessionTimeoutMs' | 'fetch'
 >;
 
 export interface RouterTopics {

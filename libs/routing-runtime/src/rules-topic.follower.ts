@@ -36,7 +36,7 @@ export class RulesTopicFollower {
     const last = BigInt(end?.high ?? '0') - 1n;
     this.consumer = kafka.consumer({
       groupId: `${groupPrefix}.rules.${randomBytes(6).toString('hex')}`,
-      maxWaitTimeInMs: 250,
+      maxWaitTimeInMs: 500,
     });
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: topic.name, fromBeginning: true });

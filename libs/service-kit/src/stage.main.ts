@@ -50,10 +50,11 @@ export function stageSettings(
   config: StageConfig,
 ): Pick<
   StageDefinition<unknown>,
-  'groupId' | 'concurrency' | 'partitionsConcurrently' | 'sessionTimeoutMs'
+  'groupId' | 'concurrency' | 'partitionsConcurrently' | 'sessionTimeoutMs' | 'fetch'
 > {
   return {
     groupId: config.groupId,
+    fetch: { minBytes: 1, maxWaitMs: config.fetchMaxWaitMs },
     concurrency: config.concurrency,
     ...(config.partitionsConcurrently !== undefined
       ? { partitionsConcurrently: config.partitionsConcurrently }

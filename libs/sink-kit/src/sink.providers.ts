@@ -161,7 +161,7 @@ export function sinkStagesProvider<C extends CommonDestinationConfig>(
           serviceEntry(sink).destinationTypes,
         );
       }
-      const { groupId, concurrency, sessionTimeoutMs, partitionsConcurrently } =
+      const { groupId, concurrency, sessionTimeoutMs, partitionsConcurrently, fetch } =
         stageSettings(config);
       return sinkStages<C>({
         sink,
@@ -194,6 +194,7 @@ export function sinkStagesProvider<C extends CommonDestinationConfig>(
           ...(concurrency !== undefined ? { concurrency } : {}),
           ...(sessionTimeoutMs !== undefined ? { sessionTimeoutMs } : {}),
         },
+        ...(fetch !== undefined ? { tierFetch: fetch } : {}),
       });
     },
   };

@@ -62,14 +62,30 @@ describe('sinkStages', () => {
           'sink-webhook.retry.10s',
           'lr.sink-webhook.sink-webhook.retry.10s',
           6,
-          { minBytes: 1, maxWaitMs: 100 },
+          { minBytes: 1, maxWaitMs: 500 },
         ],
         [
           'sink-webhook.retry.1m',
           'lr.sink-webhook.sink-webhook.retry.1m',
           6,
-          { minBytes: 1, maxWaitMs: 100 },
+          { minBytes: 1, maxWaitMs: 500 },
         ],
+      ],
+    );
+  });
+
+  it("the retry tiers fetch as the sink's tierFetch says, leads.routed as its batching does", () => {
+    const stages = sinkStages({
+      ...options,
+      batching: { fetch: { minBytes: 65_536, maxWaitMs: 250 } },
+      tierFetch: { minBytes: 1, maxWaitMs: 2_000 },
+    });
+    assert.deepEqual(
+      stages.map((s) => [s.topic, s.fetch]),
+      [
+        ['leads.routed', { minBytes: 65_536, maxWaitMs: 250 }],
+        ['sink-webhook.retry.10s', { minBytes: 1, maxWaitMs: 2_000 }],
+        ['sink-webhook.retry.1m', { minBytes: 1, maxWaitMs: 2_000 }],
       ],
     );
   });

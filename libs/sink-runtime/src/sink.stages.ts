@@ -23,6 +23,11 @@ export interface SinkStagesOptions<
   settings?: Pick<StageDefinition<RoutedLead>, 'concurrency' | 'sessionTimeoutMs' | 'chunkSize'>;
   /** How batches gather; see `SinkBatching`. */
   batching?: Partial<SinkBatching>;
+  /**
+   * How the retry tiers fetch. Their records wait for their due time, so no batch gathers there
+   * and an idle tier need not ask the broker as often as leads.routed does.
+   */
+  tierFetch?: FetchSettings;
 }
 
 /**
@@ -43,6 +48,9 @@ export const DEFAULT_SINK_BATCHING: SinkBatching = {
   partitionsConcurrently: 6,
   coalesceMs: 50,
 };
+
+/** The retry tiers' fetch unless the sink says otherwise: the Java client's fetch.max.wait.ms. */
+export const DEFAULT_TIER_FETCH: FetchSettings = { minBytes: 1, maxWaitMs: 500 };
 
 /** A stage on a retry tier: due when its record's `lr-due-at` says. */
 export type RetryTierStage = StageDefinition<RoutedLead> &
@@ -87,6 +95,7 @@ export function retryTierStages<C extends CommonDestinationConfig>(
       `${options.groupId}.${tier.topic}`,
       tier.topic,
     ),
+    fetch: options.tierFetch ?? DEFAULT_TIER_FETCH,
     dueAt: (_input: RoutedLead, ctx: RecordContext) =>
       laterOf(
         dueAtOf(ctx.headers),
