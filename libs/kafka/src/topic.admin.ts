@@ -1,3 +1,4 @@
+import { isRetriable } from '@lead-router/errors';
 import type { TopicDeclaration } from '@lead-router/schemas';
 import type { Admin, Kafka } from 'kafkajs';
 import { TopicSetupError } from './errors';
@@ -91,5 +92,31 @@ async function waitForLeaders(admin: Admin, topics: string[], timeoutMs = 60_000
       );
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+/**
+ * `admin.fetchTopicOffsets`, asked again while the broker's answer is retriable. Services start
+ * together: a topic another one created a moment ago has its leader in the metadata before that
+ * broker serves it, and kafkajs gives up at once on the NOT_LEADER_OR_FOLLOWER it answers then.
+ */
+export function topicOffsets(
+  admin: Admin,
+  topic: string,
+  timeoutMs?: number,
+): ReturnType<Admin['fetchTopicOffsets']> {
+  return askWhileRetriable(() => admin.fetchTopicOffsets(topic), timeoutMs);
+}
+
+/** Calls `ask` again (100 ms, then up to 1 s apart) while it fails with a retriable error. */
+export async function askWhileRetriable<T>(ask: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (let waitMs = 100; ; waitMs = Math.min(1_000, waitMs * 2)) {
+    try {
+      return await ask();
+    } catch (err) {
+      if (!isRetriable(err) || Date.now() + waitMs > deadline) throw err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, waitMs));
   }
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
+import { askWhileRetriable, topicOffsets } from './topic.admin';
 
 /** Offsets [start, end) of one partition. */
 export interface PartitionRange {
@@ -18,7 +19,7 @@ export async function wholeTopicRanges(kafka: Kafka, topic: string): Promise<Par
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const offsets = await admin.fetchTopicOffsets(topic);
+    const offsets = await topicOffsets(admin, topic);
     return offsets.map((o) => ({ partition: o.partition, start: o.low, end: o.high }));
   } finally {
     await admin.disconnect();
@@ -38,14 +39,14 @@ export async function timeWindowRanges(
   const admin = kafka.admin();
   await admin.connect();
   try {
-    const starts = await admin.fetchTopicOffsetsByTimestamp(topic, from);
+    const starts = await askWhileRetriable(() => admin.fetchTopicOffsetsByTimestamp(topic, from));
     const ends =
       to === undefined
-        ? (await admin.fetchTopicOffsets(topic)).map((o) => ({
+        ? (await topicOffsets(admin, topic)).map((o) => ({
             partition: o.partition,
             offset: o.high,
           }))
-        : await admin.fetchTopicOffsetsByTimestamp(topic, to);
+        : await askWhileRetriable(() => admin.fetchTopicOffsetsByTimestamp(topic, to));
     return starts.map((s) => ({
       partition: s.partition,
       start: s.offset,

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { AccountIndex } from '@lead-router/accounts';
-import { type AvroCodec, ensureTopics } from '@lead-router/kafka';
+import { type AvroCodec, ensureTopics, topicOffsets } from '@lead-router/kafka';
 import type { Logger } from '@lead-router/observability';
 import type { Account, TopicDeclaration } from '@lead-router/schemas';
 import type { OnApplicationShutdown } from '@nestjs/common';
@@ -33,7 +33,7 @@ export class AccountsTopicFollower implements OnApplicationShutdown {
     await ensureTopics(kafka, [topic]);
     const admin = kafka.admin();
     await admin.connect();
-    const offsets = await admin.fetchTopicOffsets(topic.name).finally(() => admin.disconnect());
+    const offsets = await topicOffsets(admin, topic.name).finally(() => admin.disconnect());
     const pending = new Map(
       offsets
         .filter((o) => BigInt(o.high) > BigInt(o.low))

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { LeadRouterError, isRetriable } from '@lead-router/errors';
-import { type AvroCodec, ensureTopics, readToEnd } from '@lead-router/kafka';
+import { type AvroCodec, ensureTopics, readToEnd, topicOffsets } from '@lead-router/kafka';
 import type { Logger } from '@lead-router/observability';
 import {
   type ErasureRequest,
@@ -243,7 +243,7 @@ export class SuppressionList {
     await ensureTopics(kafka, [topic]);
     const admin = kafka.admin();
     await admin.connect();
-    const offsets = await admin.fetchTopicOffsets(topic.name).finally(() => admin.disconnect());
+    const offsets = await topicOffsets(admin, topic.name).finally(() => admin.disconnect());
     const pending = new Map(
       offsets
         .filter((o) => BigInt(o.high) > BigInt(o.low))

@@ -3,6 +3,7 @@ import {
   headersToStrings,
   type OutgoingRecord,
   PartitionTransactions,
+  topicOffsets,
 } from '@lead-router/kafka';
 import { traceHeadersOf, withTraceHeaders, type Logger } from '@lead-router/observability';
 import type { QueueAssignment } from '@lead-router/schemas';
@@ -132,7 +133,7 @@ export class HeldQueueConsumer {
   }
 
   private async offsets(partition: number): Promise<{ low: bigint; end: bigint }> {
-    const offsets = await this.admin.fetchTopicOffsets(this.deps.topics.held);
+    const offsets = await topicOffsets(this.admin, this.deps.topics.held);
     const p = offsets.find((o) => o.partition === partition);
     if (!p) throw new Error(`${this.deps.topics.held} has no partition ${partition}`);
     return { low: BigInt(p.low), end: BigInt(p.high) };

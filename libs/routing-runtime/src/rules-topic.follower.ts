@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type AvroCodec, ensureTopics } from '@lead-router/kafka';
+import { type AvroCodec, ensureTopics, topicOffsets } from '@lead-router/kafka';
 import type { Logger } from '@lead-router/observability';
 import type { RuleSetVersion, TopicDeclaration } from '@lead-router/schemas';
 import type { Consumer, Kafka } from 'kafkajs';
@@ -32,7 +32,7 @@ export class RulesTopicFollower {
     await ensureTopics(kafka, [topic]);
     const admin = kafka.admin();
     await admin.connect();
-    const [end] = await admin.fetchTopicOffsets(topic.name).finally(() => admin.disconnect());
+    const [end] = await topicOffsets(admin, topic.name).finally(() => admin.disconnect());
     const last = BigInt(end?.high ?? '0') - 1n;
     this.consumer = kafka.consumer({
       groupId: `${groupPrefix}.rules.${randomBytes(6).toString('hex')}`,

@@ -96,11 +96,21 @@ export async function startEnrichmentPipeline(
     enrichers.push(enricher);
     return enricher;
   };
-  const ingest = await start('ingest', options.ingestEnv ?? {});
-  await start('normalizer');
-  await startEnricher();
-  await start('router');
-  if (options.indexer) await start('indexer');
+  // All at once: each creates the topics it needs and waits for its own /health.
+  const starts = await Promise.allSettled([
+    start('ingest', options.ingestEnv ?? {}),
+    start('normalizer'),
+    startEnricher(),
+    start('router'),
+    ...(options.indexer ? [start('indexer')] : []),
+  ]);
+  const failed = starts.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) {
+    // The ones that did start would otherwise outlive the test.
+    await Promise.all(services.map((service) => service.stop()));
+    throw failed.reason;
+  }
+  const ingest = (starts[0] as PromiseFulfilledResult<ServiceProcess>).value;
 
   const topics = prefixedTopics(prefix).topics;
   const kafka = createKafka({
@@ -133,7 +143,7 @@ export async function startEnrichmentPipeline(
         { timeoutMs: 60_000, intervalMs: 300, what: `lead ${leadId} on leads.routed` },
       ),
     async close() {
-      for (const service of [...services].reverse()) await service.stop();
+      await Promise.all(services.map((service) => service.stop()));
     },
   };
 }

@@ -113,13 +113,15 @@ export async function startPipeline(
     services.set(stage, service);
     return service;
   };
-  try {
-    for (const stage of names) await start(stage);
-  } catch (err) {
+  // All at once: each service creates the topics it needs (a topic another created first is
+  // taken as it is) and waits for its own /health, so none waits on another's start.
+  const starts = await Promise.allSettled(names.map(start));
+  const failed = starts.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) {
     // A service that never got healthy: the ones already up would otherwise outlive the test.
-    for (const service of [...services.values()].reverse()) await service.stop();
+    await Promise.all([...services.values()].map((service) => service.stop()));
     await inbox.close();
-    throw err;
+    throw failed.reason;
   }
 
   const kafka = createKafka({
@@ -138,7 +140,7 @@ export async function startPipeline(
     services,
     start,
     async close() {
-      for (const service of [...services.values()].reverse()) await service.stop();
+      await Promise.all([...services.values()].map((service) => service.stop()));
       await inbox.close();
     },
   };
