@@ -85,7 +85,7 @@ async function main(): Promise<void> {
     log(
       '\nstopping: services first (they drain and commit), then the demo CRMs, the inbox and the stack',
     );
-    for (const service of running.reverse()) await service.stop();
+    await Promise.all(running.map((service) => service.stop()));
     await crms?.close();
     await inbox?.close();
     await stack?.stop();
@@ -138,10 +138,11 @@ async function main(): Promise<void> {
       INGEST_API_KEYS: env('INGEST_API_KEYS', `${DEMO_API_KEY}:web-form`),
       ROUTING_RULES_FILE: rulesFile,
     };
-    for (const service of services) {
-      log(`starting ${service.name}`);
-      running.push(
-        await startService(
+    // All at once: each service creates the topics it needs and waits for its own /health.
+    log(`starting ${services.map((s) => s.name).join(', ')}`);
+    const starts = await Promise.allSettled(
+      services.map(async (service) => {
+        const started = await startService(
           service.name,
           {
             ...shared,
@@ -155,9 +156,13 @@ async function main(): Promise<void> {
             logDir,
             healthTimeoutMs: Number(env('HEALTH_TIMEOUT_MS', '60000')),
           },
-        ),
-      );
-    }
+        );
+        running.push(started);
+        log(`${service.name} is up`);
+      }),
+    );
+    const failed = starts.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
     const ingest = `http://localhost:${services.find((s) => s.name === 'ingest')!.port}`;
     const pgUrl = env('PG_URL', 'postgresql://postgres@127.0.0.1:5432/test');
     const pgTable = `${env('PG_SCHEMA', 'public')}.${env('PG_TABLE', 'leads')}`;
