@@ -264,7 +264,7 @@ describe('pipeline-fused writes what the split normalizer, enricher and router w
   });
 
   after(async () => {
-    for (const d of deployments) for (const s of [...d.services].reverse()) await s?.stop();
+    await Promise.all(deployments.flatMap((d) => d.services.map((s) => s?.stop())));
     await producer?.disconnect();
   });
 

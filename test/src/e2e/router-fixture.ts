@@ -72,7 +72,7 @@ export async function routerFixture(name: string, rulesYaml: string): Promise<Ro
       return record.published_at;
     },
     async stop() {
-      for (const router of routers) await router.stop();
+      await Promise.all(routers.map((router) => router.stop()));
       await fx.close();
     },
   };
