@@ -112,3 +112,21 @@ function levelOverride(): Record<string, string> {
   const level = process.env[SERVICE_LOG_LEVEL_ENV];
   return level ? { LOG_LEVEL: level } : {};
 }
+
+/**
+ * Waits for services started at once. When one fails to start, the ones that did are stopped
+ * (they would otherwise outlive their caller) and the first failure is thrown; otherwise the
+ * processes come back in the order of `starts`.
+ */
+export async function startAll(
+  starts: readonly Promise<ServiceProcess>[],
+): Promise<ServiceProcess[]> {
+  const settled = await Promise.allSettled(starts);
+  const started = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const failed = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+  if (failed) {
+    await Promise.all(started.map((service) => service.stop()));
+    throw failed.reason;
+  }
+  return started;
+}

@@ -12,7 +12,7 @@ import { DEMO_MODE_ENV } from '@lead-router/config';
 import { optionalServices, serviceManifest, type ServiceEntry } from '@lead-router/schemas';
 import { DEMO_CRM_ENV, DEMO_PORTS, demoRulesOn, startDemoCrms, type DemoCrms } from './demo-crms';
 import { startDemoInbox, type DemoInbox } from './demo-inbox';
-import { startService, type ServiceProcess } from './service.process';
+import { startAll, startService, type ServiceProcess } from './service.process';
 import { publishStartRules } from './start-rules.publisher';
 import { startStack, type LocalStack } from './stack';
 import { defaultCacheDir } from './util';
@@ -140,7 +140,7 @@ async function main(): Promise<void> {
     };
     // All at once: each service creates the topics it needs and waits for its own /health.
     log(`starting ${services.map((s) => s.name).join(', ')}`);
-    const starts = await Promise.allSettled(
+    await startAll(
       services.map(async (service) => {
         const started = await startService(
           service.name,
@@ -159,10 +159,9 @@ async function main(): Promise<void> {
         );
         running.push(started);
         log(`${service.name} is up`);
+        return started;
       }),
     );
-    const failed = starts.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (failed) throw failed.reason;
     const ingest = `http://localhost:${services.find((s) => s.name === 'ingest')!.port}`;
     const pgUrl = env('PG_URL', 'postgresql://postgres@127.0.0.1:5432/test');
     const pgTable = `${env('PG_SCHEMA', 'public')}.${env('PG_TABLE', 'leads')}`;

@@ -1,4 +1,4 @@
-export { startService, waitFor, type ServiceProcess } from '@lead-router/local-stack';
+export { startAll, startService, waitFor, type ServiceProcess } from '@lead-router/local-stack';
 /** What a fixture adds to start a service as `npm start` does: in demo mode. */
 export { DEMO_MODE_ENV } from '@lead-router/config';
 export * from './test-stack';

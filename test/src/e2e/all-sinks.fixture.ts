@@ -22,6 +22,7 @@ import {
 import {
   DEMO_MODE_ENV,
   readTopic,
+  startAll,
   startService,
   testStack,
   uniquePrefix,
@@ -176,21 +177,19 @@ export async function startAllSinks(
       PG_SCHEMA: pgSchema,
       KAFKA_SESSION_TIMEOUT_MS: '6000',
     };
-    services.set(
-      stage,
-      await startService(stage, env, {
-        port,
-        logDir: join(dir, 'logs'),
-        // Eight processes starting at once on two cores: each may wait its turn.
-        healthTimeoutMs: options.healthTimeoutMs ?? 120_000,
-      }),
-    );
+    const service = await startService(stage, env, {
+      port,
+      logDir: join(dir, 'logs'),
+      // Eight processes starting at once on two cores: each may wait its turn.
+      healthTimeoutMs: options.healthTimeoutMs ?? 120_000,
+    });
+    services.set(stage, service);
+    return service;
   };
-  const failed = (await Promise.allSettled(STAGES.map(start))).find((r) => r.status === 'rejected');
-  if (failed) {
+  await startAll(STAGES.map(start)).catch(async (err: unknown) => {
     await close();
-    throw failed.reason;
-  }
+    throw err;
+  });
 
   const codec = AvroCodec.connect(stack.registryUrl);
   return {

@@ -8,6 +8,7 @@ import { prefixedTopics, serviceEntry, type RoutedLead } from '@lead-router/sche
 import {
   DEMO_MODE_ENV,
   readTopic,
+  startAll,
   startService,
   testStack,
   uniquePrefix,
@@ -97,20 +98,15 @@ export async function startEnrichmentPipeline(
     return enricher;
   };
   // All at once: each creates the topics it needs and waits for its own /health.
-  const starts = await Promise.allSettled([
-    start('ingest', options.ingestEnv ?? {}),
+  const ingestStarted = start('ingest', options.ingestEnv ?? {});
+  await startAll([
+    ingestStarted,
     start('normalizer'),
     startEnricher(),
     start('router'),
     ...(options.indexer ? [start('indexer')] : []),
   ]);
-  const failed = starts.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (failed) {
-    // The ones that did start would otherwise outlive the test.
-    await Promise.all(services.map((service) => service.stop()));
-    throw failed.reason;
-  }
-  const ingest = (starts[0] as PromiseFulfilledResult<ServiceProcess>).value;
+  const ingest = await ingestStarted;
 
   const topics = prefixedTopics(prefix).topics;
   const kafka = createKafka({

@@ -12,6 +12,7 @@ import {
 } from '@lead-router/schemas';
 import {
   DEMO_MODE_ENV,
+  startAll,
   startService,
   testStack,
   uniquePrefix,
@@ -115,14 +116,10 @@ export async function startPipeline(
   };
   // All at once: each service creates the topics it needs (a topic another created first is
   // taken as it is) and waits for its own /health, so none waits on another's start.
-  const starts = await Promise.allSettled(names.map(start));
-  const failed = starts.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (failed) {
-    // A service that never got healthy: the ones already up would otherwise outlive the test.
-    await Promise.all([...services.values()].map((service) => service.stop()));
+  await startAll(names.map(start)).catch(async (err: unknown) => {
     await inbox.close();
-    throw failed.reason;
-  }
+    throw err;
+  });
 
   const kafka = createKafka({
     brokers: stack.brokers,
