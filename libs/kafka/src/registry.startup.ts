@@ -1,4 +1,5 @@
 import { LeadRouterError, errorMessage } from '@lead-router/errors';
+import { retryWhile } from './retry';
 
 /** Where a start waiting for the registry reports each failed attempt. */
 export interface RegistryStartLogger {
@@ -38,35 +39,26 @@ export class RegistryUnavailableError extends LeadRouterError {
  * RegistryUnavailableError, so the process exits non-zero and its orchestrator sees it. A refusal
  * that no retry can change (an incompatible schema, bad credentials) is thrown at once.
  */
-export async function registerWhenReachable(
+export function registerWhenReachable(
   register: () => Promise<void>,
   options: RegistryStartOptions,
 ): Promise<void> {
-  const now = options.now ?? Date.now;
-  const sleep =
-    options.sleep ?? ((ms: number) => new Promise<void>((done) => setTimeout(done, ms)));
-  const maxDelayMs = options.maxDelayMs ?? 10_000;
-  const started = now();
-  let delay = options.initialDelayMs ?? 500;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await register();
-      return;
-    } catch (err) {
-      if (!worthRetrying(err)) throw err;
-      const waited = now() - started;
-      if (waited + delay > options.timeoutMs) {
-        throw new RegistryUnavailableError(options.registryUrl, waited, attempt, err);
-      }
+  return retryWhile(register, {
+    worthRetrying,
+    timeoutMs: options.timeoutMs,
+    initialDelayMs: options.initialDelayMs ?? 500,
+    maxDelayMs: options.maxDelayMs ?? 10_000,
+    onRetry: ({ err, attempt, delayMs }) =>
       options.logger.warn(
-        { registryUrl: options.registryUrl, attempt, retryInMs: delay, reason: reason(err) },
+        { registryUrl: options.registryUrl, attempt, retryInMs: delayMs, reason: reason(err) },
         `schema registry ${options.registryUrl} unreachable at start: ${reason(err)}; ` +
-          `retrying in ${delay} ms`,
-      );
-      await sleep(delay);
-      delay = Math.min(delay * 2, maxDelayMs);
-    }
-  }
+          `retrying in ${delayMs} ms`,
+      ),
+    giveUp: ({ err, attempt, waitedMs }) =>
+      new RegistryUnavailableError(options.registryUrl, waitedMs, attempt, err),
+    now: options.now,
+    sleep: options.sleep,
+  });
 }
 
 /**

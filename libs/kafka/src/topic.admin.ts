@@ -2,6 +2,7 @@ import { isRetriable } from '@lead-router/errors';
 import type { TopicDeclaration } from '@lead-router/schemas';
 import type { Admin, Kafka } from 'kafkajs';
 import { TopicSetupError } from './errors';
+import { retryWhile } from './retry';
 
 /**
  * Creates every declared topic that does not exist yet, with its partitions and configs, and
@@ -109,14 +110,11 @@ export function topicOffsets(
 }
 
 /** Calls `ask` again (100 ms, then up to 1 s apart) while it fails with a retriable error. */
-export async function askWhileRetriable<T>(ask: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (let waitMs = 100; ; waitMs = Math.min(1_000, waitMs * 2)) {
-    try {
-      return await ask();
-    } catch (err) {
-      if (!isRetriable(err) || Date.now() + waitMs > deadline) throw err;
-    }
-    await new Promise((resolve) => setTimeout(resolve, waitMs));
-  }
+export function askWhileRetriable<T>(ask: () => Promise<T>, timeoutMs = 30_000): Promise<T> {
+  return retryWhile(ask, {
+    worthRetrying: isRetriable,
+    timeoutMs,
+    initialDelayMs: 100,
+    maxDelayMs: 1_000,
+  });
 }
