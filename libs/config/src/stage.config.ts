@@ -34,6 +34,7 @@ const stageSchema = (service: string, defaultPort: number) =>
       STAGE_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(1),
       STAGE_PARTITIONS_CONCURRENTLY: z.coerce.number().int().min(1).max(64).optional(),
       KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(30_000),
+      // FETCH_MAX_WAIT_MS of @lead-router/kafka (this library does not depend on it).
       KAFKA_FETCH_MAX_WAIT_MS: z.coerce.number().int().min(10).max(5_000).default(500),
     })
     .transform((e): StageConfig => ({

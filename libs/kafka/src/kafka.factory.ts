@@ -62,6 +62,13 @@ function silenceKafkajsTimeoutWarning(): void {
   process.emitWarning = patched as typeof process.emitWarning;
 }
 
+/**
+ * The longest the broker holds a fetch while no record is there: the Java client's
+ * fetch.max.wait.ms. A record that arrives ends the wait at once; a shorter wait only makes an idle
+ * consumer ask more often (bench/RESULTS.md, "the idle cost").
+ */
+export const FETCH_MAX_WAIT_MS = 500;
+
 /** One kafkajs client per process, logging through the service's structured logger. */
 export function createKafka({
   brokers,

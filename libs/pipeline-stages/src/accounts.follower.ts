@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { AccountIndex } from '@lead-router/accounts';
-import { type AvroCodec, ensureTopics, topicOffsets } from '@lead-router/kafka';
+import { type AvroCodec, FETCH_MAX_WAIT_MS, ensureTopics, topicOffsets } from '@lead-router/kafka';
 import type { Logger } from '@lead-router/observability';
 import type { Account, TopicDeclaration } from '@lead-router/schemas';
 import type { OnApplicationShutdown } from '@nestjs/common';
@@ -41,7 +41,7 @@ export class AccountsTopicFollower implements OnApplicationShutdown {
     );
     this.consumer = kafka.consumer({
       groupId: `${groupPrefix}.accounts.${randomBytes(6).toString('hex')}`,
-      maxWaitTimeInMs: 500,
+      maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
     });
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: topic.name, fromBeginning: true });

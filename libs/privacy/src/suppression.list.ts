@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { LeadRouterError, isRetriable } from '@lead-router/errors';
-import { type AvroCodec, ensureTopics, readToEnd, topicOffsets } from '@lead-router/kafka';
+import {
+  type AvroCodec,
+  FETCH_MAX_WAIT_MS,
+  ensureTopics,
+  readToEnd,
+  topicOffsets,
+} from '@lead-router/kafka';
 import type { Logger } from '@lead-router/observability';
 import {
   type ErasureRequest,
@@ -252,7 +258,7 @@ export class SuppressionList {
     const consumer = kafka.consumer({
       groupId: `${options.groupPrefix ?? 'lead-router'}.erasures.${randomBytes(6).toString('hex')}`,
       allowAutoTopicCreation: false,
-      maxWaitTimeInMs: 500,
+      maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
     });
     this.consumer = consumer;
     let caughtUp: () => void = () => undefined;

@@ -1,5 +1,6 @@
 import {
   type AvroCodec,
+  FETCH_MAX_WAIT_MS,
   headersToStrings,
   type OutgoingRecord,
   PartitionTransactions,
@@ -47,7 +48,7 @@ export class HeldQueueConsumer {
       allowAutoTopicCreation: false,
       sessionTimeout,
       heartbeatInterval: Math.min(3_000, Math.floor(sessionTimeout / 3)),
-      maxWaitTimeInMs: 500,
+      maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
     });
     this.admin = kafka.admin();
     this.transactions = new PartitionTransactions({

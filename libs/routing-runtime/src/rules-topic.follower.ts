@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { type AvroCodec, ensureTopics, topicOffsets } from '@lead-router/kafka';
+import { type AvroCodec, FETCH_MAX_WAIT_MS, ensureTopics, topicOffsets } from '@lead-router/kafka';
 import type { Logger } from '@lead-router/observability';
 import type { RuleSetVersion, TopicDeclaration } from '@lead-router/schemas';
 import type { Consumer, Kafka } from 'kafkajs';
@@ -36,7 +36,7 @@ export class RulesTopicFollower {
     const last = BigInt(end?.high ?? '0') - 1n;
     this.consumer = kafka.consumer({
       groupId: `${groupPrefix}.rules.${randomBytes(6).toString('hex')}`,
-      maxWaitTimeInMs: 500,
+      maxWaitTimeInMs: FETCH_MAX_WAIT_MS,
     });
     await this.consumer.connect();
     await this.consumer.subscribe({ topic: topic.name, fromBeginning: true });

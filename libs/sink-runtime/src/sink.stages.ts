@@ -1,5 +1,6 @@
 import {
   DESTINATION_HEADER,
+  FETCH_MAX_WAIT_MS,
   dueAtOf,
   type ChunkInfo,
   type FetchSettings,
@@ -50,7 +51,7 @@ export const DEFAULT_SINK_BATCHING: SinkBatching = {
 };
 
 /** The retry tiers' fetch unless the sink says otherwise: the Java client's fetch.max.wait.ms. */
-export const DEFAULT_TIER_FETCH: FetchSettings = { minBytes: 1, maxWaitMs: 500 };
+export const DEFAULT_TIER_FETCH: FetchSettings = { minBytes: 1, maxWaitMs: FETCH_MAX_WAIT_MS };
 
 /** A stage on a retry tier: due when its record's `lr-due-at` says. */
 export type RetryTierStage = StageDefinition<RoutedLead> &
