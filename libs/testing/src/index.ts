@@ -6,3 +6,4 @@ export * from './topic.reader';
 export * from './lead.fixtures';
 export * from './ad-platform.fixtures';
 export * from './lead-corpus';
+export * from './lead.whereabouts';
