@@ -1,5 +1,9 @@
 import 'reflect-metadata';
-import { accountsProviders, enricherStage, loadEnricherConfig } from '@lead-router/pipeline-stages';
+import {
+  accountsProviders,
+  enricherStage,
+  loadEnricherConfig,
+} from '@lead-router/pipeline-stages/enricher';
 import { runStageService } from '@lead-router/service-kit';
 
 runStageService(

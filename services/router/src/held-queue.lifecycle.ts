@@ -12,7 +12,7 @@ import {
 import type { BeforeApplicationShutdown, OnApplicationBootstrap, Provider } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import type { Registry } from 'prom-client';
-import type { RouterConfig } from '@lead-router/pipeline-stages';
+import type { RouterConfig } from '@lead-router/pipeline-stages/router';
 
 /**
  * Runs the held queue beside the router's stages: up once router.held and router.assign exist and

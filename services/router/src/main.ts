@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { loadRouterConfig, routerStagesProvider } from '@lead-router/pipeline-stages';
+import { loadRouterConfig, routerStagesProvider } from '@lead-router/pipeline-stages/router';
 import { runStageService } from '@lead-router/service-kit';
 import { rulesProviders } from '@lead-router/sink-kit';
 import { heldQueueProvider } from './held-queue.lifecycle';
