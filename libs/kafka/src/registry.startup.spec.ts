@@ -1,23 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { SchemaRegistryError } from './errors';
+import { fakeTime } from './fake-time.fixture';
 import { RegistryUnavailableError, registerWhenReachable } from './registry.startup';
 
 const URL = 'http://registry.test:8081/apis/ccompat/v7';
-
-/** A clock that only moves when the code under test sleeps. */
-function fakeTime() {
-  let t = 0;
-  const sleeps: number[] = [];
-  return {
-    sleeps,
-    now: () => t,
-    sleep: async (ms: number) => {
-      sleeps.push(ms);
-      t += ms;
-    },
-  };
-}
 
 function refused(): Error {
   return new TypeError('fetch failed', { cause: { code: 'ECONNREFUSED' } });

@@ -1,24 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { fakeTime } from './fake-time.fixture';
 import { retryWhile } from './retry';
-
-/** A clock that moves only when the retry sleeps. */
-function fakeClock() {
-  let t = 0;
-  const slept: number[] = [];
-  return {
-    slept,
-    now: () => t,
-    sleep: async (ms: number) => {
-      slept.push(ms);
-      t += ms;
-    },
-  };
-}
 
 describe('retryWhile', () => {
   it('doubles the wait up to its cap and returns the first success', async () => {
-    const clock = fakeClock();
+    const clock = fakeTime();
     const told: number[] = [];
     let calls = 0;
     const answer = await retryWhile(
@@ -36,12 +23,12 @@ describe('retryWhile', () => {
       },
     );
     assert.equal(answer, 6);
-    assert.deepEqual(clock.slept, [100, 200, 400, 500, 500]);
+    assert.deepEqual(clock.sleeps, [100, 200, 400, 500, 500]);
     assert.deepEqual(told, [1, 2, 3, 4, 5]);
   });
 
   it('gives up with its own error when the next wait would pass the time allowed', async () => {
-    const clock = fakeClock();
+    const clock = fakeTime();
     await assert.rejects(
       retryWhile(
         async () => {
@@ -58,11 +45,11 @@ describe('retryWhile', () => {
       ),
       /gave up after 4 in 700/,
     );
-    assert.deepEqual(clock.slept, [100, 200, 400]);
+    assert.deepEqual(clock.sleeps, [100, 200, 400]);
   });
 
   it('throws a failure not worth retrying at once, without waiting', async () => {
-    const clock = fakeClock();
+    const clock = fakeTime();
     await assert.rejects(
       retryWhile(
         async () => {
@@ -78,6 +65,6 @@ describe('retryWhile', () => {
       ),
       /refused/,
     );
-    assert.deepEqual(clock.slept, []);
+    assert.deepEqual(clock.sleeps, []);
   });
 });
