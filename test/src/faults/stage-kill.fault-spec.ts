@@ -70,9 +70,11 @@ describe('the normalizer SIGKILLed mid-stream and restarted', () => {
   });
 
   it('normalizes every lead, and the restarted normalizer did the uncommitted work', async () => {
-    const total = 3000;
-    // One partition at a time: the six partitions' chunks are committed one after the other,
-    // so the committed offset climbs in steps a poll can catch between the first and the last.
+    // Enough leads for a window of seconds: given 3,000, the normalizer once committed them all
+    // within the 0.4 s between joining its group and the test's first poll (CI, 2026-12-03). One partition at a time: the six partitions' chunks are committed one after
+    // the other, so the committed offset climbs in steps a poll can catch between the first and
+    // the last.
+    const total = 12_000;
     sut = await stageUnderFault('fault-normalizer', 'normalizer', {
       input: (topics) => topics.raw,
       // A member busy with a 500-record chunk on a loaded machine can miss a 6 s session.
