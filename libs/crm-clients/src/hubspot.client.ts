@@ -5,7 +5,7 @@ import {
   HUBSPOT_MAX_INPUTS,
   hubspotUpsertBatches,
 } from '@lead-router/crm';
-import type { LeadVerdict } from '@lead-router/delivery';
+import { withDeadline, type LeadVerdict } from '@lead-router/delivery';
 import { type HubSpotDestination, hubspotMapping } from '@lead-router/routing';
 import type { Destination, RoutedLead } from '@lead-router/schemas';
 import { Agent, type Dispatcher, request } from 'undici';
@@ -116,18 +116,26 @@ export class HubSpotClient {
     signal: AbortSignal,
   ): Promise<LeadVerdict[]> {
     const url = new URL(batch.path.replace(/^\//, ''), withTrailingSlash(config.base_url));
-    const response = await request(url, {
-      method: batch.method,
-      dispatcher: this.dispatcher,
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/json',
-        accept: 'application/json',
+    // The deadline covers the answer's body too; it ends with it (see withDeadline).
+    const response = await withDeadline(
+      this.options.requestTimeoutMs,
+      async (deadline) => {
+        const answer = await request(url, {
+          method: batch.method,
+          dispatcher: this.dispatcher,
+          headers: {
+            authorization: `Bearer ${token}`,
+            'content-type': 'application/json',
+            accept: 'application/json',
+          },
+          body: JSON.stringify(batch.body),
+          signal: deadline,
+        });
+        return { ...answer, text: await readText(answer.body) };
       },
-      body: JSON.stringify(batch.body),
-      signal: AbortSignal.any([signal, AbortSignal.timeout(this.options.requestTimeoutMs)]),
-    });
-    const text = await readText(response.body);
+      signal,
+    );
+    const { text } = response;
     return classifyHubSpotResponse(response.statusCode, response.headers, parseJson(text), batch, {
       now: this.now(),
       accountTimeZone: config.account_time_zone,

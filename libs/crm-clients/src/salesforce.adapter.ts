@@ -7,7 +7,7 @@ import {
   salesforceUpsertBatches,
   type SforceApiUsage,
 } from '@lead-router/crm';
-import type { DeliveryVerdict, LeadVerdict } from '@lead-router/delivery';
+import { withDeadline, type DeliveryVerdict, type LeadVerdict } from '@lead-router/delivery';
 import { errorMessage } from '@lead-router/errors';
 import { type SalesforceDestination, salesforceMapping } from '@lead-router/routing';
 import type { Destination, RoutedLead } from '@lead-router/schemas';
@@ -168,18 +168,26 @@ export class SalesforceAdapter {
     signal: AbortSignal,
   ): Promise<LeadVerdict[]> {
     const base = (config.instance_url ?? session.instanceUrl).replace(/\/+$/, '');
-    const response = await request(`${base}${batch.path}`, {
-      method: batch.method,
-      headers: {
-        authorization: `Bearer ${session.accessToken}`,
-        'content-type': 'application/json',
-        accept: 'application/json',
+    // The deadline covers the answer's body too; it ends with it (see withDeadline).
+    const response = await withDeadline(
+      this.options.requestTimeoutMs,
+      async (deadline) => {
+        const answer = await request(`${base}${batch.path}`, {
+          method: batch.method,
+          headers: {
+            authorization: `Bearer ${session.accessToken}`,
+            'content-type': 'application/json',
+            accept: 'application/json',
+          },
+          body: JSON.stringify(batch.body),
+          signal: deadline,
+          dispatcher: this.dispatcher,
+        });
+        return { ...answer, text: await answer.body.text() };
       },
-      body: JSON.stringify(batch.body),
-      signal: AbortSignal.any([signal, AbortSignal.timeout(this.options.requestTimeoutMs)]),
-      dispatcher: this.dispatcher,
-    });
-    const text = await response.body.text();
+      signal,
+    );
+    const { text } = response;
     const usage = parseSforceLimitInfo(headerValue(response.headers, 'Sforce-Limit-Info'));
     if (usage !== null) {
       this.usage.set(destination, { ...usage, at: (this.options.now ?? Date.now)() });

@@ -1,4 +1,5 @@
 export { refusedAddressReason } from './address.policy';
+export { withDeadline } from './deadline';
 export { DELIVERY_ID_NAMESPACE, deliveryIdFor } from './delivery-id.generator';
 export { DestinationError } from './destination.error';
 export {

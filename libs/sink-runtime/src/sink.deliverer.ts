@@ -1,4 +1,4 @@
-import type { DeliveryVerdict, LeadVerdict } from '@lead-router/delivery';
+import { withDeadline, type DeliveryVerdict, type LeadVerdict } from '@lead-router/delivery';
 import { errorMessage } from '@lead-router/errors';
 import {
   DESTINATION_HEADER,
@@ -253,7 +253,7 @@ export class SinkDeliverer<C extends CommonDestinationConfig> {
           metrics.batchSize.observe(labels, batch.length);
           try {
             return await tracedSend(sink, batch, () =>
-              adapter.send(batch, AbortSignal.timeout(this.options.requestTimeoutMs)),
+              withDeadline(this.options.requestTimeoutMs, (signal) => adapter.send(batch, signal)),
             );
           } finally {
             metrics.inFlight.dec(labels);
