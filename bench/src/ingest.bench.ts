@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEMO_MODE_ENV } from '@lead-router/config';
 import { BatchingProducer, ensureTopics, type OutgoingRecord } from '@lead-router/kafka';
-import { freePort, waitFor } from '@lead-router/local-stack';
+import { SERVICE_NODE_FLAGS, freePort, waitFor } from '@lead-router/local-stack';
 import { createLogger } from '@lead-router/observability';
 import { prefixedTopics, serviceEntry } from '@lead-router/schemas';
 import type { Kafka } from 'kafkajs';
@@ -34,8 +34,6 @@ import { rawLeads } from './lead.generator';
 import { cpuSeconds, peakRssMb } from './proc.stats';
 
 const repoRoot = resolve(__dirname, '..', '..');
-/** The flags deploy/local starts every service with (its SERVICE_NODE_FLAGS). */
-const SERVICE_NODE_FLAGS = ['--max-semi-space-size=16'];
 
 function option(name: string): string[] {
   const values: string[] = [];

@@ -65,6 +65,7 @@ export async function startBenchService(
   name: ServiceName,
   prefix: string,
   extra: Record<string, string> = {},
+  nodeFlags: readonly string[] = [],
 ): Promise<ServiceProcess> {
   const port = await servicePort();
   return startService(
@@ -84,7 +85,7 @@ export async function startBenchService(
       KAFKA_SESSION_TIMEOUT_MS: '30000',
       ...extra,
     },
-    { port, logDir: join(env.workDir, 'logs'), healthTimeoutMs: 120_000 },
+    { port, logDir: join(env.workDir, 'logs'), healthTimeoutMs: 120_000, nodeFlags },
   );
 }
 
@@ -540,6 +541,8 @@ export async function throughputRun(
     label: string;
     otherPids?: ReadonlyMap<string, number>;
     serviceEnv?: (stage: StageName) => Record<string, string>;
+    /** Node flags for every stage, after the services' own (`SERVICE_NODE_FLAGS`). */
+    nodeFlags?: readonly string[];
     onReady?: (services: Map<StageName, ServiceProcess>) => void;
   },
 ): Promise<ThroughputRun> {
@@ -559,7 +562,9 @@ export async function throughputRun(
       );
   }, 5000);
   const started = await Promise.all(
-    STAGES.map((s) => startBenchService(env, s, prefix, opts.serviceEnv?.(s) ?? {})),
+    STAGES.map((s) =>
+      startBenchService(env, s, prefix, opts.serviceEnv?.(s) ?? {}, opts.nodeFlags),
+    ),
   ).finally(() => clearInterval(starting));
   const readyAt = performance.now();
   const services = new Map(STAGES.map((s, i) => [s, started[i]!]));

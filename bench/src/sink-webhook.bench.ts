@@ -24,7 +24,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DEMO_MODE_ENV } from '@lead-router/config';
 import { BatchingProducer } from '@lead-router/kafka';
-import { freePort, waitFor } from '@lead-router/local-stack';
+import { SERVICE_NODE_FLAGS, freePort, waitFor } from '@lead-router/local-stack';
 import { createLogger } from '@lead-router/observability';
 import { serviceEntry, type RoutedLead } from '@lead-router/schemas';
 import { benchKafka, benchStack } from './bench.stack';
@@ -82,9 +82,6 @@ function parseBuilds(spec: string): { label: string; root: string }[] {
 const say = (msg: string): void => {
   process.stdout.write(`[bench:sink-webhook ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 };
-
-/** As `startService` starts every service (deploy/local's SERVICE_NODE_FLAGS). */
-const SERVICE_NODE_FLAGS = ['--max-semi-space-size=16'];
 
 interface Sink {
   child: ChildProcess;

@@ -19,7 +19,7 @@ export type { DemoInbox, DemoInboxOptions, InboxDelivery } from './demo-inbox';
 export { defaultCacheDir } from './util';
 export type { LogLine } from './util';
 export { freePort } from './ports';
-export { SERVICE_LOG_DIR_ENV, startAll, startService } from './service.process';
+export { SERVICE_LOG_DIR_ENV, SERVICE_NODE_FLAGS, startAll, startService } from './service.process';
 export type { ServiceProcess } from './service.process';
 export { waitFor } from './wait';
 export { publishStartRules } from './start-rules.publisher';

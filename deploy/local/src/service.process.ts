@@ -43,7 +43,13 @@ let started = 0;
 export async function startService(
   name: ServiceName,
   env: Record<string, string>,
-  options: { port: number; logDir: string; healthTimeoutMs?: number },
+  options: {
+    port: number;
+    logDir: string;
+    healthTimeoutMs?: number;
+    /** Node's flags, after SERVICE_NODE_FLAGS (a later V8 flag wins over an earlier one). */
+    nodeFlags?: readonly string[];
+  },
 ): Promise<ServiceProcess> {
   const logDir = process.env[SERVICE_LOG_DIR_ENV] || options.logDir;
   mkdirSync(logDir, { recursive: true });
@@ -52,7 +58,8 @@ export async function startService(
   const logFile = join(logDir, `${name}-${Date.now()}-${process.pid}-${++started}.log`);
   const log = createWriteStream(logFile);
   const { entry, healthPath } = serviceEntry(name);
-  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, join(repoRoot, entry)], {
+  const flags = [...SERVICE_NODE_FLAGS, ...(options.nodeFlags ?? [])];
+  const child = spawn(process.execPath, [...flags, join(repoRoot, entry)], {
     env: { ...process.env, ...env, ...levelOverride() },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

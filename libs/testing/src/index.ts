@@ -7,3 +7,4 @@ export * from './lead.fixtures';
 export * from './ad-platform.fixtures';
 export * from './lead-corpus';
 export * from './lead.whereabouts';
+export * from './group.position';

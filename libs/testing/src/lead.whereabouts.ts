@@ -1,5 +1,6 @@
-import { readToEnd, topicOffsets } from '@lead-router/kafka';
+import { readRanges, topicOffsets } from '@lead-router/kafka';
 import type { Kafka } from 'kafkajs';
+import { groupLag } from './group.position';
 
 /**
  * Where a lead is when a test waited for it in vain: how many records of each topic carry
@@ -23,9 +24,12 @@ export async function leadWhereabouts(
         try {
           const offsets = await topicOffsets(admin, topic, 5_000);
           ends.set(topic, new Map(offsets.map((o) => [o.partition, BigInt(o.high)])));
-          const records = offsets.some((o) => o.high !== o.low)
-            ? await readToEnd(kafka, topic)
-            : [];
+          const ranges = offsets.map((o) => ({
+            partition: o.partition,
+            start: o.low,
+            end: o.high,
+          }));
+          const records = await readRanges(kafka, topic, ranges);
           const carrying = records.filter((r) => r.message.value?.includes(bytes)).length;
           return `${key} (${topic}): ${records.length} records, ${carrying} carry ${needle}`;
         } catch (err) {
@@ -37,19 +41,9 @@ export async function leadWhereabouts(
       .map((g) => g.groupId)
       .filter((id) => id.startsWith(prefix))
       .sort();
-    for (const groupId of groups) {
-      const committed = await admin.fetchOffsets({ groupId });
-      for (const { topic, partitions } of committed) {
-        const end = ends.get(topic);
-        if (!end) continue;
-        const lag = partitions.reduce((sum, p) => {
-          const high = end.get(p.partition) ?? 0n;
-          const at = BigInt(p.offset) < 0n ? 0n : BigInt(p.offset);
-          return sum + (high > at ? high - at : 0n);
-        }, 0n);
+    for (const groupId of groups)
+      for (const { topic, lag } of await groupLag(admin, groupId, ends))
         lines.push(`group ${groupId} on ${topic}: lag ${lag}`);
-      }
-    }
     return lines.join('\n');
   } finally {
     await admin.disconnect();

@@ -10,6 +10,7 @@ import {
 } from '@lead-router/schemas';
 import {
   DEMO_MODE_ENV,
+  committedOffset,
   readTopic,
   startService,
   testStack,
@@ -84,10 +85,7 @@ export async function sinkProcessFixture(
       );
       return records.map((r) => r.value);
     },
-    async committed() {
-      const [offsets] = await admin.fetchOffsets({ groupId, topics: [fx.topics.routed] });
-      return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
-    },
+    committed: () => committedOffset(admin, groupId, fx.topics.routed),
     async close() {
       await admin.disconnect();
       await fx.close();

@@ -9,6 +9,7 @@ import { parseExposition, sumSamples } from '@lead-router/observability';
 import { serviceEntry, type DeadLetter, type ServiceName } from '@lead-router/schemas';
 import {
   DEMO_MODE_ENV,
+  committedOffset,
   readTopic,
   startService,
   testStack,
@@ -17,16 +18,6 @@ import {
 } from '@lead-router/testing';
 import type { Admin } from 'kafkajs';
 import { kafkaFixture, type KafkaFixture } from '../integration/kafka-fixture';
-
-/** The offsets `groupId` has committed on `topic`, summed over its partitions (none counts 0). */
-export async function committedOffset(
-  admin: Admin,
-  groupId: string,
-  topic: string,
-): Promise<number> {
-  const [offsets] = await admin.fetchOffsets({ groupId, topics: [topic] });
-  return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
-}
 
 export interface KillOptions {
   /** How long to wait for the first commit; default 120 s. */

@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, afterEach, describe, it } from 'node:test';
 import type { EnrichedLead, RoutedLead } from '@lead-router/schemas';
-import { enrichedLeadFixture, readTopic, waitFor } from '@lead-router/testing';
+import { committedOffset, enrichedLeadFixture, readTopic, waitFor } from '@lead-router/testing';
 import type { Admin } from 'kafkajs';
 import { routerFixture, type RouterFixture } from '../e2e/router-fixture';
 import { recordFault } from './fault-summary';
-import { committedOffset, crashProof, killMidStream, recordsConsumed } from './fault.fixture';
+import { crashProof, killMidStream, recordsConsumed } from './fault.fixture';
 
 /** Four independent round-robin queues, no capacity limits: nothing but the rotation decides. */
 const COUNTRIES = ['DE', 'FR', 'US', 'BR'] as const;

@@ -1,0 +1,162 @@
+/**
+ * Peak memory through a backlog (issue 15, point 4): `--leads` RawLeads on leads.raw, then
+ * normalizer, enricher, router and sink-webhook started as processes and run until every lead
+ * reached the receiver; each stage's peak RSS (VmHWM), its RSS when it had started, and its CPU
+ * per lead. Settings are compared in one run: every `--variant label:setting;setting` is run with
+ * its settings on every stage, each a `KEY=value` of the environment or a Node flag (`--…`, after
+ * the services' own), the variants alternating round by round so the host's drift falls on each
+ * alike. Nothing is recorded: the figures go to stdout.
+ *
+ *   npm run bench:memory
+ *   npm run bench:memory -- --leads 50000 --rounds 3 \
+ *     --variant 'default:' --variant 'semi8:--max-semi-space-size=8;STAGE_CONCURRENCY=2'
+ *
+ * Uses KAFKA_BROKERS and SCHEMA_REGISTRY_URL when both are set, else starts a local stack.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { benchStack } from './bench.stack';
+import {
+  STAGES,
+  benchEnvFor,
+  startReceiver,
+  throughputRun,
+  warmTransactions,
+  type StageName,
+} from './pipeline.part';
+import { machine, peakRssMb, rssMb } from './proc.stats';
+
+const repoRoot = resolve(__dirname, '..', '..');
+
+const { values: args } = parseArgs({
+  options: {
+    leads: { type: 'string', default: '50000' },
+    rounds: { type: 'string', default: '1' },
+    variant: { type: 'string', multiple: true, default: ['default:'] },
+  },
+});
+
+const say = (msg: string): void => {
+  process.stdout.write(`[memory ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
+};
+
+interface Variant {
+  label: string;
+  env: Record<string, string>;
+  nodeFlags: string[];
+}
+
+/** `label:setting;setting`, each `KEY=value` or `--flag` (none after the colon: the defaults). */
+export function parseVariant(spec: string): Variant {
+  const colon = spec.indexOf(':');
+  if (colon <= 0) throw new RangeError(`--variant ${spec}: expected label:KEY=value;--flag`);
+  const variant: Variant = { label: spec.slice(0, colon), env: {}, nodeFlags: [] };
+  for (const setting of spec
+    .slice(colon + 1)
+    .split(';')
+    .filter(Boolean)) {
+    const eq = setting.indexOf('=');
+    if (setting.startsWith('--')) variant.nodeFlags.push(setting);
+    else if (eq > 0) variant.env[setting.slice(0, eq)] = setting.slice(eq + 1);
+    else throw new RangeError(`--variant ${spec}: ${setting} is neither KEY=value nor --flag`);
+  }
+  return variant;
+}
+
+interface MemoryRun {
+  variant: string;
+  round: number;
+  leadsPerSecond: number;
+  complete: boolean;
+  /** per stage: RSS once it answered /health, peak RSS at the end, CPU µs per lead */
+  stages: Record<StageName, { startMb: number; peakMb: number; cpuUs: number }>;
+}
+
+function renderTable(runs: readonly MemoryRun[]): string {
+  const header = ['variant', 'round', 'leads/s', ...STAGES.map((s) => `${s} MB start / peak`)];
+  header.push(...STAGES.map((s) => `${s} CPU µs/lead`));
+  const row = (cells: (string | number)[]): string => `| ${cells.join(' | ')} |`;
+  const lines = [row(header), row(header.map(() => '---'))];
+  for (const r of runs)
+    lines.push(
+      row([
+        r.variant,
+        r.round,
+        r.complete ? r.leadsPerSecond.toFixed(0) : 'incomplete',
+        ...STAGES.map((s) => `${r.stages[s].startMb} / ${r.stages[s].peakMb}`),
+        ...STAGES.map((s) => r.stages[s].cpuUs.toFixed(0)),
+      ]),
+    );
+  return lines.join('\n');
+}
+
+async function main(): Promise<void> {
+  const leads = Number(args.leads);
+  const rounds = Number(args.rounds);
+  const variants = args.variant.map(parseVariant);
+  say(`${leads} leads a run, ${rounds} round(s) of ${variants.map((v) => v.label).join(', ')}`);
+  const host = machine(repoRoot);
+  say(
+    `${host.nproc} cores, ${host.cpuModel}, Node ${host.node}, commit ${host.commit}` +
+      `${host.dirty ? ' (dirty)' : ''}, load ${host.loadAverage.map((l) => l.toFixed(1)).join(' ')}`,
+  );
+  const workDir = mkdtempSync(join(tmpdir(), 'lead-router-memory-'));
+  const { brokers, registryUrl, stack } = await benchStack(workDir, say);
+  const receiver = await startReceiver(repoRoot);
+  const env = benchEnvFor({ repoRoot, workDir, brokers, registryUrl, receiver, clientId: 'bench' });
+  const runs: MemoryRun[] = [];
+  try {
+    await warmTransactions(env, `bench-${randomBytes(3).toString('hex')}-mem.`);
+    for (let round = 1; round <= rounds; round++)
+      for (const variant of variants) {
+        const prefix = `bench-${randomBytes(3).toString('hex')}-mem.`;
+        const startMb = new Map<StageName, number>();
+        const run = await throughputRun(env, receiver, prefix, leads, {
+          timeoutMs: 900_000,
+          say,
+          label: `${variant.label} ${round}`,
+          serviceEnv: () => variant.env,
+          nodeFlags: variant.nodeFlags,
+          onReady: (services) => {
+            for (const [s, p] of services) startMb.set(s, rssMb(p.process.pid!) ?? NaN);
+          },
+        });
+        try {
+          const stages = {} as MemoryRun['stages'];
+          for (const s of STAGES)
+            stages[s] = {
+              startMb: Math.round(startMb.get(s) ?? NaN),
+              peakMb: Math.round(peakRssMb(run.services.get(s)!.process.pid!) ?? NaN),
+              cpuUs: ((run.cpu[s] ?? NaN) * 1e6) / leads,
+            };
+          runs.push({
+            variant: variant.label,
+            round,
+            leadsPerSecond: leads / run.wallSeconds,
+            complete: run.complete,
+            stages,
+          });
+          say(
+            `${variant.label} ${round}: ` +
+              STAGES.map((s) => `${s} peak ${stages[s].peakMb} MB`).join(', '),
+          );
+        } finally {
+          for (const service of run.services.values()) await service.kill();
+        }
+      }
+    process.stdout.write(`\n${renderTable(runs)}\n`);
+  } finally {
+    await receiver.stop();
+    await stack?.stop();
+    if (stack) rmSync(stack.dataDir, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module)
+  main().catch((err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  });
