@@ -374,6 +374,12 @@ function writeRules(
   return file;
 }
 
+/** Whether the build at `root` reads a destination's `budget` (commits before the sinks' did not). */
+function knowsBudgets(root: string): boolean {
+  const schema = join(root, 'libs', 'routing', 'src', 'destination.schema.ts');
+  return existsSync(schema) && readFileSync(schema, 'utf8').includes('per_seconds');
+}
+
 function benchEnv(opts: CpuComparisonOptions, root: string, rulesFile: string): BenchEnv {
   return {
     repoRoot: root,
@@ -408,7 +414,15 @@ function currentBuild(opts: CpuComparisonOptions, commit: string): BuildUnderTes
  * startService and node flags, its schemas), loaded from the worktree with its own node_modules.
  */
 function baselineBuild(opts: CpuComparisonOptions, root: string, commit: string): BuildUnderTest {
-  const rulesFile = writeRules(root, join(opts.workDir, 'rules-baseline.yaml'), opts.receiver.url);
+  // A baseline whose sinks keep request budgets gets the same one as this tree: the default
+  // webhook budget (1,000 requests a second) would pace its deliveries and charge it the idle
+  // CPU of the longer run.
+  const rulesFile = writeRules(
+    root,
+    join(opts.workDir, 'rules-baseline.yaml'),
+    opts.receiver.url,
+    knowsBudgets(root) ? BENCH_WEBHOOK_BUDGET : undefined,
+  );
   const env = benchEnv(opts, root, rulesFile);
   const load = createRequire(join(root, 'bench', 'package.json'));
   const part = load(join(root, 'bench', 'dist', 'pipeline.part.js')) as BenchPart;
