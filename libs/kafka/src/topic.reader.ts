@@ -14,7 +14,11 @@ export interface RangeRecord {
   message: KafkaMessage;
 }
 
-/** Each partition from its earliest offset to its high watermark at the time of the call. */
+/**
+ * Each partition from its earliest offset to its last stable offset at the time of the call:
+ * kafkajs lists offsets read_committed, so a transaction still open, or one whose commit markers
+ * Kafka is still writing, ends the range before its first record.
+ */
 export async function wholeTopicRanges(kafka: Kafka, topic: string): Promise<PartitionRange[]> {
   const admin = kafka.admin();
   await admin.connect();
@@ -28,7 +32,7 @@ export async function wholeTopicRanges(kafka: Kafka, topic: string): Promise<Par
 
 /**
  * Each partition from the first record at or after `from` to the first at or after `to` (or the
- * high watermark). Kafka finds these offsets from its time index, so nothing earlier is read.
+ * last stable offset). Kafka finds these offsets from its time index, so nothing earlier is read.
  */
 export async function timeWindowRanges(
   kafka: Kafka,
@@ -122,8 +126,11 @@ export interface TopicRecord extends RangeRecord {
 }
 
 /**
- * A whole topic, from its earliest offsets to the high watermarks of the moment of the call: a
- * snapshot read, as a stage does to restore state from a changelog, or a user to inspect a topic.
+ * A whole topic, from its earliest offsets to the last stable offsets of the moment of the call
+ * (see `wholeTopicRanges`): a snapshot of what a read_committed reader sees, as a stage reads to
+ * restore state from a changelog, or a user to inspect a topic. Kafka answers a producer's
+ * commit (EndTxn) before it has written the transaction's markers, so a transaction committed
+ * just before the call may not be in the snapshot yet.
  */
 export async function readToEnd(kafka: Kafka, topic: string): Promise<TopicRecord[]> {
   const records = await readRanges(kafka, topic, await wholeTopicRanges(kafka, topic));

@@ -20,4 +20,24 @@ export async function readTopic<T>(
   return out;
 }
 
+/**
+ * Reads a whole topic again until it holds at least `count` records, or the deadline passes, and
+ * returns the last read for the caller to assert on. A transaction whose commit a test has just
+ * seen answered is not readable at once: Kafka writes its commit markers after it answers EndTxn,
+ * and a read_committed reader, as `readToEnd` is, sees the records only after them.
+ */
+export async function readAtLeast(
+  kafka: Kafka,
+  topic: string,
+  count: number,
+  timeoutMs = 30_000,
+): Promise<TopicRecord[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const records = await readToEnd(kafka, topic);
+    if (records.length >= count || Date.now() > deadline) return records;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 export { readToEnd as readRaw };

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { readToEnd } from '@lead-router/kafka';
-import { rawLeadFixture } from '@lead-router/testing';
+import { rawLeadFixture, readAtLeast } from '@lead-router/testing';
 import type { Producer } from 'kafkajs';
 import { kafkaFixture, type KafkaFixture } from './kafka-fixture';
 
@@ -61,16 +60,28 @@ describe('kafkajs transactions: coordinators found once', () => {
     assert.equal(count('TxnOffsetCommit'), 10);
     // both coordinators kept from the first transaction (unpatched: four lookups a transaction)
     assert.equal(count('GroupCoordinator'), 0, JSON.stringify(requests));
-    // what a reader sees: every record committed, and the group's offset where the last one put it
-    const read = await readToEnd(fx.kafka, fx.topics.raw);
+    // What a reader sees: every record committed, and the group's offset where the last one put
+    // it. Kafka answers EndTxn before it writes the markers that make a commit visible (to a
+    // read_committed reader on the topic, to OffsetFetch on the group), so both are read again
+    // until they show the last transaction or 30 s pass.
+    const read = await readAtLeast(fx.kafka, fx.topics.raw, 11);
     assert.deepEqual(
       read.map((m) => m.key).sort(),
       Array.from({ length: 11 }, (_, i) => `coordinators-${i}`).sort(),
     );
     const admin = fx.kafka.admin();
     await admin.connect();
-    const [offsets] = await admin.fetchOffsets({ groupId, topics: [fx.topics.normalized] });
+    const groupOffset = async () => {
+      const [offsets] = await admin.fetchOffsets({ groupId, topics: [fx.topics.normalized] });
+      return offsets?.partitions.find((p) => p.partition === 0)?.offset;
+    };
+    const deadline = Date.now() + 30_000;
+    let offset = await groupOffset();
+    while (offset !== '11' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      offset = await groupOffset();
+    }
     await admin.disconnect();
-    assert.equal(offsets?.partitions.find((p) => p.partition === 0)?.offset, '11');
+    assert.equal(offset, '11');
   });
 });

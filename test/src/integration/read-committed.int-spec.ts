@@ -3,7 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { StageRunner, readToEnd, type StageDefinition } from '@lead-router/kafka';
 import { createLogger, createRegistry, createStageMetrics } from '@lead-router/observability';
 import type { RawLead } from '@lead-router/schemas';
-import { rawLeadFixture, waitFor } from '@lead-router/testing';
+import { rawLeadFixture, readAtLeast, waitFor } from '@lead-router/testing';
 import type { Producer, Transaction } from 'kafkajs';
 import { kafkaFixture, type KafkaFixture } from './kafka-fixture';
 
@@ -107,7 +107,8 @@ describe('read_committed through kafkajs: overlapping aborted transactions', () 
       aborted.length >= 10 && committed.length >= 5,
       `${aborted.length} aborted, ${committed.length} committed`,
     );
-    const read = await readToEnd(fx.kafka, topic);
+    // The last transactions' markers may still be on their way (Kafka answers EndTxn first).
+    const read = await readAtLeast(fx.kafka, topic, committed.length);
     const ids = await Promise.all(
       read.map(async (r) => (await fx.codec.decode<RawLead>(r.message.value, 'RawLead')).lead_id),
     );
