@@ -374,10 +374,27 @@ function writeRules(
   return file;
 }
 
-/** Whether the build at `root` reads a destination's `budget` (commits before the sinks' did not). */
+/**
+ * Whether the build at `root` keeps a destination's `budget` (commits before the sinks' did not):
+ * its own destination schema parses a webhook destination with one.
+ */
 function knowsBudgets(root: string): boolean {
-  const schema = join(root, 'libs', 'routing', 'src', 'destination.schema.ts');
-  return existsSync(schema) && readFileSync(schema, 'utf8').includes('per_seconds');
+  const load = createRequire(join(root, 'bench', 'package.json'));
+  let routing: {
+    destinationSchema?: { safeParse(input: unknown): { success: boolean; data?: unknown } };
+  };
+  try {
+    routing = load('@lead-router/routing') as typeof routing;
+  } catch {
+    return false;
+  }
+  const parsed = routing.destinationSchema?.safeParse({
+    type: 'webhook',
+    url: 'http://127.0.0.1:1/leads',
+    budget: BENCH_WEBHOOK_BUDGET,
+  });
+  const data = parsed?.success ? (parsed.data as { budget?: unknown }) : undefined;
+  return data?.budget !== undefined;
 }
 
 function benchEnv(opts: CpuComparisonOptions, root: string, rulesFile: string): BenchEnv {

@@ -5,10 +5,11 @@ import {
   HUBSPOT_MAX_INPUTS,
   hubspotUpsertBatches,
 } from '@lead-router/crm';
-import { withDeadline, type LeadVerdict } from '@lead-router/delivery';
+import type { LeadVerdict } from '@lead-router/delivery';
 import { type HubSpotDestination, hubspotMapping } from '@lead-router/routing';
 import type { Destination, RoutedLead } from '@lead-router/schemas';
-import { Agent, type Dispatcher, request } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
+import { crmRequest, jsonHeaders, jsonOrNull } from './crm.request';
 
 /** One lead for one HubSpot destination, as the sink layer hands it over. */
 export interface HubSpotTask {
@@ -30,9 +31,6 @@ export interface HubSpotClientOptions {
   /** The HTTP dispatcher; an own keep-alive pool by default. */
   dispatcher?: Dispatcher;
 }
-
-/** The longest answer body read; a batch of 100 contacts with their properties fits well inside. */
-const MAX_BODY_BYTES = 8 * 1024 * 1024;
 
 /**
  * Sends contacts batch upserts to HubSpot for the sink layer: one request per call (the layer
@@ -116,57 +114,30 @@ export class HubSpotClient {
     signal: AbortSignal,
   ): Promise<LeadVerdict[]> {
     const url = new URL(batch.path.replace(/^\//, ''), withTrailingSlash(config.base_url));
-    // The deadline covers the answer's body too; it ends with it (see withDeadline).
-    const response = await withDeadline(
-      this.options.requestTimeoutMs,
-      async (deadline) => {
-        const answer = await request(url, {
-          method: batch.method,
-          dispatcher: this.dispatcher,
-          headers: {
-            authorization: `Bearer ${token}`,
-            'content-type': 'application/json',
-            accept: 'application/json',
-          },
-          body: JSON.stringify(batch.body),
-          signal: deadline,
-        });
-        return { ...answer, text: await readText(answer.body) };
-      },
+    const response = await crmRequest({
+      url,
+      method: batch.method,
+      headers: jsonHeaders(token),
+      body: JSON.stringify(batch.body),
+      timeoutMs: this.options.requestTimeoutMs,
       signal,
-    );
-    const { text } = response;
-    return classifyHubSpotResponse(response.statusCode, response.headers, parseJson(text), batch, {
-      now: this.now(),
-      accountTimeZone: config.account_time_zone,
+      dispatcher: this.dispatcher,
     });
+    // HubSpot answers JSON; anything else (a proxy's HTML page) classifies by status alone.
+    return classifyHubSpotResponse(
+      response.statusCode,
+      response.headers,
+      jsonOrNull(response.text),
+      batch,
+      {
+        now: this.now(),
+        accountTimeZone: config.account_time_zone,
+      },
+    );
   }
 }
 
 /** `https://host/prefix` and `https://host/prefix/` both keep `prefix` when the path is joined. */
 function withTrailingSlash(base: string): string {
   return base.endsWith('/') ? base : `${base}/`;
-}
-
-async function readText(body: Dispatcher.ResponseData['body']): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) {
-      body.destroy();
-      break;
-    }
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/** HubSpot answers JSON; anything else (a proxy's HTML page) classifies by status alone. */
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return null;
-  }
 }

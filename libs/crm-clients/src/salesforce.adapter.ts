@@ -7,11 +7,12 @@ import {
   salesforceUpsertBatches,
   type SforceApiUsage,
 } from '@lead-router/crm';
-import { withDeadline, type DeliveryVerdict, type LeadVerdict } from '@lead-router/delivery';
+import type { DeliveryVerdict, LeadVerdict } from '@lead-router/delivery';
 import { errorMessage } from '@lead-router/errors';
 import { type SalesforceDestination, salesforceMapping } from '@lead-router/routing';
 import type { Destination, RoutedLead } from '@lead-router/schemas';
-import { Agent, type Dispatcher, request } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
+import { crmRequest, jsonHeaders } from './crm.request';
 import { SalesforceAuthError } from './salesforce.auth.error';
 import {
   type SalesforceGrant,
@@ -168,26 +169,15 @@ export class SalesforceAdapter {
     signal: AbortSignal,
   ): Promise<LeadVerdict[]> {
     const base = (config.instance_url ?? session.instanceUrl).replace(/\/+$/, '');
-    // The deadline covers the answer's body too; it ends with it (see withDeadline).
-    const response = await withDeadline(
-      this.options.requestTimeoutMs,
-      async (deadline) => {
-        const answer = await request(`${base}${batch.path}`, {
-          method: batch.method,
-          headers: {
-            authorization: `Bearer ${session.accessToken}`,
-            'content-type': 'application/json',
-            accept: 'application/json',
-          },
-          body: JSON.stringify(batch.body),
-          signal: deadline,
-          dispatcher: this.dispatcher,
-        });
-        return { ...answer, text: await answer.body.text() };
-      },
+    const response = await crmRequest({
+      url: `${base}${batch.path}`,
+      method: batch.method,
+      headers: jsonHeaders(session.accessToken),
+      body: JSON.stringify(batch.body),
+      timeoutMs: this.options.requestTimeoutMs,
       signal,
-    );
-    const { text } = response;
+      dispatcher: this.dispatcher,
+    });
     const usage = parseSforceLimitInfo(headerValue(response.headers, 'Sforce-Limit-Info'));
     if (usage !== null) {
       this.usage.set(destination, { ...usage, at: (this.options.now ?? Date.now)() });
@@ -196,7 +186,7 @@ export class SalesforceAdapter {
     return classifySalesforceResponse(
       response.statusCode,
       response.headers,
-      parseBody(text),
+      parseBody(response.text),
       batch,
     );
   }

@@ -3,7 +3,8 @@ import { type CredentialRef, resolveCredential } from '@lead-router/config';
 import { errorMessage } from '@lead-router/errors';
 import type { SalesforceAuth } from '@lead-router/routing';
 import { SignJWT } from 'jose';
-import { type Dispatcher, request } from 'undici';
+import type { Dispatcher } from 'undici';
+import { crmRequest, jsonOrNull } from './crm.request';
 import { SalesforceAuthError } from './salesforce.auth.error';
 import type { SalesforceGrant, SalesforceSession } from './salesforce.session-cache';
 
@@ -87,18 +88,19 @@ export function salesforceGrant(options: SalesforceGrantOptions): SalesforceGran
     let status: number;
     let answer: unknown;
     try {
-      const response = await request(`${loginUrl}/services/oauth2/token`, {
+      const response = await crmRequest({
+        url: `${loginUrl}/services/oauth2/token`,
         method: 'POST',
         headers: {
           'content-type': 'application/x-www-form-urlencoded',
           accept: 'application/json',
         },
         body,
-        signal: AbortSignal.timeout(options.timeoutMs),
+        timeoutMs: options.timeoutMs,
         ...(options.dispatcher ? { dispatcher: options.dispatcher } : {}),
       });
       status = response.statusCode;
-      answer = await response.body.json().catch(() => null);
+      answer = jsonOrNull(response.text);
     } catch (error) {
       throw new SalesforceAuthError(
         `the Salesforce token endpoint ${loginUrl} did not answer: ${errorMessage(error)}`,

@@ -1,11 +1,12 @@
 import type { Admin } from 'kafkajs';
 
-/** A consumer group's committed offset on one partition; a partition it never committed is 0. */
+/** A consumer group's committed offset on one partition, as kafkajs' fetchOffsets lists it. */
 interface CommittedPartition {
   partition: number;
   offset: string;
 }
 
+/** Where a group stands on a partition: its committed offset, 0 when it never committed one (-1). */
 const position = (p: CommittedPartition): bigint => {
   const at = BigInt(p.offset);
   return at < 0n ? 0n : at;
