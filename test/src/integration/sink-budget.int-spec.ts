@@ -151,6 +151,42 @@ describe('sink budget across instances (Redis)', () => {
     assert.ok(keys.length > 0, 'the budget lives in Redis');
   });
 
+  it('takes the requests of one turn from the budget in one command per limiter', async () => {
+    const keyPrefix = `lr-int-turn-${randomBytes(6).toString('hex')}`;
+    const client = clients[0]!;
+    const sent: string[] = [];
+    const counting = new Proxy(client, {
+      get(target, name, receiver) {
+        if (name !== 'sendCommand') return Reflect.get(target, name, receiver) as unknown;
+        return (command: { name: string }, ...rest: unknown[]) => {
+          sent.push(command.name);
+          return (target.sendCommand as (...a: unknown[]) => unknown).call(
+            target,
+            command,
+            ...rest,
+          );
+        };
+      },
+    });
+    const gate = new LimiterDestinationGate({ kind: 'redis', client: counting, keyPrefix });
+    // a second per window and a daily cap, and at most 5 at once
+    const limits = {
+      windows: [
+        { points: 1_000, seconds: 1 },
+        { points: 100_000, seconds: 86_400 },
+      ],
+      concurrency: 5,
+    };
+    const answers = await Promise.all(Array.from({ length: 40 }, () => gate.acquire('hs', limits)));
+    assert.equal(answers.filter((a) => a.granted).length, 5, 'the free slots, no more');
+    // One consume per window, one for the slots and one reward of the 35 points the slots refused
+    // (each a script call: EVALSHA, or EVAL the first time the script is not cached yet).
+    assert.ok(sent.length <= 4, `${sent.length} commands for 40 requests: ${sent.join(' ')}`);
+    const slots = await client.keys(`${keyPrefix}:c5*`);
+    assert.equal(slots.length, 1);
+    assert.equal(await client.get(slots[0]!), '5', 'five slots held, the refused points returned');
+  });
+
   it('a parked destination is parked for every instance', async () => {
     const keyPrefix = `lr-int-park-${randomBytes(6).toString('hex')}`;
     const [a, b] = clients.map(
