@@ -2,6 +2,7 @@ import {
   type CountryCode,
   getCountryCallingCode,
   isSupportedCountry,
+  type NumberType,
   parsePhoneNumberFromString,
   type PhoneNumber,
 } from 'libphonenumber-js/max';
@@ -37,9 +38,21 @@ function withoutVanityLetters(text: string): string {
   return text.slice(0, start) + digits + extension;
 }
 
-function valid(text: string, country: CountryCode | undefined): PhoneNumber | undefined {
+interface ValidPhone {
+  parsed: PhoneNumber;
+  type: NumberType;
+}
+
+/**
+ * The number when it is valid, with its type. With the `max` metadata `isValid()` is "has a
+ * type" (both run the same range matching, the slowest part of a lead's normalization), so the
+ * type is asked once and `isValid()` only for a number that has none.
+ */
+function valid(text: string, country: CountryCode | undefined): ValidPhone | undefined {
   const parsed = parsePhoneNumberFromString(text, country);
-  return parsed?.isValid() ? parsed : undefined;
+  if (parsed === undefined) return undefined;
+  const type = parsed.getType();
+  return type !== undefined || parsed.isValid() ? { parsed, type } : undefined;
 }
 
 /**
@@ -47,7 +60,7 @@ function valid(text: string, country: CountryCode | undefined): PhoneNumber | un
  * start with a trunk 0, so digits that start with the lead country's calling code and read as a
  * valid international number are taken as one.
  */
-function withoutPlus(text: string, country: CountryCode | undefined): PhoneNumber | undefined {
+function withoutPlus(text: string, country: CountryCode | undefined): ValidPhone | undefined {
   if (country === undefined || !/^[1-9][\d\s\-./()]{7,}$/.test(text)) return undefined;
   const digits = text.replace(/\D/g, '');
   if (!digits.startsWith(getCountryCallingCode(country))) return undefined;
@@ -69,13 +82,14 @@ export function normalizePhone(
   const country =
     defaultCountry !== null && isSupportedCountry(defaultCountry) ? defaultCountry : undefined;
   const international = country === undefined ? text.replace(/^00(?=[1-9])/, '+') : text;
-  const parsed = withoutPlus(text, country) ?? valid(international, country);
-  if (parsed !== undefined) {
+  const phone = withoutPlus(text, country) ?? valid(international, country);
+  if (phone !== undefined) {
+    const { parsed, type } = phone;
     return {
       value: {
         e164: parsed.number,
         country: parsed.country ?? null,
-        type: parsed.getType()?.toLowerCase() ?? null,
+        type: type?.toLowerCase() ?? null,
         extension: parsed.ext ?? null,
       },
     };
