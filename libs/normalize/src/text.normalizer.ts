@@ -18,8 +18,17 @@ const PLACEHOLDERS = new Set([
   '#n/a',
 ]);
 
+/**
+ * Printable ASCII words with single spaces between them: what most fields hold, and already what
+ * `cleanText` would make of them (NFC leaves ASCII alone), so it is returned as it is.
+ */
+const CLEAN_ASCII = /^(?:[\x21-\x7e]+(?: [\x21-\x7e]+)*)?$/;
+/** ASCII only: `foldKey` needs no Unicode decomposition or classes for it. */
+const ASCII = /^[^\u0080-\uffff]*$/;
+
 /** Unicode NFC, every run of whitespace (including no-break and zero-width spaces) one space. */
 export function cleanText(raw: string): string {
+  if (CLEAN_ASCII.test(raw)) return raw;
   return raw
     .normalize('NFC')
     .replace(/[\u200B-\u200D\u2060\uFEFF\u00AD]/g, '')
@@ -52,6 +61,12 @@ export function normalizeMessage(raw: string | null): string | null {
 
 /** Lower case without accents or anything but letters and digits: `Côte d'Ivoire` -> `cotedivoire`. */
 export function foldKey(text: string): string {
+  if (ASCII.test(text)) {
+    return text
+      .toLowerCase()
+      .replace(/&/g, ' and ')
+      .replace(/[^a-z0-9]+/g, '');
+  }
   return text
     .normalize('NFKD')
     .replace(/\p{M}/gu, '')
