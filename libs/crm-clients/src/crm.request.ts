@@ -1,7 +1,10 @@
 import { withDeadline } from '@lead-router/delivery';
 import { type Dispatcher, request } from 'undici';
 
-/** The longest answer body read: a batch's results (200 Salesforce records, 100 HubSpot contacts) fit well inside. */
+/**
+ * The longest answer body read: a batch's results (200 Salesforce records, 100 HubSpot contacts)
+ * fit well inside.
+ */
 export const MAX_ANSWER_BYTES = 8 * 1024 * 1024;
 
 export interface CrmRequest {
