@@ -1,24 +1,5 @@
-import { context, propagation, trace } from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import {
-  detectResources,
-  envDetector,
-  resourceFromAttributes,
-  type Resource,
-} from '@opentelemetry/resources';
-import {
-  AlwaysOffSampler,
-  AlwaysOnSampler,
-  BatchSpanProcessor,
-  ParentBasedSampler,
-  TraceIdRatioBasedSampler,
-  TracerProvider,
-  type Sampler,
-  type SpanExporter,
-} from '@opentelemetry/sdk-trace';
-import { LeadTracer, setActiveTracer } from './lead.tracer';
+import type { SpanExporter } from '@opentelemetry/sdk-trace';
+import { setActiveTracer } from './lead.tracer';
 import type { Logger } from './logger';
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -110,25 +91,6 @@ function positive<K extends string>(env: Env, name: string, key: K): Partial<Rec
     : {};
 }
 
-/** The sampler `OTEL_TRACES_SAMPLER` names (spec defaults: parent-based, always on, ratio 1). */
-export function samplerOf(name: string, arg: number | null): Sampler {
-  const ratio = () => new TraceIdRatioBasedSampler(arg ?? 1);
-  switch (name) {
-    case 'always_on':
-      return new AlwaysOnSampler();
-    case 'always_off':
-      return new AlwaysOffSampler();
-    case 'traceidratio':
-      return ratio();
-    case 'parentbased_always_off':
-      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
-    case 'parentbased_traceidratio':
-      return new ParentBasedSampler({ root: ratio() });
-    default:
-      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
-  }
-}
-
 /** The running tracing of a process; `shutdown` exports the spans still buffered. */
 export interface Tracing {
   readonly enabled: boolean;
@@ -149,8 +111,8 @@ export interface StartTracingOptions {
  * exported over OTLP/HTTP to `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` (or `OTEL_EXPORTER_OTLP_ENDPOINT`
  * + `/v1/traces`; the exporter reads those, `OTEL_EXPORTER_OTLP_HEADERS` and `_TIMEOUT` itself),
  * the resource's `service.name` the service's own unless `OTEL_SERVICE_NAME` or
- * `OTEL_RESOURCE_ATTRIBUTES` say otherwise. Off, nothing is loaded into the hot path: no provider,
- * no context manager, `activeTracer()` stays null.
+ * `OTEL_RESOURCE_ATTRIBUTES` say otherwise. Off, the SDK is not even loaded (`tracing.provider`):
+ * no provider, no context manager, `activeTracer()` stays null.
  */
 export function startTracing(service: string, options: StartTracingOptions = {}): Tracing {
   const env = options.env ?? process.env;
@@ -160,23 +122,10 @@ export function startTracing(service: string, options: StartTracingOptions = {})
     else options.logger?.debug({ reason: settings.reason }, 'tracing off');
     return OFF;
   }
-  const resource: Resource = resourceFromAttributes({ 'service.name': service }).merge(
-    detectResources({ detectors: [envDetector] }),
-  );
-  const provider = new TracerProvider({
-    resource,
-    sampler: samplerOf(settings.sampler, settings.samplerArg),
-    spanProcessors: [
-      new BatchSpanProcessor({
-        exporter: options.exporter ?? new OTLPTraceExporter(),
-        ...settings.batch,
-      }),
-    ],
-  });
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
-  trace.setGlobalTracerProvider(provider);
-  setActiveTracer(new LeadTracer(provider.getTracer('lead-router')));
+  // The SDK's modules (about 150, 7 MB of a service's memory) load only when tracing is on.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { startProvider } = require('./tracing.provider') as typeof import('./tracing.provider');
+  const provider = startProvider(service, settings, options.exporter);
   options.logger?.info(
     { sampler: settings.sampler, endpoint: endpointOf(env) },
     'tracing on: spans exported over OTLP/HTTP',
