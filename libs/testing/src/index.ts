@@ -3,6 +3,7 @@ export { startAll, startService, waitFor, type ServiceProcess } from '@lead-rout
 export { DEMO_MODE_ENV } from '@lead-router/config';
 export * from './test-stack';
 export * from './topic.reader';
+export * from './poll';
 export * from './lead.fixtures';
 export * from './ad-platform.fixtures';
 export * from './lead-corpus';

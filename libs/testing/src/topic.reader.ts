@@ -1,6 +1,7 @@
 import { type AvroCodec, readToEnd, type TopicRecord } from '@lead-router/kafka';
 import type { SchemaName } from '@lead-router/schemas';
 import type { Kafka } from 'kafkajs';
+import { pollUntil } from './poll';
 
 export interface ReadRecord<T> extends TopicRecord {
   value: T;
@@ -26,18 +27,17 @@ export async function readTopic<T>(
  * seen answered is not readable at once: Kafka writes its commit markers after it answers EndTxn,
  * and a read_committed reader, as `readToEnd` is, sees the records only after them.
  */
-export async function readAtLeast(
+export function readAtLeast(
   kafka: Kafka,
   topic: string,
   count: number,
   timeoutMs = 30_000,
 ): Promise<TopicRecord[]> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const records = await readToEnd(kafka, topic);
-    if (records.length >= count || Date.now() > deadline) return records;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+  return pollUntil(
+    () => readToEnd(kafka, topic),
+    (records) => records.length >= count,
+    timeoutMs,
+  );
 }
 
 export { readToEnd as readRaw };

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { rawLeadFixture, readAtLeast } from '@lead-router/testing';
+import { pollUntil, rawLeadFixture, readAtLeast } from '@lead-router/testing';
 import type { Producer } from 'kafkajs';
 import { kafkaFixture, type KafkaFixture } from './kafka-fixture';
 
@@ -71,16 +71,13 @@ describe('kafkajs transactions: coordinators found once', () => {
     );
     const admin = fx.kafka.admin();
     await admin.connect();
-    const groupOffset = async () => {
-      const [offsets] = await admin.fetchOffsets({ groupId, topics: [fx.topics.normalized] });
-      return offsets?.partitions.find((p) => p.partition === 0)?.offset;
-    };
-    const deadline = Date.now() + 30_000;
-    let offset = await groupOffset();
-    while (offset !== '11' && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      offset = await groupOffset();
-    }
+    const offset = await pollUntil(
+      async () => {
+        const [offsets] = await admin.fetchOffsets({ groupId, topics: [fx.topics.normalized] });
+        return offsets?.partitions.find((p) => p.partition === 0)?.offset;
+      },
+      (at) => at === '11',
+    );
     await admin.disconnect();
     assert.equal(offset, '11');
   });
