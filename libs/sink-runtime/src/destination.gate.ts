@@ -71,19 +71,22 @@ export class LimiterDestinationGate implements DestinationGate {
     const key = `${destination}\u0000${limitsKey(limits)}`;
     let batch = this.pending.get(key);
     if (batch === undefined) {
-      const created: PendingAcquires = { destination, limits, waiting: [] };
-      this.pending.set(key, created);
-      setImmediate(() => {
-        this.pending.delete(key);
-        this.acquireMany(created.destination, created.limits, created.waiting.length).then(
-          (answers) => answers.forEach((answer, i) => created.waiting[i]!.resolve(answer)),
-          (error: unknown) => created.waiting.forEach((w) => w.reject(error)),
-        );
-      });
-      batch = created;
+      batch = { destination, limits, waiting: [] };
+      this.pending.set(key, batch);
+      setImmediate(() => this.answer(key));
     }
-    const waiting = batch.waiting;
+    const { waiting } = batch;
     return new Promise((resolve, reject) => waiting.push({ resolve, reject }));
+  }
+
+  /** Answers the requests that waited for this turn under `key`, from one `acquireMany`. */
+  private answer(key: string): void {
+    const { destination, limits, waiting } = this.pending.get(key)!;
+    this.pending.delete(key);
+    this.acquireMany(destination, limits, waiting.length).then(
+      (answers) => answers.forEach((answer, i) => waiting[i]!.resolve(answer)),
+      (error: unknown) => waiting.forEach((w) => w.reject(error)),
+    );
   }
 
   /**
