@@ -375,11 +375,10 @@ function writeRules(
 }
 
 /**
- * Whether the build at `root` keeps a destination's `budget` (commits before the sinks' did not):
- * its own destination schema parses a webhook destination with one.
+ * Whether a build keeps a destination's `budget` (commits before the sinks' did not): its own
+ * destination schema, loaded with `load` from its worktree, parses a webhook destination with one.
  */
-function knowsBudgets(root: string): boolean {
-  const load = createRequire(join(root, 'bench', 'package.json'));
+function knowsBudgets(load: NodeJS.Require): boolean {
   let routing: {
     destinationSchema?: { safeParse(input: unknown): { success: boolean; data?: unknown } };
   };
@@ -431,6 +430,7 @@ function currentBuild(opts: CpuComparisonOptions, commit: string): BuildUnderTes
  * startService and node flags, its schemas), loaded from the worktree with its own node_modules.
  */
 function baselineBuild(opts: CpuComparisonOptions, root: string, commit: string): BuildUnderTest {
+  const load = createRequire(join(root, 'bench', 'package.json'));
   // A baseline whose sinks keep request budgets gets the same one as this tree: the default
   // webhook budget (1,000 requests a second) would pace its deliveries and charge it the idle
   // CPU of the longer run.
@@ -438,10 +438,9 @@ function baselineBuild(opts: CpuComparisonOptions, root: string, commit: string)
     root,
     join(opts.workDir, 'rules-baseline.yaml'),
     opts.receiver.url,
-    knowsBudgets(root) ? BENCH_WEBHOOK_BUDGET : undefined,
+    knowsBudgets(load) ? BENCH_WEBHOOK_BUDGET : undefined,
   );
   const env = benchEnv(opts, root, rulesFile);
-  const load = createRequire(join(root, 'bench', 'package.json'));
   const part = load(join(root, 'bench', 'dist', 'pipeline.part.js')) as BenchPart;
   return fromParts('baseline', commit, env, part, load('@lead-router/schemas') as SchemasPart);
 }
