@@ -19,53 +19,72 @@ export interface PartitionTransactionsOptions {
   transactionTimeoutMs?: number;
 }
 
+/** A partition's two transactional producers, used in turn (see `PartitionTransactions`). */
+export type ProducerPair = readonly [Producer, Producer];
+
 /**
  * Kafka transactions per input partition, the way Kafka Streams' first exactly-once mode does
- * it: each input partition has its own transactional producer, whose id is derived from the
+ * it: each input partition has its own transactional producers, whose ids are derived from the
  * partition, so whoever owns the partition next (a restarted process or another instance) fences
- * the previous owner when it starts the producer. Starting it also aborts what the previous owner
+ * the previous owner when it starts them. Starting them also aborts what the previous owner
  * left open, so `read_committed` readers (kafkajs' default) never wait on a dead process's
  * transaction and never see its half-written outputs.
  *
  * A transaction holds a chunk's outputs and its consumed offsets, committed together or not at
  * all: a record's outputs are visible downstream once and only once, however the process dies.
+ *
+ * Each partition has two producers (`<prefix>.<partition>` and `<prefix>.<partition>.alt`) and
+ * its transactions take them in turn. The coordinator answers EndTxn before it has written the
+ * commit markers, and refuses the same id's next transaction (CONCURRENT_TRANSACTIONS) until it
+ * has: a partition with records waiting began every transaction with a refusal, a metadata
+ * refresh, an error line in the log and kafkajs' retry pause, 36 ms a transaction instead of 9 on
+ * this host (docs/kafka-client.md). The other id's last transaction ended a whole transaction ago.
+ * Still one transaction at a time per partition: the next begins after the last one's EndTxn was
+ * answered, so its records follow the last one's in every output partition, and the group keeps
+ * the offset committed last (the coordinator keeps the commit written later to its log).
  */
 export class PartitionTransactions {
-  private readonly producers = new Map<number, Promise<Producer>>();
+  private readonly producers = new Map<number, Promise<ProducerPair>>();
+  /** Which of its two producers each partition's next transaction takes. */
+  private readonly turns = new Map<number, 0 | 1>();
 
   constructor(private readonly options: PartitionTransactionsOptions) {}
 
-  transactionalId(partition: number): string {
-    return `${this.options.transactionalIdPrefix}.${partition}`;
+  transactionalIds(partition: number): readonly [string, string] {
+    const id = `${this.options.transactionalIdPrefix}.${partition}`;
+    return [id, `${id}.alt`];
   }
 
   /**
-   * Starts the partition's transactional producer unless it runs already. Starting it fences
-   * every earlier holder of its id and aborts the transaction that holder left open.
+   * Starts the partition's transactional producers unless they run already. Starting them fences
+   * every earlier holder of their ids and aborts the transactions those left open.
    */
-  fence(partition: number): Promise<Producer> {
-    let producer = this.producers.get(partition);
-    if (!producer) {
-      producer = this.start(partition);
-      this.producers.set(partition, producer);
+  fence(partition: number): Promise<ProducerPair> {
+    let producers = this.producers.get(partition);
+    if (!producers) {
+      producers = this.startPair(partition);
+      this.producers.set(partition, producers);
       // A start that failed is tried afresh next time.
-      producer.catch(() => this.producers.delete(partition));
+      producers.catch(() => this.producers.delete(partition));
     }
-    return producer;
+    return producers;
   }
 
   /**
-   * One transaction on the partition's producer: the records, then the consumed offsets, then
-   * the commit. On any failure the transaction is aborted and the error rethrown; a producer that
-   * was fenced (another owner took the partition) is dropped, so this instance writes no more.
+   * One transaction on the partition's producer whose turn it is: the records, then the consumed
+   * offsets, then the commit. On any failure the transaction is aborted and the error rethrown;
+   * the partition's producers are dropped (a fenced one means another owner took the partition,
+   * and this instance writes no more), and the next commit starts them again, fencing first.
    */
   async commit(
     partition: number,
     records: readonly OutgoingRecord[],
     offsets?: TransactionOffsets,
   ): Promise<void> {
-    const producer = await this.fence(partition);
-    const transaction = await producer.transaction();
+    const pair = await this.fence(partition);
+    const turn = this.turns.get(partition) ?? 0;
+    this.turns.set(partition, turn === 0 ? 1 : 0);
+    const transaction = await pair[turn].transaction();
     try {
       if (records.length > 0) {
         await transaction.sendBatch({ acks: -1, topicMessages: groupByTopic(records) });
@@ -99,8 +118,20 @@ export class PartitionTransactions {
     return this.release();
   }
 
-  private async start(partition: number): Promise<Producer> {
-    const transactionalId = this.transactionalId(partition);
+  private async startPair(partition: number): Promise<ProducerPair> {
+    const [first, second] = this.transactionalIds(partition);
+    const started = await Promise.allSettled([this.start(first), this.start(second)]);
+    const producers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+    const failed = started.find((s) => s.status === 'rejected');
+    if (failed) {
+      await Promise.all(producers.map((p) => p.disconnect().catch(() => undefined)));
+      throw failed.reason;
+    }
+    this.turns.set(partition, 0);
+    return [producers[0]!, producers[1]!];
+  }
+
+  private async start(transactionalId: string): Promise<Producer> {
     const producer = this.options.kafka.producer({
       transactionalId,
       idempotent: true,
@@ -110,9 +141,9 @@ export class PartitionTransactions {
       createPartitioner: Partitioners.DefaultPartitioner,
       // As the idempotent producer: sequence numbers make retries safe, and a chunk whose
       // broker is away waits for it (its records wait in Kafka, uncommitted). The first retry
-      // comes after 20 ms, as in Kafka's Java producer: the broker refuses a partition's next
-      // transaction (CONCURRENT_TRANSACTIONS) for the moment it takes to finish the last one, and
-      // kafkajs' 100 ms default added that much to a trickle's latency (bench:eos).
+      // comes after 20 ms, as in Kafka's Java producer: should an id's last transaction still be
+      // completing when its turn comes again (CONCURRENT_TRANSACTIONS), kafkajs' 100 ms default
+      // would add that much to the lead's latency (bench:eos).
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 20, maxRetryTime: 3000 },
     });
     await producer.connect();
@@ -127,7 +158,9 @@ export class PartitionTransactions {
   private async drop(partition: number): Promise<void> {
     const producer = this.producers.get(partition);
     this.producers.delete(partition);
+    this.turns.delete(partition);
     if (!producer) return;
-    await producer.then((p) => p.disconnect()).catch(() => undefined);
+    const pair = await producer.catch(() => null);
+    await Promise.all((pair ?? []).map((p) => p.disconnect().catch(() => undefined)));
   }
 }

@@ -3,13 +3,16 @@ import { after, before, describe, it } from 'node:test';
 import {
   PartitionTransactions,
   StageRunner,
+  createKafka,
+  groupByTopic,
   readToEnd,
   type OutgoingRecord,
   type StageDefinition,
 } from '@lead-router/kafka';
 import { createLogger, createRegistry, createStageMetrics } from '@lead-router/observability';
 import type { RawLead } from '@lead-router/schemas';
-import { rawLeadFixture, readAtLeast, waitFor } from '@lead-router/testing';
+import { logLevel } from 'kafkajs';
+import { pollUntil, rawLeadFixture, readAtLeast, testStack, waitFor } from '@lead-router/testing';
 import { kafkaFixture, type KafkaFixture } from './kafka-fixture';
 
 const logger = createLogger('test', process.env['TEST_LOG_LEVEL'] === 'debug' ? 'debug' : 'silent');
@@ -106,31 +109,117 @@ describe('exactly-once stages on a real broker', () => {
       logger,
     });
     try {
-      // The first owner writes half a transaction and "dies": it never commits.
-      const producer = await first.fence(2);
-      const open = await producer.transaction();
-      await open.sendBatch({
-        acks: -1,
-        topicMessages: [
-          {
-            topic,
-            messages: bytes(5, 100).map(({ key, value }) => ({ key, value })),
-          },
-        ],
-      });
+      // The first owner writes half a transaction on each of the partition's two producers (its
+      // transactions take them in turn) and "dies": it never commits.
+      const open = await Promise.all(
+        (await first.fence(2)).map(async (producer, i) => {
+          const transaction = await producer.transaction();
+          await transaction.sendBatch({
+            acks: -1,
+            topicMessages: [
+              {
+                topic,
+                messages: bytes(5, 100 + 10 * i).map(({ key, value }) => ({ key, value })),
+              },
+            ],
+          });
+          return transaction;
+        }),
+      );
 
-      // The next owner of input partition 2 starts its producer: the open transaction is aborted.
+      // The next owner of input partition 2 starts its producers: both open transactions are aborted.
       await next.fence(2);
       assert.deepEqual(await readToEnd(fx.kafka, topic), []);
 
-      // The old owner, back from the dead, can no longer commit anything.
-      await assert.rejects(open.commit());
+      // The old owner, back from the dead, can no longer commit anything on either producer.
+      for (const transaction of open) await assert.rejects(transaction.commit());
       await next.commit(2, bytes(5, 200));
       const visible = (await readAtLeast(fx.kafka, topic, 5)).map((r) => r.key).sort();
       assert.deepEqual(visible, ['lead-200', 'lead-201', 'lead-202', 'lead-203', 'lead-204']);
     } finally {
       await first.disconnect();
       await next.disconnect();
+    }
+  });
+
+  it("takes a partition's two producers in turn: back-to-back transactions are seldom refused, and each commits once, in order, with its offset", async () => {
+    // The coordinator refuses an id's next transaction until it has written the last one's
+    // markers (CONCURRENT_TRANSACTIONS); kafkajs logs that as an error, refreshes the metadata
+    // and tries again after its retry pause. One producer for a partition, as before: nearly every
+    // transaction that follows another at once is refused first (the reference, measured here).
+    const seen: string[] = [];
+    const stack = await testStack();
+    const kafka = createKafka({
+      brokers: stack.brokers,
+      clientId: 'test-eos-turns',
+      logger,
+      overrides: {
+        logLevel: logLevel.DEBUG,
+        logCreator: () => (entry) => seen.push(entry.log.message),
+      },
+    });
+    const refusals = () => seen.filter((line) => line.includes('another concurrent operation'));
+    const addPartitions = () =>
+      seen.filter((line) => line.startsWith('Request AddPartitionsToTxn'));
+    const topic = out.topics.routed;
+    const groupId = `${fx.prefix}eos-turns`;
+    const offsets = (i: number) => ({
+      groupId,
+      topic: fx.topics.raw,
+      partition: 0,
+      offset: String(i + 1),
+    });
+    // One key: one output partition, so the order read back is the order committed.
+    const record = (i: number): OutgoingRecord[] => [
+      { topic, key: 'turns', value: Buffer.from(`${i}`) },
+    ];
+
+    const single = new PartitionTransactions({
+      kafka,
+      transactionalIdPrefix: `${groupId}-single`,
+      logger,
+    });
+    const pair = new PartitionTransactions({ kafka, transactionalIdPrefix: groupId, logger });
+    const admin = fx.kafka.admin();
+    await admin.connect();
+    try {
+      const [one] = await single.fence(0);
+      seen.length = 0;
+      for (let i = 0; i < 30; i++) {
+        const transaction = await one.transaction();
+        await transaction.sendBatch({ acks: -1, topicMessages: groupByTopic(record(i)) });
+        await transaction.sendOffsets({
+          consumerGroupId: `${groupId}-single`,
+          topics: [{ topic: fx.topics.raw, partitions: [{ partition: 0, offset: String(i + 1) }] }],
+        });
+        await transaction.commit();
+      }
+      const refusedOneProducer = refusals().length;
+
+      await pair.fence(0);
+      seen.length = 0;
+      for (let i = 0; i < 30; i++) await pair.commit(0, record(100 + i), offsets(i));
+      const refusedTwoProducers = refusals().length;
+      assert.ok(
+        refusedTwoProducers <= 3 && refusedTwoProducers < refusedOneProducer,
+        `refused: ${refusedTwoProducers} of 30 with two producers, ${refusedOneProducer} of 30 with one`,
+      );
+      assert.equal(addPartitions().length, 30 + refusedTwoProducers);
+
+      const values = (await readAtLeast(fx.kafka, topic, 60)).map((r) => `${r.message.value}`);
+      assert.deepEqual(
+        values.slice(30),
+        Array.from({ length: 30 }, (_, i) => `${100 + i}`),
+      );
+      const [group] = await pollUntil(
+        () => admin.fetchOffsets({ groupId, topics: [fx.topics.raw] }),
+        ([g]) => g?.partitions.find((p) => p.partition === 0)?.offset === '30',
+      );
+      assert.equal(group?.partitions.find((p) => p.partition === 0)?.offset, '30');
+    } finally {
+      await single.disconnect();
+      await pair.disconnect();
+      await admin.disconnect();
     }
   });
 });
