@@ -113,10 +113,21 @@ export async function setCompatibility(
     signal: AbortSignal.timeout(10_000),
   });
   const text = await res.text();
+  // Apicurio answers 409 when the rule exists already (a stack started again on its data
+  // directory): nothing to do when it holds the level asked for.
+  if (res.status === 409 && (await compatibilityOf(registryUrl)) === compatibility) return;
   if (res.status !== 200)
     throw new StackError(
       `PUT ${registryUrl}/config ${compatibility}: HTTP ${res.status} ${text}`,
       'registry_config_failed',
       { context: { registryUrl, status: res.status } },
     );
+}
+
+/** The registry's global compatibility level, or null when it cannot be read. */
+async function compatibilityOf(registryUrl: string): Promise<string | null> {
+  const res = await fetch(`${registryUrl}/config`, { signal: AbortSignal.timeout(10_000) });
+  if (res.status !== 200) return null;
+  const body = (await res.json()) as { compatibilityLevel?: string; compatibility?: string };
+  return body.compatibilityLevel ?? body.compatibility ?? null;
 }
