@@ -39,7 +39,12 @@ export interface StackOptions extends ArtifactOptions {
   brokerTimeoutMs?: number;
   /** default 90 s: from spawning the registry until GET <registryUrl>/subjects answers 200 */
   registryTimeoutMs?: number;
-  /** JVM heap flags of the broker, default ['-Xms256m', '-Xmx512m'] */
+  /**
+   * JVM heap flags of the broker, default ['-Xms1g', '-Xmx1g'] (Kafka's own `kafka-server-start.sh`
+   * default). A broker holds some 45 KB of heap per partition: a stack the tests and benches have
+   * left ~8,700 partitions on held 407 MB live, and with 512 MB spent a third of a core in G1 and
+   * tripled the pipeline's p99 at 1,000 leads/s (bench/RESULTS.md, 2026-12-03 midday).
+   */
   kafkaHeap?: string[];
   /** JVM heap flags of the registry, default ['-Xms64m', '-Xmx384m'] */
   registryHeap?: string[];
@@ -167,7 +172,7 @@ export async function startStack(opts: StackOptions): Promise<LocalStack> {
       spawnBroker({
         java,
         classpath,
-        heap: opts.kafkaHeap ?? ['-Xms256m', '-Xmx512m'],
+        heap: opts.kafkaHeap ?? ['-Xms1g', '-Xmx1g'],
         dataDir,
         files,
         config,
