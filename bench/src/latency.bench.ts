@@ -22,6 +22,7 @@ import { pacedLoad } from './ingest.part';
 import {
   STAGES,
   benchEnvFor,
+  dropPrefix,
   hopLatency,
   latencyRun,
   startBenchService,
@@ -155,6 +156,10 @@ async function main(): Promise<void> {
   } finally {
     for (const s of live.reverse()) await s.kill();
     await receiver.stop();
+    if (!stack)
+      await dropPrefix(env, prefix).catch((err: unknown) =>
+        say(`topics of ${prefix} left: ${String(err)}`),
+      );
     await stack?.stop();
     if (stack) rmSync(stack.dataDir, { recursive: true, force: true });
   }

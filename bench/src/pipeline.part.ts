@@ -205,6 +205,23 @@ async function servicePort(): Promise<number> {
   return freePort();
 }
 
+/**
+ * Deletes the prefix's topics at the end of a bench run on a stack that outlives it (KAFKA_BROKERS
+ * named one): a broker keeps some 45 KB of heap per partition, and a stack that gathered thousands
+ * of partitions from runs before ran its 512 MB heap's G1 flat out (bench/RESULTS.md, 2026-12-03
+ * midday), which every later run's figures then carried.
+ */
+export async function dropPrefix(env: BenchEnv, prefix: string): Promise<void> {
+  const admin = env.kafka.admin();
+  await admin.connect();
+  try {
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(prefix));
+    if (topics.length > 0) await admin.deleteTopics({ topics, timeout: 60_000 });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
 /** Creates a prefix's topics and registers its schemas, as a service would at start. */
 export async function preparePrefix(env: BenchEnv, prefix: string): Promise<AvroCodec> {
   const { declarations } = prefixedTopics(prefix);
