@@ -38,7 +38,7 @@ export type ProducerPair = readonly [Producer, Producer];
  * commit markers, and refuses the same id's next transaction (CONCURRENT_TRANSACTIONS) until it
  * has: a partition with records waiting began every transaction with a refusal, a metadata
  * refresh, an error line in the log and kafkajs' retry pause, 36 ms a transaction instead of 9 on
- * this host (docs/kafka-client.md). The other id's last transaction ended a whole transaction ago.
+ * this host (docs/architecture.md). The other id's last transaction ended a whole transaction ago.
  * Still one transaction at a time per partition: the next begins after the last one's EndTxn was
  * answered, so its records follow the last one's in every output partition, and the group keeps
  * the offset committed last (the coordinator keeps the commit written later to its log).
