@@ -8,6 +8,12 @@
  *   npm run bench:latency                              # 250, 500 and 1,000 leads/s, 15 s each
  *   npm run bench:latency -- --rates 250,950 --seconds 20 --runs 2
  *   npm run bench:latency -- --env sink-webhook:SINK_COALESCE_MS=0 --env router:STAGE_CHUNK_SIZE=100
+ *   npm run bench:latency -- --raw-chain     # then the raw kafkajs chain at the same rates
+ *
+ * With `--raw-chain`, once the pipeline's runs are done and its services stopped, the pipeline's
+ * Kafka hops with nothing but kafkajs in them (`rawChainLatency`, on records sampled from the
+ * run's topics) take the same rates: the physical limit of speed-to-lead on this host, and the
+ * pipeline's p50 and p99 as ratios to it.
  *
  * Uses KAFKA_BROKERS and SCHEMA_REGISTRY_URL when both are set, else starts a local stack.
  */
@@ -32,6 +38,7 @@ import {
   type StageName,
 } from './pipeline.part';
 import { cpuBetween, readCpu, readStackPids, sleep } from './proc.stats';
+import { rawChainLatency, sampleChainPools } from './raw-chain.part';
 
 const repoRoot = resolve(__dirname, '..', '..');
 
@@ -44,6 +51,7 @@ const { values: args } = parseArgs({
     sample: { type: 'string', default: '1000' },
     env: { type: 'string', multiple: true, default: [] },
     idle: { type: 'string', default: '10' },
+    'raw-chain': { type: 'boolean', default: false },
   },
 });
 
@@ -74,7 +82,9 @@ async function main(): Promise<void> {
   const stackPids = readStackPids(stack?.dataDir ?? process.env['BENCH_STACK_DIR']);
   const receiver = await startReceiver(repoRoot);
   const env = benchEnvFor({ repoRoot, workDir, brokers, registryUrl, receiver, clientId: 'bench' });
-  const prefix = `bench-${randomBytes(3).toString('hex')}-lat.`;
+  const run = randomBytes(3).toString('hex');
+  const prefix = `bench-${run}-lat.`;
+  const chainPrefix = `bench-${run}-chain.`;
   const live: ServiceProcess[] = [];
   try {
     await warmTransactions(env, prefix);
@@ -115,6 +125,7 @@ async function main(): Promise<void> {
       lines.push(line);
     }
     let seed = 500;
+    const pipelineRuns: { rate: number; p50: number; p99: number }[] = [];
     for (const rate of rates)
       for (let run = 1; run <= runs; run++) {
         const runStartMs = Date.now();
@@ -151,15 +162,51 @@ async function main(): Promise<void> {
         ];
         for (const line of summary) say(line);
         lines.push(...summary);
+        pipelineRuns.push({ rate, p50: result.p50, p99: result.p99 });
       }
+    if (args['raw-chain']) {
+      for (const s of live.reverse()) await s.kill();
+      live.length = 0;
+      say(`the raw kafkajs chain at ${rates.join(', ')} leads/s, on records of ${prefix}`);
+      const chainRuns = await rawChainLatency({
+        kafka: env.kafka,
+        brokers,
+        prefix: chainPrefix,
+        pools: await sampleChainPools(env.kafka, prefix, 2_000),
+        workDir,
+        otherPids: Object.fromEntries(
+          [...stackPids].map(([name, pid]) => [name.split(' ').pop()!, pid] as const),
+        ),
+        rates,
+        runs,
+        seconds,
+        warmupSeconds,
+        drainMs: 60_000,
+        say,
+      });
+      for (const c of chainRuns) {
+        const p = pipelineRuns.find((r) => r.rate === c.rate) ?? { p50: NaN, p99: NaN };
+        const cpu = Object.entries(c.cpuMicrosPerLead)
+          .map(([name, us]) => `${name} ${Math.round(us)}`)
+          .join(', ');
+        lines.push(
+          `raw chain ${c.rate}/s run ${c.run}: p50 ${c.p50.toFixed(1)} ms, p99 ${c.p99.toFixed(1)} ms, ` +
+            `p99.9 ${c.p999.toFixed(1)} ms, max ${c.max.toFixed(1)} ms; ${c.counted} counted, ` +
+            `${c.undelivered} not through; the pipeline's p50 ${(p.p50 / c.p50).toFixed(1)}×, ` +
+            `p99 ${(p.p99 / c.p99).toFixed(1)}× this`,
+          `   CPU µs per lead: ${cpu}`,
+        );
+      }
+    }
     process.stdout.write(`\n${lines.join('\n')}\n`);
   } finally {
     for (const s of live.reverse()) await s.kill();
     await receiver.stop();
     if (!stack)
-      await dropPrefix(env, prefix).catch((err: unknown) =>
-        say(`topics of ${prefix} left: ${String(err)}`),
-      );
+      for (const p of [prefix, chainPrefix])
+        await dropPrefix(env, p).catch((err: unknown) =>
+          say(`topics of ${p} left: ${String(err)}`),
+        );
     await stack?.stop();
     if (stack) rmSync(stack.dataDir, { recursive: true, force: true });
   }

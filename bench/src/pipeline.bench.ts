@@ -29,6 +29,7 @@ import {
   PIPELINE_CHAIN,
   averageValueBytes,
   rawChain,
+  rawChainLatency,
   sampleTopicRecords,
   type SampleRecord,
   type TopicKey,
@@ -338,10 +339,30 @@ async function main(): Promise<void> {
     for (const s of [...live].reverse()) await s.stop();
     live.length = 0;
 
+    const chainRates = [...new Set(curve.map((r) => r.rate))].sort((a, b) => a - b);
+    say(
+      `   the physical limit of speed-to-lead: the raw kafkajs chain at ${chainRates.join(', ')} ` +
+        `leads/s, one run of ${sizes.runSeconds} s each, the pipeline's services stopped`,
+    );
+    result.chainLatency = await rawChainLatency({
+      kafka,
+      brokers,
+      prefix: prefix('chainlat'),
+      pools,
+      workDir,
+      otherPids: Object.fromEntries(stackPids),
+      rates: chainRates,
+      seconds: sizes.runSeconds,
+      warmupSeconds: sizes.warmupSeconds,
+      drainMs: sizes.drainMs,
+      say,
+    });
+
     writeFileSync(
       join(chartDir, charts.curve),
       latencyCurveSvg(curvePoints(curve), {
         targetMs: 150,
+        limit: result.chainLatency,
         markRate: half,
         title: `Speed-to-lead, sender's slot → receiver, against offered load (${before.commit})`,
       }),

@@ -12,7 +12,7 @@ import {
 } from '@lead-router/kafka';
 import { prefixedTopics, type Topics } from '@lead-router/schemas';
 import type { Admin, Kafka } from 'kafkajs';
-import { cpuSeconds, peakRssMb, sleep } from './proc.stats';
+import { cpuSeconds, peakRssMb, percentile, sleep } from './proc.stats';
 
 /** A topic of the pipeline, by its key in `Topics` (`raw`, `normalized`, `assign`, ...). */
 export type TopicKey = keyof typeof Topics;
@@ -112,10 +112,13 @@ export interface ChainProcessSpec {
   hops: readonly HopSpec[];
 }
 
-/** StageRunner's fetch when a stage sets none. */
-const STAGE_FETCH: HopFetch = { minBytes: 1, maxWaitMs: 100 };
-/** STAGE_PARTITIONS_CONCURRENTLY's default (libs/config stage.config.ts). */
-const STAGE_PARTITIONS = 3;
+/** A stage service's fetch (libs/service-kit `stageSettings`, KAFKA_FETCH_MAX_WAIT_MS' default). */
+const STAGE_FETCH: HopFetch = { minBytes: 1, maxWaitMs: 500 };
+/**
+ * Without STAGE_PARTITIONS_CONCURRENTLY a stage handles every partition it is given at once
+ * (StageRunner): the pipeline's topics have six.
+ */
+const STAGE_PARTITIONS = 6;
 
 /**
  * The pipeline's Kafka hops after ingest, read from the services' stage definitions:
@@ -123,10 +126,11 @@ const STAGE_PARTITIONS = 3;
  *  - enricher: leads.normalized → leads.enriched, at least once (duplicate detection is off
  *    unless ENRICH_DUPLICATES_WINDOW is set, and the bench does not set it);
  *  - router (one process, two consumer groups, libs/routing-runtime router.stages.ts): match,
- *    leads.enriched → router.assign, and assign, router.assign → leads.routed, both exactly once,
- *    assign one partition at a time (its queue-state snapshot per chunk is left out here);
- *  - sink-webhook: leads.routed → an HTTP request per batch (left out here), leads.delivered and
- *    leads.attempts, at least once, fetching as SINK_FETCH_MIN_BYTES and SINK_LINGER_MS default.
+ *    leads.enriched → router.assign, and assign, router.assign → leads.routed, both exactly once
+ *    (the assign step's queue-state snapshot per chunk is left out here);
+ *  - sink-webhook: leads.routed → an HTTP request per lead (left out here), leads.delivered and
+ *    leads.attempts, at least once, fetching as sink-webhook sets SINK_FETCH_MIN_BYTES (1) and
+ *    SINK_LINGER_MS (100).
  */
 export const PIPELINE_CHAIN: readonly ChainProcessSpec[] = [
   {
@@ -171,7 +175,7 @@ export const PIPELINE_CHAIN: readonly ChainProcessSpec[] = [
         from: 'assign',
         to: ['routed'],
         exactlyOnce: true,
-        partitionsConcurrently: 1,
+        partitionsConcurrently: STAGE_PARTITIONS,
         fetch: STAGE_FETCH,
       },
     ],
@@ -185,7 +189,7 @@ export const PIPELINE_CHAIN: readonly ChainProcessSpec[] = [
         to: ['delivered', 'attempts'],
         exactlyOnce: false,
         partitionsConcurrently: STAGE_PARTITIONS,
-        fetch: { minBytes: 65_536, maxWaitMs: 250 },
+        fetch: { minBytes: 1, maxWaitMs: 100 },
       },
     ],
   },
@@ -273,70 +277,28 @@ export interface RawChainFigures {
  * output topic (which must be written outside transactions, so its offsets count records).
  */
 export async function rawChain(opts: RawChainOptions): Promise<RawChainFigures> {
-  const processes = opts.processes ?? PIPELINE_CHAIN;
   const say = opts.say ?? (() => undefined);
-  const hops = processes.flatMap((p) => p.hops);
-  const first = hops[0];
-  const last = hops[hops.length - 1];
-  if (!first || !last) throw new Error('rawChain: the chain has no hop');
-  const finalKey = last.to[0];
-  if (finalKey === undefined || last.exactlyOnce)
-    throw new Error(`rawChain: the last hop (${last.name}) must produce outside a transaction`);
-  const keys = chainTopicKeys(processes);
-  const missing = keys.filter((k) => (opts.pools[k]?.length ?? 0) === 0);
-  if (missing.length > 0)
-    throw new Error(`rawChain: no sample records for ${missing.join(', ')} (pass opts.pools)`);
-  const pool = (k: TopicKey) => opts.pools[k]!;
-
-  const { topics, declarations } = prefixedTopics(opts.prefix);
-  const used = new Set(keys.map((k) => topics[k]));
-  await ensureTopics(
-    opts.kafka,
-    declarations.filter((d) => used.has(d.name)),
-  );
-  const poolFiles: Partial<Record<TopicKey, string>> = {};
-  for (const k of keys) {
-    const file = join(opts.workDir, `${opts.prefix}${k}.pool`);
-    writeFileSync(file, encodePool(pool(k)));
-    poolFiles[k] = file;
-  }
-
-  const finalTopic = topics[finalKey];
+  const chain = await prepareChain(opts);
+  const { hops, keys, topics, first, finalTopic } = chain;
   const admin = opts.kafka.admin();
   await admin.connect();
-  const children: { spec: ChainProcessSpec; child: ChildProcess; log: string }[] = [];
+  let children: ChainChild[] = [];
   try {
     await leadersAnswer(
       admin,
       keys.map((k) => topics[k]),
     );
     say(`   raw chain: ${opts.count} records onto ${topics[first.from]}`);
-    const fillSeconds = await fill(opts.kafka, topics[first.from], pool(first.from), opts.count);
+    const fillSeconds = await fill(
+      opts.kafka,
+      topics[first.from],
+      chain.pool(first.from),
+      opts.count,
+    );
 
     const other0 = mapValues(opts.otherPids ?? {}, cpuSeconds);
     const t0 = performance.now();
-    for (const spec of processes) {
-      const config: HopProcessConfig = {
-        brokers: opts.brokers,
-        clientId: `raw-chain-${spec.name}`,
-        prefix: opts.prefix,
-        hops: spec.hops,
-        pools: poolFiles,
-      };
-      const configFile = join(opts.workDir, `${opts.prefix}${spec.name}.hop.json`);
-      writeFileSync(configFile, JSON.stringify(config));
-      const log = join(opts.workDir, `${opts.prefix}${spec.name}.hop.log`);
-      const fd = openSync(log, 'a');
-      try {
-        const child = spawn(process.execPath, [join(__dirname, 'raw-hop.main.js'), configFile], {
-          stdio: ['ignore', fd, fd],
-          env: process.env,
-        });
-        children.push({ spec, child, log });
-      } finally {
-        closeSync(fd);
-      }
-    }
+    children = spawnChain(opts, chain);
 
     const deadline = Date.now() + (opts.timeoutMs ?? 600_000);
     let lastSaid = Date.now();
@@ -345,11 +307,7 @@ export async function rawChain(opts: RawChainOptions): Promise<RawChainFigures> 
       const done = await offsetsSum(admin, finalTopic);
       if (done > 0) firstAt ??= performance.now();
       if (done >= opts.count) break;
-      const dead = children.find((c) => c.child.exitCode !== null || c.child.signalCode !== null);
-      if (dead)
-        throw new Error(
-          `raw chain: ${dead.spec.name} exited early; its log (${dead.log}):\n${tailOf(dead.log)}`,
-        );
+      assertChainRunning(children);
       if (Date.now() > deadline)
         throw new Error(`raw chain: ${done}/${opts.count} on ${finalTopic} at the timeout`);
       if (Date.now() - lastSaid >= 5_000) {
@@ -386,14 +344,310 @@ export async function rawChain(opts: RawChainOptions): Promise<RawChainFigures> 
       processes: figures,
       hopCpuMicrosPerLead: (hopCpu / opts.count) * 1e6,
       otherCpuSeconds: other,
-      recordBytes: Object.fromEntries(keys.map((k) => [k, averageValueBytes(pool(k))])),
+      recordBytes: Object.fromEntries(keys.map((k) => [k, averageValueBytes(chain.pool(k))])),
     };
   } finally {
     await admin.disconnect();
-    await Promise.all(children.map(({ child }) => stopChild(child)));
-    // The pools are large (every topic's sample); the hop logs stay for a look after the run.
-    for (const file of Object.values(poolFiles)) rmSync(file, { force: true });
+    await stopChain(children, chain);
   }
+}
+
+export interface RawChainLatencyOptions extends Omit<RawChainOptions, 'count' | 'timeoutMs'> {
+  /** offered rates, leads/s, each run `runs` times (default 1) */
+  rates: readonly number[];
+  runs?: number;
+  seconds: number;
+  /** the first seconds of each run's slots, left out */
+  warmupSeconds: number;
+  /** the longest a run waits, after its last send, for its records to come out of the chain */
+  drainMs: number;
+  /** records put through the chain before the first run (default 2,000) */
+  warm?: number;
+}
+
+export interface RawChainLatencyRun {
+  rate: number;
+  run: number;
+  sent: number;
+  /** records after the warm-up whose latency counts */
+  counted: number;
+  /** counted, but not out of the chain when the drain gave up (their latency counts as ∞) */
+  undelivered: number;
+  /** sender's slot → read off the last hop's output topic, ms */
+  p50: number;
+  p99: number;
+  p999: number;
+  max: number;
+  /** how late the sender handed records to its producer against their slots, ms */
+  sendLateP99: number;
+  /** CPU µs per record sent of each hop process and each of `otherPids`, over the run and its drain */
+  cpuMicrosPerLead: Record<string, number>;
+}
+
+/**
+ * The raw chain's speed-to-lead, the physical limit of the pipeline's latency on this host: the
+ * same hop processes as `rawChain`, then for each rate an open-model sender (record i due at
+ * t0 + i/rate, sent then whether or not the chain keeps up, its slot in SLOT_HEADER) producing
+ * onto the first topic with the runtime's idempotent producer, as ingest does, and a consumer of
+ * the last hop's output that stamps each record's arrival; a record's latency is its slot to
+ * that stamp. The pipeline's speed-to-lead also has ingest's HTTP request before the first topic
+ * and the sink's webhook request after leads.routed, which this chain leaves out.
+ */
+export async function rawChainLatency(opts: RawChainLatencyOptions): Promise<RawChainLatencyRun[]> {
+  const say = opts.say ?? (() => undefined);
+  const chain = await prepareChain(opts);
+  const { keys, topics, first, finalTopic } = chain;
+  const firstTopic = topics[first.from];
+  const admin = opts.kafka.admin();
+  await admin.connect();
+  const producer = BatchingProducer.create(opts.kafka, { ackTimeoutMs: 60_000 });
+  const reader = opts.kafka.consumer({
+    groupId: `${opts.prefix}raw-chain.latency`,
+    allowAutoTopicCreation: false,
+    maxBytesPerPartition: 1_048_576,
+    minBytes: 1,
+    maxWaitTimeInMs: 100,
+  });
+  /** arrival (epoch ms) by slot, of the records read off the final topic */
+  const arrivals = new Map<string, number>();
+  let children: ChainChild[] = [];
+  try {
+    await leadersAnswer(
+      admin,
+      keys.map((k) => topics[k]),
+    );
+    const warm = opts.warm ?? 2_000;
+    await fill(opts.kafka, firstTopic, chain.pool(first.from), warm);
+    children = spawnChain(opts, chain);
+    const warmDeadline = Date.now() + 120_000;
+    while ((await offsetsSum(admin, finalTopic)) < warm) {
+      assertChainRunning(children);
+      if (Date.now() > warmDeadline)
+        throw new Error(`raw chain latency: the ${warm} warm-up records did not come through`);
+      await sleep(100);
+    }
+    await producer.connect();
+    await reader.connect();
+    await reader.subscribe({ topic: finalTopic, fromBeginning: false });
+    const joined = new Promise<void>((resolve) =>
+      reader.on(reader.events.GROUP_JOIN, () => resolve()),
+    );
+    await reader.run({
+      eachBatch: async ({ batch }) => {
+        const at = performance.timeOrigin + performance.now();
+        for (const m of batch.messages) {
+          const slot = m.headers?.[SLOT_HEADER]?.toString();
+          if (slot !== undefined && !arrivals.has(slot)) arrivals.set(slot, at);
+        }
+      },
+    });
+    await joined;
+    say(`   raw chain latency: ${chain.processes.length} processes warm, ${warm} records through`);
+
+    const pids = new Map<string, number>([
+      ...children.map(({ spec, child }) => [spec.name, child.pid!] as const),
+      ...Object.entries(opts.otherPids ?? {}),
+    ]);
+    const runs: RawChainLatencyRun[] = [];
+    let seq = warm;
+    for (const rate of opts.rates) {
+      for (let run = 1; run <= (opts.runs ?? 1); run++) {
+        const cpu0 = mapValues(Object.fromEntries(pids), cpuSeconds);
+        const label = `raw chain ${rate}/s run ${run}`;
+        const paced = await pacedRecords(
+          (slot) => recordOf(firstTopic, chain.pool(first.from), seq++, slot),
+          producer,
+          { rate, seconds: opts.seconds },
+        );
+        const drainDeadline = performance.now() + opts.drainMs;
+        const arrived = () => paced.slots.filter((s) => arrivals.has(s)).length;
+        let lastSaid = performance.now();
+        while (arrived() < paced.slots.length && performance.now() < drainDeadline) {
+          assertChainRunning(children);
+          if (performance.now() - lastSaid >= 5_000) {
+            lastSaid = performance.now();
+            say(`   ${label}: ${arrived()}/${paced.slots.length} out of the chain`);
+          }
+          await sleep(100);
+        }
+        const cpu = mapValues(
+          Object.fromEntries(pids),
+          (pid, name) => ((cpuSeconds(pid) - cpu0[name]!) / paced.slots.length) * 1e6,
+        );
+        const countFrom = paced.startedAt + opts.warmupSeconds * 1000;
+        const ms: number[] = [];
+        let undelivered = 0;
+        for (const slot of paced.slots) {
+          if (Number(slot) < countFrom) continue;
+          const at = arrivals.get(slot);
+          if (at === undefined) undelivered++;
+          ms.push(at === undefined ? Infinity : at - Number(slot));
+        }
+        ms.sort((a, b) => a - b);
+        const r: RawChainLatencyRun = {
+          rate,
+          run,
+          sent: paced.slots.length,
+          counted: ms.length,
+          undelivered,
+          p50: percentile(ms, 50),
+          p99: percentile(ms, 99),
+          p999: percentile(ms, 99.9),
+          max: ms[ms.length - 1] ?? NaN,
+          sendLateP99: paced.sendLateP99,
+          cpuMicrosPerLead: cpu,
+        };
+        say(
+          `   ${label}: p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ` +
+            `p99.9 ${r.p999.toFixed(1)} ms, max ${r.max.toFixed(1)} ms; ` +
+            `${r.counted} counted, ${r.undelivered} not through`,
+        );
+        runs.push(r);
+        for (const slot of paced.slots) arrivals.delete(slot);
+      }
+    }
+    return runs;
+  } finally {
+    await reader.disconnect().catch(() => undefined);
+    await producer.disconnect().catch(() => undefined);
+    await admin.disconnect();
+    await stopChain(children, chain);
+  }
+}
+
+/**
+ * Open-model sends onto the chain's first topic: record i is due at t0 + i/rate and handed to the
+ * producer then (each millisecond's due records in one `sendAll`, as ingest's producer gathers
+ * its requests), whether or not earlier ones were acknowledged. Answers once every send was.
+ */
+async function pacedRecords(
+  recordFor: (slot: string) => OutgoingRecord,
+  producer: BatchingProducer,
+  opts: { rate: number; seconds: number },
+): Promise<{ slots: string[]; startedAt: number; sendLateP99: number }> {
+  const total = Math.round(opts.rate * opts.seconds);
+  const slots: string[] = [];
+  const late: number[] = [];
+  const sends: Promise<void>[] = [];
+  const t0 = performance.now();
+  const epoch0 = performance.timeOrigin + t0;
+  await new Promise<void>((resolve) => {
+    const tick = setInterval(() => {
+      const now = performance.now();
+      const due = Math.min(total, Math.floor(((now - t0) / 1000) * opts.rate));
+      const records: OutgoingRecord[] = [];
+      while (slots.length < due) {
+        const offset = (slots.length * 1000) / opts.rate;
+        const slot = (epoch0 + offset).toFixed(3);
+        late.push(now - (t0 + offset));
+        slots.push(slot);
+        records.push(recordFor(slot));
+      }
+      if (records.length > 0) sends.push(producer.sendAll(records));
+      if (slots.length >= total) {
+        clearInterval(tick);
+        resolve();
+      }
+    }, 1);
+  });
+  await Promise.all(sends);
+  late.sort((a, b) => a - b);
+  return { slots, startedAt: epoch0, sendLateP99: percentile(late, 99) };
+}
+
+interface PreparedChain {
+  processes: readonly ChainProcessSpec[];
+  hops: HopSpec[];
+  keys: TopicKey[];
+  topics: Record<TopicKey, string>;
+  first: HopSpec;
+  finalTopic: string;
+  poolFiles: Partial<Record<TopicKey, string>>;
+  pool(key: TopicKey): readonly SampleRecord[];
+}
+
+interface ChainChild {
+  spec: ChainProcessSpec;
+  child: ChildProcess;
+  log: string;
+}
+
+/** Checks the chain, creates its topics and writes the pool files its processes read. */
+async function prepareChain(
+  opts: Pick<RawChainOptions, 'kafka' | 'prefix' | 'pools' | 'workDir' | 'processes'>,
+): Promise<PreparedChain> {
+  const processes = opts.processes ?? PIPELINE_CHAIN;
+  const hops = processes.flatMap((p) => p.hops);
+  const first = hops[0];
+  const last = hops[hops.length - 1];
+  if (!first || !last) throw new Error('rawChain: the chain has no hop');
+  const finalKey = last.to[0];
+  if (finalKey === undefined || last.exactlyOnce)
+    throw new Error(`rawChain: the last hop (${last.name}) must produce outside a transaction`);
+  const keys = chainTopicKeys(processes);
+  const missing = keys.filter((k) => (opts.pools[k]?.length ?? 0) === 0);
+  if (missing.length > 0)
+    throw new Error(`rawChain: no sample records for ${missing.join(', ')} (pass opts.pools)`);
+  const pool = (k: TopicKey) => opts.pools[k]!;
+
+  const { topics, declarations } = prefixedTopics(opts.prefix);
+  const used = new Set(keys.map((k) => topics[k]));
+  await ensureTopics(
+    opts.kafka,
+    declarations.filter((d) => used.has(d.name)),
+  );
+  const poolFiles: Partial<Record<TopicKey, string>> = {};
+  for (const k of keys) {
+    const file = join(opts.workDir, `${opts.prefix}${k}.pool`);
+    writeFileSync(file, encodePool(pool(k)));
+    poolFiles[k] = file;
+  }
+  return { processes, hops, keys, topics, first, finalTopic: topics[finalKey], poolFiles, pool };
+}
+
+/** Spawns the chain's processes (raw-hop.main.js), each logging to a file in the work dir. */
+function spawnChain(
+  opts: Pick<RawChainOptions, 'brokers' | 'prefix' | 'workDir'>,
+  chain: PreparedChain,
+): ChainChild[] {
+  const children: ChainChild[] = [];
+  for (const spec of chain.processes) {
+    const config: HopProcessConfig = {
+      brokers: opts.brokers,
+      clientId: `raw-chain-${spec.name}`,
+      prefix: opts.prefix,
+      hops: spec.hops,
+      pools: chain.poolFiles,
+    };
+    const configFile = join(opts.workDir, `${opts.prefix}${spec.name}.hop.json`);
+    writeFileSync(configFile, JSON.stringify(config));
+    const log = join(opts.workDir, `${opts.prefix}${spec.name}.hop.log`);
+    const fd = openSync(log, 'a');
+    try {
+      const child = spawn(process.execPath, [join(__dirname, 'raw-hop.main.js'), configFile], {
+        stdio: ['ignore', fd, fd],
+        env: process.env,
+      });
+      children.push({ spec, child, log });
+    } finally {
+      closeSync(fd);
+    }
+  }
+  return children;
+}
+
+function assertChainRunning(children: readonly ChainChild[]): void {
+  const dead = children.find((c) => c.child.exitCode !== null || c.child.signalCode !== null);
+  if (dead)
+    throw new Error(
+      `raw chain: ${dead.spec.name} exited early; its log (${dead.log}):\n${tailOf(dead.log)}`,
+    );
+}
+
+/** Stops the processes and removes the pool files (the hop logs stay for a look after the run). */
+async function stopChain(children: readonly ChainChild[], chain: PreparedChain): Promise<void> {
+  await Promise.all(children.map(({ child }) => stopChild(child)));
+  for (const file of Object.values(chain.poolFiles)) rmSync(file, { force: true });
 }
 
 /** Puts `count` records on the topic, cycling the pool, as chunks of 500 with 4 in flight. */
@@ -426,10 +680,22 @@ async function fill(
   return (performance.now() - t0) / 1000;
 }
 
-/** Record i of a pool, cycled, as an outgoing record onto `topic`. */
-export function recordOf(topic: string, pool: readonly SampleRecord[], i: number): OutgoingRecord {
+/**
+ * The header a latency run's records carry through the chain: the sender's scheduled send time
+ * (epoch ms); each hop copies it from the record it read onto the records it writes for it.
+ */
+export const SLOT_HEADER = 'bench-slot';
+
+/** Record i of a pool, cycled, as an outgoing record onto `topic` (with its slot, if any). */
+export function recordOf(
+  topic: string,
+  pool: readonly SampleRecord[],
+  i: number,
+  slot?: string,
+): OutgoingRecord {
   const r = pool[i % pool.length]!;
-  return { topic, key: r.key, value: r.value, headers: r.headers };
+  const headers = slot === undefined ? r.headers : { ...r.headers, [SLOT_HEADER]: slot };
+  return { topic, key: r.key, value: r.value, headers };
 }
 
 /**

@@ -1,7 +1,8 @@
 /**
  * One process of the raw chain (raw-chain.part.ts): its hops, each a kafkajs consumer group that
- * answers every record it reads with the next topic's real record bytes, with the runtime's
- * client settings and nothing else (no decoding, no handler). Runs until SIGTERM.
+ * answers every record it reads with the next topic's real record bytes (and the read record's
+ * slot header, in a latency run), with the runtime's client settings and nothing else (no
+ * decoding, no handler). Runs until SIGTERM.
  *
  *   node bench/dist/raw-hop.main.js <config.json>   (a HopProcessConfig; started by rawChain)
  */
@@ -14,6 +15,7 @@ import { benchKafka } from './bench.stack';
 import {
   HOP_FIRST_BATCH,
   HOP_JOINED,
+  SLOT_HEADER,
   decodePool,
   recordOf,
   type HopProcessConfig,
@@ -123,8 +125,9 @@ async function startHop(
       if (!isRunning() || isStale()) break;
       const chunk = messages.slice(i, i + 500);
       const records: OutgoingRecord[] = [];
-      for (let j = 0; j < chunk.length; j++) {
-        for (const out of deps.outputs) records.push(recordOf(out.topic, out.pool, produced));
+      for (const message of chunk) {
+        const slot = message.headers?.[SLOT_HEADER]?.toString();
+        for (const out of deps.outputs) records.push(recordOf(out.topic, out.pool, produced, slot));
         produced++;
       }
       const last = chunk[chunk.length - 1]!.offset;
