@@ -40,6 +40,7 @@ import { rawLeads } from './lead.generator';
 import {
   STAGES,
   benchEnvFor,
+  dropPrefix,
   hopLatency,
   latencyRun,
   startBenchService,
@@ -440,6 +441,11 @@ async function main(): Promise<void> {
     await receiver.stop();
     result.machineAfter = machine(repoRoot);
     result.seconds = (Date.now() - started) / 1000;
+    // A stack of someone else's keeps it, but not this session's topics (dropPrefix says why).
+    if (!stack)
+      await dropPrefix(env, `bench-${run}-`).catch((err: unknown) =>
+        say(`topics of bench-${run}- left: ${String(err)}`),
+      );
     await stack?.stop();
     // the broker's log dirs hold ~2 GB of bench topics; the profiles and result.json stay
     if (stack) rmSync(stack.dataDir, { recursive: true, force: true });
