@@ -26,8 +26,10 @@ import {
   readCpu,
   scrape,
   sleep,
+  slotLatencies,
   sumMetric,
   type CpuReading,
+  type SlotLatencies,
 } from './proc.stats';
 import { DEMO_MODE_ENV } from '@lead-router/config';
 
@@ -626,7 +628,11 @@ export async function throughputRun(
   };
 }
 
-export interface LatencyRun {
+/**
+ * One run's speed-to-lead, sender's slot → receiver's arrival (`SlotLatencies`: a lead accepted
+ * after the warm-up but not at the receiver when the drain gave up counts as undelivered, ∞).
+ */
+export interface LatencyRun extends SlotLatencies {
   rate: number;
   run: number;
   seconds: number;
@@ -639,15 +645,6 @@ export interface LatencyRun {
   ackP50: number;
   ackP99: number;
   sendLateP99: number;
-  /** leads after the warm-up whose latency counts */
-  counted: number;
-  /** accepted (after the warm-up) but not at the receiver when the drain gave up */
-  undelivered: number;
-  /** speed-to-lead, sender's slot → receiver's arrival, ms (Infinity when undelivered) */
-  p50: number;
-  p99: number;
-  p999: number;
-  max: number;
   /** deliveries per second from the first arrival to the last */
   deliveredPerSec: number;
   drainSeconds: number;
@@ -697,24 +694,19 @@ export async function latencyRun(
   const drainSeconds = (performance.now() + performance.timeOrigin - paced.startedAt) / 1000;
   const arrivals = await receiver.arrivals();
   const at = new Map(arrivals.map(([sid, , t]) => [sid, t]));
-  const countFrom = paced.startedAt + opts.warmupSeconds * 1000;
-  const ms: number[] = [];
-  let undelivered = 0;
   let firstArrival = Infinity;
   let lastArrival = -Infinity;
-  for (const [sid, slot] of paced.slots) {
+  for (const sid of paced.slots.keys()) {
     const t = at.get(sid);
     if (t !== undefined) {
       firstArrival = Math.min(firstArrival, t);
       lastArrival = Math.max(lastArrival, t);
     }
-    if (slot < countFrom) continue;
-    if (t === undefined) {
-      undelivered++;
-      ms.push(Infinity);
-    } else ms.push(t - slot);
   }
-  ms.sort((a, b) => a - b);
+  const latencies = slotLatencies(
+    [...paced.slots].map(([sid, slot]) => [slot, at.get(sid)] as const),
+    paced.startedAt + opts.warmupSeconds * 1000,
+  );
   const delivered = paced.accepted - [...paced.slots.keys()].filter((s) => !at.has(s)).length;
   return {
     result: {
@@ -729,12 +721,7 @@ export async function latencyRun(
       ackP50: paced.ackP50,
       ackP99: paced.ackP99,
       sendLateP99: paced.sendLateP99,
-      counted: ms.length,
-      undelivered,
-      p50: percentile(ms, 50),
-      p99: percentile(ms, 99),
-      p999: percentile(ms, 99.9),
-      max: ms[ms.length - 1] ?? NaN,
+      ...latencies,
       // over the span the leads arrived in: as long as the send's when the pipeline keeps up
       deliveredPerSec:
         delivered <= 1 ? 0 : (delivered - 1) / Math.max(0.001, (lastArrival - firstArrival) / 1000),

@@ -184,4 +184,39 @@ export function percentile(sorted: readonly number[], p: number): number {
   return sorted[index]!;
 }
 
+/** Speed-to-lead of one run: its leads from their slots to their arrivals (ms). */
+export interface SlotLatencies {
+  /** leads slotted after the warm-up, whose latency counts */
+  counted: number;
+  /** counted, but never arrived: their latency counts as ∞ */
+  undelivered: number;
+  p50: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+/** `SlotLatencies` of [slot, arrival] pairs (epoch ms; arrival undefined: never), from `countFrom` on. */
+export function slotLatencies(
+  leads: Iterable<readonly [slot: number, arrival: number | undefined]>,
+  countFrom: number,
+): SlotLatencies {
+  const ms: number[] = [];
+  let undelivered = 0;
+  for (const [slot, arrival] of leads) {
+    if (slot < countFrom) continue;
+    if (arrival === undefined) undelivered++;
+    ms.push(arrival === undefined ? Infinity : arrival - slot);
+  }
+  ms.sort((a, b) => a - b);
+  return {
+    counted: ms.length,
+    undelivered,
+    p50: percentile(ms, 50),
+    p99: percentile(ms, 99),
+    p999: percentile(ms, 99.9),
+    max: ms[ms.length - 1] ?? NaN,
+  };
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -12,7 +12,14 @@ import {
 } from '@lead-router/kafka';
 import { prefixedTopics, type Topics } from '@lead-router/schemas';
 import type { Admin, Kafka } from 'kafkajs';
-import { cpuSeconds, peakRssMb, percentile, sleep } from './proc.stats';
+import {
+  cpuSeconds,
+  peakRssMb,
+  percentile,
+  sleep,
+  slotLatencies,
+  type SlotLatencies,
+} from './proc.stats';
 
 /** A topic of the pipeline, by its key in `Topics` (`raw`, `normalized`, `assign`, ...). */
 export type TopicKey = keyof typeof Topics;
@@ -365,19 +372,14 @@ export interface RawChainLatencyOptions extends Omit<RawChainOptions, 'count' | 
   warm?: number;
 }
 
-export interface RawChainLatencyRun {
+/**
+ * One rate's run: each record from the sender's slot to its read off the last hop's output topic
+ * (`SlotLatencies`: undelivered, one not out of the chain when the drain gave up).
+ */
+export interface RawChainLatencyRun extends SlotLatencies {
   rate: number;
   run: number;
   sent: number;
-  /** records after the warm-up whose latency counts */
-  counted: number;
-  /** counted, but not out of the chain when the drain gave up (their latency counts as ∞) */
-  undelivered: number;
-  /** sender's slot → read off the last hop's output topic, ms */
-  p50: number;
-  p99: number;
-  p999: number;
-  max: number;
   /** how late the sender handed records to its producer against their slots, ms */
   sendLateP99: number;
   /** CPU µs per record sent of each hop process and each of `otherPids`, over the run and its drain */
@@ -474,26 +476,14 @@ export async function rawChainLatency(opts: RawChainLatencyOptions): Promise<Raw
           Object.fromEntries(pids),
           (pid, name) => ((cpuSeconds(pid) - cpu0[name]!) / paced.slots.length) * 1e6,
         );
-        const countFrom = paced.startedAt + opts.warmupSeconds * 1000;
-        const ms: number[] = [];
-        let undelivered = 0;
-        for (const slot of paced.slots) {
-          if (Number(slot) < countFrom) continue;
-          const at = arrivals.get(slot);
-          if (at === undefined) undelivered++;
-          ms.push(at === undefined ? Infinity : at - Number(slot));
-        }
-        ms.sort((a, b) => a - b);
         const r: RawChainLatencyRun = {
           rate,
           run,
           sent: paced.slots.length,
-          counted: ms.length,
-          undelivered,
-          p50: percentile(ms, 50),
-          p99: percentile(ms, 99),
-          p999: percentile(ms, 99.9),
-          max: ms[ms.length - 1] ?? NaN,
+          ...slotLatencies(
+            paced.slots.map((slot) => [Number(slot), arrivals.get(slot)] as const),
+            paced.startedAt + opts.warmupSeconds * 1000,
+          ),
           sendLateP99: paced.sendLateP99,
           cpuMicrosPerLead: cpu,
         };
