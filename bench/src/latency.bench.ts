@@ -194,6 +194,9 @@ async function main(): Promise<void> {
             `p99.9 ${c.p999.toFixed(1)} ms, max ${c.max.toFixed(1)} ms; ${c.counted} counted, ` +
             `${c.undelivered} not through; the pipeline's p50 ${(p.p50 / c.p50).toFixed(1)}×, ` +
             `p99 ${(p.p99 / c.p99).toFixed(1)}× this`,
+          ...c.hops.map(
+            (h) => `   ${h.from} → ${h.to}: p50 ${h.p50.toFixed(1)} ms, p99 ${h.p99.toFixed(1)} ms`,
+          ),
           `   CPU µs per lead: ${cpu}`,
         );
       }

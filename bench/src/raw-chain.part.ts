@@ -6,11 +6,12 @@ import {
   ensureTopics,
   headersToStrings,
   readRanges,
+  timeWindowRanges,
   wholeTopicRanges,
   type OutgoingRecord,
   type PartitionRange,
 } from '@lead-router/kafka';
-import { prefixedTopics, type Topics } from '@lead-router/schemas';
+import { Topics, prefixedTopics } from '@lead-router/schemas';
 import type { Admin, Kafka } from 'kafkajs';
 import {
   cpuSeconds,
@@ -370,6 +371,16 @@ export interface RawChainLatencyOptions extends Omit<RawChainOptions, 'count' | 
   drainMs: number;
   /** records put through the chain before the first run (default 2,000) */
   warm?: number;
+  /** records of each run whose CreateTime is looked up on every topic of the path (default 500) */
+  hopSample?: number;
+}
+
+/** One hop of the chain: from a point of a record's way to the next, ms. */
+export interface ChainHop {
+  from: string;
+  to: string;
+  p50: number;
+  p99: number;
 }
 
 /**
@@ -384,6 +395,11 @@ export interface RawChainLatencyRun extends SlotLatencies {
   sendLateP99: number;
   /** CPU µs per record sent of each hop process and each of `otherPids`, over the run and its drain */
   cpuMicrosPerLead: Record<string, number>;
+  /**
+   * Per hop, from the CreateTimes of a sample of the run's records (after the warm-up) on each
+   * topic of the path: the sender's slot, each topic, the arrival stamp off the last.
+   */
+  hops: ChainHop[];
 }
 
 /**
@@ -486,6 +502,18 @@ export async function rawChainLatency(opts: RawChainLatencyOptions): Promise<Raw
           ),
           sendLateP99: paced.sendLateP99,
           cpuMicrosPerLead: cpu,
+          hops: await chainHops(
+            opts.kafka,
+            chain,
+            sampleOf(
+              paced.slots.filter(
+                (slot) => Number(slot) >= paced.startedAt + opts.warmupSeconds * 1000,
+              ),
+              opts.hopSample ?? 500,
+            ),
+            arrivals,
+            Math.floor(paced.startedAt - 1_000),
+          ),
         };
         say(
           `   ${label}: p50 ${r.p50.toFixed(1)} ms, p99 ${r.p99.toFixed(1)} ms, ` +
@@ -503,6 +531,53 @@ export async function rawChainLatency(opts: RawChainLatencyOptions): Promise<Raw
     await admin.disconnect();
     await stopChain(children, chain);
   }
+}
+
+/** `n` of the items, evenly spread. */
+function sampleOf<T>(items: readonly T[], n: number): T[] {
+  const step = Math.max(1, Math.floor(items.length / n));
+  return items.filter((_, i) => i % step === 0).slice(0, n);
+}
+
+/**
+ * The chain's hops for the sampled records: each one's CreateTime on every topic of the path
+ * (the producer's stamp when it was handed the record; a transactional hop's records become
+ * readable at its commit, so the commit lands in the next hop), read from `sinceMs` on, between
+ * its slot and its arrival off the last topic. A record written twice (a retry) counts its first.
+ */
+async function chainHops(
+  kafka: Kafka,
+  chain: PreparedChain,
+  slots: readonly string[],
+  arrivals: ReadonlyMap<string, number>,
+  sinceMs: number,
+): Promise<ChainHop[]> {
+  const wanted = new Set(slots);
+  const path = [chain.first.from, ...chain.hops.map((h) => h.to[0]!)];
+  const points: { name: string; at: Map<string, number> }[] = [
+    { name: 'sender slot', at: new Map(slots.map((s) => [s, Number(s)])) },
+  ];
+  for (const key of path) {
+    const topic = chain.topics[key];
+    const at = new Map<string, number>();
+    const ranges = await timeWindowRanges(kafka, topic, sinceMs);
+    for (const { message } of await readRanges(kafka, topic, ranges, 'bench.chain-hops.')) {
+      const slot = message.headers?.[SLOT_HEADER]?.toString();
+      if (slot === undefined || !wanted.has(slot)) continue;
+      const t = Number(message.timestamp);
+      at.set(slot, Math.min(at.get(slot) ?? t, t));
+    }
+    points.push({ name: Topics[key], at });
+  }
+  points.push({ name: 'read off the last', at: new Map(arrivals) });
+  return points.slice(1).map((to, i) => {
+    const from = points[i]!;
+    const ms = slots
+      .map((s) => (to.at.get(s) ?? NaN) - (from.at.get(s) ?? NaN))
+      .filter(Number.isFinite)
+      .sort((a, b) => a - b);
+    return { from: from.name, to: to.name, p50: percentile(ms, 50), p99: percentile(ms, 99) };
+  });
 }
 
 /**

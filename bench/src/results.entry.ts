@@ -340,6 +340,16 @@ export function renderEntry(r: BenchResult): string {
       `Median end to end of the sample, slot → receiver: ${ms1(h.endToEndP50)}.`,
       '',
     );
+    const chainHops = r.chainLatency.find((c) => c.rate === h.rate)?.hops ?? [];
+    if (chainHops.length > 0)
+      lines.push(
+        `The raw chain's hops at the same rate (point 4's physical limit; a sample of its run's records, their CreateTime on every topic; no ingest or webhook request on its path):`,
+        '',
+        '| hop | p50 | p99 |',
+        '| --- | --- | --- |',
+        ...chainHops.map((x) => `| ${x.from} → ${x.to} | ${ms1(x.p50)} | ${ms1(x.p99)} |`),
+        '',
+      );
     const st = runsAt(h.rate)[0]?.stageTimes;
     if (st)
       lines.push(
