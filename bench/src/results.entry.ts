@@ -340,16 +340,6 @@ export function renderEntry(r: BenchResult): string {
       `Median end to end of the sample, slot → receiver: ${ms1(h.endToEndP50)}.`,
       '',
     );
-    const chainHops = r.chainLatency.find((c) => c.rate === h.rate)?.hops ?? [];
-    if (chainHops.length > 0)
-      lines.push(
-        `The raw chain's hops at the same rate (point 4's physical limit; a sample of its run's records, their CreateTime on every topic; no ingest or webhook request on its path):`,
-        '',
-        '| hop | p50 | p99 |',
-        '| --- | --- | --- |',
-        ...chainHops.map((x) => `| ${x.from} → ${x.to} | ${ms1(x.p50)} | ${ms1(x.p99)} |`),
-        '',
-      );
     const st = runsAt(h.rate)[0]?.stageTimes;
     if (st)
       lines.push(
@@ -367,6 +357,16 @@ export function renderEntry(r: BenchResult): string {
     if (slowest)
       lines.push(
         `The slowest hop at p99 on the way to the receiver: **${slowest.from} → ${slowest.to}** (${ms1(slowest.p99)}).`,
+        '',
+      );
+    const chainHops = r.chainLatency.find((c) => c.rate === h.rate)?.hops ?? [];
+    if (chainHops.length > 0)
+      lines.push(
+        `The raw chain's hops at the same rate (point 4's physical limit; a sample of its run's records, their CreateTime on every topic; no ingest or webhook request on its path):`,
+        '',
+        '| hop | p50 | p99 |',
+        '| --- | --- | --- |',
+        ...chainHops.map((x) => `| ${x.from} → ${x.to} | ${ms1(x.p50)} | ${ms1(x.p99)} |`),
         '',
       );
   }
