@@ -447,8 +447,10 @@ export async function rawChainLatency(opts: RawChainLatencyOptions): Promise<Raw
     await producer.connect();
     await reader.connect();
     await reader.subscribe({ topic: finalTopic, fromBeginning: false });
-    const joined = new Promise<void>((resolve) =>
-      reader.on(reader.events.GROUP_JOIN, () => resolve()),
+    // Its position ("latest") is set at its first fetch after the join: a run sent before then
+    // could be read from after its first records.
+    const fetching = new Promise<void>((resolve) =>
+      reader.on(reader.events.GROUP_JOIN, () => reader.on(reader.events.FETCH, () => resolve())),
     );
     await reader.run({
       eachBatch: async ({ batch }) => {
@@ -459,7 +461,7 @@ export async function rawChainLatency(opts: RawChainLatencyOptions): Promise<Raw
         }
       },
     });
-    await joined;
+    await fetching;
     say(`   raw chain latency: ${chain.processes.length} processes warm, ${warm} records through`);
 
     const pids = new Map<string, number>([
