@@ -1,7 +1,7 @@
 import autocannon from 'autocannon';
 import { Pool } from 'undici';
 import { formLeads } from './lead.generator';
-import { percentile } from './proc.stats';
+import { openModel, percentile } from './proc.stats';
 
 export interface IngestFigures {
   endpoint: string;
@@ -104,15 +104,10 @@ export async function pacedLoad(
     keepAliveTimeout: 60_000,
   });
   const acks: number[] = [];
-  const late: number[] = [];
   const slots = new Map<string, number>();
   const counts = { accepted: 0, non2xx: 0, errors: 0 };
-  const total = Math.round(opts.rate * opts.seconds);
   const answers: Promise<void>[] = [];
-  const t0 = performance.now();
-  const epoch0 = performance.timeOrigin + t0;
   const post = (due: number): Promise<void> => {
-    late.push(performance.now() - due);
     const lead = next();
     return pool
       .request({
@@ -133,33 +128,21 @@ export async function pacedLoad(
         counts.errors++;
       });
   };
-  let sent = 0;
-  await new Promise<void>((resolve) => {
-    const tick = setInterval(() => {
-      const due = Math.min(total, Math.floor(((performance.now() - t0) / 1000) * opts.rate));
-      while (sent < due) {
-        answers.push(post(t0 + (sent * 1000) / opts.rate));
-        sent++;
-      }
-      if (sent >= total) {
-        clearInterval(tick);
-        resolve();
-      }
-    }, 1);
+  const { startedAt, late } = await openModel(opts, (due) => {
+    for (const at of due) answers.push(post(at));
   });
   await Promise.all(answers);
   await pool.close();
   acks.sort((a, b) => a - b);
-  late.sort((a, b) => a - b);
   return {
     offeredPerSec: opts.rate,
     seconds: opts.seconds,
-    sent,
+    sent: answers.length,
     ...counts,
     ackP50: percentile(acks, 50),
     ackP99: percentile(acks, 99),
     sendLateP99: percentile(late, 99),
     slots,
-    startedAt: epoch0,
+    startedAt,
   };
 }

@@ -219,4 +219,40 @@ export function slotLatencies(
   };
 }
 
+/**
+ * Open-model pacing: item i of `rate × seconds` is due at t0 + i/rate, and every millisecond the
+ * items that came due are handed to `send` together (their due times, `performance.now()` ms),
+ * whether or not earlier sends were answered, so a slow receiver shows as latency rather than
+ * slowing the offered load. Answers once the last is handed over: t0 as epoch ms, and how late
+ * each item left against its due time (ms, sorted).
+ */
+export async function openModel(
+  opts: { rate: number; seconds: number },
+  send: (due: readonly number[]) => void,
+): Promise<{ startedAt: number; late: number[] }> {
+  const total = Math.round(opts.rate * opts.seconds);
+  const late: number[] = [];
+  const t0 = performance.now();
+  let handed = 0;
+  await new Promise<void>((resolve) => {
+    const tick = setInterval(() => {
+      const now = performance.now();
+      const upTo = Math.min(total, Math.floor(((now - t0) / 1000) * opts.rate));
+      const due: number[] = [];
+      for (; handed < upTo; handed++) {
+        const at = t0 + (handed * 1000) / opts.rate;
+        late.push(now - at);
+        due.push(at);
+      }
+      if (due.length > 0) send(due);
+      if (handed >= total) {
+        clearInterval(tick);
+        resolve();
+      }
+    }, 1);
+  });
+  late.sort((a, b) => a - b);
+  return { startedAt: performance.timeOrigin + t0, late };
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

@@ -15,6 +15,7 @@ import { Topics, prefixedTopics } from '@lead-router/schemas';
 import type { Admin, Kafka } from 'kafkajs';
 import {
   cpuSeconds,
+  openModel,
   peakRssMb,
   percentile,
   sleep,
@@ -592,34 +593,18 @@ async function pacedRecords(
   producer: BatchingProducer,
   opts: { rate: number; seconds: number },
 ): Promise<{ slots: string[]; startedAt: number; sendLateP99: number }> {
-  const total = Math.round(opts.rate * opts.seconds);
   const slots: string[] = [];
-  const late: number[] = [];
   const sends: Promise<void>[] = [];
-  const t0 = performance.now();
-  const epoch0 = performance.timeOrigin + t0;
-  await new Promise<void>((resolve) => {
-    const tick = setInterval(() => {
-      const now = performance.now();
-      const due = Math.min(total, Math.floor(((now - t0) / 1000) * opts.rate));
-      const records: OutgoingRecord[] = [];
-      while (slots.length < due) {
-        const offset = (slots.length * 1000) / opts.rate;
-        const slot = (epoch0 + offset).toFixed(3);
-        late.push(now - (t0 + offset));
-        slots.push(slot);
-        records.push(recordFor(slot));
-      }
-      if (records.length > 0) sends.push(producer.sendAll(records));
-      if (slots.length >= total) {
-        clearInterval(tick);
-        resolve();
-      }
-    }, 1);
+  const { startedAt, late } = await openModel(opts, (due) => {
+    const records = due.map((at) => {
+      const slot = (performance.timeOrigin + at).toFixed(3);
+      slots.push(slot);
+      return recordFor(slot);
+    });
+    sends.push(producer.sendAll(records));
   });
   await Promise.all(sends);
-  late.sort((a, b) => a - b);
-  return { slots, startedAt: epoch0, sendLateP99: percentile(late, 99) };
+  return { slots, startedAt, sendLateP99: percentile(late, 99) };
 }
 
 interface PreparedChain {
