@@ -50,7 +50,15 @@ import {
   type BenchEnv,
   type LatencyRun,
 } from './pipeline.part';
-import { cpuSeconds, machine, peakRssMb, readStackPids, sleep, type Machine } from './proc.stats';
+import {
+  cpuSeconds,
+  machine,
+  peakRssMb,
+  readStackPids,
+  sampleOf,
+  sleep,
+  type Machine,
+} from './proc.stats';
 import {
   curvePoints,
   kneeOf,
@@ -314,8 +322,7 @@ async function main(): Promise<void> {
           const joined = arrivals
             .map(([sid, leadId, at]) => ({ leadId, slot: slots.get(sid) ?? NaN, arrival: at }))
             .filter((a) => a.slot >= after);
-          const step = Math.max(1, Math.floor(joined.length / sizes.hopSample));
-          const sample = joined.filter((_, j) => j % step === 0).slice(0, sizes.hopSample);
+          const sample = sampleOf(joined, sizes.hopSample);
           say(
             `   per-hop latency of ${sample.length} leads of this run from their records' timestamps`,
           );

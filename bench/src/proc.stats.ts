@@ -196,6 +196,12 @@ export interface SlotLatencies {
   max: number;
 }
 
+/** `n` of the items, evenly spread. */
+export function sampleOf<T>(items: readonly T[], n: number): T[] {
+  const step = Math.max(1, Math.floor(items.length / n));
+  return items.filter((_, i) => i % step === 0).slice(0, n);
+}
+
 /** `SlotLatencies` of [slot, arrival] pairs (epoch ms; arrival undefined: never), from `countFrom` on. */
 export function slotLatencies(
   leads: Iterable<readonly [slot: number, arrival: number | undefined]>,

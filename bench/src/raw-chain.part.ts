@@ -18,6 +18,7 @@ import {
   openModel,
   peakRssMb,
   percentile,
+  sampleOf,
   sleep,
   slotLatencies,
   type SlotLatencies,
@@ -495,13 +496,14 @@ export async function rawChainLatency(opts: RawChainLatencyOptions): Promise<Raw
           Object.fromEntries(pids),
           (pid, name) => ((cpuSeconds(pid) - cpu0[name]!) / paced.slots.length) * 1e6,
         );
+        const countFrom = paced.startedAt + opts.warmupSeconds * 1000;
         const r: RawChainLatencyRun = {
           rate,
           run,
           sent: paced.slots.length,
           ...slotLatencies(
             paced.slots.map((slot) => [Number(slot), arrivals.get(slot)] as const),
-            paced.startedAt + opts.warmupSeconds * 1000,
+            countFrom,
           ),
           sendLateP99: paced.sendLateP99,
           cpuMicrosPerLead: cpu,
@@ -509,9 +511,7 @@ export async function rawChainLatency(opts: RawChainLatencyOptions): Promise<Raw
             opts.kafka,
             chain,
             sampleOf(
-              paced.slots.filter(
-                (slot) => Number(slot) >= paced.startedAt + opts.warmupSeconds * 1000,
-              ),
+              paced.slots.filter((slot) => Number(slot) >= countFrom),
               opts.hopSample ?? 500,
             ),
             arrivals,
@@ -534,12 +534,6 @@ export async function rawChainLatency(opts: RawChainLatencyOptions): Promise<Raw
     await admin.disconnect();
     await stopChain(children, chain);
   }
-}
-
-/** `n` of the items, evenly spread. */
-function sampleOf<T>(items: readonly T[], n: number): T[] {
-  const step = Math.max(1, Math.floor(items.length / n));
-  return items.filter((_, i) => i % step === 0).slice(0, n);
 }
 
 /**
