@@ -2,7 +2,12 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { type AvroCodec, BatchingProducer, ensureTopics } from '@lead-router/kafka';
+import {
+  type AvroCodec,
+  BatchingProducer,
+  ensureTopics,
+  type TransactionPhase,
+} from '@lead-router/kafka';
 import { benchCodec, benchKafka } from './bench.stack';
 import { StackError, freePort, startService, type ServiceProcess } from '@lead-router/local-stack';
 import { MetricNames, createLogger } from '@lead-router/observability';
@@ -378,6 +383,15 @@ export type StageTimes = Record<
   { recordP50: number; recordP99: number; batchP50: number; batchP99: number }
 >;
 
+/** The router's two exactly-once steps: each phase of their chunk transactions, ms (p50 / p99). */
+export type TransactionTimes = {
+  step: 'router' | 'router-assign';
+  phase: TransactionPhase;
+  p50: number;
+  p99: number;
+  count: number;
+}[];
+
 /**
  * Samples every service's /metrics and the receiver once a second in the background while a
  * phase runs, and prints a progress line every 5 s (delivered so far, the rate over the last
@@ -456,6 +470,26 @@ export class Monitor {
       };
     }
     return times;
+  }
+
+  /**
+   * The phases of the router's transactions while the monitor ran, from its histogram (bucket
+   * upper bounds): what its two exactly-once hops wait on the broker for, chunk by chunk.
+   */
+  transactionTimes(): TransactionTimes {
+    const first = this.firstTexts.get('router') ?? '';
+    const last = this.lastTexts.get('router') ?? '';
+    const name = MetricNames.transactionPhase;
+    return (['router', 'router-assign'] as const).flatMap((step) =>
+      (['send', 'offsets', 'commit'] as const).map((phase) => {
+        const labels = { stage: step, phase };
+        const before = histogramBuckets(first, name, labels);
+        const after = histogramBuckets(last, name, labels);
+        const q = (p: number) => bucketQuantile(before, after, p) * 1000;
+        const total = (m: Map<number, number>) => Math.max(0, ...m.values());
+        return { step, phase, p50: q(0.5), p99: q(0.99), count: total(after) - total(before) };
+      }),
+    );
   }
 
   private async loop(): Promise<void> {
@@ -539,6 +573,7 @@ export interface ThroughputRun {
   cpu: Record<string, number>;
   loopDelay: LoopDelay;
   stageTimes: StageTimes;
+  transactionTimes: TransactionTimes;
   services: Map<StageName, ServiceProcess>;
 }
 
@@ -624,6 +659,7 @@ export async function throughputRun(
     cpu: cpuBetween(cpu0, cpu1),
     loopDelay: monitor.loopDelay(),
     stageTimes: monitor.stageTimes(),
+    transactionTimes: monitor.transactionTimes(),
     services,
   };
 }
@@ -652,6 +688,7 @@ export interface LatencyRun extends SlotLatencies {
   cpu: Record<string, number>;
   loopDelay: LoopDelay;
   stageTimes: StageTimes;
+  transactionTimes: TransactionTimes;
 }
 
 /**
@@ -730,6 +767,7 @@ export async function latencyRun(
       cpu: cpuBetween(cpu0, cpu1),
       loopDelay: monitor.loopDelay(),
       stageTimes: monitor.stageTimes(),
+      transactionTimes: monitor.transactionTimes(),
     },
     arrivals,
     slots: paced.slots,

@@ -351,6 +351,24 @@ export function renderEntry(r: BenchResult): string {
           '.',
         '',
       );
+    const txns = runsAt(h.rate)[0]?.transactionTimes ?? [];
+    if (txns.some((t) => t.count > 0))
+      lines.push(
+        "The router's two exactly-once hops, each chunk a transaction, by phase (its " +
+          '`lead_router_transaction_phase_seconds` histogram over the same run, bucket upper bounds, p50 / p99): ' +
+          (['router', 'router-assign'] as const)
+            .map((step) => {
+              const of = txns.filter((t) => t.step === step);
+              return (
+                `${step === 'router' ? 'match' : 'assign'}, ${of[0]?.count ?? 0} transactions: ` +
+                of.map((t) => `${t.phase} ≤ ${ms1(t.p50)} / ≤ ${ms1(t.p99)}`).join(', ')
+              );
+            })
+            .join('; ') +
+          ' (send: AddPartitionsToTxn and the records; offsets: AddOffsetsToTxn and TxnOffsetCommit; commit: EndTxn). ' +
+          'Records of a transaction are readable downstream only after its commit.',
+        '',
+      );
     const slowest = [...h.hops]
       .filter((x) => x.to !== 'leads.delivered')
       .sort((a, b) => b.p99 - a.p99)[0];

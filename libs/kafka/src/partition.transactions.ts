@@ -17,7 +17,16 @@ export interface PartitionTransactionsOptions {
   logger: Logger;
   /** How long the coordinator lets an open transaction live before aborting it (default 15 s). */
   transactionTimeoutMs?: number;
+  /** Told how long each phase of a committed transaction took, in seconds. */
+  onPhase?: (phase: TransactionPhase, seconds: number) => void;
 }
+
+/**
+ * A transaction's phases, each its own round trips to the broker: `send` the records (with
+ * AddPartitionsToTxn), `offsets` the consumed offsets (AddOffsetsToTxn, TxnOffsetCommit),
+ * `commit` (EndTxn, answered once the coordinator has written the commit).
+ */
+export type TransactionPhase = 'send' | 'offsets' | 'commit';
 
 /** A partition's two transactional producers, used in turn (see `PartitionTransactions`). */
 export type ProducerPair = readonly [Producer, Producer];
@@ -85,10 +94,18 @@ export class PartitionTransactions {
     const turn = this.turns.get(partition) ?? 0;
     this.turns.set(partition, turn === 0 ? 1 : 0);
     const transaction = await pair[turn].transaction();
+    const phases: [TransactionPhase, number][] = [];
+    let at = performance.now();
+    const phaseDone = (phase: TransactionPhase): void => {
+      const now = performance.now();
+      phases.push([phase, (now - at) / 1000]);
+      at = now;
+    };
     try {
       if (records.length > 0) {
         await transaction.sendBatch({ acks: -1, topicMessages: groupByTopic(records) });
       }
+      phaseDone('send');
       if (offsets) {
         await transaction.sendOffsets({
           consumerGroupId: offsets.groupId,
@@ -100,12 +117,16 @@ export class PartitionTransactions {
           ],
         });
       }
+      phaseDone('offsets');
       await transaction.commit();
+      phaseDone('commit');
     } catch (err) {
       await transaction.abort().catch(() => undefined);
       await this.drop(partition);
       throw err;
     }
+    const { onPhase } = this.options;
+    if (onPhase) for (const [phase, seconds] of phases) onPhase(phase, seconds);
   }
 
   /** Stops the producers of the partitions not in `keep` (all when omitted). */

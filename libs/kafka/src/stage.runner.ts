@@ -114,6 +114,8 @@ export class StageRunner<In> {
           kafka: deps.kafka,
           transactionalIdPrefix: def.groupId,
           logger: deps.logger,
+          onPhase: (phase, seconds) =>
+            deps.metrics.transactionPhase.observe({ stage: def.stage, phase }, seconds),
         })
       : null;
     this.admin = def.exactlyOnce ? deps.kafka.admin() : null;

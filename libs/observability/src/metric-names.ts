@@ -4,6 +4,8 @@ export const MetricNames = {
   errors: 'lead_router_errors_total',
   stageLatency: 'lead_router_stage_latency_seconds',
   batchDuration: 'lead_router_batch_duration_seconds',
+  /** An exactly-once stage's transactions, by phase: send (records), offsets, commit. */
+  transactionPhase: 'lead_router_transaction_phase_seconds',
   consumerLag: 'lead_router_consumer_lag',
   produced: 'lead_router_produced_records_total',
   speedToLead: 'lead_router_speed_to_lead_seconds',

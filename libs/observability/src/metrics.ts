@@ -6,6 +6,15 @@ const latencyBuckets = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60,
 ];
 
+/**
+ * A transaction's phases are a few round trips to the broker each: milliseconds, finer than
+ * `latencyBuckets`, up to the transaction timeout.
+ */
+const transactionBuckets = [
+  0.0005, 0.001, 0.002, 0.004, 0.006, 0.008, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.25, 0.5,
+  1, 2.5, 5, 15,
+];
+
 export interface StageMetrics {
   readonly registry: Registry;
   /** Records a stage consumed, by outcome (ok, dlq, retry; erased: a forgotten person's). */
@@ -14,6 +23,11 @@ export interface StageMetrics {
   /** Time a stage spent on one record, from decode to handing on its outputs. */
   readonly stageLatency: Histogram<'stage'>;
   readonly batchDuration: Histogram<'stage'>;
+  /**
+   * An exactly-once stage's chunk transactions, each phase apart: `send` (the records, with
+   * AddPartitionsToTxn), `offsets` (AddOffsetsToTxn and TxnOffsetCommit), `commit` (EndTxn).
+   */
+  readonly transactionPhase: Histogram<'stage' | 'phase'>;
   readonly consumerLag: Gauge<'stage' | 'topic' | 'partition'>;
   readonly produced: Counter<'topic'>;
 }
@@ -52,6 +66,13 @@ export function createStageMetrics(registry: Registry): StageMetrics {
       help: 'Seconds to process one fetched batch, outputs acknowledged and offset committed',
       labelNames: ['stage'],
       buckets: latencyBuckets,
+      registers: [registry],
+    }),
+    transactionPhase: new Histogram({
+      name: MetricNames.transactionPhase,
+      help: "Seconds of each phase of an exactly-once stage's chunk transaction: send, offsets, commit",
+      labelNames: ['stage', 'phase'],
+      buckets: transactionBuckets,
       registers: [registry],
     }),
     consumerLag: new Gauge({

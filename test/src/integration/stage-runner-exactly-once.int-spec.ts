@@ -9,7 +9,12 @@ import {
   type OutgoingRecord,
   type StageDefinition,
 } from '@lead-router/kafka';
-import { createLogger, createRegistry, createStageMetrics } from '@lead-router/observability';
+import {
+  MetricNames,
+  createLogger,
+  createRegistry,
+  createStageMetrics,
+} from '@lead-router/observability';
 import type { RawLead } from '@lead-router/schemas';
 import { logLevel } from 'kafkajs';
 import { pollUntil, rawLeadFixture, readAtLeast, testStack, waitFor } from '@lead-router/testing';
@@ -56,12 +61,13 @@ describe('exactly-once stages on a real broker', () => {
         outputs: [{ topic: out.topics.raw, key: lead.lead_id, value: lead }],
       }),
     };
+    const metrics = createStageMetrics(createRegistry('test'));
     const sut = new StageRunner(def, {
       kafka: fx.kafka,
       producer: fx.producer,
       // It writes the other fixture's topics, whose schemas that fixture's codec registered.
       codec: out.codec,
-      metrics: createStageMetrics(createRegistry('test')),
+      metrics,
       logger,
     });
     const admin = fx.kafka.admin();
@@ -79,6 +85,18 @@ describe('exactly-once stages on a real broker', () => {
       await sut.stop();
       await admin.disconnect();
     }
+    // Every chunk's transaction is timed in each of its three phases (chunks of 7: at least 9).
+    const { values } = await metrics.transactionPhase.get();
+    const count = (phase: string) =>
+      values.find(
+        (v) =>
+          v.metricName === `${MetricNames.transactionPhase}_count` &&
+          v.labels['stage'] === 'eos-stage' &&
+          v.labels['phase'] === phase,
+      )?.value ?? 0;
+    assert.ok(count('commit') >= 9, `transactions timed: ${count('commit')}`);
+    assert.equal(count('send'), count('commit'));
+    assert.equal(count('offsets'), count('commit'));
     // Each partition of the output ends in a commit marker (once Kafka has written the last ones,
     // which it does after answering the commit); reading to the end still ends.
     const ids = (await readAtLeast(fx.kafka, out.topics.raw, 60)).map((r) => r.key);
