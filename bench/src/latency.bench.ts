@@ -36,9 +36,8 @@ import {
   throughputRun,
   warmTransactions,
   type StageName,
-  type TransactionTimes,
 } from './pipeline.part';
-import { cpuBetween, readCpu, readStackPids, sleep } from './proc.stats';
+import { cpuBetween, describeTransactions, readCpu, readStackPids, sleep } from './proc.stats';
 import { rawChainLatency, sampleChainPools } from './raw-chain.part';
 
 const repoRoot = resolve(__dirname, '..', '..');
@@ -59,17 +58,6 @@ const { values: args } = parseArgs({
 const say = (msg: string): void => {
   process.stdout.write(`[latency ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 };
-
-/** `match: send ≤ 25 / ≤ 50 ms, …; assign: …` with the count of transactions of each step. */
-function transactionSummary(times: TransactionTimes): string {
-  return (['router', 'router-assign'] as const)
-    .map((step) => {
-      const of = times.filter((t) => t.step === step);
-      const phases = of.map((t) => `${t.phase} ≤ ${t.p50} / ≤ ${t.p99} ms`).join(', ');
-      return `${step === 'router' ? 'match' : 'assign'} (${of[0]?.count ?? 0} transactions) ${phases}`;
-    })
-    .join('; ');
-}
 
 /** `--env service:KEY=value`, repeatable: extra environment for one service of the run. */
 function serviceEnvOf(specs: readonly string[]): Map<string, Record<string, string>> {
@@ -170,8 +158,8 @@ async function main(): Promise<void> {
           ...hops.hops.map(
             (h) => `   ${h.from} → ${h.to}: p50 ${h.p50.toFixed(1)} ms, p99 ${h.p99.toFixed(1)} ms`,
           ),
-          `   the router's transactions, p50 / p99 by phase (histogram bucket bounds): ` +
-            transactionSummary(result.transactionTimes),
+          `   the router's transactions, p50 / p99 ms by phase (histogram bucket bounds): ` +
+            describeTransactions(result.transactionTimes, (ms) => `≤ ${ms}`),
           `   CPU µs per lead: ${cpu}`,
         ];
         for (const line of summary) say(line);
@@ -211,6 +199,8 @@ async function main(): Promise<void> {
           ...c.hops.map(
             (h) => `   ${h.from} → ${h.to}: p50 ${h.p50.toFixed(1)} ms, p99 ${h.p99.toFixed(1)} ms`,
           ),
+          `   the router hops' transactions, p50 / p99 ms by phase: ` +
+            describeTransactions(c.transactions, (ms) => ms.toFixed(1)),
           `   CPU µs per lead: ${cpu}`,
         );
       }

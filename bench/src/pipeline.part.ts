@@ -2,12 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import {
-  type AvroCodec,
-  BatchingProducer,
-  ensureTopics,
-  type TransactionPhase,
-} from '@lead-router/kafka';
+import { type AvroCodec, BatchingProducer, ensureTopics } from '@lead-router/kafka';
 import { benchCodec, benchKafka } from './bench.stack';
 import { StackError, freePort, startService, type ServiceProcess } from '@lead-router/local-stack';
 import { MetricNames, createLogger } from '@lead-router/observability';
@@ -33,8 +28,11 @@ import {
   sleep,
   slotLatencies,
   sumMetric,
+  TRANSACTION_PHASES,
+  TRANSACTION_STEPS,
   type CpuReading,
   type SlotLatencies,
+  type TransactionTimes,
 } from './proc.stats';
 import { DEMO_MODE_ENV } from '@lead-router/config';
 
@@ -383,15 +381,6 @@ export type StageTimes = Record<
   { recordP50: number; recordP99: number; batchP50: number; batchP99: number }
 >;
 
-/** The router's two exactly-once steps: each phase of their chunk transactions, ms (p50 / p99). */
-export type TransactionTimes = {
-  step: 'router' | 'router-assign';
-  phase: TransactionPhase;
-  p50: number;
-  p99: number;
-  count: number;
-}[];
-
 /**
  * Samples every service's /metrics and the receiver once a second in the background while a
  * phase runs, and prints a progress line every 5 s (delivered so far, the rate over the last
@@ -480,8 +469,8 @@ export class Monitor {
     const first = this.firstTexts.get('router') ?? '';
     const last = this.lastTexts.get('router') ?? '';
     const name = MetricNames.transactionPhase;
-    return (['router', 'router-assign'] as const).flatMap((step) =>
-      (['send', 'offsets', 'commit'] as const).map((phase) => {
+    return TRANSACTION_STEPS.flatMap((step) =>
+      TRANSACTION_PHASES.map((phase) => {
         const labels = { stage: step, phase };
         const before = histogramBuckets(first, name, labels);
         const after = histogramBuckets(last, name, labels);

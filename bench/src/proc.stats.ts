@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseExposition, sumSamples } from '@lead-router/observability';
+import type { TransactionPhase } from '@lead-router/kafka';
 
 /** Peak resident set size (VmHWM) of a live process, in MB; undefined when it is gone. */
 export function peakRssMb(pid: number): number | undefined {
@@ -194,6 +195,39 @@ export interface SlotLatencies {
   p99: number;
   p999: number;
   max: number;
+}
+
+/** The router's two exactly-once steps, by their stage names, and their transactions' phases. */
+export const TRANSACTION_STEPS = ['router', 'router-assign'] as const;
+export const TRANSACTION_PHASES = [
+  'send',
+  'offsets',
+  'commit',
+] as const satisfies readonly TransactionPhase[];
+
+/** Each phase of the router's chunk transactions over a run, per step: ms, and how many. */
+export type TransactionTimes = {
+  step: (typeof TRANSACTION_STEPS)[number];
+  phase: TransactionPhase;
+  p50: number;
+  p99: number;
+  count: number;
+}[];
+
+/**
+ * `match, 1,198 transactions: send ≤ 30 / ≤ 75, offsets …; assign, …` (p50 / p99 of each phase,
+ * each figure written by `value`).
+ */
+export function describeTransactions(
+  times: TransactionTimes,
+  value: (ms: number) => string,
+): string {
+  return TRANSACTION_STEPS.map((step) => {
+    const of = times.filter((t) => t.step === step);
+    const count = (of[0]?.count ?? 0).toLocaleString('en-US');
+    const phases = of.map((t) => `${t.phase} ${value(t.p50)} / ${value(t.p99)}`).join(', ');
+    return `${step === 'router' ? 'match' : 'assign'}, ${count} transactions: ${phases}`;
+  }).join('; ');
 }
 
 /** `n` of the items, evenly spread. */

@@ -10,6 +10,7 @@ import {
   wholeTopicRanges,
   type OutgoingRecord,
   type PartitionRange,
+  type TransactionPhase,
 } from '@lead-router/kafka';
 import { Topics, prefixedTopics } from '@lead-router/schemas';
 import type { Admin, Kafka } from 'kafkajs';
@@ -21,7 +22,10 @@ import {
   sampleOf,
   sleep,
   slotLatencies,
+  TRANSACTION_PHASES,
+  TRANSACTION_STEPS,
   type SlotLatencies,
+  type TransactionTimes,
 } from './proc.stats';
 
 /** A topic of the pipeline, by its key in `Topics` (`raw`, `normalized`, `assign`, ...). */
@@ -252,6 +256,8 @@ export interface ChainProcessFigures {
 /** The messages of the lines a hop process logs at its first group join and first batch. */
 export const HOP_JOINED = 'joined the group';
 export const HOP_FIRST_BATCH = 'first batch';
+/** Logged by an exactly-once hop for each transaction it committed, with its phases' times. */
+export const HOP_TRANSACTION = 'transaction committed';
 
 export interface RawChainFigures {
   count: number;
@@ -402,6 +408,8 @@ export interface RawChainLatencyRun extends SlotLatencies {
    * topic of the path: the sender's slot, each topic, the arrival stamp off the last.
    */
   hops: ChainHop[];
+  /** The phases of the router hops' transactions committed from `countFrom` to the run's end. */
+  transactions: TransactionTimes;
 }
 
 /**
@@ -507,6 +515,11 @@ export async function rawChainLatency(opts: RawChainLatencyOptions): Promise<Raw
           ),
           sendLateP99: paced.sendLateP99,
           cpuMicrosPerLead: cpu,
+          transactions: chainTransactions(
+            children.find((c) => c.spec.name === 'router')?.log,
+            countFrom,
+            Date.now(),
+          ),
           hops: await chainHops(
             opts.kafka,
             chain,
@@ -780,6 +793,48 @@ async function stopChild(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
   await exited;
   clearTimeout(timer);
+}
+
+/**
+ * The router hops' transactions committed in [fromMs, toMs], from the router process's log:
+ * each phase's p50 and p99 (exact, ms), and how many.
+ */
+function chainTransactions(
+  log: string | undefined,
+  fromMs: number,
+  toMs: number,
+): TransactionTimes {
+  const phases = new Map<string, number[]>();
+  const lines = log === undefined ? [] : readFileSync(log, 'utf8').split('\n');
+  for (const line of lines) {
+    if (!line.includes(HOP_TRANSACTION)) continue;
+    let entry: { hop?: string; at?: number } & Partial<Record<`${TransactionPhase}Ms`, number>>;
+    try {
+      entry = JSON.parse(line) as typeof entry;
+    } catch {
+      continue; // a line still being written
+    }
+    if (entry.hop === undefined || entry.at === undefined) continue;
+    if (entry.at < fromMs || entry.at > toMs) continue;
+    for (const phase of TRANSACTION_PHASES) {
+      const ms = entry[`${phase}Ms`];
+      if (ms === undefined) continue;
+      const key = `${entry.hop}/${phase}`;
+      phases.set(key, [...(phases.get(key) ?? []), ms]);
+    }
+  }
+  return TRANSACTION_STEPS.flatMap((step) =>
+    TRANSACTION_PHASES.map((phase) => {
+      const values = (phases.get(`${step}/${phase}`) ?? []).sort((a, b) => a - b);
+      return {
+        step,
+        phase,
+        p50: percentile(values, 50),
+        p99: percentile(values, 99),
+        count: values.length,
+      };
+    }),
+  );
 }
 
 /** Each hop's first join and first batch, from the hop process's log (NaN when not logged). */

@@ -15,6 +15,7 @@ import { benchKafka } from './bench.stack';
 import {
   HOP_FIRST_BATCH,
   HOP_JOINED,
+  HOP_TRANSACTION,
   SLOT_HEADER,
   decodePool,
   recordOf,
@@ -103,7 +104,23 @@ async function startHop(
     maxWaitTimeInMs: hop.fetch.maxWaitMs,
   });
   const transactions = hop.exactlyOnce
-    ? new PartitionTransactions({ kafka, transactionalIdPrefix: groupId, logger: deps.logger })
+    ? new PartitionTransactions({
+        kafka,
+        transactionalIdPrefix: groupId,
+        logger: deps.logger,
+        // read back by rawChainLatency, run by run
+        onCommitted: (seconds) =>
+          deps.logger.info(
+            {
+              hop: hop.name,
+              at: Date.now(),
+              sendMs: seconds.send * 1000,
+              offsetsMs: seconds.offsets * 1000,
+              commitMs: seconds.commit * 1000,
+            },
+            HOP_TRANSACTION,
+          ),
+      })
     : null;
   let produced = 0;
   let joined = false;

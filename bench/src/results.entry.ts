@@ -14,7 +14,7 @@ import {
   type StageName,
   type ThroughputRun,
 } from './pipeline.part';
-import type { Machine } from './proc.stats';
+import { describeTransactions, type Machine } from './proc.stats';
 
 export interface BenchResult {
   smoke: boolean;
@@ -356,15 +356,7 @@ export function renderEntry(r: BenchResult): string {
       lines.push(
         "The router's two exactly-once hops, each chunk a transaction, by phase (its " +
           '`lead_router_transaction_phase_seconds` histogram over the same run, bucket upper bounds, p50 / p99): ' +
-          (['router', 'router-assign'] as const)
-            .map((step) => {
-              const of = txns.filter((t) => t.step === step);
-              return (
-                `${step === 'router' ? 'match' : 'assign'}, ${of[0]?.count ?? 0} transactions: ` +
-                of.map((t) => `${t.phase} ≤ ${ms1(t.p50)} / ≤ ${ms1(t.p99)}`).join(', ')
-              );
-            })
-            .join('; ') +
+          describeTransactions(txns, (ms) => `≤ ${ms1(ms)}`) +
           ' (send: AddPartitionsToTxn and the records; offsets: AddOffsetsToTxn and TxnOffsetCommit; commit: EndTxn). ' +
           'Records of a transaction are readable downstream only after its commit.',
         '',
@@ -377,7 +369,8 @@ export function renderEntry(r: BenchResult): string {
         `The slowest hop at p99 on the way to the receiver: **${slowest.from} → ${slowest.to}** (${ms1(slowest.p99)}).`,
         '',
       );
-    const chainHops = r.chainLatency.find((c) => c.rate === h.rate)?.hops ?? [];
+    const chainRun = r.chainLatency.find((c) => c.rate === h.rate);
+    const chainHops = chainRun?.hops ?? [];
     if (chainHops.length > 0)
       lines.push(
         `The raw chain's hops at the same rate (point 4's physical limit; a sample of its run's records, their CreateTime on every topic; no ingest or webhook request on its path):`,
@@ -385,6 +378,13 @@ export function renderEntry(r: BenchResult): string {
         '| hop | p50 | p99 |',
         '| --- | --- | --- |',
         ...chainHops.map((x) => `| ${x.from} → ${x.to} | ${ms1(x.p50)} | ${ms1(x.p99)} |`),
+        '',
+      );
+    if (chainRun?.transactions.some((t) => t.count > 0))
+      lines.push(
+        "Its router hops' transactions, the same code (`PartitionTransactions`) on the same broker, by phase (p50 / p99, each timed): " +
+          describeTransactions(chainRun.transactions, ms1) +
+          '.',
         '',
       );
   }

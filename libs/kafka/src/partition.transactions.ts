@@ -17,8 +17,8 @@ export interface PartitionTransactionsOptions {
   logger: Logger;
   /** How long the coordinator lets an open transaction live before aborting it (default 15 s). */
   transactionTimeoutMs?: number;
-  /** Told how long each phase of a committed transaction took, in seconds. */
-  onPhase?: (phase: TransactionPhase, seconds: number) => void;
+  /** Told, for each committed transaction, how long each of its phases took, in seconds. */
+  onCommitted?: (seconds: Readonly<Record<TransactionPhase, number>>) => void;
 }
 
 /**
@@ -94,11 +94,11 @@ export class PartitionTransactions {
     const turn = this.turns.get(partition) ?? 0;
     this.turns.set(partition, turn === 0 ? 1 : 0);
     const transaction = await pair[turn].transaction();
-    const phases: [TransactionPhase, number][] = [];
+    const seconds: Record<TransactionPhase, number> = { send: 0, offsets: 0, commit: 0 };
     let at = performance.now();
     const phaseDone = (phase: TransactionPhase): void => {
       const now = performance.now();
-      phases.push([phase, (now - at) / 1000]);
+      seconds[phase] = (now - at) / 1000;
       at = now;
     };
     try {
@@ -125,8 +125,7 @@ export class PartitionTransactions {
       await this.drop(partition);
       throw err;
     }
-    const { onPhase } = this.options;
-    if (onPhase) for (const [phase, seconds] of phases) onPhase(phase, seconds);
+    this.options.onCommitted?.(seconds);
   }
 
   /** Stops the producers of the partitions not in `keep` (all when omitted). */

@@ -114,8 +114,10 @@ export class StageRunner<In> {
           kafka: deps.kafka,
           transactionalIdPrefix: def.groupId,
           logger: deps.logger,
-          onPhase: (phase, seconds) =>
-            deps.metrics.transactionPhase.observe({ stage: def.stage, phase }, seconds),
+          onCommitted: (seconds) => {
+            for (const [phase, s] of Object.entries(seconds))
+              deps.metrics.transactionPhase.observe({ stage: def.stage, phase }, s);
+          },
         })
       : null;
     this.admin = def.exactlyOnce ? deps.kafka.admin() : null;
