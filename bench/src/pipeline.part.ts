@@ -562,7 +562,6 @@ export interface ThroughputRun {
   cpu: Record<string, number>;
   loopDelay: LoopDelay;
   stageTimes: StageTimes;
-  transactionTimes: TransactionTimes;
   services: Map<StageName, ServiceProcess>;
 }
 
@@ -648,7 +647,6 @@ export async function throughputRun(
     cpu: cpuBetween(cpu0, cpu1),
     loopDelay: monitor.loopDelay(),
     stageTimes: monitor.stageTimes(),
-    transactionTimes: monitor.transactionTimes(),
     services,
   };
 }

@@ -820,7 +820,9 @@ function chainTransactions(
       const ms = entry[`${phase}Ms`];
       if (ms === undefined) continue;
       const key = `${entry.hop}/${phase}`;
-      phases.set(key, [...(phases.get(key) ?? []), ms]);
+      const values = phases.get(key);
+      if (values === undefined) phases.set(key, [ms]);
+      else values.push(ms);
     }
   }
   return TRANSACTION_STEPS.flatMap((step) =>
