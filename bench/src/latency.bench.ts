@@ -24,6 +24,7 @@ import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import type { ServiceProcess } from '@lead-router/local-stack';
 import { benchStack } from './bench.stack';
+import { BrokerRequests, describeRequests } from './broker-requests.part';
 import { pacedLoad } from './ingest.part';
 import {
   STAGES,
@@ -86,6 +87,7 @@ async function main(): Promise<void> {
   const prefix = `bench-${run}-lat.`;
   const chainPrefix = `bench-${run}-chain.`;
   const live: ServiceProcess[] = [];
+  let brokerRequests: BrokerRequests | undefined;
   try {
     await warmTransactions(env, prefix);
     say(`starting the stages on ${prefix} (2,000 leads to warm them up)`);
@@ -107,6 +109,8 @@ async function main(): Promise<void> {
       ['receiver', receiver.child.pid!] as const,
       ...[...services].map(([name, s]) => [name, s.process.pid!] as const),
     ]);
+    const brokerPid = pids.get('broker');
+    if (brokerPid !== undefined) brokerRequests = await BrokerRequests.attach(brokerPid, say);
     const lines: string[] = [];
     const idleSeconds = Number(args.idle);
     if (idleSeconds > 0) {
@@ -135,7 +139,17 @@ async function main(): Promise<void> {
           prefix,
           services,
           (rt, s, sd) => pacedLoad(ingest.url, 'bench-1k', { rate: rt, seconds: s, seed: sd }),
-          { rate, run, seconds, warmupSeconds, drainMs: 60_000, seed: seed++, pids, say },
+          {
+            rate,
+            run,
+            seconds,
+            warmupSeconds,
+            drainMs: 60_000,
+            seed: seed++,
+            pids,
+            say,
+            ...(brokerRequests && { brokerRequests }),
+          },
         );
         const after = Math.min(...slots.values()) + warmupSeconds * 1000;
         const joined = arrivals
@@ -161,6 +175,11 @@ async function main(): Promise<void> {
           `   the router's transactions, p50 / p99 ms by phase (histogram bucket bounds): ` +
             describeTransactions(result.transactionTimes, (ms) => `≤ ${ms}`),
           `   CPU µs per lead: ${cpu}`,
+          ...(result.brokerRequests
+            ? [
+                `   broker: ${describeRequests(result.brokerRequests, result.accepted, result.cpu['broker'])}`,
+              ]
+            : []),
         ];
         for (const line of summary) say(line);
         lines.push(...summary);
@@ -185,12 +204,14 @@ async function main(): Promise<void> {
         warmupSeconds,
         drainMs: 60_000,
         say,
+        ...(brokerRequests && { brokerRequests }),
       });
       for (const c of chainRuns) {
         const p = pipelineRuns.find((r) => r.rate === c.rate) ?? { p50: NaN, p99: NaN };
         const cpu = Object.entries(c.cpuMicrosPerLead)
           .map(([name, us]) => `${name} ${Math.round(us)}`)
           .join(', ');
+        const brokerMicros = c.cpuMicrosPerLead['broker'];
         lines.push(
           `raw chain ${c.rate}/s run ${c.run}: p50 ${c.p50.toFixed(1)} ms, p99 ${c.p99.toFixed(1)} ms, ` +
             `p99.9 ${c.p999.toFixed(1)} ms, max ${c.max.toFixed(1)} ms; ${c.counted} counted, ` +
@@ -202,11 +223,17 @@ async function main(): Promise<void> {
           `   the router hops' transactions, p50 / p99 ms by phase: ` +
             describeTransactions(c.transactions, (ms) => ms.toFixed(1)),
           `   CPU µs per lead: ${cpu}`,
+          ...(c.brokerRequests
+            ? [
+                `   broker: ${describeRequests(c.brokerRequests, c.sent, brokerMicros && (brokerMicros * c.sent) / 1e6)}`,
+              ]
+            : []),
         );
       }
     }
     process.stdout.write(`\n${lines.join('\n')}\n`);
   } finally {
+    brokerRequests?.close();
     for (const s of live.reverse()) await s.kill();
     await receiver.stop();
     if (!stack)

@@ -66,6 +66,7 @@ import {
   type BenchResult,
   type ProfileSummary,
 } from './results.entry';
+import { BrokerRequests } from './broker-requests.part';
 import { benchCodec, benchStack } from './bench.stack';
 import { lagPanelsSvg, latencyCurveSvg } from './charts.svg';
 
@@ -151,6 +152,7 @@ async function main(): Promise<void> {
     lag: `pipeline-lag-${stamp}.svg`,
   };
 
+  let brokerRequests: BrokerRequests | undefined;
   try {
     say(`1. ingest under autocannon, ${sizes.ingestSeconds} s per endpoint`);
     const ingestProfile = join(workDir, 'profiles', 'ingest.cpuprofile');
@@ -273,6 +275,8 @@ async function main(): Promise<void> {
       ...otherPids,
       ...[...services].map(([name, s]) => [name, s.process.pid!] as const),
     ]);
+    const brokerPid = otherPids.get('broker');
+    if (brokerPid !== undefined) brokerRequests = await BrokerRequests.attach(brokerPid, say);
     const curve: LatencyRun[] = [];
     let seed = 100;
     let knee: number | undefined;
@@ -308,6 +312,7 @@ async function main(): Promise<void> {
             seed: seed++,
             pids,
             say,
+            ...(brokerRequests && { brokerRequests }),
           },
         );
         curve.push(r);
@@ -364,7 +369,9 @@ async function main(): Promise<void> {
       warmupSeconds: sizes.warmupSeconds,
       drainMs: sizes.drainMs,
       say,
+      ...(brokerRequests && { brokerRequests }),
     });
+    brokerRequests?.close();
 
     writeFileSync(
       join(chartDir, charts.curve),
@@ -444,6 +451,7 @@ async function main(): Promise<void> {
       });
     }
   } finally {
+    brokerRequests?.close();
     for (const s of live) await s.kill();
     await receiver.stop();
     result.machineAfter = machine(repoRoot);

@@ -16,6 +16,7 @@ import {
 } from '@lead-router/schemas';
 import { Partitioners, type Kafka } from 'kafkajs';
 import { parse, stringify } from 'yaml';
+import type { BrokerRequests, RequestMix } from './broker-requests.part';
 import type { PacedLoad } from './ingest.part';
 import { rawLeads } from './lead.generator';
 import {
@@ -676,6 +677,8 @@ export interface LatencyRun extends SlotLatencies {
   loopDelay: LoopDelay;
   stageTimes: StageTimes;
   transactionTimes: TransactionTimes;
+  /** the requests the broker handled over the run, by API (absent when they could not be read) */
+  brokerRequests?: RequestMix;
 }
 
 /**
@@ -699,10 +702,13 @@ export async function latencyRun(
     seed: number;
     pids: ReadonlyMap<string, number>;
     say: (msg: string) => void;
+    /** the broker's request counter, when it could be attached */
+    brokerRequests?: BrokerRequests;
   },
 ): Promise<{ result: LatencyRun; arrivals: Arrival[]; slots: Map<string, number> }> {
   await receiver.reset();
   const cpu0: CpuReading = readCpu(opts.pids);
+  const fromMs = Date.now();
   const monitor = new Monitor(services, receiver, prefix, {
     label: `${opts.rate}/s run ${opts.run}`,
     say: opts.say,
@@ -714,7 +720,9 @@ export async function latencyRun(
     await sleep(100);
   }
   const cpu1 = readCpu(opts.pids);
+  const toMs = Date.now();
   const samples = await monitor.stop();
+  const brokerRequests = await opts.brokerRequests?.between(fromMs, toMs);
   const drainSeconds = (performance.now() + performance.timeOrigin - paced.startedAt) / 1000;
   const arrivals = await receiver.arrivals();
   const at = new Map(arrivals.map(([sid, , t]) => [sid, t]));
@@ -755,6 +763,7 @@ export async function latencyRun(
       loopDelay: monitor.loopDelay(),
       stageTimes: monitor.stageTimes(),
       transactionTimes: monitor.transactionTimes(),
+      ...(brokerRequests && { brokerRequests }),
     },
     arrivals,
     slots: paced.slots,

@@ -14,6 +14,7 @@ import {
 } from '@lead-router/kafka';
 import { Topics, prefixedTopics } from '@lead-router/schemas';
 import type { Admin, Kafka } from 'kafkajs';
+import type { BrokerRequests, RequestMix } from './broker-requests.part';
 import {
   cpuSeconds,
   openModel,
@@ -379,6 +380,8 @@ export interface RawChainLatencyOptions extends Omit<RawChainOptions, 'count' | 
   drainMs: number;
   /** records put through the chain before the first run (default 2,000) */
   warm?: number;
+  /** the broker's request counter, when it could be attached: each run then reports its requests */
+  brokerRequests?: BrokerRequests;
   /** records of each run whose CreateTime is looked up on every topic of the path (default 500) */
   hopSample?: number;
 }
@@ -410,6 +413,8 @@ export interface RawChainLatencyRun extends SlotLatencies {
   hops: ChainHop[];
   /** The phases of the router hops' transactions committed from `countFrom` to the run's end. */
   transactions: TransactionTimes;
+  /** the requests the broker handled over the run and its drain, by API (when counted) */
+  brokerRequests?: RequestMix;
 }
 
 /**
@@ -483,6 +488,7 @@ export async function rawChainLatency(opts: RawChainLatencyOptions): Promise<Raw
     for (const rate of opts.rates) {
       for (let run = 1; run <= (opts.runs ?? 1); run++) {
         const cpu0 = mapValues(Object.fromEntries(pids), cpuSeconds);
+        const fromMs = Date.now();
         const label = `raw chain ${rate}/s run ${run}`;
         const paced = await pacedRecords(
           (slot) => recordOf(firstTopic, chain.pool(first.from), seq++, slot),
@@ -504,6 +510,7 @@ export async function rawChainLatency(opts: RawChainLatencyOptions): Promise<Raw
           Object.fromEntries(pids),
           (pid, name) => ((cpuSeconds(pid) - cpu0[name]!) / paced.slots.length) * 1e6,
         );
+        const brokerRequests = await opts.brokerRequests?.between(fromMs, Date.now());
         const countFrom = paced.startedAt + opts.warmupSeconds * 1000;
         const r: RawChainLatencyRun = {
           rate,
@@ -515,6 +522,7 @@ export async function rawChainLatency(opts: RawChainLatencyOptions): Promise<Raw
           ),
           sendLateP99: paced.sendLateP99,
           cpuMicrosPerLead: cpu,
+          ...(brokerRequests && { brokerRequests }),
           transactions: chainTransactions(
             children.find((c) => c.spec.name === 'router')?.log,
             countFrom,

@@ -311,6 +311,45 @@ export function renderEntry(r: BenchResult): string {
       `| ${n0(rate)}/s | ${cells.join(' | ')} | **${n0(median(rows.map((x) => x.total)))}** |`,
     );
   }
+  const counted = curveRates.filter((rate) => runsAt(rate)[0]?.brokerRequests !== undefined);
+  if (counted.length > 0) {
+    lines.push(
+      '',
+      "Requests the broker handled, from its own counters (JMX `RequestsPerSec` by API; first run of each rate, and the raw chain's run at that rate), per accepted lead:",
+      '',
+      '| offered | | requests/s | per lead | by API, per lead | broker CPU µs a request |',
+      '| --- | --- | --- | --- | --- | --- |',
+    );
+    for (const rate of counted) {
+      const first = runsAt(rate)[0]!;
+      const chain = limitAt(rate);
+      const brokerCpu = (cpu: Record<string, number>) =>
+        Object.entries(cpu).find(([name]) => name.endsWith('broker'))?.[1];
+      const chainMicros = chain && brokerCpu(chain.cpuMicrosPerLead);
+      for (const [who, mix, leads, cpuSeconds] of [
+        ['pipeline', first.brokerRequests, first.accepted, brokerCpu(first.cpu)],
+        [
+          'raw chain',
+          chain?.brokerRequests,
+          chain?.sent ?? 0,
+          chainMicros === undefined || chain === undefined
+            ? undefined
+            : (chainMicros * chain.sent) / 1e6,
+        ],
+      ] as const) {
+        if (mix === undefined) continue;
+        const perLead = (n: number) => (n / Math.max(1, leads)).toFixed(2);
+        lines.push(
+          `| ${n0(rate)}/s | ${who} | ${n0(mix.total / mix.seconds)} | ${perLead(mix.total)} | ${mix.byApi
+            .filter(([, n]) => n / Math.max(1, leads) >= 0.01)
+            .map(([api, n]) => `${api} ${perLead(n)}`)
+            .join(
+              ', ',
+            )} | ${cpuSeconds === undefined ? '–' : n0((cpuSeconds * 1e6) / mix.total)} |`,
+        );
+      }
+    }
+  }
   lines.push(
     '',
     'Event-loop delay p99 per service during the runs (ms, median / max of its per-second p99, first run of each rate):',

@@ -1,0 +1,213 @@
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, realpathSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { promisify } from 'node:util';
+import { ensureArtifacts, freePort } from '@lead-router/local-stack';
+import { defaultJava } from './kafka-tools.part';
+
+/**
+ * The broker's own count of the requests it handled, by API, from its JMX metrics
+ * (`kafka.network:type=RequestMetrics,name=RequestsPerSec,request=<api>,version=<v>`, the
+ * `Count` attribute): what a lead costs the broker in requests, the inter-broker ones included
+ * (WriteTxnMarkers, AddPartitionsToTxnVerification), which no client sees.
+ */
+
+/** Cumulative request counts by API (summed over versions) at one moment. */
+export interface RequestCounts {
+  /** epoch ms, the broker-side tool's stamp */
+  at: number;
+  counts: Map<string, number>;
+}
+
+/** Requests between two readings. */
+export interface RequestMix {
+  /** seconds between the two readings */
+  seconds: number;
+  /** requests by API, most first */
+  byApi: [api: string, requests: number][];
+  total: number;
+}
+
+const METRIC =
+  /^kafka\.network:type=RequestMetrics,name=RequestsPerSec,request=(\w+),version=\d+:Count=(\d+(?:\.\d+)?)$/;
+
+/**
+ * JmxTool's `--report-format properties` output: a `time=<ms>` line, then one line per metric.
+ * `Fetch` and `FetchConsumer` name the same consumer fetches (FetchFollower the replicas'), so
+ * `FetchConsumer` is dropped.
+ */
+export function parseRequestCounts(lines: Iterable<string>): RequestCounts[] {
+  const out: RequestCounts[] = [];
+  for (const raw of lines) {
+    const line = raw.trim();
+    if (line.startsWith('time=')) {
+      out.push({ at: Number(line.slice(5)), counts: new Map() });
+      continue;
+    }
+    const match = METRIC.exec(line);
+    const current = out.at(-1);
+    if (!match || current === undefined || match[1] === 'FetchConsumer') continue;
+    const api = match[1]!;
+    current.counts.set(api, (current.counts.get(api) ?? 0) + Number(match[2]));
+  }
+  return out.filter((r) => r.counts.size > 0);
+}
+
+/**
+ * The requests from the last reading at or before `fromMs` to the first at or after `toMs` (the
+ * readings come every second, so the span covers the window and up to a second each side);
+ * undefined when the readings do not cover the window.
+ */
+export function requestsBetween(
+  readings: readonly RequestCounts[],
+  fromMs: number,
+  toMs: number,
+): RequestMix | undefined {
+  const before = readings.filter((r) => r.at <= fromMs).at(-1);
+  const after = readings.find((r) => r.at >= toMs);
+  if (before === undefined || after === undefined) return undefined;
+  const byApi: [string, number][] = [];
+  for (const [api, count] of after.counts) {
+    const n = count - (before.counts.get(api) ?? 0);
+    if (n > 0) byApi.push([api, n]);
+  }
+  byApi.sort((a, b) => b[1] - a[1]);
+  return {
+    seconds: (after.at - before.at) / 1000,
+    byApi,
+    total: byApi.reduce((sum, [, n]) => sum + n, 0),
+  };
+}
+
+/**
+ * One line: requests a second, requests per lead by API, and the broker's CPU per request when
+ * its CPU seconds over the same window are given.
+ */
+export function describeRequests(
+  mix: RequestMix,
+  leads: number,
+  brokerCpuSeconds?: number,
+): string {
+  const perLead = (n: number) => (n / Math.max(1, leads)).toFixed(2);
+  const cpu =
+    brokerCpuSeconds === undefined || mix.total === 0
+      ? ''
+      : `; broker CPU ${Math.round((brokerCpuSeconds * 1e6) / mix.total)} µs a request`;
+  return (
+    `${Math.round(mix.total / mix.seconds).toLocaleString('en-US')} requests/s, ` +
+    `${perLead(mix.total)} a lead (${mix.byApi.map(([api, n]) => `${api} ${perLead(n)}`).join(', ')})` +
+    cpu
+  );
+}
+
+/**
+ * Reads the request counts of a running broker every second: starts the JVM's management agent
+ * on a loopback port (`jcmd <pid> ManagementAgent.start`, or the one already started) and runs
+ * Kafka's JmxTool against it until `close()`.
+ */
+export class BrokerRequests {
+  private readonly readings: RequestCounts[] = [];
+
+  private constructor(private readonly tool: ChildProcess) {
+    const lines: string[] = [];
+    createInterface({ input: tool.stdout! }).on('line', (line) => {
+      if (line.startsWith('time=') && lines.length > 0) {
+        this.readings.push(...parseRequestCounts(lines));
+        lines.length = 0;
+      }
+      lines.push(line);
+    });
+  }
+
+  /** undefined, with the reason said, when the broker's JVM cannot be reached this way */
+  static async attach(
+    brokerPid: number,
+    say: (msg: string) => void,
+    java = defaultJava(),
+  ): Promise<BrokerRequests | undefined> {
+    // jcmd sits beside the real java binary (on PATH, java is usually a chain of symlinks)
+    const jcmd = join(dirname(realpathSync(java === 'java' ? onPath('java') : java)), 'jcmd');
+    try {
+      const port = await agentPort(jcmd, brokerPid);
+      const { kafkaLibs } = await ensureArtifacts();
+      const tool = spawn(
+        java,
+        [
+          '-Xms16m',
+          '-Xmx64m',
+          '-cp',
+          `${kafkaLibs}/*`,
+          'org.apache.kafka.tools.JmxTool',
+          '--jmx-url',
+          `service:jmx:rmi:///jndi/rmi://127.0.0.1:${port}/jmxrmi`,
+          '--object-name',
+          'kafka.network:type=RequestMetrics,name=RequestsPerSec,request=*,version=*',
+          '--attributes',
+          'Count',
+          '--report-format',
+          'properties',
+          '--reporting-interval',
+          '1000',
+        ],
+        { stdio: ['ignore', 'pipe', 'ignore'] },
+      );
+      const requests = new BrokerRequests(tool);
+      const deadline = Date.now() + 30_000;
+      while (requests.readings.length === 0 && tool.exitCode === null && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 200));
+      if (requests.readings.length === 0) {
+        tool.kill();
+        say(`broker requests not counted: JmxTool gave no reading of pid ${brokerPid}`);
+        return undefined;
+      }
+      return requests;
+    } catch (err) {
+      say(`broker requests not counted: ${(err as Error).message.split('\n')[0]}`);
+      return undefined;
+    }
+  }
+
+  /** The requests handled from `fromMs` to `toMs` (epoch ms); waits for the reading after `toMs`. */
+  async between(fromMs: number, toMs: number): Promise<RequestMix | undefined> {
+    const deadline = Date.now() + 5_000;
+    while (
+      (this.readings.at(-1)?.at ?? 0) < toMs &&
+      this.tool.exitCode === null &&
+      Date.now() < deadline
+    )
+      await new Promise((r) => setTimeout(r, 100));
+    return requestsBetween(this.readings, fromMs, toMs);
+  }
+
+  close(): void {
+    this.tool.kill();
+  }
+}
+
+/** The port of the JVM's management agent: the one it runs, or one started here. */
+async function agentPort(jcmd: string, pid: number): Promise<number> {
+  const run = promisify(execFile);
+  const status = (await run(jcmd, [String(pid), 'ManagementAgent.status'])).stdout;
+  const running = /com\.sun\.management\.jmxremote\.port = (\d+)/.exec(status);
+  if (running) return Number(running[1]);
+  const port = await freePort();
+  const started = await run(jcmd, [
+    String(pid),
+    'ManagementAgent.start',
+    `jmxremote.port=${port}`,
+    `jmxremote.rmi.port=${port}`,
+    'jmxremote.host=127.0.0.1',
+    'jmxremote.authenticate=false',
+    'jmxremote.ssl=false',
+  ]);
+  if (!/successfully/i.test(started.stdout))
+    throw new Error(`jcmd ManagementAgent.start: ${started.stdout.trim()}`);
+  return port;
+}
+
+function onPath(binary: string): string {
+  for (const dir of (process.env['PATH'] ?? '').split(':'))
+    if (existsSync(join(dir, binary))) return join(dir, binary);
+  throw new Error(`${binary} is not on PATH`);
+}
