@@ -126,9 +126,9 @@ export class BrokerRequests {
     say: (msg: string) => void,
     java = defaultJava(),
   ): Promise<BrokerRequests | undefined> {
-    // jcmd sits beside the real java binary (on PATH, java is usually a chain of symlinks)
-    const jcmd = join(dirname(realpathSync(java === 'java' ? onPath('java') : java)), 'jcmd');
     try {
+      // jcmd sits beside the real java binary (on PATH, java is usually a chain of symlinks)
+      const jcmd = join(dirname(realpathSync(java === 'java' ? onPath('java') : java)), 'jcmd');
       const port = await agentPort(jcmd, brokerPid);
       const { kafkaLibs } = await ensureArtifacts();
       const tool = spawn(
