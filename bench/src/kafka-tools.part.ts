@@ -409,7 +409,6 @@ function kafkaVersionOf(kafkaLibs: string): string {
 }
 
 /** As the local stack finds it: $JAVA_HOME/bin/java, else `java` on PATH. */
-/** $JAVA_HOME/bin/java, else `java` on PATH */
 export function defaultJava(): string {
   const home = process.env['JAVA_HOME'];
   if (home !== undefined && home !== '' && existsSync(join(home, 'bin', 'java')))

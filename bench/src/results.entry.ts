@@ -320,11 +320,12 @@ export function renderEntry(r: BenchResult): string {
       '| offered | | requests/s | per lead | by API, per lead | broker CPU µs a request |',
       '| --- | --- | --- | --- | --- | --- |',
     );
+    // the broker's entry is 'broker' in the curve's CPU and 'kafka broker' in the chain's
+    const brokerCpu = (cpu: Record<string, number>) =>
+      Object.entries(cpu).find(([name]) => name.endsWith('broker'))?.[1];
     for (const rate of counted) {
       const first = runsAt(rate)[0]!;
       const chain = limitAt(rate);
-      const brokerCpu = (cpu: Record<string, number>) =>
-        Object.entries(cpu).find(([name]) => name.endsWith('broker'))?.[1];
       const chainMicros = chain && brokerCpu(chain.cpuMicrosPerLead);
       for (const [who, mix, leads, cpuSeconds] of [
         ['pipeline', first.brokerRequests, first.accepted, brokerCpu(first.cpu)],
@@ -332,9 +333,7 @@ export function renderEntry(r: BenchResult): string {
           'raw chain',
           chain?.brokerRequests,
           chain?.sent ?? 0,
-          chainMicros === undefined || chain === undefined
-            ? undefined
-            : (chainMicros * chain.sent) / 1e6,
+          chainMicros && (chainMicros * chain!.sent) / 1e6,
         ],
       ] as const) {
         if (mix === undefined) continue;
