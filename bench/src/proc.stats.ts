@@ -25,11 +25,21 @@ function statusField(pid: number, field: string): number | undefined {
 
 /** CPU seconds (user + system) a process has used so far; 0 when it is gone. */
 export function cpuSeconds(pid: number): number {
+  // utime is field 14, stime field 15, in clock ticks (100 Hz)
+  return (statField(pid, 14) + statField(pid, 15)) / 100;
+}
+
+/** Minor page faults a process has taken so far; 0 when it is gone. */
+export function minorFaults(pid: number): number {
+  return statField(pid, 10);
+}
+
+/** Field `n` (1-based, as in proc(5)) of /proc/<pid>/stat as a number; 0 when it is gone. */
+function statField(pid: number, n: number): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // fields[0] is field 3 (state): utime is field 14, stime field 15, in clock ticks (100 Hz)
-    return (Number(fields[11]) + Number(fields[12])) / 100;
+    // the text after the command's closing parenthesis starts at field 3 (state)
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[n - 3]);
   } catch {
     return 0;
   }

@@ -7,7 +7,9 @@
  * Builds can be compared in one run: BENCH_WEBHOOK_BUILDS lists `label=root` pairs, each root a
  * tree with the built `services/sink-webhook/dist` and `node_modules/@lead-router/*` beside it
  * (the repository itself, or a copy of an earlier build). The runs alternate between the builds,
- * so the machine's drift falls on each alike.
+ * so the machine's drift falls on each alike. A build may add Node flags after a `|`
+ * (`BENCH_WEBHOOK_BUILDS='plain=.,fixed=.|--min-semi-space-size=16'`), to weigh a runtime
+ * setting on one tree.
  *
  *   node bench/dist/sink-webhook.bench.js
  *   BENCH_WEBHOOK_BUILDS=before=/tmp/before,after=. BENCH_WEBHOOK_RUNS=3 \
@@ -32,6 +34,7 @@ import { preparePrefix, startReceiver, type BenchEnv, type Receiver } from './pi
 import {
   cpuSeconds,
   machine,
+  minorFaults,
   peakRssMb,
   percentile,
   rssMb,
@@ -71,11 +74,23 @@ const config = {
   ) as Record<string, string>,
 };
 
-function parseBuilds(spec: string): { label: string; root: string }[] {
+interface Build {
+  label: string;
+  root: string;
+  /** Node flags after SERVICE_NODE_FLAGS (a later V8 flag wins). */
+  nodeFlags: string[];
+}
+
+function parseBuilds(spec: string): Build[] {
   return spec.split(',').map((pair) => {
     const at = pair.indexOf('=');
     if (at <= 0) throw new RangeError(`BENCH_WEBHOOK_BUILDS: expected label=root, got ${pair}`);
-    return { label: pair.slice(0, at), root: resolve(pair.slice(at + 1)) };
+    const [root, flags = ''] = pair.slice(at + 1).split('|');
+    return {
+      label: pair.slice(0, at),
+      root: resolve(root!),
+      nodeFlags: flags.split(' ').filter((f) => f !== ''),
+    };
   });
 }
 
@@ -92,30 +107,34 @@ interface Sink {
 /** One sink-webhook from a build's root, with the bench's settings, healthy. */
 async function startSink(
   env: BenchEnv,
-  root: string,
+  build: Build,
   prefix: string,
   rulesFile: string,
   logFile: string,
 ): Promise<Sink> {
   const port = await freePort();
   const { entry, healthPath } = serviceEntry('sink-webhook');
-  const child = spawn(process.execPath, [...SERVICE_NODE_FLAGS, join(root, entry)], {
-    env: {
-      ...process.env,
-      ...DEMO_MODE_ENV,
-      KAFKA_BROKERS: env.brokers,
-      SCHEMA_REGISTRY_URL: env.registryUrl,
-      TOPIC_PREFIX: prefix,
-      LOG_LEVEL: 'warn',
-      HTTP_HOST: '127.0.0.1',
-      [serviceEntry('sink-webhook').port.env]: String(port),
-      ROUTING_RULES_FILE: rulesFile,
-      WEBHOOK_SECRET: 'whsec_YmVuY2gtc2VjcmV0LWZvci1sZWFkLXJvdXRlci0zMmI=',
-      KAFKA_SESSION_TIMEOUT_MS: '10000',
-      ...config.sinkEnv,
+  const child = spawn(
+    process.execPath,
+    [...SERVICE_NODE_FLAGS, ...build.nodeFlags, join(build.root, entry)],
+    {
+      env: {
+        ...process.env,
+        ...DEMO_MODE_ENV,
+        KAFKA_BROKERS: env.brokers,
+        SCHEMA_REGISTRY_URL: env.registryUrl,
+        TOPIC_PREFIX: prefix,
+        LOG_LEVEL: 'warn',
+        HTTP_HOST: '127.0.0.1',
+        [serviceEntry('sink-webhook').port.env]: String(port),
+        ROUTING_RULES_FILE: rulesFile,
+        WEBHOOK_SECRET: 'whsec_YmVuY2gtc2VjcmV0LWZvci1sZWFkLXJvdXRlci0zMmI=',
+        KAFKA_SESSION_TIMEOUT_MS: '10000',
+        ...config.sinkEnv,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   const log = createWriteStream(logFile);
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
@@ -153,6 +172,8 @@ interface RunFigures {
   leadsPerSecond: number;
   cpuSeconds: number;
   cpuUsPerDelivery: number;
+  /** Minor page faults per delivery (each costs the kernel µs on a virtual machine). */
+  faultsPerDelivery: number;
   peakRssMb: number;
   /** VmRSS after the warm-up lead, before the run's leads. */
   startRssMb: number;
@@ -169,7 +190,7 @@ async function oneRun(
   env: BenchEnv,
   receiver: Receiver,
   producer: BatchingProducer,
-  build: { label: string; root: string },
+  build: Build,
   run: number,
 ): Promise<RunFigures> {
   const id = randomBytes(3).toString('hex');
@@ -184,7 +205,7 @@ async function oneRun(
   const inbox = DESTINATION.webhook;
   const sink = await startSink(
     env,
-    build.root,
+    build,
     prefix,
     rulesFile,
     join(env.workDir, 'logs', `${prefix}log`),
@@ -199,6 +220,7 @@ async function oneRun(
     });
     await receiver.reset();
     const cpu0 = cpuSeconds(pid);
+    const faults0 = minorFaults(pid);
     const t0 = Date.now();
     const startRss = rssMb(pid) ?? NaN;
     let maxRss = startRss;
@@ -246,6 +268,7 @@ async function oneRun(
     clearInterval(heapSampler);
     const seconds = (Date.now() - t0) / 1000;
     const cpu = cpuSeconds(pid) - cpu0;
+    const faults = minorFaults(pid) - faults0;
     const peak = peakRssMb(pid) ?? NaN;
     if (!drained) say(`${build.label} run ${run}: not every lead has an outcome`);
     const stats = await receiver.stats();
@@ -265,6 +288,7 @@ async function oneRun(
       leadsPerSecond: total / seconds,
       cpuSeconds: cpu,
       cpuUsPerDelivery: (cpu / total) * 1e6,
+      faultsPerDelivery: faults / total,
       peakRssMb: peak,
       startRssMb: startRss,
       maxSampledRssMb: maxRss,
@@ -289,8 +313,8 @@ async function oneRun(
 
 function table(rows: readonly RunFigures[]): string {
   const lines = [
-    '| build | run | delivered | POSTs | s | leads/s | CPU s | CPU µs/delivery | VmHWM MB | VmRSS MB at start / max | heap used / total, external MB (max) | speed-to-lead p50/p99/max ms |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| build | run | delivered | POSTs | s | leads/s | CPU s | CPU µs/delivery | minor faults/delivery | VmHWM MB | VmRSS MB at start / max | heap used / total, external MB (max) | speed-to-lead p50/p99/max ms |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const r of rows) {
     const speed = r.speedToLead
@@ -299,19 +323,24 @@ function table(rows: readonly RunFigures[]): string {
     lines.push(
       `| ${r.label} | ${r.run} | ${r.delivered}/${r.leads} | ${r.posts} | ${r.seconds.toFixed(1)} | ` +
         `${r.leadsPerSecond.toFixed(0)} | ${r.cpuSeconds.toFixed(2)} | ${r.cpuUsPerDelivery.toFixed(0)} | ` +
-        `${r.peakRssMb.toFixed(0)} | ${r.startRssMb.toFixed(0)} / ${r.maxSampledRssMb.toFixed(0)} | ` +
+        `${r.faultsPerDelivery.toFixed(2)} | ${r.peakRssMb.toFixed(0)} | ${r.startRssMb.toFixed(0)} / ${r.maxSampledRssMb.toFixed(0)} | ` +
         `${r.maxHeapUsedMb.toFixed(0)} / ${r.maxHeapTotalMb.toFixed(0)}, ${r.maxExternalMb.toFixed(0)} | ${speed} |`,
     );
   }
   const labels = [...new Set(rows.map((r) => r.label))];
-  lines.push('', '| build | CPU µs/delivery (median, min–max) | VmHWM MB (median, min–max) |');
-  lines.push('| --- | --- | --- |');
+  lines.push(
+    '',
+    '| build | CPU µs/delivery (median, min–max) | minor faults/delivery (median) | VmHWM MB (median, min–max) |',
+  );
+  lines.push('| --- | --- | --- | --- |');
   for (const label of labels) {
     const of = rows.filter((r) => r.label === label);
     const cpu = of.map((r) => r.cpuUsPerDelivery).sort((a, b) => a - b);
     const rss = of.map((r) => r.peakRssMb).sort((a, b) => a - b);
+    const faults = of.map((r) => r.faultsPerDelivery).sort((a, b) => a - b);
     lines.push(
       `| ${label} | ${percentile(cpu, 50).toFixed(0)} (${cpu[0]!.toFixed(0)}–${cpu[cpu.length - 1]!.toFixed(0)}) | ` +
+        `${percentile(faults, 50).toFixed(2)} | ` +
         `${percentile(rss, 50).toFixed(0)} (${rss[0]!.toFixed(0)}–${rss[rss.length - 1]!.toFixed(0)}) |`,
     );
   }

@@ -548,6 +548,29 @@ describe('SinkDeliverer: the circuit and parking gauges the alerts read', () => 
     assert.equal(await gauge(registry, CIRCUIT, CRM_A), 0);
   });
 
+  it('lead_router_sink_requests_in_flight counts the requests awaiting their answer when scraped, 0 once they are answered', async () => {
+    const IN_FLIGHT = 'lead_router_sink_requests_in_flight';
+    const adapter = new FakeAdapter(undefined, 1, 50);
+    const { run, registry } = setup(adapter, {
+      'crm-a': { type: 'crm' },
+      'crm-b': { type: 'crm' },
+    });
+    assert.equal(await gauge(registry, IN_FLIGHT, CRM_A), undefined, 'no series before a request');
+    const leads = ['L1', 'L2', 'L3'].map((id) => lead(id));
+    const other = lead('L4', ['crm-b']);
+    const delivering = run(...leads.map((l) => [l, record(l)] as [RoutedLead, RecordContext]), [
+      other,
+      record(other),
+    ]);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(adapter.inFlight, 4, 'the fake holds every request');
+    assert.equal(await gauge(registry, IN_FLIGHT, CRM_A), 3);
+    assert.equal(await gauge(registry, IN_FLIGHT, 'sink="sink-crm",destination="crm-b"'), 1);
+    await delivering;
+    assert.equal(await gauge(registry, IN_FLIGHT, CRM_A), 0);
+    assert.equal(await gauge(registry, IN_FLIGHT, 'sink="sink-crm",destination="crm-b"'), 0);
+  });
+
   it('lead_router_sink_destination_parked_until_timestamp_seconds: 0 until parked, then the end of the quota parking', async () => {
     const until = NOW + 2 * 3_600_000;
     let quota = false;

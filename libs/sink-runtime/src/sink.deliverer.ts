@@ -111,6 +111,8 @@ export class SinkDeliverer<C extends CommonDestinationConfig> {
   readonly breakers: DestinationBreakers;
   /** Destinations this instance has sent to: their gauges are exported from the first batch. */
   private readonly seen = new Set<string>();
+  /** What lead_router_sink_circuit_open last said of each destination: it is set on a change. */
+  private readonly circuitShown = new Map<string, number>();
 
   constructor(private readonly options: SinkDelivererOptions<C>) {
     this.now = options.now ?? Date.now;
@@ -212,8 +214,12 @@ export class SinkDeliverer<C extends CommonDestinationConfig> {
       this.seen.add(destination);
       for (const reason of ['quota', 'stopped']) metrics.parkedUntil.set({ ...labels, reason }, 0);
     }
-    const circuit = () =>
-      metrics.circuitOpen.set(labels, this.breakers.openSince(destination) === null ? 0 : 1);
+    const circuit = () => {
+      const open = this.breakers.openSince(destination) === null ? 0 : 1;
+      if (this.circuitShown.get(destination) === open) return;
+      this.circuitShown.set(destination, open);
+      metrics.circuitOpen.set(labels, open);
+    };
     circuit();
     const parkedUntil = await gate.parkedUntil(destination);
     if (parkedUntil !== null) {
@@ -249,14 +255,14 @@ export class SinkDeliverer<C extends CommonDestinationConfig> {
         destination,
         policy.breaker,
         async () => {
-          metrics.inFlight.inc(labels);
+          metrics.inFlight.start(labels);
           metrics.batchSize.observe(labels, batch.length);
           try {
             return await tracedSend(sink, batch, () =>
               withDeadline(this.options.requestTimeoutMs, (signal) => adapter.send(batch, signal)),
             );
           } finally {
-            metrics.inFlight.dec(labels);
+            metrics.inFlight.end(labels);
           }
         },
         (verdicts) => verdicts.length > 0 && verdicts.every((v) => v.verdict.kind === 'retry'),
