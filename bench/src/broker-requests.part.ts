@@ -1,5 +1,5 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, realpathSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
@@ -27,6 +27,12 @@ export interface RequestMix {
   /** requests by API, most first */
   byApi: [api: string, requests: number][];
   total: number;
+  /**
+   * The broker JVM's CPU seconds over the same span by thread, its threads grouped by name with
+   * their numbers as N (`data-plane-kafka-request-handler-N`), most first; absent when the
+   * threads could not be read.
+   */
+  threads?: [group: string, cpuSeconds: number][];
 }
 
 const METRIC =
@@ -80,6 +86,97 @@ export function requestsBetween(
   };
 }
 
+/** CPU ticks (user + system, 100 a second) of each thread of a process at one moment. */
+export interface ThreadTicks {
+  /** epoch ms */
+  at: number;
+  ticks: Map<number, number>;
+  /** the kernel's name of each thread (15 characters at most), for one gone before it is named */
+  comm: Map<number, string>;
+}
+
+/** Reads /proc/<pid>/task/<tid>/stat of every thread; undefined when the process is gone. */
+export function readThreadTicks(pid: number, at = Date.now()): ThreadTicks | undefined {
+  const ticks = new Map<number, number>();
+  const comm = new Map<number, string>();
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return undefined;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const close = stat.lastIndexOf(')');
+      // the fields after the name start at field 3 (state): utime is field 14, stime field 15
+      const fields = stat.slice(close + 2).split(' ');
+      ticks.set(Number(tid), Number(fields[11]) + Number(fields[12]));
+      comm.set(Number(tid), stat.slice(stat.indexOf('(') + 1, close));
+    } catch {
+      // the thread ended between the listing and the read
+    }
+  }
+  return { at, ticks, comm };
+}
+
+/**
+ * The JVM's name of each of its threads by native id (`nid=0x…` in `jcmd <pid> Thread.print`,
+ * the Java threads and the VM's own: GC, compiler, VM Thread).
+ */
+export function parseThreadNames(threadPrint: string): Map<number, string> {
+  const names = new Map<number, string>();
+  for (const match of threadPrint.matchAll(/^"([^"]+)".*\bnid=(0x[0-9a-f]+|\d+)/gm))
+    names.set(Number(match[2]), match[1]!);
+  return names;
+}
+
+/** A thread's name with its numbers as N, so a pool's threads count together. */
+export function threadGroup(name: string): string {
+  return name.replace(/\d+/g, 'N');
+}
+
+/**
+ * CPU seconds by thread group from the last reading at or before `fromMs` to the first at or
+ * after `toMs` (a thread started within the span counts from 0), most first; undefined when the
+ * readings do not cover the span.
+ */
+export function threadCpuBetween(
+  readings: readonly ThreadTicks[],
+  names: ReadonlyMap<number, string>,
+  fromMs: number,
+  toMs: number,
+): [string, number][] | undefined {
+  const before = readings.filter((r) => r.at <= fromMs).at(-1);
+  const after = readings.find((r) => r.at >= toMs);
+  if (before === undefined || after === undefined) return undefined;
+  const groups = new Map<string, number>();
+  for (const [tid, end] of after.ticks) {
+    const ticks = end - (before.ticks.get(tid) ?? 0);
+    if (ticks <= 0) continue;
+    const group = threadGroup(names.get(tid) ?? after.comm.get(tid) ?? String(tid));
+    groups.set(group, (groups.get(group) ?? 0) + ticks / 100);
+  }
+  return [...groups].sort((a, b) => b[1] - a[1]);
+}
+
+/**
+ * One line: the broker's CPU µs a lead by thread group, the `top` largest and the rest together
+ * (where the broker's CPU goes: its network threads, request handlers, coordinators, GC, JIT).
+ */
+export function describeThreads(
+  threads: readonly [string, number][],
+  leads: number,
+  top = 6,
+): string {
+  const micros = (s: number) => Math.round((s * 1e6) / Math.max(1, leads));
+  const rest = threads.slice(top).reduce((sum, [, s]) => sum + s, 0);
+  return [
+    ...threads.slice(0, top).map(([group, s]) => `${group} ${micros(s)}`),
+    ...(rest > 0 ? [`other threads ${micros(rest)}`] : []),
+  ].join(', ');
+}
+
 /**
  * One line: requests a second, requests per lead by API, and the broker's CPU per request when
  * its CPU seconds over the same window are given.
@@ -108,8 +205,18 @@ export function describeRequests(
  */
 export class BrokerRequests {
   private readonly readings: RequestCounts[] = [];
+  /** the broker's threads' CPU, read every second beside the request counts */
+  private readonly threadReadings: ThreadTicks[] = [];
+  private readonly threadNames = new Map<number, string>();
+  private readonly threadTimer: NodeJS.Timeout;
 
-  private constructor(private readonly tool: ChildProcess) {
+  private constructor(
+    private readonly tool: ChildProcess,
+    private readonly brokerPid: number,
+    private readonly jcmd: string,
+  ) {
+    this.threadTimer = setInterval(() => this.readThreads(), 1_000).unref();
+    this.readThreads();
     const lines: string[] = [];
     createInterface({ input: tool.stdout! }).on('line', (line) => {
       if (line.startsWith('time=') && lines.length > 0) {
@@ -152,12 +259,12 @@ export class BrokerRequests {
         ],
         { stdio: ['ignore', 'pipe', 'ignore'] },
       );
-      const requests = new BrokerRequests(tool);
+      const requests = new BrokerRequests(tool, brokerPid, jcmd);
       const deadline = Date.now() + 30_000;
       while (requests.readings.length === 0 && tool.exitCode === null && Date.now() < deadline)
         await new Promise((r) => setTimeout(r, 200));
       if (requests.readings.length === 0) {
-        tool.kill();
+        requests.close();
         say(`broker requests not counted: JmxTool gave no reading of pid ${brokerPid}`);
         return undefined;
       }
@@ -177,11 +284,39 @@ export class BrokerRequests {
       Date.now() < deadline
     )
       await new Promise((r) => setTimeout(r, 100));
-    return requestsBetween(this.readings, fromMs, toMs);
+    const mix = requestsBetween(this.readings, fromMs, toMs);
+    if (mix === undefined) return undefined;
+    this.readThreads();
+    await this.nameThreads();
+    const threads = threadCpuBetween(this.threadReadings, this.threadNames, fromMs, toMs);
+    return threads === undefined ? mix : { ...mix, threads };
   }
 
   close(): void {
+    clearInterval(this.threadTimer);
     this.tool.kill();
+  }
+
+  private readThreads(): void {
+    const reading = readThreadTicks(this.brokerPid);
+    if (reading !== undefined) this.threadReadings.push(reading);
+  }
+
+  /** Asks the JVM for the names of threads not named yet (one Thread.print, a safepoint). */
+  private async nameThreads(): Promise<void> {
+    const last = this.threadReadings.at(-1);
+    if (last === undefined || [...last.ticks.keys()].every((tid) => this.threadNames.has(tid)))
+      return;
+    try {
+      const { stdout } = await promisify(execFile)(
+        this.jcmd,
+        [String(this.brokerPid), 'Thread.print'],
+        { maxBuffer: 16 * 1024 * 1024 },
+      );
+      for (const [tid, name] of parseThreadNames(stdout)) this.threadNames.set(tid, name);
+    } catch {
+      // unnamed threads keep the kernel's (shorter) name
+    }
   }
 }
 

@@ -24,7 +24,7 @@ import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import type { ServiceProcess } from '@lead-router/local-stack';
 import { benchStack } from './bench.stack';
-import { BrokerRequests, describeRequests } from './broker-requests.part';
+import { BrokerRequests, describeRequests, describeThreads } from './broker-requests.part';
 import { pacedLoad } from './ingest.part';
 import {
   STAGES,
@@ -178,6 +178,11 @@ async function main(): Promise<void> {
           ...(result.brokerRequests
             ? [
                 `   broker: ${describeRequests(result.brokerRequests, result.accepted, result.cpu['broker'])}`,
+                ...(result.brokerRequests.threads
+                  ? [
+                      `   broker CPU µs a lead by thread: ${describeThreads(result.brokerRequests.threads, result.accepted)}`,
+                    ]
+                  : []),
               ]
             : []),
         ];
@@ -226,6 +231,11 @@ async function main(): Promise<void> {
           ...(c.brokerRequests
             ? [
                 `   broker: ${describeRequests(c.brokerRequests, c.sent, brokerMicros && (brokerMicros * c.sent) / 1e6)}`,
+                ...(c.brokerRequests.threads
+                  ? [
+                      `   broker CPU µs a lead by thread: ${describeThreads(c.brokerRequests.threads, c.sent)}`,
+                    ]
+                  : []),
               ]
             : []),
         );

@@ -1,3 +1,4 @@
+import { describeThreads } from './broker-requests.part';
 import type { CurvePoint } from './charts.svg';
 import type { SelfTime } from './cpu-profile';
 import type { IngestFigures } from './ingest.part';
@@ -346,6 +347,27 @@ export function renderEntry(r: BenchResult): string {
               ', ',
             )} | ${cpuSeconds === undefined ? '–' : n0((cpuSeconds * 1e6) / mix.total)} |`,
         );
+      }
+    }
+    const threaded = counted.filter((rate) => runsAt(rate)[0]!.brokerRequests!.threads);
+    if (threaded.length > 0) {
+      lines.push(
+        '',
+        "The broker's CPU by thread over the same spans (`/proc/<pid>/task`, the JVM's names from `jcmd Thread.print`, a pool's threads together), µs per accepted lead, the six largest:",
+        '',
+        '| offered | | by thread, µs a lead |',
+        '| --- | --- | --- |',
+      );
+      for (const rate of threaded) {
+        const first = runsAt(rate)[0]!;
+        const chain = limitAt(rate);
+        lines.push(
+          `| ${n0(rate)}/s | pipeline | ${describeThreads(first.brokerRequests!.threads!, first.accepted)} |`,
+        );
+        if (chain?.brokerRequests?.threads)
+          lines.push(
+            `| ${n0(rate)}/s | raw chain | ${describeThreads(chain.brokerRequests.threads, chain.sent)} |`,
+          );
       }
     }
   }
