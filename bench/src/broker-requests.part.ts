@@ -161,6 +161,19 @@ export function threadCpuBetween(
 }
 
 /**
+ * The share of the broker's CPU its JIT compiler threads took (`C1`/`C2 CompilerThread`): on a
+ * stack that has not yet carried tens of minutes of load, C2 is still compiling Kafka's hot
+ * paths, a third of the broker's CPU at 250 leads/s, and the broker's figures read high by that.
+ */
+export function compilerShare(threads: readonly [string, number][]): number {
+  const total = threads.reduce((sum, [, s]) => sum + s, 0);
+  const compiler = threads
+    .filter(([group]) => /CompilerThread/.test(group))
+    .reduce((sum, [, s]) => sum + s, 0);
+  return total === 0 ? 0 : compiler / total;
+}
+
+/**
  * One line: the broker's CPU µs a lead by thread group, the `top` largest and the rest together
  * (where the broker's CPU goes: its network threads, request handlers, coordinators, GC, JIT).
  */

@@ -24,7 +24,12 @@ import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import type { ServiceProcess } from '@lead-router/local-stack';
 import { benchStack } from './bench.stack';
-import { BrokerRequests, describeRequests, describeThreads } from './broker-requests.part';
+import {
+  BrokerRequests,
+  compilerShare,
+  describeRequests,
+  describeThreads,
+} from './broker-requests.part';
 import { pacedLoad } from './ingest.part';
 import {
   STAGES,
@@ -181,6 +186,7 @@ async function main(): Promise<void> {
                 ...(result.brokerRequests.threads
                   ? [
                       `   broker CPU µs a lead by thread: ${describeThreads(result.brokerRequests.threads, result.accepted)}`,
+                      ...warmingUp(result.brokerRequests.threads),
                     ]
                   : []),
               ]
@@ -234,6 +240,7 @@ async function main(): Promise<void> {
                 ...(c.brokerRequests.threads
                   ? [
                       `   broker CPU µs a lead by thread: ${describeThreads(c.brokerRequests.threads, c.sent)}`,
+                      ...warmingUp(c.brokerRequests.threads),
                     ]
                   : []),
               ]
@@ -262,3 +269,14 @@ main().catch((err: unknown) => {
   );
   process.exit(1);
 });
+
+/** A line saying the broker was still compiling, when its JIT took over a tenth of its CPU. */
+function warmingUp(threads: readonly [string, number][]): string[] {
+  const share = compilerShare(threads);
+  return share > 0.1
+    ? [
+        `   the broker's JIT compiler took ${Math.round(share * 100)}% of its CPU: it is still warming up ` +
+          "(on a new stack, for tens of minutes of load), and the broker's figures of this run read high",
+      ]
+    : [];
+}
