@@ -17,12 +17,12 @@ import { join, resolve } from 'node:path';
 import { BatchingProducer, ensureTopics, readToEnd } from '@lead-router/kafka';
 import { freePort, startService } from '@lead-router/local-stack';
 import { MetricNames, createLogger } from '@lead-router/observability';
-import { prefixedTopics, serviceEntry } from '@lead-router/schemas';
+import { prefixedTopics } from '@lead-router/schemas';
 import { enrichedLeadFixture } from '@lead-router/testing';
 import type { Kafka } from 'kafkajs';
 import { benchCodec, benchKafka, benchStack } from './bench.stack';
 import { machine, rssMb, scrape, sleep, sumMetric } from './proc.stats';
-import { DEMO_MODE_ENV } from '@lead-router/config';
+import { benchServiceEnv } from './pipeline.part';
 
 const LEADS = Number(process.env['HELD_BENCH_LEADS'] ?? 10_000);
 const MINUTES = Number(process.env['HELD_BENCH_MINUTES'] ?? 10);
@@ -123,13 +123,7 @@ async function main(): Promise<void> {
   const router = await startService(
     'router',
     {
-      ...DEMO_MODE_ENV,
-      KAFKA_BROKERS: env.brokers,
-      SCHEMA_REGISTRY_URL: env.registryUrl,
-      TOPIC_PREFIX: prefix,
-      LOG_LEVEL: 'warn',
-      HTTP_HOST: '127.0.0.1',
-      [serviceEntry('router').port.env]: String(port),
+      ...benchServiceEnv(env, 'router', prefix, port),
       ROUTING_RULES_FILE: rulesFile,
       KAFKA_SESSION_TIMEOUT_MS: '10000',
     },

@@ -65,6 +65,27 @@ export interface BenchEnv {
 
 export const API_KEYS = 'bench-key:bench-http,bench-1k:steady-1k,bench-5k:steady-5k';
 
+/**
+ * What every bench starts a service with: the stack's addresses, the topic prefix, quiet logs,
+ * loopback only, and its HTTP port.
+ */
+export function benchServiceEnv(
+  stack: { brokers: string; registryUrl: string },
+  name: ServiceName,
+  prefix: string,
+  port: number,
+): Record<string, string> {
+  return {
+    ...DEMO_MODE_ENV,
+    KAFKA_BROKERS: stack.brokers,
+    SCHEMA_REGISTRY_URL: stack.registryUrl,
+    TOPIC_PREFIX: prefix,
+    LOG_LEVEL: 'warn',
+    HTTP_HOST: '127.0.0.1',
+    [serviceEntry(name).port.env]: String(port),
+  };
+}
+
 /** Starts one service on a topic prefix, as its own process, with the bench's settings. */
 export async function startBenchService(
   env: BenchEnv,
@@ -77,13 +98,7 @@ export async function startBenchService(
   return startService(
     name,
     {
-      ...DEMO_MODE_ENV,
-      KAFKA_BROKERS: env.brokers,
-      SCHEMA_REGISTRY_URL: env.registryUrl,
-      TOPIC_PREFIX: prefix,
-      LOG_LEVEL: 'warn',
-      HTTP_HOST: '127.0.0.1',
-      [serviceEntry(name).port.env]: String(port),
+      ...benchServiceEnv(env, name, prefix, port),
       INGEST_API_KEYS: API_KEYS,
       ROUTING_RULES_FILE: env.rulesFile,
       WEBHOOK_SECRET: 'whsec_YmVuY2gtc2VjcmV0LWZvci1sZWFkLXJvdXRlci0zMmI=',

@@ -24,13 +24,18 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { DEMO_MODE_ENV } from '@lead-router/config';
 import { BatchingProducer } from '@lead-router/kafka';
 import { SERVICE_NODE_FLAGS, freePort, waitFor } from '@lead-router/local-stack';
 import { createLogger } from '@lead-router/observability';
 import { serviceEntry, type RoutedLead } from '@lead-router/schemas';
 import { benchKafka, benchStack } from './bench.stack';
-import { preparePrefix, startReceiver, type BenchEnv, type Receiver } from './pipeline.part';
+import {
+  benchServiceEnv,
+  preparePrefix,
+  startReceiver,
+  type BenchEnv,
+  type Receiver,
+} from './pipeline.part';
 import {
   cpuSeconds,
   machine,
@@ -120,13 +125,7 @@ async function startSink(
     {
       env: {
         ...process.env,
-        ...DEMO_MODE_ENV,
-        KAFKA_BROKERS: env.brokers,
-        SCHEMA_REGISTRY_URL: env.registryUrl,
-        TOPIC_PREFIX: prefix,
-        LOG_LEVEL: 'warn',
-        HTTP_HOST: '127.0.0.1',
-        [serviceEntry('sink-webhook').port.env]: String(port),
+        ...benchServiceEnv(env, 'sink-webhook', prefix, port),
         ROUTING_RULES_FILE: rulesFile,
         WEBHOOK_SECRET: 'whsec_YmVuY2gtc2VjcmV0LWZvci1sZWFkLXJvdXRlci0zMmI=',
         KAFKA_SESSION_TIMEOUT_MS: '10000',
