@@ -499,6 +499,33 @@ describe('SinkDeliverer', () => {
     assert.equal(outcomes(out)[0]!.status, 'DELIVERED');
     assert.equal(sut.breakers.openSince('crm-a'), null);
   });
+
+  it('an open circuit holds a lead until its probe, not a whole half_open_after from now', async () => {
+    let now = NOW;
+    const adapter = new FakeAdapter(() => 'throw', 1);
+    const { run } = setup(
+      adapter,
+      { 'crm-a': { type: 'crm', breaker: { failures: 1, half_open_after: '30s' } } },
+      { maxInFlight: 1, now: () => now },
+    );
+    const first = lead('L1');
+    await run([first, record(first)]);
+    now += 20_000;
+    const late = lead('L2');
+    const out = await run([late, record(late)]);
+    assert.equal(adapter.calls.length, 1, 'no call while open');
+    const [held] = onTopic(out, 't.retry.10s');
+    assert.equal((held!.value as RoutedLead).lead.lead_id, 'L2');
+    assert.equal(
+      held!.headers![DUE_AT_HEADER],
+      String(NOW + 30_000),
+      'due when the probe may pass',
+    );
+    assert.deepEqual(
+      attempts(out).map((a) => [a.lead_id, a.answer, a.next_due_at]),
+      [['L2', 'CIRCUIT_OPEN', NOW + 30_000]],
+    );
+  });
 });
 
 describe('SinkDeliverer: the circuit and parking gauges the alerts read', () => {

@@ -236,9 +236,12 @@ export class SinkDeliverer<C extends CommonDestinationConfig> {
         now,
       );
     }
-    const open = this.breakers.openSince(destination);
-    if (open !== null && open.sinceLastBreakMs < policy.breaker.halfOpenAfterMs) {
-      return hold(this.openDisposition(open.openForMs, policy, batch), 'circuit');
+    // An open circuit holds the leads until it lets its probe through: not a whole
+    // `half_open_after` from now, so they are back when the destination may be again.
+    const probeAt = this.breakers.probeAt(destination);
+    if (probeAt !== null) {
+      const openForMs = this.breakers.openSince(destination)?.openForMs ?? 0;
+      return hold(this.openDisposition(openForMs, probeAt - this.now(), policy, batch), 'circuit');
     }
 
     const grant = await this.acquire(destination, policy);
@@ -271,8 +274,12 @@ export class SinkDeliverer<C extends CommonDestinationConfig> {
     circuit();
     const durationMs = guarded.kind === 'open' ? null : Math.max(0, this.now() - sentAt);
 
-    if (guarded.kind === 'open')
-      return hold(this.openDisposition(guarded.openForMs, policy, batch), 'circuit');
+    if (guarded.kind === 'open') {
+      // Refused by the breaker itself: the probe this call waited for failed and opened it again.
+      const probeAt = this.breakers.probeAt(destination);
+      const waitMs = probeAt !== null ? probeAt - this.now() : policy.breaker.halfOpenAfterMs;
+      return hold(this.openDisposition(guarded.openForMs, waitMs, policy, batch), 'circuit');
+    }
     const verdicts =
       guarded.kind === 'ran'
         ? new Map(guarded.result.map((v: LeadVerdict) => [v.leadId, v.verdict]))
@@ -335,12 +342,17 @@ export class SinkDeliverer<C extends CommonDestinationConfig> {
     }
   }
 
-  private openDisposition(openForMs: number, policy: DestinationPolicy, batch: PendingTask<C>[]) {
+  private openDisposition(
+    openForMs: number,
+    waitMs: number,
+    policy: DestinationPolicy,
+    batch: PendingTask<C>[],
+  ) {
     const onFallback = batch[0]!.fallbackFrom !== undefined;
     return openCircuitDisposition({
       openForMs,
       fallbackAfterMs: policy.breaker.fallbackAfterMs,
-      halfOpenAfterMs: policy.breaker.halfOpenAfterMs,
+      waitMs,
       fallback: onFallback ? null : policy.fallback,
     });
   }

@@ -106,13 +106,13 @@ describe('dispositionFor', () => {
 });
 
 describe('openCircuitDisposition', () => {
-  const args = { fallbackAfterMs: 300_000, halfOpenAfterMs: 30_000, fallback: 'backup' };
+  const args = { fallbackAfterMs: 300_000, waitMs: 12_000, fallback: 'backup' };
 
-  it('waits for the probe while the circuit has been open a short time', () => {
+  it('waits for the probe while the circuit has been open a short time, not using up a retry', () => {
     const sut = openCircuitDisposition({ ...args, openForMs: 60_000 });
     assert.deepEqual(sut, {
       kind: 'retry',
-      delayMs: 30_000,
+      delayMs: 12_000,
       reason: 'circuit open for 60s',
       counts: false,
     });

@@ -82,11 +82,14 @@ function exhausted(ctx: DispositionContext, reason: string): Disposition {
   return { kind: 'failed', code: 'retries_exhausted', message: `${tries}, last: ${reason}` };
 }
 
-/** Held back without a call (open circuit): a wait, or the fallback once it has been too long. */
+/**
+ * Held back without a call (open circuit): a wait of `waitMs`, until the circuit lets its next
+ * probe through, or the fallback once it has been open too long.
+ */
 export function openCircuitDisposition(args: {
   openForMs: number;
   fallbackAfterMs: number;
-  halfOpenAfterMs: number;
+  waitMs: number;
   fallback: string | null;
 }): Disposition {
   const seconds = Math.round(args.openForMs / 1000);
@@ -95,7 +98,7 @@ export function openCircuitDisposition(args: {
   }
   return {
     kind: 'retry',
-    delayMs: args.halfOpenAfterMs,
+    delayMs: Math.max(0, args.waitMs),
     reason: `circuit open for ${seconds}s`,
     counts: false,
   };

@@ -9,3 +9,4 @@ export * from './ad-platform.fixtures';
 export * from './lead-corpus';
 export * from './lead.whereabouts';
 export * from './group.position';
+export * from './service-log.digest';

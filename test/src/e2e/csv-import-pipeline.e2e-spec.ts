@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { waitFor } from '@lead-router/testing';
 import { API_KEY, startPipeline, type Pipeline } from './pipeline.fixture';
 
 const ROWS = 300;
@@ -59,7 +58,7 @@ describe('partner file imported twice, through the whole pipeline to a webhook',
     const first = await importFile();
     assert.deepEqual([first.rows, first.accepted, first.rejected], [ROWS, ROWS - 6, 6]);
     const distinct = first.accepted - 2;
-    await waitFor(() => new Set(delivered().map((d) => d.leadId)).size >= distinct, {
+    await pipeline.waitFor(() => new Set(delivered().map((d) => d.leadId)).size >= distinct, {
       timeoutMs: 120_000,
       what: `${distinct} leads at the receiver`,
     });
@@ -68,7 +67,7 @@ describe('partner file imported twice, through the whole pipeline to a webhook',
     const second = await importFile();
     assert.equal(second.accepted, first.accepted);
     // Every accepted row of both imports is a record on leads.raw; each one reaches the receiver.
-    const all = await waitFor(
+    const all = await pipeline.waitFor(
       () => {
         const d = delivered();
         return d.length >= 2 * first.accepted && d;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { verifyWebhook } from '@lead-router/delivery';
 import type { DeadLetter, DeliveryOutcome, RawLead } from '@lead-router/schemas';
-import { rawLeadFixture, readRaw, readTopic, waitFor } from '@lead-router/testing';
+import { rawLeadFixture, readRaw, readTopic } from '@lead-router/testing';
 import { randomUUID } from 'node:crypto';
 import { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { Type } from 'avsc';
@@ -151,11 +151,11 @@ describe('the pipeline end to end: HTTP in, webhook out, real broker and registr
     assert.equal(dead.length, 25);
     assert.equal(plan.filter((s) => s.kind === 'refused').length, 25);
 
-    await waitFor(() => new Set(inboxLeads(pipeline).map((d) => d.leadId)).size >= 950, {
+    await pipeline.waitFor(() => new Set(inboxLeads(pipeline).map((d) => d.leadId)).size >= 950, {
       timeoutMs: 120_000,
       what: '950 leads in the inbox',
     });
-    const dlq = await waitFor(
+    const dlq = await pipeline.waitFor(
       async () => {
         const records = await readTopic<DeadLetter>(
           pipeline.kafka,
@@ -213,7 +213,7 @@ describe('the pipeline end to end: HTTP in, webhook out, real broker and registr
     for (const d of freeMail)
       assert.equal(d.body.data.decision['matched_rule'], 'free-mail-to-self-serve');
 
-    const outcomes = await waitFor(
+    const outcomes = await pipeline.waitFor(
       async () => {
         const records = await readTopic<DeliveryOutcome>(
           pipeline.kafka,
@@ -300,7 +300,10 @@ describe('a producer writing RawLeads straight to leads.raw', () => {
     });
     await producer.disconnect();
 
-    await waitFor(() => inboxLeads(pipeline).length >= 20, { timeoutMs: 60_000, what: '20 leads' });
+    await pipeline.waitFor(() => inboxLeads(pipeline).length >= 20, {
+      timeoutMs: 60_000,
+      what: '20 leads',
+    });
     const delivered = inboxLeads(pipeline);
     assert.deepEqual(delivered.map((d) => d.leadId).sort(), leads.map((l) => l.lead_id).sort());
     for (const d of delivered) {
@@ -323,7 +326,7 @@ describe('a stage stopped with SIGTERM mid-stream', () => {
   it('drains and commits before it exits: on restart nothing is processed twice', async () => {
     const leads = Array.from({ length: 600 }, (_, i) => JSON.stringify(validLead(i + 1)));
     const stopper = (async () => {
-      await waitFor(() => pipeline.inbox.deliveries().length >= 100, {
+      await pipeline.waitFor(() => pipeline.inbox.deliveries().length >= 100, {
         timeoutMs: 120_000,
         what: '100 deliveries',
       });
@@ -336,7 +339,7 @@ describe('a stage stopped with SIGTERM mid-stream', () => {
     );
     assert.equal(await stopper, 0, 'the normalizer exited cleanly on SIGTERM');
     assert.ok(results.every((r) => r.status === 202));
-    await waitFor(() => new Set(inboxLeads(pipeline).map((d) => d.leadId)).size >= 600, {
+    await pipeline.waitFor(() => new Set(inboxLeads(pipeline).map((d) => d.leadId)).size >= 600, {
       timeoutMs: 120_000,
       what: 'all 600 leads in the inbox',
     });

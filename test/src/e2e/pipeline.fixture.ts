@@ -8,14 +8,19 @@ import {
   prefixedTopics,
   serviceEntry,
   servicesOfKind,
+  type DeliveryAttempt,
   type ServiceName,
 } from '@lead-router/schemas';
 import {
   DEMO_MODE_ENV,
+  leadWhereabouts,
+  readTopic,
+  serviceLogDigest,
   startAll,
   startService,
   testStack,
   uniquePrefix,
+  waitFor,
   type ServiceProcess,
 } from '@lead-router/testing';
 import type { Kafka } from 'kafkajs';
@@ -55,6 +60,19 @@ export interface Pipeline {
   services: Map<ServiceName, ServiceProcess>;
   /** Starts (or starts again) one stage with the same configuration. */
   start(name: ServiceName): Promise<ServiceProcess>;
+  /**
+   * Where the pipeline stands, for a failure message: the records on each topic (and those that
+   * carry `needle`), each consumer group's state and lag, what each service logged at warn and up.
+   */
+  whereabouts(needle?: string): Promise<string>;
+  /**
+   * `waitFor` for something the pipeline should bring about (leads at the receiver, say): on
+   * timeout the error also says where the pipeline stands, so a failed run names the stuck hop.
+   */
+  waitFor<T>(
+    probe: () => T | undefined | false | Promise<T | undefined | false>,
+    options: { timeoutMs?: number; intervalMs?: number; what: string; needle?: string },
+  ): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -90,8 +108,6 @@ export async function startPipeline(
     INGEST_API_KEYS: `${API_KEY}:web-form`,
     ROUTING_RULES_FILE: rulesFile,
     WEBHOOK_SECRET,
-    WEBHOOK_BACKOFF_BASE_MS: '50',
-    WEBHOOK_BACKOFF_MAX_MS: '1000',
     KAFKA_SESSION_TIMEOUT_MS: '6000',
     ...(options.indexer
       ? {
@@ -126,21 +142,66 @@ export async function startPipeline(
     clientId: `e2e-${name}`,
     logger: createLogger('e2e', 'warn'),
   });
+  const topics = prefixedTopics(prefix).topics;
+  const codec = AvroCodec.connect(stack.registryUrl);
+  const whereabouts = async (needle?: string) => {
+    const where = await leadWhereabouts(kafka, prefix, topics, needle).catch(
+      (err: unknown) => `topics and groups not read (${(err as Error).message})`,
+    );
+    const attempts = await readTopic<DeliveryAttempt>(
+      kafka,
+      codec,
+      topics.attempts,
+      'DeliveryAttempt',
+    ).then(
+      (records) => attemptDigest(records.map((r) => r.value)),
+      (err: unknown) => `attempts not read (${(err as Error).message})`,
+    );
+    return `${where}\n${attempts}\n${serviceLogDigest([...services.values()])}`;
+  };
   return {
     prefix,
-    topics: prefixedTopics(prefix).topics,
+    topics,
     kafka,
-    codec: AvroCodec.connect(stack.registryUrl),
+    codec,
     registryUrl: stack.registryUrl,
     inbox,
     ingestUrl: services.get('ingest')?.url ?? '',
     services,
     start,
+    whereabouts,
+    async waitFor(probe, { needle, ...options }) {
+      try {
+        return await waitFor(probe, options);
+      } catch (err) {
+        throw new Error(`${(err as Error).message}\n${await whereabouts(needle)}`, { cause: err });
+      }
+    },
     async close() {
       await Promise.all([...services.values()].map((service) => service.stop()));
       await inbox.close();
     },
   };
+}
+
+/**
+ * The sinks' delivery attempts in a line or two: how many of each answer, and the latest distinct
+ * reasons of those not delivered (a lead waiting on a retry tier or an open circuit shows here).
+ */
+export function attemptDigest(attempts: readonly DeliveryAttempt[]): string {
+  const answers = new Map<string, number>();
+  const reasons = new Map<string, number>();
+  for (const a of attempts) {
+    answers.set(a.answer, (answers.get(a.answer) ?? 0) + 1);
+    if (a.answer === 'DELIVERED') continue;
+    const key = `${a.destination_id} ${a.answer}${a.http_status !== null ? ` ${a.http_status}` : ''}: ${a.message ?? ''}`;
+    const seen = reasons.get(key) ?? 0;
+    reasons.delete(key);
+    reasons.set(key, seen + 1);
+  }
+  const counts = [...answers].map(([answer, n]) => `${answer} ${n}`).join(', ');
+  const latest = [...reasons].slice(-3).map(([key, n]) => `${key} ×${n}`);
+  return `delivery attempts: ${counts || 'none'}${latest.length > 0 ? `; not delivered, latest: ${latest.join('; ')}` : ''}`;
 }
 
 export interface PostResult {

@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { RawLead, SourceLeadReference } from '@lead-router/schemas';
-import { leadWhereabouts, readTopic, waitFor } from '@lead-router/testing';
+import { readTopic } from '@lead-router/testing';
 import { startPipeline, type Pipeline } from './pipeline.fixture';
 
 /** The platforms' secrets as the sources file names them: environment variables. */
@@ -82,23 +82,18 @@ export function inboxLead(
   sourceLeadId: string,
   timeoutMs = 90_000,
 ): Promise<InboxLead> {
-  return waitFor(
+  return pipeline.waitFor(
     () =>
       pipeline.inbox
         .deliveries()
         .map((d) => (d.body as { data: InboxLead }).data)
         .find((lead) => lead['source'] === source && lead['source_lead_id'] === sourceLeadId),
-    { timeoutMs, what: `the ${source} lead ${sourceLeadId} in the demo inbox` },
-  ).catch(async (err: unknown) => {
-    // Name the hop where it stopped: the topics that carry it and the groups' lag.
-    const where = await leadWhereabouts(
-      pipeline.kafka,
-      pipeline.prefix,
-      pipeline.topics,
-      sourceLeadId,
-    );
-    throw new Error(`${(err as Error).message}\n${where}`, { cause: err });
-  });
+    {
+      timeoutMs,
+      what: `the ${source} lead ${sourceLeadId} in the demo inbox`,
+      needle: sourceLeadId,
+    },
+  );
 }
 
 /** Every lead on leads.raw and every reference on sources.fetch, decoded. */

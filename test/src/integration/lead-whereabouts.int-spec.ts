@@ -7,6 +7,13 @@ import { kafkaFixture, type KafkaFixture } from './kafka-fixture';
  * The failure message of a test that waited for a lead in vain: which topics carry the lead and
  * how far each of the test's consumer groups is behind.
  */
+/** The keys the report lists on its "empty topics:" line. */
+const emptyTopics = (lines: string[]): string[] =>
+  lines
+    .find((l) => l.startsWith('empty topics: '))
+    ?.slice('empty topics: '.length)
+    .split(', ') ?? [];
+
 describe('leadWhereabouts: where a lead stopped', () => {
   let fx: KafkaFixture;
   before(async () => {
@@ -51,17 +58,26 @@ describe('leadWhereabouts: where a lead stopped', () => {
       lines.includes(`normalized (${fx.topics.normalized}): 1 records, 1 carry src-77`),
       report,
     );
+    assert.ok(emptyTopics(lines).includes('enriched'), report);
     assert.ok(
-      lines.includes(`enriched (${fx.topics.enriched}): 0 records, 0 carry src-77`),
+      lines.includes(
+        `group ${fx.prefix}lead-router.normalizer (Empty, 0 members) on ${fx.topics.raw}: lag 0`,
+      ),
       report,
     );
     assert.ok(
-      lines.includes(`group ${fx.prefix}lead-router.normalizer on ${fx.topics.raw}: lag 0`),
+      lines.includes(
+        `group ${fx.prefix}lead-router.enricher (Empty, 0 members) on ${fx.topics.normalized}: lag 1`,
+      ),
       report,
     );
-    assert.ok(
-      lines.includes(`group ${fx.prefix}lead-router.enricher on ${fx.topics.normalized}: lag 1`),
-      report,
-    );
+  });
+
+  it('without a lead to look for, counts the records of each topic', async () => {
+    const report = await leadWhereabouts(fx.kafka, fx.prefix, fx.topics);
+    const lines = report.split('\n');
+    assert.ok(lines.includes(`raw (${fx.topics.raw}): 2 records`), report);
+    assert.ok(emptyTopics(lines).includes('enriched'), report);
+    assert.ok(!report.includes(`enriched (${fx.topics.enriched})`), report);
   });
 });
