@@ -19,9 +19,7 @@ export class BatchFailedError<T> extends Error {
 }
 
 export type Guarded<T> =
-  | { kind: 'ran'; result: T }
-  | { kind: 'threw'; error: unknown }
-  | { kind: 'open'; openForMs: number };
+  { kind: 'ran'; result: T } | { kind: 'threw'; error: unknown } | { kind: 'open' };
 
 interface BreakerEntry {
   policy: CircuitBreakerPolicy;
@@ -67,7 +65,7 @@ export class DestinationBreakers {
       return { kind: 'ran', result };
     } catch (error) {
       if (error instanceof BrokenCircuitError) {
-        return { kind: 'open', openForMs: this.now() - (entry.openedAt ?? this.now()) };
+        return { kind: 'open' };
       }
       if (error instanceof BatchFailedError) return { kind: 'ran', result: error.result as T };
       return { kind: 'threw', error };
@@ -75,14 +73,13 @@ export class DestinationBreakers {
   }
 
   /**
-   * How long the destination's circuit has been open in all, and since it last opened (a failed
-   * probe opens it again), or null when it is closed.
+   * How long the destination's circuit has been open in all (a failed probe opens it again
+   * without starting the count anew), or null when it is closed.
    */
-  openSince(destination: string): { openForMs: number; sinceLastBreakMs: number } | null {
+  openForMs(destination: string): number | null {
     const entry = this.breakers.get(destination);
     if (!entry || entry.openedAt === null) return null;
-    const now = this.now();
-    return { openForMs: now - entry.openedAt, sinceLastBreakMs: now - (entry.brokeAt ?? now) };
+    return this.now() - entry.openedAt;
   }
 
   /**

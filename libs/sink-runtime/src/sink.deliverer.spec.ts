@@ -490,14 +490,14 @@ describe('SinkDeliverer', () => {
     );
     const a = lead('L1');
     await run([a, record(a)]);
-    assert.notEqual(sut.breakers.openSince('crm-a'), null);
+    assert.notEqual(sut.breakers.openForMs('crm-a'), null);
     failing = false;
     await new Promise((r) => setTimeout(r, 5));
     now += 10;
     const b = lead('L2');
     const out = await run([b, record(b)]);
     assert.equal(outcomes(out)[0]!.status, 'DELIVERED');
-    assert.equal(sut.breakers.openSince('crm-a'), null);
+    assert.equal(sut.breakers.openForMs('crm-a'), null);
   });
 
   it('an open circuit holds a lead until its probe, not a whole half_open_after from now', async () => {

@@ -215,7 +215,7 @@ export class SinkDeliverer<C extends CommonDestinationConfig> {
       for (const reason of ['quota', 'stopped']) metrics.parkedUntil.set({ ...labels, reason }, 0);
     }
     const circuit = () => {
-      const open = this.breakers.openSince(destination) === null ? 0 : 1;
+      const open = this.breakers.openForMs(destination) === null ? 0 : 1;
       if (this.circuitShown.get(destination) === open) return;
       this.circuitShown.set(destination, open);
       metrics.circuitOpen.set(labels, open);
@@ -239,10 +239,8 @@ export class SinkDeliverer<C extends CommonDestinationConfig> {
     // An open circuit holds the leads until it lets its probe through: not a whole
     // `half_open_after` from now, so they are back when the destination may be again.
     const probeAt = this.breakers.probeAt(destination);
-    if (probeAt !== null) {
-      const openForMs = this.breakers.openSince(destination)?.openForMs ?? 0;
-      return hold(this.openDisposition(openForMs, probeAt - this.now(), policy, batch), 'circuit');
-    }
+    if (probeAt !== null)
+      return hold(this.openDisposition(destination, probeAt, policy, batch), 'circuit');
 
     const grant = await this.acquire(destination, policy);
     if (!grant.granted) {
@@ -276,9 +274,9 @@ export class SinkDeliverer<C extends CommonDestinationConfig> {
 
     if (guarded.kind === 'open') {
       // Refused by the breaker itself: the probe this call waited for failed and opened it again.
-      const probeAt = this.breakers.probeAt(destination);
-      const waitMs = probeAt !== null ? probeAt - this.now() : policy.breaker.halfOpenAfterMs;
-      return hold(this.openDisposition(guarded.openForMs, waitMs, policy, batch), 'circuit');
+      const probeAt =
+        this.breakers.probeAt(destination) ?? this.now() + policy.breaker.halfOpenAfterMs;
+      return hold(this.openDisposition(destination, probeAt, policy, batch), 'circuit');
     }
     const verdicts =
       guarded.kind === 'ran'
@@ -342,17 +340,18 @@ export class SinkDeliverer<C extends CommonDestinationConfig> {
     }
   }
 
+  /** The hold of a batch the open circuit keeps back until `probeAt`, its next probe. */
   private openDisposition(
-    openForMs: number,
-    waitMs: number,
+    destination: string,
+    probeAt: number,
     policy: DestinationPolicy,
     batch: PendingTask<C>[],
   ) {
     const onFallback = batch[0]!.fallbackFrom !== undefined;
     return openCircuitDisposition({
-      openForMs,
+      openForMs: this.breakers.openForMs(destination) ?? 0,
       fallbackAfterMs: policy.breaker.fallbackAfterMs,
-      waitMs,
+      waitMs: probeAt - this.now(),
       fallback: onFallback ? null : policy.fallback,
     });
   }

@@ -10,3 +10,4 @@ export * from './lead-corpus';
 export * from './lead.whereabouts';
 export * from './group.position';
 export * from './service-log.digest';
+export * from './latest.counts';

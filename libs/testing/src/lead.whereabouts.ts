@@ -72,6 +72,7 @@ export async function leadWhereabouts(
     await admin.disconnect();
   }
 }
+
 /** Each group's state and member count ("Stable, 1 member"): a group stuck rebalancing shows. */
 async function groupStates(admin: Admin, groupIds: string[]): Promise<Map<string, string>> {
   if (groupIds.length === 0) return new Map();

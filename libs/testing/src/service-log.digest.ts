@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { latestCounts } from './latest.counts';
 
 /** A service's log file, as `startService` wrote it. */
 export interface ServiceLog {
@@ -31,8 +32,7 @@ export function serviceLogDigest(logs: readonly ServiceLog[], distinct = 3): str
         return `${name}: log not read (${(err as Error).message})`;
       }
       let lastTime = '';
-      let notable = 0;
-      const counts = new Map<string, number>();
+      const notable: string[] = [];
       for (const raw of text.split('\n')) {
         if (!raw.startsWith('{')) continue;
         let line: LogLine;
@@ -43,16 +43,11 @@ export function serviceLogDigest(logs: readonly ServiceLog[], distinct = 3): str
         }
         if (line.time) lastTime = line.time;
         if (!line.level || !NOTABLE.has(line.level)) continue;
-        notable++;
         const why = line.err?.message ?? line.error;
-        const key = `${line.level} "${line.msg ?? ''}"${why ? ` (${why})` : ''}`;
-        // Re-inserted, so the map's order is by each message's last occurrence.
-        const seen = counts.get(key) ?? 0;
-        counts.delete(key);
-        counts.set(key, seen + 1);
+        notable.push(`${line.level} "${line.msg ?? ''}"${why ? ` (${why})` : ''}`);
       }
-      const recent = [...counts].slice(-distinct).map(([key, n]) => `${key} ×${n}`);
-      const head = `${name}: ${notable} warn/error lines, last line at ${lastTime || 'none'}`;
+      const recent = latestCounts(notable, distinct);
+      const head = `${name}: ${notable.length} warn/error lines, last line at ${lastTime || 'none'}`;
       return recent.length > 0 ? `${head}; latest: ${recent.join('; ')}` : head;
     })
     .join('\n');

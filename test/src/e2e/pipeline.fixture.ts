@@ -13,6 +13,7 @@ import {
 } from '@lead-router/schemas';
 import {
   DEMO_MODE_ENV,
+  latestCounts,
   leadWhereabouts,
   readTopic,
   serviceLogDigest,
@@ -190,17 +191,17 @@ export async function startPipeline(
  */
 export function attemptDigest(attempts: readonly DeliveryAttempt[]): string {
   const answers = new Map<string, number>();
-  const reasons = new Map<string, number>();
-  for (const a of attempts) {
-    answers.set(a.answer, (answers.get(a.answer) ?? 0) + 1);
-    if (a.answer === 'DELIVERED') continue;
-    const key = `${a.destination_id} ${a.answer}${a.http_status !== null ? ` ${a.http_status}` : ''}: ${a.message ?? ''}`;
-    const seen = reasons.get(key) ?? 0;
-    reasons.delete(key);
-    reasons.set(key, seen + 1);
-  }
+  for (const a of attempts) answers.set(a.answer, (answers.get(a.answer) ?? 0) + 1);
   const counts = [...answers].map(([answer, n]) => `${answer} ${n}`).join(', ');
-  const latest = [...reasons].slice(-3).map(([key, n]) => `${key} ×${n}`);
+  const latest = latestCounts(
+    attempts
+      .filter((a) => a.answer !== 'DELIVERED')
+      .map(
+        (a) =>
+          `${a.destination_id} ${a.answer}${a.http_status !== null ? ` ${a.http_status}` : ''}: ${a.message ?? ''}`,
+      ),
+    3,
+  );
   return `delivery attempts: ${counts || 'none'}${latest.length > 0 ? `; not delivered, latest: ${latest.join('; ')}` : ''}`;
 }
 
