@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { type AvroCodec, BatchingProducer, ensureTopics } from '@lead-router/kafka';
 import { benchCodec, benchKafka } from './bench.stack';
@@ -94,7 +93,7 @@ export async function startBenchService(
   extra: Record<string, string> = {},
   nodeFlags: readonly string[] = [],
 ): Promise<ServiceProcess> {
-  const port = await servicePort();
+  const port = await freePort();
   return startService(
     name,
     {
@@ -203,27 +202,6 @@ export function assertRunning(services: ReadonlyMap<string, ServiceProcess>): vo
         'process_exited',
         { context: { name, code: s.process.exitCode } },
       );
-}
-
-/**
- * A free port for a bench service below Linux's ephemeral range (32768-60999): there, an
- * outgoing connection's local port or another process's freePort() can take it between the
- * choice and the service's listen, which happened on a loaded machine (another process answered
- * the service's health check, and the service then failed with EADDRINUSE).
- */
-async function servicePort(): Promise<number> {
-  const canBind = (port: number) =>
-    new Promise<boolean>((resolve) => {
-      const srv = createServer();
-      srv.unref();
-      srv.once('error', () => resolve(false));
-      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-    });
-  for (let i = 0; i < 50; i++) {
-    const port = 20_000 + Math.floor(Math.random() * 8_000);
-    if (await canBind(port)) return port;
-  }
-  return freePort();
 }
 
 /**

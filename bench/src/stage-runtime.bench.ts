@@ -19,10 +19,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { BatchingProducer, ensureTopics, AvroCodec } from '@lead-router/kafka';
+import { freePort } from '@lead-router/local-stack';
 import { createLogger } from '@lead-router/observability';
 import { prefixedTopics, serviceEntry } from '@lead-router/schemas';
 import { enrichedLeadFixture } from '@lead-router/testing';
@@ -407,17 +407,6 @@ async function codecPerRecord(): Promise<void> {
 
 function cpuMicros(usage: NodeJS.CpuUsage): number {
   return usage.user + usage.system;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((done, fail) => {
-    const server = createServer();
-    server.once('error', fail);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => done(port));
-    });
-  });
 }
 
 function required(key: string): string {

@@ -1,26 +1,103 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { StackError } from './stack.errors';
 
-/** A free TCP port on 127.0.0.1: bind port 0, read it, close. */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, host, () => {
-      const addr = srv.address();
-      if (addr === null || typeof addr === 'string') {
-        srv.close();
-        reject(new StackError('could not read the port of a bound socket', 'port_in_use'));
-        return;
+/**
+ * Where this machine's processes reserve the ports `freePort` hands out: one file per port,
+ * created exclusively and holding the reserving pid, so two test or bench processes never get the
+ * same port, and removed when the process exits (a dead pid's file is taken over).
+ */
+export const PORT_RESERVATIONS_DIR = path.join(os.tmpdir(), 'lead-router-ports');
+
+/**
+ * Below Linux's ephemeral range (32768-60999 by default), where the kernel puts outgoing
+ * connections' local ports and every `listen(0)`: a port chosen there could be taken by either
+ * between the choice and the service's own listen.
+ */
+export const PORT_RANGE: PortRange = { low: 20_000, high: 32_000 };
+
+/** Ports from `low` up to, not including, `high`. */
+export interface PortRange {
+  low: number;
+  high: number;
+}
+
+const reserved = new Set<number>();
+let releasesOnExit = false;
+
+/**
+ * A TCP port on `host` that nothing listens on and that no process of this machine was handed by
+ * `freePort` and still runs: a random one below the ephemeral range, checked by binding it and
+ * reserved for the life of this process (see PORT_RESERVATIONS_DIR). Services started on ports
+ * chosen one after another in a loop therefore get distinct ones; binding port 0 and closing it,
+ * as this did before, gave the same port twice (one service then answered another's health check
+ * while that one died with EADDRINUSE).
+ */
+export async function freePort(host = '127.0.0.1', range = PORT_RANGE): Promise<number> {
+  for (let attempt = 0; attempt < 200; attempt++) {
+    const port = range.low + Math.floor(Math.random() * (range.high - range.low));
+    if (reserved.has(port) || !reserve(port)) continue;
+    if (await isPortFree(port, host)) return port;
+    release(port);
+  }
+  throw new StackError(
+    `no free port in ${range.low}-${range.high - 1} on ${host} after 200 tries`,
+    'port_in_use',
+  );
+}
+
+function reservationFile(port: number): string {
+  return path.join(PORT_RESERVATIONS_DIR, String(port));
+}
+
+/** Claims the port's reservation file; false when a live process holds it. */
+function reserve(port: number): boolean {
+  fs.mkdirSync(PORT_RESERVATIONS_DIR, { recursive: true });
+  const file = reservationFile(port);
+  for (let i = 0; i < 2; i++) {
+    try {
+      fs.writeFileSync(file, String(process.pid), { flag: 'wx' });
+      if (!releasesOnExit) {
+        releasesOnExit = true;
+        process.once('exit', releaseAll);
       }
-      const port = addr.port;
-      srv.close((err) => (err ? reject(err) : resolve(port)));
-    });
-  });
+      reserved.add(port);
+      return true;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      if (holderAlive(file)) return false;
+      fs.rmSync(file, { force: true }); // its process is gone: take the port over
+    }
+  }
+  return false;
+}
+
+function holderAlive(file: string): boolean {
+  let pid: number;
+  try {
+    pid = Number(fs.readFileSync(file, 'utf8'));
+  } catch {
+    return false; // removed meanwhile
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return true; // being written: treat as held
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function release(port: number): void {
+  reserved.delete(port);
+  fs.rmSync(reservationFile(port), { force: true });
+}
+
+function releaseAll(): void {
+  for (const port of [...reserved]) release(port);
 }
 
 /** True when nothing listens on host:port yet (we can bind it ourselves). */
