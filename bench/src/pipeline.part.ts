@@ -110,18 +110,18 @@ export async function startBenchService(
 }
 
 /**
- * The demo rule set (deploy/local/rules/demo.yaml) with every lead sent to the receiver: its one
- * webhook destination pointed at `receiverUrl`, the CRM and table destinations dropped and their
- * rules, queues and owners moved onto the webhook, so every lead takes the same path to the
- * receiver whatever its country and the decision trace keeps the demo's shape.
- */
-/**
  * The bench's webhook budget. The webhook type's default (10,000 requests per 10 s, a guard
  * against a runaway) would cap the sink at ~1,000 leads/s and the bench would measure the guard,
  * not the pipeline; this one is far above what two cores deliver, and is still enforced.
  */
 export const BENCH_WEBHOOK_BUDGET = { requests: 1_000_000, per_seconds: 1 } as const;
 
+/**
+ * The demo rule set (deploy/local/rules/demo.yaml) with every lead sent to the receiver: its one
+ * webhook destination pointed at `receiverUrl`, the CRM and table destinations dropped and their
+ * rules, queues and owners moved onto the webhook, so every lead takes the same path to the
+ * receiver whatever its country and the decision trace keeps the demo's shape.
+ */
 export function benchRules(demoYaml: string, receiverUrl: string): string {
   const doc = parse(demoYaml) as {
     destinations: Record<string, { type: string; url?: string; budget?: object }>;
