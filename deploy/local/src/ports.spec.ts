@@ -11,6 +11,7 @@ import {
   PORT_RESERVATIONS_DIR,
   choosePorts,
   freePort,
+  listensOn,
   type PortProbe,
   type PortRange,
 } from './ports';
@@ -149,5 +150,39 @@ describe('freePort', () => {
     await child.exited;
     assert.equal(existsSync(join(PORT_RESERVATIONS_DIR, '19960')), false);
     assert.equal(await freePort('127.0.0.1', range), 19_960);
+  });
+});
+
+describe('listensOn', () => {
+  it("tells the process listening on a port from another one, its own from a child's", async () => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const child = spawn(
+      process.execPath,
+      [
+        '-e',
+        `const s = require('node:net').createServer().listen(0, '::', () => process.stdout.write(s.address().port + '\\n'));`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    try {
+      const own = (server.address() as { port: number }).port;
+      const [line] = (await once(child.stdout, 'data')) as [Buffer];
+      const childs = Number(line.toString().trim());
+      assert.equal(listensOn(process.pid, own), true);
+      assert.equal(listensOn(process.pid, childs), false, 'a port another process listens on');
+      assert.equal(listensOn(child.pid!, childs), true, 'an IPv6 listener');
+      assert.equal(listensOn(child.pid!, own), false);
+    } finally {
+      child.kill('SIGKILL');
+      server.close();
+    }
+  });
+
+  it('cannot tell for a process that is gone', async () => {
+    const child = spawn(process.execPath, ['-e', '0']);
+    await once(child, 'exit');
+    assert.equal(listensOn(child.pid!, 8080), null);
   });
 });

@@ -186,3 +186,39 @@ export async function choosePorts(
   fs.writeFileSync(file, `${JSON.stringify(chosen, null, 2)}\n`);
   return chosen;
 }
+
+/**
+ * Whether process `pid` holds a socket listening on TCP `port` (any address, IPv4 or IPv6), read
+ * from Linux's /proc; null where that cannot be told (no /proc, or the process is gone or not
+ * ours to read). Tells a service that answers on its port from another process answering there.
+ */
+export function listensOn(pid: number, port: number): boolean | null {
+  let tables: string;
+  let fds: string[];
+  try {
+    tables = ['tcp', 'tcp6']
+      .map((family) => fs.readFileSync(`/proc/net/${family}`, 'utf8'))
+      .join('\n');
+    fds = fs.readdirSync(`/proc/${pid}/fd`);
+  } catch {
+    return null;
+  }
+  const local = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  const listening = new Set<string>();
+  for (const line of tables.split('\n')) {
+    // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode
+    const cols = line.trim().split(/\s+/);
+    if (cols[3] === '0A' && cols[1]?.endsWith(local) && cols[9]) listening.add(cols[9]);
+  }
+  for (const fd of fds) {
+    let target: string;
+    try {
+      target = fs.readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      continue; // closed meanwhile
+    }
+    const inode = /^socket:\[(\d+)\]$/.exec(target)?.[1];
+    if (inode !== undefined && listening.has(inode)) return true;
+  }
+  return false;
+}

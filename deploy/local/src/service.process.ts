@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { serviceEntry, type ServiceName } from '@lead-router/schemas';
+import { listensOn } from './ports';
 import { StackError } from './stack.errors';
 import { waitFor } from './wait';
 
@@ -94,6 +95,14 @@ export async function startService(
       ),
     ]);
     healthy = true;
+    // Another process on the port would have answered the health check for this one, which
+    // then dies with EADDRINUSE while the caller talks to the wrong service.
+    if (listensOn(child.pid!, options.port) === false)
+      throw new StackError(
+        `${name}'s health check on port ${options.port} was answered by another process; see ${logFile}`,
+        'port_in_use',
+        { context: { service: name, port: options.port, logFile } },
+      );
   } catch (err) {
     child.kill('SIGKILL');
     throw err;
