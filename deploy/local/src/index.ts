@@ -18,7 +18,7 @@ export { startDemoInbox } from './demo-inbox';
 export type { DemoInbox, DemoInboxOptions, InboxDelivery } from './demo-inbox';
 export { defaultCacheDir } from './util';
 export type { LogLine } from './util';
-export { freePort, listensOn, PORT_RESERVATIONS_DIR } from './ports';
+export { freePort } from './ports';
 export { SERVICE_LOG_DIR_ENV, SERVICE_NODE_FLAGS, startAll, startService } from './service.process';
 export type { ServiceProcess } from './service.process';
 export { waitFor } from './wait';
