@@ -24,4 +24,15 @@ describe('loadStageConfig: the consumer settings', () => {
       );
     }
   });
+
+  it('cuts exactly-once transactions per partition (v1) unless told v2, and refuses anything else', () => {
+    assert.equal(load({}).exactlyOnceVersion, 'v1');
+    assert.equal(load({ KAFKA_EXACTLY_ONCE: 'v2' }).exactlyOnceVersion, 'v2');
+    assert.throws(
+      () => load({ KAFKA_EXACTLY_ONCE: 'v3' }),
+      (err: unknown) =>
+        err instanceof ConfigError &&
+        err.problems.some((p) => p.startsWith('KAFKA_EXACTLY_ONCE') && p.includes('v1 or v2')),
+    );
+  });
 });

@@ -23,6 +23,11 @@ export interface StageConfig {
    * speed-to-lead; shorter waits only make an idle consumer ask more often.
    */
   fetchMaxWaitMs: number;
+  /**
+   * How an exactly-once stage (the router's steps) cuts its transactions: `v1`, one producer per
+   * input partition; `v2`, one per process, fenced by the group generation (KIP-447).
+   */
+  exactlyOnceVersion: 'v1' | 'v2';
 }
 
 const stageSchema = (service: string, defaultPort: number) =>
@@ -36,6 +41,8 @@ const stageSchema = (service: string, defaultPort: number) =>
       KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6000).max(300_000).default(30_000),
       // FETCH_MAX_WAIT_MS of @lead-router/kafka (this library does not depend on it).
       KAFKA_FETCH_MAX_WAIT_MS: z.coerce.number().int().min(10).max(5_000).default(500),
+      // ExactlyOnceVersion of @lead-router/kafka.
+      KAFKA_EXACTLY_ONCE: z.enum(['v1', 'v2'], { error: 'expected v1 or v2' }).default('v1'),
     })
     .transform((e): StageConfig => ({
       platform: platformConfig(service, e, e.PORT),
@@ -44,6 +51,7 @@ const stageSchema = (service: string, defaultPort: number) =>
       partitionsConcurrently: e.STAGE_PARTITIONS_CONCURRENTLY,
       sessionTimeoutMs: e.KAFKA_SESSION_TIMEOUT_MS,
       fetchMaxWaitMs: e.KAFKA_FETCH_MAX_WAIT_MS,
+      exactlyOnceVersion: e.KAFKA_EXACTLY_ONCE,
     }));
 
 /**

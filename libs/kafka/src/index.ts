@@ -17,9 +17,11 @@ export {
 export * from './kafka.factory';
 export * from './keyed.concurrency';
 export * from './partition.transactions';
+export * from './process.transactions';
 export * from './record.headers';
 export * from './registry.startup';
 export * from './stage.definition';
 export * from './stage.runner';
+export * from './stage.transactions';
 export * from './topic.admin';
 export * from './topic.reader';

@@ -1,6 +1,7 @@
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from '@lead-router/observability';
 import { groupByTopic, type OutgoingRecord } from './batching.producer';
+import type { StageTransactions } from './stage.transactions';
 
 /** The consumed position a transaction commits with its outputs: the next offset to read. */
 export interface TransactionOffsets {
@@ -52,7 +53,8 @@ export type ProducerPair = readonly [Producer, Producer];
  * answered, so its records follow the last one's in every output partition, and the group keeps
  * the offset committed last (the coordinator keeps the commit written later to its log).
  */
-export class PartitionTransactions {
+export class PartitionTransactions implements StageTransactions {
+  readonly stableOffsets = false;
   private readonly producers = new Map<number, Promise<ProducerPair>>();
   /** Which of its two producers each partition's next transaction takes. */
   private readonly turns = new Map<number, 0 | 1>();
@@ -77,6 +79,12 @@ export class PartitionTransactions {
       producers.catch(() => this.producers.delete(partition));
     }
     return producers;
+  }
+
+  /** Stops the producers of partitions gone elsewhere and fences the ones assigned. */
+  async assigned(partitions: readonly number[]): Promise<void> {
+    await this.release(partitions);
+    await Promise.all(partitions.map((p) => this.fence(p)));
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { SchemaName } from '@lead-router/schemas';
 import type { SourceRecord } from './dead-letter';
+import type { ExactlyOnceVersion } from './stage.transactions';
 
 export interface RecordContext extends SourceRecord {
   /** Attempts so far for this record (1 on first processing, more after a DLQ replay). */
@@ -91,6 +92,18 @@ export interface StageDefinition<In> {
    * (at least once; consumers downstream are idempotent).
    */
   exactlyOnce?: boolean;
+  /**
+   * Exactly-once stages: `v1` (default) one transactional producer per input partition, fenced by
+   * its id; `v2` one per process, fenced by the group generation, the chunks ready at once in one
+   * transaction (`StageTransactions`, docs/architecture.md).
+   */
+  exactlyOnceVersion?: ExactlyOnceVersion;
+  /**
+   * Exactly-once v2: this process's name in its transactional ids (`<groupId>.<instanceId>`);
+   * unique among the instances running at once, stable across a restart where it can be (a pod
+   * name). Default: host name and process id.
+   */
+  instanceId?: string;
   /**
    * Exactly-once stages: a chunk's transaction failed (aborted, fenced, or its outcome unknown),
    * so the chunk will be read again. A stateful stage drops the state it built while handling the

@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import {
   activeTracer,
   NO_TRACE_HEADERS,
@@ -14,6 +15,7 @@ import {
 import type {
   Admin,
   Consumer,
+  ConsumerGroupMetadata,
   EachBatchPayload,
   Kafka,
   KafkaMessage,
@@ -25,9 +27,17 @@ import { decideRecord, type HandlerOutcome } from './dead-letter.policy';
 import { gateByDueTime, type DueGate } from './due.gate';
 import { mapKeyed } from './keyed.concurrency';
 import { PartitionTransactions } from './partition.transactions';
+import { ProcessTransactions } from './process.transactions';
+import type { StageTransactions } from './stage.transactions';
 import { attemptOf, headersToStrings } from './record.headers';
 import type { RecordContext, StageDefinition, StageOutput } from './stage.definition';
 import { TurnGatherer } from './turn.gatherer';
+
+/**
+ * How long a new owner waits for an open transaction that holds its partition's offsets: past
+ * the coordinator's abort of a dead owner's transaction (15 s, `transactionTimeoutMs`).
+ */
+const UNSTABLE_OFFSETS_WAIT_MS = 60_000;
 
 /** A record decoded (or not) before it is gated by due time and handled. */
 interface PreparedRecord<In> {
@@ -79,8 +89,12 @@ export class StageRunner<In> {
   private readonly waiting = new Map<number, NodeJS.Timeout>();
   /** Counts group joins, so a batch of an earlier assignment never pauses a partition. */
   private generation = 0;
-  /** Exactly-once stages: the transactional producers, one per input partition. */
-  private readonly transactions: PartitionTransactions | null;
+  /** Exactly-once stages: the transactional producers (per input partition, or per process). */
+  private readonly transactions: StageTransactions | null;
+  /** This consumer's place in the group as of its last join (exactly-once v2 commits with it). */
+  private member: ConsumerGroupMetadata = { generationId: -1, memberId: '' };
+  /** The partitions of the last join. */
+  private assignment = new Set<number>();
   private readonly admin: Admin | null;
   /** Exactly-once stages: the fencing of the partitions of the current assignment. */
   private fencing: Promise<unknown> = Promise.resolve();
@@ -109,18 +123,30 @@ export class StageRunner<In> {
     this.tracer = deps.tracer !== undefined ? deps.tracer : activeTracer();
     this.recoveryDelayMs = deps.recoveryDelayMs ?? 2_000;
     this.consumer = this.createConsumer();
-    this.transactions = def.exactlyOnce
-      ? new PartitionTransactions({
-          kafka: deps.kafka,
-          transactionalIdPrefix: def.groupId,
-          logger: deps.logger,
-          onCommitted: (seconds) => {
-            for (const [phase, s] of Object.entries(seconds))
-              deps.metrics.transactionPhase.observe({ stage: def.stage, phase }, s);
-          },
-        })
-      : null;
+    this.transactions = def.exactlyOnce ? this.createTransactions() : null;
     this.admin = def.exactlyOnce ? deps.kafka.admin() : null;
+  }
+
+  private createTransactions(): StageTransactions {
+    const { def, deps } = this;
+    const onCommitted = (seconds: Readonly<Record<string, number>>): void => {
+      for (const [phase, s] of Object.entries(seconds))
+        deps.metrics.transactionPhase.observe({ stage: def.stage, phase }, s);
+    };
+    if (def.exactlyOnceVersion === 'v2') {
+      return new ProcessTransactions({
+        kafka: deps.kafka,
+        transactionalId: `${def.groupId}.${def.instanceId ?? `${hostname()}-${process.pid}`}`,
+        logger: deps.logger,
+        onCommitted,
+      });
+    }
+    return new PartitionTransactions({
+      kafka: deps.kafka,
+      transactionalIdPrefix: def.groupId,
+      logger: deps.logger,
+      onCommitted,
+    });
   }
 
   private createConsumer(): Consumer {
@@ -138,6 +164,8 @@ export class StageRunner<In> {
       this.generation++;
       this.releaseWaiting(true);
       const assigned = payload.memberAssignment[def.topic] ?? [];
+      this.member = { generationId: payload.generationId, memberId: payload.memberId };
+      this.assignment = new Set(assigned);
       deps.logger.info(
         { stage: def.stage, generation: this.generation, partitions: assigned },
         'joined the group',
@@ -279,12 +307,11 @@ export class StageRunner<In> {
    * went elsewhere. Each chunk waits for this before it reads the committed offset or any state.
    */
   private async fenceAssignment(
-    transactions: PartitionTransactions,
+    transactions: StageTransactions,
     partitions: readonly number[],
   ): Promise<void> {
     try {
-      await transactions.release(partitions);
-      await Promise.all(partitions.map((p) => transactions.fence(p)));
+      await transactions.assigned(partitions);
     } catch (err) {
       // The chunk fences its partition again and fails (and is retried) if that still fails.
       this.deps.logger.warn({ err, stage: this.def.stage, partitions }, 'fencing failed');
@@ -298,11 +325,7 @@ export class StageRunner<In> {
     const generation = this.generation;
     await this.fencing;
     await this.transactions!.fence(partition);
-    const [offsets] = await this.admin!.fetchOffsets({
-      groupId: this.def.groupId,
-      topics: [this.def.topic],
-    });
-    const committed = offsets?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
+    const committed = await this.committedOffset(partition, this.transactions!.stableOffsets);
     const offset = BigInt(committed);
     this.floors.set(partition, { generation, offset });
     this.deps.logger.info(
@@ -312,10 +335,46 @@ export class StageRunner<In> {
     return offset;
   }
 
+  /**
+   * The partition's committed offset ('-1' when none). `stable`: while a transaction holding
+   * offsets of the partition is open (its previous owner's, under exactly-once v2), the
+   * coordinator answers UNSTABLE_OFFSET_COMMIT, and this waits for it to end: committed, or
+   * aborted by its producer or by the coordinator once its timeout passed.
+   */
+  private async committedOffset(partition: number, stable: boolean): Promise<string> {
+    const { groupId, topic, stage } = this.def;
+    const deadline = this.now() + UNSTABLE_OFFSETS_WAIT_MS;
+    for (let delayMs = 20; ; delayMs = Math.min(delayMs * 2, 500)) {
+      try {
+        const [offsets] = await this.admin!.fetchOffsets({
+          groupId,
+          topics: [{ topic, partitions: [partition] }],
+          requireStable: stable,
+        });
+        return offsets?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
+      } catch (err) {
+        const unstable = (err as { type?: string }).type === 'UNSTABLE_OFFSET_COMMIT';
+        if (!unstable || this.now() + delayMs > deadline) throw err;
+        if (delayMs === 20) {
+          this.deps.logger.info(
+            { stage, topic, partition },
+            "waiting for the open transaction that holds the partition's offsets to end",
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+      }
+    }
+  }
+
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
     const { stage, topic } = this.def;
     const { partition } = batch;
     const generation = this.generation;
+    const member = this.member;
+    if (this.transactions?.stableOffsets && !this.assignment.has(partition)) {
+      // A batch fetched before a rebalance that took its partition away: its new owner reads it.
+      return;
+    }
     const endTimer = this.deps.metrics.batchDuration.startTimer({ stage });
     const chunkSize = this.def.chunkSize ?? 500;
     let messages = batch.messages;
@@ -357,7 +416,7 @@ export class StageRunner<In> {
             if (this.transactions) {
               const offsets = { groupId: this.def.groupId, topic, partition, offset: next };
               try {
-                await this.transactions.commit(partition, records, offsets);
+                await this.transactions.commit(partition, records, offsets, member);
               } catch (err) {
                 // Whether the transaction took effect is unknown now: the chunk is read again, and
                 // before that the partition is fenced again, its committed offset read again and

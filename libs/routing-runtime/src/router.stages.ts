@@ -9,7 +9,12 @@ import type { RulesRegistry } from './rules.registry';
 /** The StageDefinition fields that come from the service's configuration. */
 export type RouterStageSettings = Pick<
   StageDefinition<unknown>,
-  'groupId' | 'concurrency' | 'partitionsConcurrently' | 'sessionTimeoutMs' | 'fetch'
+  | 'groupId'
+  | 'concurrency'
+  | 'partitionsConcurrently'
+  | 'sessionTimeoutMs'
+  | 'fetch'
+  | 'exactlyOnceVersion'
 >;
 
 export interface RouterTopics {
@@ -53,6 +58,7 @@ export function routerStages(
     stage: 'router',
     ...settings,
     exactlyOnce: true,
+    instanceId: deps.instance,
     topic: topics.enriched,
     schema: 'EnrichedLead',
     dlqTopic: topics.dlq,
@@ -64,6 +70,7 @@ export function routerStages(
     ...settings,
     groupId: `${settings.groupId}.assign`,
     exactlyOnce: true,
+    instanceId: deps.instance,
     // Partitions at once (the settings', else all of them), each with its own state in the
     // store; one record at a time within a partition, as the rotation is sequential.
     concurrency: 1,

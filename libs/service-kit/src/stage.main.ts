@@ -50,10 +50,16 @@ export function stageSettings(
   config: StageConfig,
 ): Pick<
   StageDefinition<unknown>,
-  'groupId' | 'concurrency' | 'partitionsConcurrently' | 'sessionTimeoutMs' | 'fetch'
+  | 'groupId'
+  | 'concurrency'
+  | 'partitionsConcurrently'
+  | 'sessionTimeoutMs'
+  | 'fetch'
+  | 'exactlyOnceVersion'
 > {
   return {
     groupId: config.groupId,
+    exactlyOnceVersion: config.exactlyOnceVersion,
     fetch: { minBytes: 1, maxWaitMs: config.fetchMaxWaitMs },
     concurrency: config.concurrency,
     ...(config.partitionsConcurrently !== undefined

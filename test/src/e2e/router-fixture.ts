@@ -10,7 +10,8 @@ import { kafkaFixture, type KafkaFixture } from '../integration/kafka-fixture';
 export interface RouterFixture extends KafkaFixture {
   dir: string;
   routers: ServiceProcess[];
-  startRouter(): Promise<ServiceProcess>;
+  /** Starts one more router process; `env` is added to (and overrides) the fixture's. */
+  startRouter(env?: Record<string, string>): Promise<ServiceProcess>;
   produceLeads(leads: EnrichedLead[]): Promise<void>;
   publish(yaml: string, id: string, version: string): Promise<number>;
   stop(): Promise<void>;
@@ -28,7 +29,7 @@ export async function routerFixture(name: string, rulesYaml: string): Promise<Ro
     ...fx,
     dir,
     routers,
-    async startRouter() {
+    async startRouter(env = {}) {
       const port = await freePort();
       const router = await startService(
         'router',
@@ -42,6 +43,7 @@ export async function routerFixture(name: string, rulesYaml: string): Promise<Ro
           ROUTING_RULES_FILE: rulesFile,
           KAFKA_SESSION_TIMEOUT_MS: '6000',
           LOG_LEVEL: 'warn',
+          ...env,
         },
         { port, logDir: join(dir, 'logs') },
       );
