@@ -7,10 +7,17 @@
  *   node bench/dist/raw-hop.main.js <config.json>   (a HopProcessConfig; started by rawChain)
  */
 import { readFileSync } from 'node:fs';
-import { BatchingProducer, PartitionTransactions, type OutgoingRecord } from '@lead-router/kafka';
+import { DEFAULT_EXACTLY_ONCE } from '@lead-router/config';
+import {
+  BatchingProducer,
+  PartitionTransactions,
+  ProcessTransactions,
+  type OutgoingRecord,
+  type StageTransactions,
+} from '@lead-router/kafka';
 import { createLogger, type Logger } from '@lead-router/observability';
 import { prefixedTopics } from '@lead-router/schemas';
-import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { Consumer, ConsumerGroupMetadata, EachBatchPayload, Kafka } from 'kafkajs';
 import { benchKafka } from './bench.stack';
 import {
   HOP_FIRST_BATCH,
@@ -27,7 +34,7 @@ import {
 
 interface RunningHop {
   consumer: Consumer;
-  transactions: PartitionTransactions | null;
+  transactions: StageTransactions | null;
 }
 
 async function main(): Promise<void> {
@@ -80,7 +87,9 @@ async function main(): Promise<void> {
  * A hop's consumer with StageRunner's settings (the bench's 10 s session, 1 MB per partition, its fetch,
  * `partitionsConsumedConcurrently`, chunks of 500, no auto-commit): each chunk's outputs are
  * produced and acknowledged, then its offset committed; an exactly-once hop commits outputs
- * and offset in one transaction on the partition's transactional producer instead.
+ * and offset in one transaction instead: on the partition's transactional producer, or under
+ * exactly-once v2 on the process's, as the stage runner (KAFKA_EXACTLY_ONCE, inherited from the
+ * bench's environment like the services it compares with).
  */
 async function startHop(
   kafka: Kafka,
@@ -103,28 +112,39 @@ async function startHop(
     minBytes: hop.fetch.minBytes,
     maxWaitTimeInMs: hop.fetch.maxWaitMs,
   });
-  const transactions = hop.exactlyOnce
-    ? new PartitionTransactions({
-        kafka,
-        transactionalIdPrefix: groupId,
-        logger: deps.logger,
-        // read back by rawChainLatency, run by run
-        onCommitted: (seconds) =>
-          deps.logger.info(
-            {
-              hop: hop.name,
-              at: Date.now(),
-              sendMs: seconds.send * 1000,
-              offsetsMs: seconds.offsets * 1000,
-              commitMs: seconds.commit * 1000,
-            },
-            HOP_TRANSACTION,
-          ),
-      })
-    : null;
+  // read back by rawChainLatency, run by run
+  const onCommitted = (seconds: Readonly<Record<'send' | 'offsets' | 'commit', number>>) =>
+    deps.logger.info(
+      {
+        hop: hop.name,
+        at: Date.now(),
+        sendMs: seconds.send * 1000,
+        offsetsMs: seconds.offsets * 1000,
+        commitMs: seconds.commit * 1000,
+      },
+      HOP_TRANSACTION,
+    );
+  const v2 = (process.env['KAFKA_EXACTLY_ONCE'] ?? DEFAULT_EXACTLY_ONCE) === 'v2';
+  const transactions: StageTransactions | null = !hop.exactlyOnce
+    ? null
+    : v2
+      ? new ProcessTransactions({
+          kafka,
+          transactionalId: `${groupId}.${process.pid}`,
+          logger: deps.logger,
+          onCommitted,
+        })
+      : new PartitionTransactions({
+          kafka,
+          transactionalIdPrefix: groupId,
+          logger: deps.logger,
+          onCommitted,
+        });
   let produced = 0;
   let joined = false;
-  consumer.on(consumer.events.GROUP_JOIN, () => {
+  let member: ConsumerGroupMetadata = { generationId: -1, memberId: '' };
+  consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+    member = { generationId: payload.generationId, memberId: payload.memberId };
     if (!joined) deps.logger.info({ hop: hop.name, sinceSpawnMs: sinceSpawnMs() }, HOP_JOINED);
     joined = true;
   });
@@ -150,7 +170,8 @@ async function startHop(
       const last = chunk[chunk.length - 1]!.offset;
       const next = (BigInt(last) + 1n).toString();
       if (transactions) {
-        await transactions.commit(partition, records, { groupId, topic, partition, offset: next });
+        const offsets = { groupId, topic, partition, offset: next };
+        await transactions.commit(partition, records, offsets, member);
         resolveOffset(last);
       } else {
         await deps.producer.sendAll(records);

@@ -24,11 +24,14 @@ export interface StageConfig {
    */
   fetchMaxWaitMs: number;
   /**
-   * How an exactly-once stage (the router's steps) cuts its transactions: `v1`, one producer per
-   * input partition; `v2`, one per process, fenced by the group generation (KIP-447).
+   * How an exactly-once stage (the router's steps) cuts its transactions: `v2` (default), one
+   * producer per process, fenced by the group generation (KIP-447); `v1`, one per input partition.
    */
   exactlyOnceVersion: 'v1' | 'v2';
 }
+
+/** `KAFKA_EXACTLY_ONCE` unless set (the raw-chain bench's hops follow it too). */
+export const DEFAULT_EXACTLY_ONCE: StageConfig['exactlyOnceVersion'] = 'v2';
 
 const stageSchema = (service: string, defaultPort: number) =>
   z
@@ -42,7 +45,9 @@ const stageSchema = (service: string, defaultPort: number) =>
       // FETCH_MAX_WAIT_MS of @lead-router/kafka (this library does not depend on it).
       KAFKA_FETCH_MAX_WAIT_MS: z.coerce.number().int().min(10).max(5_000).default(500),
       // ExactlyOnceVersion of @lead-router/kafka.
-      KAFKA_EXACTLY_ONCE: z.enum(['v1', 'v2'], { error: 'expected v1 or v2' }).default('v1'),
+      KAFKA_EXACTLY_ONCE: z
+        .enum(['v1', 'v2'], { error: 'expected v1 or v2' })
+        .default(DEFAULT_EXACTLY_ONCE),
     })
     .transform((e): StageConfig => ({
       platform: platformConfig(service, e, e.PORT),
