@@ -1,7 +1,8 @@
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import type { Kafka, Producer } from 'kafkajs';
 import type { Logger } from '@lead-router/observability';
-import { groupByTopic, type OutgoingRecord } from './batching.producer';
+import type { OutgoingRecord } from './batching.producer';
 import type { StageTransactions } from './stage.transactions';
+import { runTransaction, startProducerPair } from './transaction.run';
 
 /** The consumed position a transaction commits with its outputs: the next offset to read. */
 export interface TransactionOffsets {
@@ -101,39 +102,25 @@ export class PartitionTransactions implements StageTransactions {
     const pair = await this.fence(partition);
     const turn = this.turns.get(partition) ?? 0;
     this.turns.set(partition, turn === 0 ? 1 : 0);
-    const transaction = await pair[turn].transaction();
-    const seconds: Record<TransactionPhase, number> = { send: 0, offsets: 0, commit: 0 };
-    let at = performance.now();
-    const phaseDone = (phase: TransactionPhase): void => {
-      const now = performance.now();
-      seconds[phase] = (now - at) / 1000;
-      at = now;
-    };
+    const commits = offsets
+      ? [
+          {
+            consumerGroupId: offsets.groupId,
+            topics: [
+              {
+                topic: offsets.topic,
+                partitions: [{ partition: offsets.partition, offset: offsets.offset }],
+              },
+            ],
+          },
+        ]
+      : [];
     try {
-      if (records.length > 0) {
-        await transaction.sendBatch({ acks: -1, topicMessages: groupByTopic(records) });
-      }
-      phaseDone('send');
-      if (offsets) {
-        await transaction.sendOffsets({
-          consumerGroupId: offsets.groupId,
-          topics: [
-            {
-              topic: offsets.topic,
-              partitions: [{ partition: offsets.partition, offset: offsets.offset }],
-            },
-          ],
-        });
-      }
-      phaseDone('offsets');
-      await transaction.commit();
-      phaseDone('commit');
+      await runTransaction(pair[turn], records, commits, this.options.onCommitted);
     } catch (err) {
-      await transaction.abort().catch(() => undefined);
       await this.drop(partition);
       throw err;
     }
-    this.options.onCommitted?.(seconds);
   }
 
   /** Stops the producers of the partitions not in `keep` (all when omitted). */
@@ -147,40 +134,15 @@ export class PartitionTransactions implements StageTransactions {
   }
 
   private async startPair(partition: number): Promise<ProducerPair> {
-    const [first, second] = this.transactionalIds(partition);
-    const started = await Promise.allSettled([this.start(first), this.start(second)]);
-    const producers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-    const failed = started.find((s) => s.status === 'rejected');
-    if (failed) {
-      await Promise.all(producers.map((p) => p.disconnect().catch(() => undefined)));
-      throw failed.reason;
-    }
+    const { kafka, logger, transactionTimeoutMs } = this.options;
+    const pair = await startProducerPair(
+      kafka,
+      this.transactionalIds(partition),
+      logger,
+      transactionTimeoutMs,
+    );
     this.turns.set(partition, 0);
-    return [producers[0]!, producers[1]!];
-  }
-
-  private async start(transactionalId: string): Promise<Producer> {
-    const producer = this.options.kafka.producer({
-      transactionalId,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      transactionTimeout: this.options.transactionTimeoutMs ?? 15_000,
-      allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      // As the idempotent producer: sequence numbers make retries safe, and a chunk whose
-      // broker is away waits for it (its records wait in Kafka, uncommitted). The first retry
-      // comes after 20 ms, as in Kafka's Java producer: should an id's last transaction still be
-      // completing when its turn comes again (CONCURRENT_TRANSACTIONS), kafkajs' 100 ms default
-      // would add that much to the lead's latency (bench:eos).
-      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 20, maxRetryTime: 3000 },
-    });
-    await producer.connect();
-    // kafkajs runs InitProducerId for the transactional id at the first transaction, not at
-    // connect: begin one and end it empty (no request goes out for that), so the fencing and the
-    // abort of what an earlier owner left open happen now, before this owner reads anything.
-    await (await producer.transaction()).abort();
-    this.options.logger.debug({ transactionalId }, 'transactional producer started');
-    return producer;
+    return pair;
   }
 
   private async drop(partition: number): Promise<void> {

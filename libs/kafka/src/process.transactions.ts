@@ -1,8 +1,13 @@
-import { Partitioners, type ConsumerGroupMetadata, type Kafka, type Producer } from 'kafkajs';
+import type { ConsumerGroupMetadata, Kafka } from 'kafkajs';
 import type { Logger } from '@lead-router/observability';
-import { groupByTopic, type OutgoingRecord } from './batching.producer';
+import type { OutgoingRecord } from './batching.producer';
 import type { ProducerPair, TransactionOffsets, TransactionPhase } from './partition.transactions';
 import type { StageTransactions } from './stage.transactions';
+import {
+  runTransaction,
+  startProducerPair,
+  type TransactionOffsetsCommit,
+} from './transaction.run';
 
 export interface ProcessTransactionsOptions {
   kafka: Kafka;
@@ -129,36 +134,13 @@ export class ProcessTransactions implements StageTransactions {
     const pair = await this.start();
     const turn = this.turn;
     this.turn = turn === 0 ? 1 : 0;
-    const transaction = await pair[turn].transaction();
-    const seconds: Record<TransactionPhase, number> = { send: 0, offsets: 0, commit: 0 };
-    let at = performance.now();
-    const phaseDone = (phase: TransactionPhase): void => {
-      const now = performance.now();
-      seconds[phase] = (now - at) / 1000;
-      at = now;
-    };
+    const records = chunks.flatMap((c) => c.records);
     try {
-      const records = chunks.flatMap((c) => c.records);
-      if (records.length > 0) {
-        await transaction.sendBatch({ acks: -1, topicMessages: groupByTopic(records) });
-      }
-      phaseDone('send');
-      for (const { groupId, member, topics } of offsetsByGroup(chunks)) {
-        await transaction.sendOffsets({
-          consumerGroupId: groupId,
-          consumerGroupMetadata: member,
-          topics,
-        });
-      }
-      phaseDone('offsets');
-      await transaction.commit();
-      phaseDone('commit');
+      await runTransaction(pair[turn], records, offsetsByGroup(chunks), this.options.onCommitted);
     } catch (err) {
-      await transaction.abort().catch(() => undefined);
       await this.disconnect();
       throw err;
     }
-    this.options.onCommitted?.(seconds);
   }
 
   async disconnect(): Promise<void> {
@@ -169,35 +151,15 @@ export class ProcessTransactions implements StageTransactions {
   }
 
   private async startPair(): Promise<ProducerPair> {
-    const [first, second] = this.transactionalIds();
-    const started = await Promise.allSettled([this.startOne(first), this.startOne(second)]);
-    const producers = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
-    const failed = started.find((s) => s.status === 'rejected');
-    if (failed) {
-      await Promise.all(producers.map((p) => p.disconnect().catch(() => undefined)));
-      throw failed.reason;
-    }
+    const { kafka, logger, transactionTimeoutMs } = this.options;
+    const pair = await startProducerPair(
+      kafka,
+      this.transactionalIds(),
+      logger,
+      transactionTimeoutMs,
+    );
     this.turn = 0;
-    return [producers[0]!, producers[1]!];
-  }
-
-  private async startOne(transactionalId: string): Promise<Producer> {
-    const producer = this.options.kafka.producer({
-      transactionalId,
-      idempotent: true,
-      maxInFlightRequests: 1,
-      transactionTimeout: this.options.transactionTimeoutMs ?? 15_000,
-      allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
-      // As PartitionTransactions' producers (see there).
-      retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 20, maxRetryTime: 3000 },
-    });
-    await producer.connect();
-    // InitProducerId now (kafkajs runs it at the first transaction): the fencing of this id's
-    // earlier incarnation and the abort of what it left open happen before anything is read.
-    await (await producer.transaction()).abort();
-    this.options.logger.debug({ transactionalId }, 'transactional producer started');
-    return producer;
+    return pair;
   }
 }
 
@@ -207,11 +169,7 @@ export class ProcessTransactions implements StageTransactions {
  * its batch was fetched under, so a transaction may hold two generations of one group only when a
  * rebalance came between: the older one is then refused, and the whole transaction with it.
  */
-function offsetsByGroup(chunks: readonly Pending[]): {
-  groupId: string;
-  member: ConsumerGroupMetadata;
-  topics: { topic: string; partitions: { partition: number; offset: string }[] }[];
-}[] {
+function offsetsByGroup(chunks: readonly Pending[]): TransactionOffsetsCommit[] {
   const groups = new Map<
     string,
     {
@@ -229,8 +187,8 @@ function offsetsByGroup(chunks: readonly Pending[]): {
     partitions.push({ partition: offsets.partition, offset: offsets.offset });
   }
   return [...groups.values()].map(({ groupId, member, topics }) => ({
-    groupId,
-    member,
+    consumerGroupId: groupId,
+    consumerGroupMetadata: member,
     topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })),
   }));
 }

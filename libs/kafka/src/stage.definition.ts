@@ -111,3 +111,14 @@ export interface StageDefinition<In> {
    */
   onTransactionFailed?: (chunk: ChunkInfo) => void;
 }
+
+/** The StageDefinition fields a service's configuration sets (service-kit's `stageSettings`). */
+export type StageSettings = Pick<
+  StageDefinition<unknown>,
+  | 'groupId'
+  | 'concurrency'
+  | 'partitionsConcurrently'
+  | 'sessionTimeoutMs'
+  | 'fetch'
+  | 'exactlyOnceVersion'
+>;

@@ -1,21 +1,10 @@
-import type { StageDefinition } from '@lead-router/kafka';
+import type { StageDefinition, StageSettings } from '@lead-router/kafka';
 import type { Logger } from '@lead-router/observability';
 import type { EnrichedLead, QueueAssignment } from '@lead-router/schemas';
 import { AssignStep } from './assign.step';
 import { MatchStep } from './match.step';
 import type { QueueStateStore } from './queue-state.store';
 import type { RulesRegistry } from './rules.registry';
-
-/** The StageDefinition fields that come from the service's configuration. */
-export type RouterStageSettings = Pick<
-  StageDefinition<unknown>,
-  | 'groupId'
-  | 'concurrency'
-  | 'partitionsConcurrently'
-  | 'sessionTimeoutMs'
-  | 'fetch'
-  | 'exactlyOnceVersion'
->;
 
 export interface RouterTopics {
   enriched: string;
@@ -46,7 +35,7 @@ export interface RouterStagesDeps {
  * Each lead is matched and assigned under the one version recorded on it.
  */
 export function routerStages(
-  settings: RouterStageSettings,
+  settings: StageSettings,
   deps: RouterStagesDeps,
 ): StageDefinition<unknown>[] {
   const { topics, now } = deps;

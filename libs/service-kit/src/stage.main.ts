@@ -1,7 +1,7 @@
 import type { Provider } from '@nestjs/common';
 import { Module } from '@nestjs/common';
 import { ConfigError, type StageConfig } from '@lead-router/config';
-import type { StageDefinition } from '@lead-router/kafka';
+import type { StageSettings } from '@lead-router/kafka';
 import { createLogger } from '@lead-router/observability';
 import { bootstrap } from './bootstrap';
 import { serviceModule } from './service.module';
@@ -46,17 +46,7 @@ export function exitOnStartFailure(service: string, err: unknown): never {
 }
 
 /** The StageDefinition fields that come from configuration rather than from the stage. */
-export function stageSettings(
-  config: StageConfig,
-): Pick<
-  StageDefinition<unknown>,
-  | 'groupId'
-  | 'concurrency'
-  | 'partitionsConcurrently'
-  | 'sessionTimeoutMs'
-  | 'fetch'
-  | 'exactlyOnceVersion'
-> {
+export function stageSettings(config: StageConfig): StageSettings {
   return {
     groupId: config.groupId,
     exactlyOnceVersion: config.exactlyOnceVersion,
