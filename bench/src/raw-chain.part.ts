@@ -115,7 +115,7 @@ export interface HopSpec {
   name: string;
   from: TopicKey;
   to: readonly TopicKey[];
-  /** outputs and consumed offsets in one transaction per chunk, one producer per input partition */
+  /** outputs and consumed offsets in transactions, cut as KAFKA_EXACTLY_ONCE says (raw-hop.main.ts) */
   exactlyOnce: boolean;
   partitionsConcurrently: number;
   fetch: HopFetch;
@@ -288,8 +288,9 @@ export interface RawChainFigures {
  * The pipeline's hops with nothing but Kafka in them: each process of `processes` is a child
  * process (raw-hop.main.js) whose hops are kafkajs consumer groups with `eachBatch` and the
  * runtime's client settings (StageRunner's consumer settings, BatchingProducer's idempotent
- * producer with acks=-1 and the commit after the acknowledgement, PartitionTransactions for an
- * exactly-once hop), each record answered by the next topic's real record bytes. Timed as the
+ * producer with acks=-1 and the commit after the acknowledgement, for an exactly-once hop the
+ * transactions of the bench's KAFKA_EXACTLY_ONCE: ProcessTransactions under v2, the default,
+ * PartitionTransactions under v1), each record answered by the next topic's real record bytes. Timed as the
  * pipeline is: from the spawn of the processes to the `count`-th record on the last hop's first
  * output topic (which must be written outside transactions, so its offsets count records).
  */
