@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createLogger } from '@lead-router/observability';
 import type { Kafka } from 'kafkajs';
-import { ProcessTransactions } from './process.transactions';
+import { MAX_TRANSACTION_BYTES, ProcessTransactions } from './process.transactions';
 
 /** What one transaction carried, as the fake producers saw it. */
 interface SeenTransaction {
@@ -141,5 +141,32 @@ describe('ProcessTransactions: one transaction for the chunks ready at once', ()
     await sut.commit(0, [record('a')], offsets(0, '1'), member);
     assert.equal(seen()[1]!.ended, 'commit');
     assert.deepEqual(started, ['g.i', 'g.i.alt', 'g.i', 'g.i.alt']);
+  });
+
+  it('keeps a transaction within MAX_TRANSACTION_BYTES: a backlog’s full chunks go one or a few a transaction, never all at once', async () => {
+    const { kafka, seen } = fakeKafka();
+    const sut = new ProcessTransactions({ kafka, transactionalId: 'g.i', logger });
+    // Six partitions, each with a chunk of 500 records of 1.2 KB ready at once (600 KB a chunk).
+    const chunk = (p: number) =>
+      Array.from({ length: 500 }, (_, i) => ({
+        topic: 'out',
+        key: `p${p}-${i}`,
+        value: Buffer.alloc(1_200),
+      }));
+    await Promise.all(
+      [0, 1, 2, 3, 4, 5].map((p) => sut.commit(p, chunk(p), offsets(p, '500'), member)),
+    );
+    const sizes = seen().map((t) => t.keys.length);
+    assert.equal(
+      sizes.reduce((a, b) => a + b, 0),
+      3_000,
+    );
+    assert.ok(
+      sizes.every((n) => n * 1_200 <= MAX_TRANSACTION_BYTES),
+      `records a transaction: ${sizes.join(', ')}`,
+    );
+    // And a single chunk over the bound still goes, alone.
+    await sut.commit(0, [...chunk(7), ...chunk(8)], offsets(0, '1000'), member);
+    assert.equal(seen().at(-1)!.keys.length, 1_000);
   });
 });

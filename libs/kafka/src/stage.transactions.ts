@@ -4,10 +4,10 @@ import type { TransactionOffsets } from './partition.transactions';
 
 /**
  * How an exactly-once stage cuts its transactions (`KAFKA_EXACTLY_ONCE`):
- *  - `v2` (default): one transactional producer per process (`ProcessTransactions`), fenced by the
- *    group generation (KIP-447); the chunks ready at once share a transaction;
- *  - `v1`: one per input partition (`PartitionTransactions`), fenced by its id; one transaction
- *    per partition per chunk.
+ *  - `v1` (default): one transactional producer per input partition (`PartitionTransactions`),
+ *    fenced by its id; one transaction per partition per chunk;
+ *  - `v2`: one per process (`ProcessTransactions`), fenced by the group generation (KIP-447); the
+ *    chunks ready at once share a transaction, up to `MAX_TRANSACTION_BYTES`.
  */
 export type ExactlyOnceVersion = 'v1' | 'v2';
 
