@@ -27,6 +27,7 @@ import { decideRecord, type HandlerOutcome } from './dead-letter.policy';
 import { gateByDueTime, type DueGate } from './due.gate';
 import { mapKeyed } from './keyed.concurrency';
 import { PartitionTransactions } from './partition.transactions';
+import { retryWhile } from './retry';
 import { ProcessTransactions } from './process.transactions';
 import type { StageTransactions } from './stage.transactions';
 import { attemptOf, headersToStrings } from './record.headers';
@@ -343,27 +344,29 @@ export class StageRunner<In> {
    */
   private async committedOffset(partition: number, stable: boolean): Promise<string> {
     const { groupId, topic, stage } = this.def;
-    const deadline = this.now() + UNSTABLE_OFFSETS_WAIT_MS;
-    for (let delayMs = 20; ; delayMs = Math.min(delayMs * 2, 500)) {
-      try {
-        const [offsets] = await this.admin!.fetchOffsets({
+    const [offsets] = await retryWhile(
+      () =>
+        this.admin!.fetchOffsets({
           groupId,
           topics: [{ topic, partitions: [partition] }],
           requireStable: stable,
-        });
-        return offsets?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
-      } catch (err) {
-        const unstable = (err as { type?: string }).type === 'UNSTABLE_OFFSET_COMMIT';
-        if (!unstable || this.now() + delayMs > deadline) throw err;
-        if (delayMs === 20) {
+        }),
+      {
+        worthRetrying: (err) => (err as { type?: string }).type === 'UNSTABLE_OFFSET_COMMIT',
+        timeoutMs: UNSTABLE_OFFSETS_WAIT_MS,
+        initialDelayMs: 20,
+        maxDelayMs: 500,
+        now: this.now,
+        onRetry: ({ attempt }) => {
+          if (attempt !== 1) return;
           this.deps.logger.info(
             { stage, topic, partition },
             "waiting for the open transaction that holds the partition's offsets to end",
           );
-        }
-        await new Promise((resolve) => setTimeout(resolve, delayMs));
-      }
-    }
+        },
+      },
+    );
+    return offsets?.partitions.find((p) => p.partition === partition)?.offset ?? '-1';
   }
 
   private async onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }: EachBatchPayload) {
