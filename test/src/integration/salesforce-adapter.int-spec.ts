@@ -341,7 +341,7 @@ describe('SalesforceAdapter against the fake Salesforce', () => {
         );
         assert.deepEqual(kinds(failed), ['retry']);
 
-        fake.control.slow(1_000);
+        fake.control.slow(5_000);
         await assert.rejects(
           sut.send(
             tasks(config, 2, 10).map((b) => b.task),
@@ -351,7 +351,8 @@ describe('SalesforceAdapter against the fake Salesforce', () => {
         );
         assert.deepEqual(fake.violations(), []);
       },
-      { requestTimeoutMs: 300 },
+      // Room for a loaded machine's token call and 503, well short of the slow answer's 5 s.
+      { requestTimeoutMs: 1_500 },
     );
   });
 
