@@ -1,8 +1,10 @@
 /**
  * Peak memory through a backlog (issue 15, point 4): `--leads` RawLeads on leads.raw, then
  * normalizer, enricher, router and sink-webhook started as processes and run until every lead
- * reached the receiver; each stage's peak RSS (VmHWM), its RSS when it had started, and its CPU
- * per lead. Settings are compared in one run: every `--variant label:setting;setting` is run with
+ * reached the receiver; each stage's peak RSS (VmHWM), its RSS when it had started, its CPU per
+ * lead (and the broker's, when BENCH_STACK_DIR names the stack's data dir), and the warnings and
+ * errors each stage logged (a failure only a backlog provokes, every partition's chunk full at
+ * once, shows there and nowhere else). Settings are compared in one run: every `--variant label:setting;setting` is run with
  * its settings on every stage, each a `KEY=value` of the environment or a Node flag (`--…`, after
  * the services' own), the variants alternating round by round so the host's drift falls on each
  * alike. Nothing is recorded: the figures go to stdout.
@@ -16,7 +18,7 @@
  * Uses KAFKA_BROKERS and SCHEMA_REGISTRY_URL when both are set, else starts a local stack.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -29,7 +31,7 @@ import {
   warmTransactions,
   type StageName,
 } from './pipeline.part';
-import { machine, peakRssMb, rssMb } from './proc.stats';
+import { machine, peakRssMb, readStackPids, rssMb } from './proc.stats';
 
 const repoRoot = resolve(__dirname, '..', '..');
 
@@ -75,11 +77,35 @@ interface MemoryRun {
   complete: boolean;
   /** per stage: RSS once it answered /health, peak RSS at the end, CPU µs per lead */
   stages: Record<StageName, { startMb: number; peakMb: number; cpuUs: number }>;
+  /** the broker's CPU µs per lead (NaN when its pid is not known) */
+  brokerCpuUs: number;
+}
+
+/** Pino's levels from warn up, by name (the services' logs) and by number (its default). */
+const WARNING_LEVELS = new Set<unknown>(['warn', 'error', 'fatal', 40, 50, 60]);
+
+/** A service log's lines at warn level or above, counted by message and error. */
+function warnings(logFile: string): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const line of readFileSync(logFile, 'utf8').split('\n')) {
+    if (!line.startsWith('{')) continue;
+    let entry: { level?: unknown; msg?: string; error?: string; err?: { type?: string } };
+    try {
+      entry = JSON.parse(line) as typeof entry;
+    } catch {
+      continue; // a line the service did not write as JSON (a stack trace's)
+    }
+    if (!WARNING_LEVELS.has(entry.level)) continue;
+    const why = entry.err?.type ?? entry.error;
+    const key = `${entry.msg ?? '?'}${why ? ` (${why})` : ''}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return counts;
 }
 
 function renderTable(runs: readonly MemoryRun[]): string {
   const header = ['variant', 'round', 'leads/s', ...STAGES.map((s) => `${s} MB start / peak`)];
-  header.push(...STAGES.map((s) => `${s} CPU µs/lead`));
+  header.push(...STAGES.map((s) => `${s} CPU µs/lead`), 'broker CPU µs/lead');
   const row = (cells: (string | number)[]): string => `| ${cells.join(' | ')} |`;
   const lines = [row(header), row(header.map(() => '---'))];
   for (const r of runs)
@@ -90,6 +116,7 @@ function renderTable(runs: readonly MemoryRun[]): string {
         r.complete ? r.leadsPerSecond.toFixed(0) : 'incomplete',
         ...STAGES.map((s) => `${r.stages[s].startMb} / ${r.stages[s].peakMb}`),
         ...STAGES.map((s) => r.stages[s].cpuUs.toFixed(0)),
+        Number.isNaN(r.brokerCpuUs) ? '–' : r.brokerCpuUs.toFixed(0),
       ]),
     );
   return lines.join('\n');
@@ -109,6 +136,10 @@ async function main(): Promise<void> {
   const { brokers, registryUrl, stack } = await benchStack(workDir, say);
   const receiver = await startReceiver(repoRoot);
   const env = benchEnvFor({ repoRoot, workDir, brokers, registryUrl, receiver, clientId: 'bench' });
+  const brokerPid = readStackPids(stack?.dataDir ?? process.env['BENCH_STACK_DIR']).get(
+    'kafka broker',
+  );
+  const otherPids = new Map(brokerPid === undefined ? [] : [['broker', brokerPid] as const]);
   const runs: MemoryRun[] = [];
   try {
     await warmTransactions(env, `bench-${randomBytes(3).toString('hex')}-mem.`);
@@ -122,6 +153,7 @@ async function main(): Promise<void> {
           label: `${variant.label} ${round}`,
           serviceEnv: () => variant.env,
           nodeFlags: variant.nodeFlags,
+          otherPids,
           onReady: (services) => {
             for (const [s, p] of services) startMb.set(s, rssMb(p.process.pid!) ?? NaN);
           },
@@ -140,11 +172,15 @@ async function main(): Promise<void> {
             leadsPerSecond: leads / run.wallSeconds,
             complete: run.complete,
             stages,
+            brokerCpuUs: ((run.cpu['broker'] ?? NaN) * 1e6) / leads,
           });
           say(
             `${variant.label} ${round}: ` +
               STAGES.map((s) => `${s} peak ${stages[s].peakMb} MB`).join(', '),
           );
+          for (const s of STAGES)
+            for (const [msg, n] of warnings(run.services.get(s)!.logFile))
+              say(`   ${s} logged ${n}× ${msg}`);
         } finally {
           // A profiling variant's stages get SIGTERM: V8 writes `--cpu-prof`/`--heap-prof` files
           // only on a clean exit. The others are killed, which is quicker.

@@ -3,6 +3,7 @@ import { EventEmitter } from 'node:events';
 import { describe, it } from 'node:test';
 import type { ProducerBatch } from 'kafkajs';
 import { BatchingProducer, type OutgoingRecord, type ProducerPort } from './batching.producer';
+import { MAX_REQUEST_BYTES } from './request.split';
 
 /**
  * A producer that keeps every request it was given (one `sendBatch` is one Produce request per
@@ -55,6 +56,36 @@ describe('BatchingProducer.sendTogether', () => {
     await sut.sendTogether(records('second'));
 
     assert.deepEqual(requests, [['first'], ['second']]);
+  });
+
+  it('cuts callers’ records over MAX_REQUEST_BYTES into requests sent one after another, in order', async () => {
+    const { port, requests } = recordingProducer();
+    let inFlight = 0;
+    let most = 0;
+    const send = port.sendBatch.bind(port);
+    port.sendBatch = async (batch) => {
+      most = Math.max(most, ++inFlight);
+      await new Promise((resolve) => setImmediate(resolve));
+      inFlight--;
+      return send(batch);
+    };
+    const sut = new BatchingProducer(port);
+    // Six partitions' chunks of 100 records of 5 KB: 3 MB together.
+    const chunk = (p: number) =>
+      Array.from({ length: 100 }, (_, i) => ({
+        topic: 'leads.normalized',
+        key: `p${p}-${i}`,
+        value: Buffer.alloc(5_000),
+      }));
+    await Promise.all([0, 1, 2, 3, 4, 5].map((p) => sut.sendTogether(chunk(p))));
+
+    assert.ok(requests.length >= 3, `requests: ${requests.map((r) => r.length).join(', ')}`);
+    assert.ok(requests.every((keys) => keys.length * 5_000 <= MAX_REQUEST_BYTES));
+    assert.equal(most, 1, 'one request at a time, so a partition keeps its order');
+    assert.deepEqual(
+      requests.flat(),
+      [0, 1, 2, 3, 4, 5].flatMap((p) => chunk(p).map((r) => r.key)),
+    );
   });
 
   it('sends nothing for a caller with no records', async () => {

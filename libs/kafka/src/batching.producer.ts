@@ -1,5 +1,6 @@
 import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
 import { AckTimeoutError } from './errors';
+import { splitRequests } from './request.split';
 import { TurnGatherer } from './turn.gatherer';
 
 export interface OutgoingRecord {
@@ -104,17 +105,28 @@ export class BatchingProducer {
     });
   }
 
-  /** Sends many records now, as one request per topic-partition; resolves when all are acked. */
+  /**
+   * Sends many records now, as one request (one record batch per topic-partition), or as several
+   * one after another when they hold more than `MAX_REQUEST_BYTES`; resolves when all are acked.
+   */
   async sendAll(records: readonly OutgoingRecord[], timeoutMs = this.ackTimeoutMs): Promise<void> {
     if (records.length === 0) return;
-    await withTimeout(
-      this.producer.sendBatch({
-        acks: -1,
-        compression: CompressionTypes.None,
-        topicMessages: groupByTopic(records),
-      }),
-      timeoutMs,
-    );
+    let timedOut = false;
+    const send = async (): Promise<void> => {
+      for (const part of splitRequests(records)) {
+        // The caller was told the records failed: it sends them again, the rest need not go.
+        if (timedOut) return;
+        await this.producer.sendBatch({
+          acks: -1,
+          compression: CompressionTypes.None,
+          topicMessages: groupByTopic(part),
+        });
+      }
+    };
+    await withTimeout(send(), timeoutMs).catch((err: unknown) => {
+      timedOut = err instanceof AckTimeoutError;
+      throw err;
+    });
   }
 
   /**

@@ -20,6 +20,7 @@ export * from './partition.transactions';
 export * from './process.transactions';
 export * from './record.headers';
 export * from './registry.startup';
+export * from './request.split';
 export * from './stage.definition';
 export * from './stage.runner';
 export * from './stage.transactions';

@@ -2,12 +2,15 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createLogger } from '@lead-router/observability';
 import type { Kafka } from 'kafkajs';
-import { MAX_TRANSACTION_BYTES, ProcessTransactions } from './process.transactions';
+import { ProcessTransactions } from './process.transactions';
+import { MAX_REQUEST_BYTES } from './request.split';
 
 /** What one transaction carried, as the fake producers saw it. */
 interface SeenTransaction {
   producer: string;
   keys: string[];
+  /** each produce request's value bytes */
+  requests: number[];
   offsets: unknown[];
   ended: 'commit' | 'abort' | null;
 }
@@ -29,6 +32,7 @@ function fakeKafka() {
         const tx: SeenTransaction = {
           producer: transactionalId,
           keys: [],
+          requests: [],
           offsets: [],
           ended: null,
         };
@@ -37,8 +41,12 @@ function fakeKafka() {
           sendBatch: async ({
             topicMessages,
           }: {
-            topicMessages: { messages: { key: string }[] }[];
-          }) => void tx.keys.push(...topicMessages.flatMap((t) => t.messages.map((m) => m.key))),
+            topicMessages: { messages: { key: string; value: Buffer }[] }[];
+          }) => {
+            const messages = topicMessages.flatMap((t) => t.messages);
+            tx.keys.push(...messages.map((m) => m.key));
+            tx.requests.push(messages.reduce((sum, m) => sum + m.value.length, 0));
+          },
           sendOffsets: async (offsets: unknown) => {
             if (state.failOffsets) {
               state.failOffsets = false;
@@ -143,10 +151,11 @@ describe('ProcessTransactions: one transaction for the chunks ready at once', ()
     assert.deepEqual(started, ['g.i', 'g.i.alt', 'g.i', 'g.i.alt']);
   });
 
-  it('keeps a transaction within MAX_TRANSACTION_BYTES: a backlog’s full chunks go one or a few a transaction, never all at once', async () => {
+  it('puts a backlog’s full chunks in one transaction, its records in requests of at most MAX_REQUEST_BYTES', async () => {
     const { kafka, seen } = fakeKafka();
     const sut = new ProcessTransactions({ kafka, transactionalId: 'g.i', logger });
-    // Six partitions, each with a chunk of 500 records of 1.2 KB ready at once (600 KB a chunk).
+    // Six partitions, each with a chunk of 500 records of 1.2 KB ready at once (600 KB a chunk):
+    // together a broker would refuse them as one request (MESSAGE_TOO_LARGE).
     const chunk = (p: number) =>
       Array.from({ length: 500 }, (_, i) => ({
         topic: 'out',
@@ -156,17 +165,19 @@ describe('ProcessTransactions: one transaction for the chunks ready at once', ()
     await Promise.all(
       [0, 1, 2, 3, 4, 5].map((p) => sut.commit(p, chunk(p), offsets(p, '500'), member)),
     );
-    const sizes = seen().map((t) => t.keys.length);
-    assert.equal(
-      sizes.reduce((a, b) => a + b, 0),
-      3_000,
-    );
+    const [tx, ...more] = seen();
+    assert.equal(more.length, 0, 'one transaction');
+    assert.equal(tx!.keys.length, 3_000);
+    assert.equal(tx!.ended, 'commit');
+    assert.ok(tx!.requests.length >= 4, `requests: ${tx!.requests.join(', ')}`);
     assert.ok(
-      sizes.every((n) => n * 1_200 <= MAX_TRANSACTION_BYTES),
-      `records a transaction: ${sizes.join(', ')}`,
+      tx!.requests.every((bytes) => bytes <= MAX_REQUEST_BYTES),
+      `request bytes: ${tx!.requests.join(', ')}`,
     );
-    // And a single chunk over the bound still goes, alone.
-    await sut.commit(0, [...chunk(7), ...chunk(8)], offsets(0, '1000'), member);
-    assert.equal(seen().at(-1)!.keys.length, 1_000);
+    // In order: each partition's records leave as they were handed in.
+    assert.deepEqual(
+      tx!.keys.filter((k) => k.startsWith('p3-')),
+      chunk(3).map((r) => r.key),
+    );
   });
 });

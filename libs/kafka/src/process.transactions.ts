@@ -118,7 +118,7 @@ export class ProcessTransactions implements StageTransactions {
 
   private async drain(): Promise<void> {
     while (this.queue.length > 0) {
-      const chunks = takeUpTo(this.queue, MAX_TRANSACTION_BYTES);
+      const chunks = this.queue.splice(0);
       try {
         await this.run(chunks);
         for (const c of chunks) c.resolve();
@@ -160,33 +160,6 @@ export class ProcessTransactions implements StageTransactions {
     this.turn = 0;
     return pair;
   }
-}
-
-/**
- * The most record bytes one transaction takes from the queue (at least one chunk, whatever its
- * size): kafkajs sends a partition's records of a produce as one record batch, and the broker
- * refuses a batch over its `message.max.bytes` (1 MiB by default) with MESSAGE_TOO_LARGE. Under
- * a backlog every partition has a full chunk ready at once (500 records of about 1.2 KB in the
- * router), so their sum would be refused; a chunk alone is what v1 sends in a transaction.
- */
-export const MAX_TRANSACTION_BYTES = 768 * 1024;
-
-/** Takes chunks off the front of `queue` while their records stay within `maxBytes` (one at least). */
-function takeUpTo(queue: Pending[], maxBytes: number): Pending[] {
-  let bytes = 0;
-  let n = 0;
-  for (; n < queue.length; n++) {
-    bytes += queue[n]!.records.reduce((sum, r) => sum + recordBytes(r), 0);
-    if (n > 0 && bytes > maxBytes) break;
-  }
-  return queue.splice(0, n);
-}
-
-function recordBytes(record: OutgoingRecord): number {
-  let bytes = (record.key?.length ?? 0) + (record.value?.length ?? 0);
-  for (const [name, value] of Object.entries(record.headers ?? {}))
-    bytes += name.length + value.length;
-  return bytes;
 }
 
 /**

@@ -2,6 +2,7 @@ import { Partitioners, type Kafka, type Offsets, type Producer } from 'kafkajs';
 import type { Logger } from '@lead-router/observability';
 import { groupByTopic, type OutgoingRecord } from './batching.producer';
 import type { ProducerPair, TransactionPhase } from './partition.transactions';
+import { splitRequests } from './request.split';
 
 /** One TxnOffsetCommit of a transaction: a group's offsets, with its member's place (v2) or not (v1). */
 export type TransactionOffsetsCommit = Offsets & {
@@ -10,9 +11,10 @@ export type TransactionOffsetsCommit = Offsets & {
 };
 
 /**
- * One transaction on `producer`: the records, then each group's offsets, then the commit, each
- * phase timed. On any failure the transaction is aborted and the error rethrown (the caller drops
- * its producers: whether it took effect is unknown).
+ * One transaction on `producer`: the records (in requests of at most `MAX_REQUEST_BYTES`), then
+ * each group's offsets, then the commit, each phase timed. On any failure the transaction is
+ * aborted and the error rethrown (the caller drops its producers: whether it took effect is
+ * unknown).
  */
 export async function runTransaction(
   producer: Producer,
@@ -29,8 +31,8 @@ export async function runTransaction(
     at = now;
   };
   try {
-    if (records.length > 0) {
-      await transaction.sendBatch({ acks: -1, topicMessages: groupByTopic(records) });
+    for (const part of splitRequests(records)) {
+      await transaction.sendBatch({ acks: -1, topicMessages: groupByTopic(part) });
     }
     phaseDone('send');
     for (const commit of offsets) await transaction.sendOffsets(commit);

@@ -1,0 +1,54 @@
+import type { OutgoingRecord } from './batching.producer';
+
+/**
+ * The most record bytes one produce request carries (Kafka's Java producer bounds a request the
+ * same way, `max.request.size`, 1 MiB by default). kafkajs sends all the records of one
+ * `sendBatch` for a partition as one record batch, and a broker refuses a batch over its
+ * `message.max.bytes` (1 MiB by default) with MESSAGE_TOO_LARGE: without a bound, a backlog of
+ * large leads (a 10,000-character message each) fills a partition's batch past it, the request
+ * fails whole, and the stage fails the same chunk again and again. At most this many bytes in a
+ * request keeps every partition's batch under the broker's default, its framing included.
+ */
+export const MAX_REQUEST_BYTES = 1_000_000;
+
+/** A record's framing in a v2 record batch, generously: length, attributes, deltas, counts. */
+const RECORD_OVERHEAD_BYTES = 32;
+
+/** What a record adds to a produce request, in bytes (an estimate that never falls short). */
+export function recordBytes(record: OutgoingRecord): number {
+  let bytes = RECORD_OVERHEAD_BYTES + (record.value?.length ?? 0);
+  const { key, headers } = record;
+  if (key !== null) bytes += typeof key === 'string' ? Buffer.byteLength(key) : key.length;
+  if (headers) {
+    for (const name in headers) {
+      bytes += Buffer.byteLength(name) + Buffer.byteLength(headers[name]!) + 2;
+    }
+  }
+  return bytes;
+}
+
+/**
+ * The records in order, cut into requests of at most `maxBytes` each (a record larger than that
+ * alone in its own, so a broker's refusal of it fails no other record). Sent one after another,
+ * they keep each partition's order.
+ */
+export function splitRequests(
+  records: readonly OutgoingRecord[],
+  maxBytes = MAX_REQUEST_BYTES,
+): (readonly OutgoingRecord[])[] {
+  const parts: OutgoingRecord[][] = [];
+  let part: OutgoingRecord[] = [];
+  let bytes = 0;
+  for (const record of records) {
+    const size = recordBytes(record);
+    if (part.length > 0 && bytes + size > maxBytes) {
+      parts.push(part);
+      part = [];
+      bytes = 0;
+    }
+    part.push(record);
+    bytes += size;
+  }
+  if (part.length > 0) parts.push(part);
+  return parts;
+}

@@ -1,0 +1,182 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import {
+  MAX_ATTRIBUTES,
+  MAX_ATTRIBUTE_VALUE_LENGTH,
+  KNOWN_FIELD_MAX_LENGTH,
+} from '@lead-router/capture';
+import {
+  StageRunner,
+  createKafka,
+  ensureTopics,
+  readToEnd,
+  type OutgoingRecord,
+  type StageDefinition,
+} from '@lead-router/kafka';
+import { createLogger, createRegistry, createStageMetrics } from '@lead-router/observability';
+import type { RawLead } from '@lead-router/schemas';
+import { rawLeadFixture, testStack, uniquePrefix, waitFor } from '@lead-router/testing';
+import { kafkaFixture, type KafkaFixture } from './kafka-fixture';
+
+const logger = createLogger('test', 'silent');
+
+/**
+ * The largest lead ingest takes: a full message and every attribute it allows at full length
+ * (about 210 KB as Avro). A broker refuses a record batch over 1 MiB (`message.max.bytes`), and
+ * kafkajs sends a partition's records of one request as one batch: five such leads on a partition
+ * were enough for a stage's chunk to be refused again and again, its partition stuck.
+ */
+function largestLead(i: number): RawLead {
+  const attributes: Record<string, string> = {};
+  for (let a = 0; a < MAX_ATTRIBUTES; a++) {
+    attributes[`field_${a}`] = `${i}-${a}-`.padEnd(MAX_ATTRIBUTE_VALUE_LENGTH, 'x');
+  }
+  return rawLeadFixture({
+    lead_id: `large-${i}`,
+    message: 'm'.repeat(KNOWN_FIELD_MAX_LENGTH.message),
+    attributes,
+  });
+}
+
+describe('leads as large as ingest takes, in a backlog', () => {
+  let fx: KafkaFixture;
+  let out: KafkaFixture;
+  const leads = Array.from({ length: 40 }, (_, i) => largestLead(i));
+  before(async () => {
+    fx = await kafkaFixture('large');
+    out = await kafkaFixture('large-out');
+    // One request a lead, so the input does not depend on what the tests below check.
+    for (const record of recordsOf(fx.topics.raw)) await fx.producer.sendAll([record]);
+  });
+  /** The leads as RawLead records (leads.raw's schema) for `topic`. */
+  const recordsOf = (topic: string): OutgoingRecord[] =>
+    leads.map((lead) => ({
+      topic,
+      key: lead.lead_id,
+      value: fx.codec.encode(fx.topics.raw, lead),
+    }));
+  after(async () => {
+    await fx.close();
+    await out.close();
+  });
+
+  it('the producer sends all of them in one call, in requests the broker takes, in order', async () => {
+    // The other fixture's leads.raw, which no other test writes under these keys.
+    const topic = out.topics.raw;
+    await fx.producer.sendAll(recordsOf(topic));
+    const sent = leads.map((l) => l.lead_id);
+    const records = (await readToEnd(fx.kafka, topic)).filter((r) => sent.includes(r.key!));
+    assert.deepEqual(records.map((r) => r.key).sort(), [...sent].sort());
+    // The keys of each partition in the order they were sent.
+    for (const p of new Set(records.map((r) => r.partition))) {
+      const mine = records.filter((r) => r.partition === p).map((r) => r.key!);
+      assert.deepEqual(
+        mine,
+        [...mine].sort((a, b) => sent.indexOf(a) - sent.indexOf(b)),
+      );
+    }
+  });
+
+  for (const mode of ['at least once', 'exactly once v1', 'exactly once v2'] as const) {
+    it(`a stage copies all of them, ${mode}: each output once, the group at the end`, async () => {
+      const groupId = `${fx.prefix}large-${mode.replace(/ /g, '-')}`;
+      const outTopic = out.topics.raw;
+      const def: StageDefinition<RawLead> = {
+        stage: 'large-copy',
+        groupId,
+        topic: fx.topics.raw,
+        schema: 'RawLead',
+        dlqTopic: fx.topics.dlq,
+        ...(mode !== 'at least once' && {
+          exactlyOnce: true,
+          exactlyOnceVersion: mode === 'exactly once v1' ? 'v1' : 'v2',
+        }),
+        leadIdOf: (lead) => lead.lead_id,
+        // Each lead twice on the other fixture's leads.raw, all under one key: one partition, as
+        // the router's match step writes a queue group's leads to one partition of router.assign.
+        // A fetch brings up to 1 MiB a partition, so its chunk's outputs are over 2 MiB there.
+        handle: (lead) => ({
+          kind: 'ok',
+          outputs: [1, 2].map((copy) => ({
+            topic: outTopic,
+            key: groupId,
+            value: lead,
+            headers: { 'test-copy': `${lead.lead_id}/${copy}` },
+          })),
+        }),
+      };
+      const sut = new StageRunner(def, {
+        kafka: fx.kafka,
+        producer: fx.producer,
+        codec: out.codec,
+        metrics: createStageMetrics(createRegistry('test')),
+        logger,
+      });
+      const admin = fx.kafka.admin();
+      await admin.connect();
+      const ends = new Map(
+        (await admin.fetchTopicOffsets(fx.topics.raw)).map((p) => [p.partition, p.high]),
+      );
+      await sut.start();
+      try {
+        await waitFor(
+          async () => {
+            const [offsets] = await admin.fetchOffsets({ groupId, topics: [fx.topics.raw] });
+            return offsets!.partitions.every((p) => p.offset === ends.get(p.partition));
+          },
+          { timeoutMs: 60_000, what: `the ${leads.length} large leads committed` },
+        );
+      } finally {
+        await sut.stop();
+        await admin.disconnect();
+      }
+      const copies = (await readToEnd(fx.kafka, outTopic))
+        .filter((r) => r.key === groupId)
+        .map((r) => `${r.message.headers?.['test-copy']}`);
+      assert.equal(copies.length, 2 * leads.length, 'each lead copied twice, once each');
+      assert.equal(new Set(copies).size, 2 * leads.length);
+      const dead = await readToEnd(fx.kafka, fx.topics.dlq);
+      assert.equal(dead.length, 0, 'nothing dead-lettered');
+    });
+  }
+});
+
+/**
+ * A produce request whose answer refuses one partition's batch for good (MESSAGE_TOO_LARGE) may
+ * have written the others. kafkajs gave all of the request's sequence numbers back, the next
+ * batch to a written partition took them again, and the broker acknowledged it as a duplicate
+ * without writing it: records acknowledged and lost. The project's kafkajs patch renews the
+ * producer id instead.
+ */
+describe('kafkajs idempotent producer: a request refused for one partition', () => {
+  it('writes what is sent after it to the partitions the refused request had written', async () => {
+    const stack = await testStack();
+    const kafka = createKafka({ brokers: stack.brokers, clientId: 'test-refused', logger });
+    const topic = `${uniquePrefix('refused')}three`;
+    await ensureTopics(kafka, [{ name: topic, valueSchema: 'RawLead', partitions: 3, config: {} }]);
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    try {
+      const small = (tag: string) => [0, 1, 2].map((p) => ({ partition: p, value: `${tag}-${p}` }));
+      // One request: a record over the broker's 1 MiB on partition 0, small ones on 0, 1 and 2.
+      await assert.rejects(
+        producer.send({
+          topic,
+          acks: -1,
+          messages: [{ partition: 0, value: Buffer.alloc(1_200_000) }, ...small('first')],
+        }),
+        (err: Error & { type?: string }) => err.type === 'MESSAGE_TOO_LARGE',
+      );
+      await producer.send({ topic, acks: -1, messages: small('second') });
+      const values = (await readToEnd(kafka, topic)).map((r) => `${r.message.value}`);
+      // Partition 0's batch was refused whole; 1 and 2 may have written theirs. Every record of
+      // the second request was acknowledged, so every one is in the topic.
+      for (const v of small('second').map((m) => m.value)) {
+        assert.ok(values.includes(v), `${v} was acknowledged, so it is in the topic: ${values}`);
+      }
+      assert.ok(!values.includes('first-0'));
+    } finally {
+      await producer.disconnect();
+    }
+  });
+});
