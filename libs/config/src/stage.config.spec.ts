@@ -25,9 +25,9 @@ describe('loadStageConfig: the consumer settings', () => {
     }
   });
 
-  it('cuts exactly-once transactions per partition (v1) unless told v2, and refuses anything else', () => {
-    assert.equal(load({}).exactlyOnceVersion, 'v1');
-    assert.equal(load({ KAFKA_EXACTLY_ONCE: 'v2' }).exactlyOnceVersion, 'v2');
+  it('cuts exactly-once transactions per process (v2) unless told v1, and refuses anything else', () => {
+    assert.equal(load({}).exactlyOnceVersion, 'v2');
+    assert.equal(load({ KAFKA_EXACTLY_ONCE: 'v1' }).exactlyOnceVersion, 'v1');
     assert.throws(
       () => load({ KAFKA_EXACTLY_ONCE: 'v3' }),
       (err: unknown) =>

@@ -93,9 +93,9 @@ export interface StageDefinition<In> {
    */
   exactlyOnce?: boolean;
   /**
-   * Exactly-once stages: `v1` (default) one transactional producer per input partition, fenced by
-   * its id; `v2` one per process, fenced by the group generation, the chunks ready at once in one
-   * transaction (`StageTransactions`, docs/architecture.md).
+   * Exactly-once stages: `v2` (default) one transactional producer per process, fenced by the
+   * group generation, the chunks ready at once in one transaction; `v1` one per input partition,
+   * fenced by its id (`StageTransactions`, docs/architecture.md).
    */
   exactlyOnceVersion?: ExactlyOnceVersion;
   /**

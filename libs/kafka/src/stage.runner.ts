@@ -134,7 +134,7 @@ export class StageRunner<In> {
       for (const [phase, s] of Object.entries(seconds))
         deps.metrics.transactionPhase.observe({ stage: def.stage, phase }, s);
     };
-    if (def.exactlyOnceVersion === 'v2') {
+    if ((def.exactlyOnceVersion ?? 'v2') === 'v2') {
       return new ProcessTransactions({
         kafka: deps.kafka,
         transactionalId: `${def.groupId}.${def.instanceId ?? `${hostname()}-${process.pid}`}`,
