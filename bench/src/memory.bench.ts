@@ -4,10 +4,10 @@
  * reached the receiver; each stage's peak RSS (VmHWM), its RSS when it had started, its CPU per
  * lead (and the broker's, when BENCH_STACK_DIR names the stack's data dir), and the warnings and
  * errors each stage logged (a failure only a backlog provokes, every partition's chunk full at
- * once, shows there and nowhere else). Settings are compared in one run: every `--variant label:setting;setting` is run with
- * its settings on every stage, each a `KEY=value` of the environment or a Node flag (`--…`, after
- * the services' own), the variants alternating round by round so the host's drift falls on each
- * alike. Nothing is recorded: the figures go to stdout.
+ * once, shows there and nowhere else). Settings are compared in one run: every `--variant
+ * label:setting;setting` is run with its settings on every stage, each a `KEY=value` of the
+ * environment or a Node flag (`--…`, after the services' own), the variants alternating round by
+ * round so the host's drift falls on each alike. Nothing is recorded: the figures go to stdout.
  *
  *   npm run bench:memory
  *   npm run bench:memory -- --leads 50000 --rounds 3 \

@@ -290,8 +290,8 @@ export interface RawChainFigures {
  * runtime's client settings (StageRunner's consumer settings, BatchingProducer's idempotent
  * producer with acks=-1 and the commit after the acknowledgement, for an exactly-once hop the
  * transactions of the bench's KAFKA_EXACTLY_ONCE: ProcessTransactions under v2, the default,
- * PartitionTransactions under v1), each record answered by the next topic's real record bytes. Timed as the
- * pipeline is: from the spawn of the processes to the `count`-th record on the last hop's first
+ * PartitionTransactions under v1), each record answered by the next topic's real record bytes.
+ * Timed as the pipeline is: from the spawn of the processes to the `count`-th record on the last hop's first
  * output topic (which must be written outside transactions, so its offsets count records).
  */
 export async function rawChain(opts: RawChainOptions): Promise<RawChainFigures> {

@@ -111,11 +111,11 @@ export class BatchingProducer {
    */
   async sendAll(records: readonly OutgoingRecord[], timeoutMs = this.ackTimeoutMs): Promise<void> {
     if (records.length === 0) return;
-    let timedOut = false;
+    const deadline = performance.now() + timeoutMs;
     const send = async (): Promise<void> => {
       for (const part of splitRequests(records)) {
-        // The caller was told the records failed: it sends them again, the rest need not go.
-        if (timedOut) return;
+        // Past the deadline the caller was told the records failed and sends them again.
+        if (performance.now() >= deadline) return;
         await this.producer.sendBatch({
           acks: -1,
           compression: CompressionTypes.None,
@@ -123,10 +123,7 @@ export class BatchingProducer {
         });
       }
     };
-    await withTimeout(send(), timeoutMs).catch((err: unknown) => {
-      timedOut = err instanceof AckTimeoutError;
-      throw err;
-    });
+    await withTimeout(send(), timeoutMs);
   }
 
   /**

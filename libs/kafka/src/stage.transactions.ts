@@ -6,8 +6,8 @@ import type { TransactionOffsets } from './partition.transactions';
  * How an exactly-once stage cuts its transactions (`KAFKA_EXACTLY_ONCE`):
  *  - `v1`: one transactional producer per input partition (`PartitionTransactions`),
  *    fenced by its id; one transaction per partition per chunk;
- *  - `v2` (default): one per process (`ProcessTransactions`), fenced by the group generation (KIP-447); the
- *    chunks ready at once share a transaction (its records in produce requests of at most
+ *  - `v2` (default): one per process (`ProcessTransactions`), fenced by the group generation
+ *    (KIP-447); the chunks ready at once share a transaction (its records in produce requests of at most
  *    `MAX_REQUEST_BYTES`, as every producer of the project sends them).
  */
 export type ExactlyOnceVersion = 'v1' | 'v2';
