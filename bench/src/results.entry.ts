@@ -417,7 +417,7 @@ export function renderEntry(r: BenchResult): string {
         "The router's two exactly-once hops, each chunk a transaction, by phase (its " +
           '`lead_router_transaction_phase_seconds` histogram over the same run, bucket upper bounds, p50 / p99): ' +
           describeTransactions(txns, (ms) => `≤ ${ms1(ms)}`) +
-          ' (send: AddPartitionsToTxn and the records; offsets: AddOffsetsToTxn and TxnOffsetCommit; commit: EndTxn). ' +
+          ' (send: AddPartitionsToTxn and the records; offsets: AddOffsetsToTxn and TxnOffsetCommit, sent at the same time, both timed from the start; commit: EndTxn once both are answered). ' +
           'Records of a transaction are readable downstream only after its commit.',
         '',
       );

@@ -3,6 +3,7 @@ import type { Logger } from '@lead-router/observability';
 import { groupByTopic, type OutgoingRecord } from './batching.producer';
 import type { ProducerPair, TransactionPhase } from './partition.transactions';
 import { splitRequests } from './request.split';
+import { retryWhile, type RetryOptions } from './retry';
 
 /** One TxnOffsetCommit of a transaction: a group's offsets, with its member's place (v2) or not (v1). */
 export type TransactionOffsetsCommit = Offsets & {
@@ -10,11 +11,35 @@ export type TransactionOffsetsCommit = Offsets & {
   consumerGroupMetadata?: { generationId: number; memberId: string };
 };
 
+/** An id's last transaction still being completed (CONCURRENT_TRANSACTIONS): worth another try. */
+const OFFSETS_RETRY: RetryOptions = {
+  worthRetrying: (err) => (err as { type?: string }).type === 'CONCURRENT_TRANSACTIONS',
+  timeoutMs: 5_000,
+  initialDelayMs: 20,
+  maxDelayMs: 1_000,
+};
+
 /**
- * One transaction on `producer`: the records (in requests of at most `MAX_REQUEST_BYTES`), then
- * each group's offsets, then the commit, each phase timed. On any failure the transaction is
- * aborted and the error rethrown (the caller drops its producers: whether it took effect is
- * unknown).
+ * One transaction on `producer`: the records (in requests of at most `MAX_REQUEST_BYTES`) and,
+ * at the same time, each group's offsets; then the commit once both are done. On any failure the
+ * transaction is aborted, after both have settled, and the error rethrown (the caller drops its
+ * producers: whether it took effect is unknown).
+ *
+ * The offsets do not wait for the records' acknowledgement, as in Kafka's Java producer (whose
+ * `sendOffsetsToTransaction` runs while its sender thread is still producing): both belong to
+ * the transaction, and EndTxn, which makes them visible together, goes only after both. The
+ * coordinator would refuse AddOffsetsToTxn while it was still writing the AddPartitionsToTxn to
+ * its log (CONCURRENT_TRANSACTIONS), but both go to the coordinator over the producer's one
+ * connection to it, which holds one request at a time (`maxInFlightRequests: 1`), and a broker
+ * answers each only once it is written; a partition leader's check of a produce against the
+ * coordinator (AddPartitionsToTxnVerification) does not look at a pending state. The coordinator
+ * also refuses an id's next transaction until it has written the last one's markers: kafkajs
+ * retries an AddPartitionsToTxn so refused, not an AddOffsetsToTxn, which may now come first, so
+ * this retries the offsets on that refusal (as kafkajs the records, from 20 ms).
+ *
+ * Phases, each in seconds: `send` from the start until the records are acknowledged, `offsets`
+ * from the start until the last TxnOffsetCommit is answered (the two overlap), `commit` the
+ * EndTxn after both.
  */
 export async function runTransaction(
   producer: Producer,
@@ -24,21 +49,28 @@ export async function runTransaction(
 ): Promise<void> {
   const transaction = await producer.transaction();
   const seconds: Record<TransactionPhase, number> = { send: 0, offsets: 0, commit: 0 };
-  let at = performance.now();
-  const phaseDone = (phase: TransactionPhase): void => {
-    const now = performance.now();
-    seconds[phase] = (now - at) / 1000;
-    at = now;
-  };
-  try {
+  const start = performance.now();
+  const since = (from: number): number => (performance.now() - from) / 1000;
+  const sent = (async () => {
     for (const part of splitRequests(records)) {
       await transaction.sendBatch({ acks: -1, topicMessages: groupByTopic(part) });
     }
-    phaseDone('send');
-    for (const commit of offsets) await transaction.sendOffsets(commit);
-    phaseDone('offsets');
+    seconds.send = since(start);
+  })();
+  const offsetsSent = (async () => {
+    for (const commit of offsets) {
+      await retryWhile(() => transaction.sendOffsets(commit), OFFSETS_RETRY);
+    }
+    seconds.offsets = since(start);
+  })();
+  try {
+    const failed = (await Promise.allSettled([sent, offsetsSent])).find(
+      (s): s is PromiseRejectedResult => s.status === 'rejected',
+    );
+    if (failed) throw failed.reason;
+    const ending = performance.now();
     await transaction.commit();
-    phaseDone('commit');
+    seconds.commit = since(ending);
   } catch (err) {
     await transaction.abort().catch(() => undefined);
     throw err;

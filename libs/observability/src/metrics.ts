@@ -70,7 +70,7 @@ export function createStageMetrics(registry: Registry): StageMetrics {
     }),
     transactionPhase: new Histogram({
       name: MetricNames.transactionPhase,
-      help: "Seconds of each phase of an exactly-once stage's chunk transaction: send, offsets, commit",
+      help: "Seconds of each phase of an exactly-once stage's chunk transaction: send and offsets (overlapping, each from the start), then commit",
       labelNames: ['stage', 'phase'],
       buckets: transactionBuckets,
       registers: [registry],
