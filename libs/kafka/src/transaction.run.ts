@@ -35,7 +35,7 @@ const OFFSETS_RETRY: RetryOptions = {
  * coordinator (AddPartitionsToTxnVerification) does not look at a pending state. The coordinator
  * also refuses an id's next transaction until it has written the last one's markers: kafkajs
  * retries an AddPartitionsToTxn so refused, not an AddOffsetsToTxn, which may now come first, so
- * this retries the offsets on that refusal (as kafkajs the records, from 20 ms).
+ * the offsets are tried again on that refusal, from 20 ms, as kafkajs does for the records.
  *
  * Phases, each in seconds: `send` from the start until the records are acknowledged, `offsets`
  * from the start until the last TxnOffsetCommit is answered (the two overlap), `commit` the
