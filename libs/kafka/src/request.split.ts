@@ -11,6 +11,14 @@ import type { OutgoingRecord } from './batching.producer';
  */
 export const MAX_REQUEST_BYTES = 1_000_000;
 
+/**
+ * The largest record a stage may produce, by `recordBytes`: alone in its record batch, it stays
+ * under the broker's default `message.max.bytes` (1,048,588 bytes, 61 of them the batch's
+ * header). The broker refuses a larger one every time it is sent, so a stage dead-letters the
+ * input that made it (`output_too_large`) rather than fail that chunk for ever.
+ */
+export const MAX_RECORD_BYTES = 1_048_588 - 61;
+
 /** A record's framing in a v2 record batch, generously: length, attributes, deltas, counts. */
 const RECORD_OVERHEAD_BYTES = 32;
 

@@ -23,11 +23,13 @@ import type {
 } from 'kafkajs';
 import type { AvroCodec } from './avro.codec';
 import type { BatchingProducer, OutgoingRecord } from './batching.producer';
+import { deadLetter } from './dead-letter';
 import { decideRecord, type HandlerOutcome } from './dead-letter.policy';
 import { gateByDueTime, type DueGate } from './due.gate';
 import { mapKeyed } from './keyed.concurrency';
 import { PartitionTransactions } from './partition.transactions';
 import { retryWhile } from './retry';
+import { MAX_RECORD_BYTES, recordBytes } from './request.split';
 import { ProcessTransactions } from './process.transactions';
 import type { StageTransactions } from './stage.transactions';
 import { attemptOf, headersToStrings } from './record.headers';
@@ -648,20 +650,31 @@ export class StageRunner<In> {
     } catch (error) {
       outcome = { kind: 'threw', error };
     }
-    const decision = decideRecord({
-      stage,
-      record,
-      outcome,
-      leadId: () => (input !== undefined ? this.def.leadIdOf(input) : null),
-      now: this.now(),
-    });
+    const leadId = () => (input !== undefined ? this.def.leadIdOf(input) : null);
+    let decision = decideRecord({ stage, record, outcome, leadId, now: this.now() });
     if (decision.kind === 'retry') {
       span?.event(SPAN_EVENTS.retried, { [SPAN_ATTRIBUTES.attempt]: record.attempts });
       throw decision.error;
     }
 
     if (decision.kind === 'produce') {
-      return { outcome: 'ok', outputs: decision.outputs.map((o) => this.encode(o, trace)) };
+      const outputs = decision.outputs.map((o) => this.encode(o, trace));
+      const tooLarge = outputs.find((o) => recordBytes(o) > MAX_RECORD_BYTES);
+      if (!tooLarge) return { outcome: 'ok', outputs };
+      // The broker would refuse it every time: the input goes to the DLQ, with its own bytes.
+      const failure = {
+        code: 'output_too_large',
+        error:
+          `its output to ${tooLarge.topic} is ${recordBytes(tooLarge)} bytes, over the ` +
+          `${MAX_RECORD_BYTES} a record may have under Kafka's default message.max.bytes`,
+        attempts: record.attempts,
+        leadId: leadId(),
+      };
+      decision = {
+        kind: 'dead-letter',
+        outputs: [],
+        letter: deadLetter(stage, record, failure, this.now()),
+      };
     }
     const { letter } = decision;
     if (span) {

@@ -6,6 +6,7 @@ import {
   KNOWN_FIELD_MAX_LENGTH,
 } from '@lead-router/capture';
 import {
+  MAX_RECORD_BYTES,
   StageRunner,
   createKafka,
   ensureTopics,
@@ -14,8 +15,8 @@ import {
   type StageDefinition,
 } from '@lead-router/kafka';
 import { createLogger, createRegistry, createStageMetrics } from '@lead-router/observability';
-import type { RawLead } from '@lead-router/schemas';
-import { rawLeadFixture, testStack, uniquePrefix, waitFor } from '@lead-router/testing';
+import type { DeadLetter, RawLead } from '@lead-router/schemas';
+import { rawLeadFixture, readTopic, testStack, uniquePrefix, waitFor } from '@lead-router/testing';
 import { kafkaFixture, type KafkaFixture } from './kafka-fixture';
 
 const logger = createLogger('test', 'silent');
@@ -137,6 +138,111 @@ describe('leads as large as ingest takes, in a backlog', () => {
       assert.equal(new Set(copies).size, 2 * leads.length);
       const dead = await readToEnd(fx.kafka, fx.topics.dlq);
       assert.equal(dead.length, 0, 'nothing dead-lettered');
+    });
+  }
+});
+
+/**
+ * A record over the broker's `message.max.bytes` is refused however it is sent. A stage whose
+ * handler makes one (a lead's output grown past 1 MiB) failed that chunk again and again, its
+ * partition stuck; the input now goes to the DLQ with its own bytes and the stage reads on.
+ */
+describe('an output larger than the broker takes', () => {
+  let fx: KafkaFixture;
+  let out: KafkaFixture;
+  const leads = Array.from({ length: 12 }, (_, i) =>
+    rawLeadFixture({ lead_id: i === 5 ? 'grows-too-large' : `fits-${i}` }),
+  );
+  before(async () => {
+    fx = await kafkaFixture('too-large');
+    out = await kafkaFixture('too-large-out');
+    await fx.producer.sendAll(
+      leads.map((lead) => ({
+        topic: fx.topics.raw,
+        key: lead.lead_id,
+        value: fx.codec.encode(fx.topics.raw, lead),
+      })),
+    );
+  });
+  after(async () => {
+    await fx.close();
+    await out.close();
+  });
+
+  for (const mode of ['at least once', 'exactly once v2'] as const) {
+    it(`dead-letters its input with the input's bytes and reads on, ${mode}`, async () => {
+      const groupId = `${fx.prefix}too-large-${mode.replace(/ /g, '-')}`;
+      const outTopic = out.topics.raw;
+      const def: StageDefinition<RawLead> = {
+        stage: `grow-${mode.replace(/ /g, '-')}`,
+        groupId,
+        topic: fx.topics.raw,
+        schema: 'RawLead',
+        // The runner's codec is the output fixture's, which has the schemas of its topics.
+        dlqTopic: out.topics.dlq,
+        ...(mode !== 'at least once' && { exactlyOnce: true, exactlyOnceVersion: 'v2' }),
+        leadIdOf: (lead) => lead.lead_id,
+        handle: (lead) => ({
+          kind: 'ok',
+          outputs: [
+            {
+              topic: outTopic,
+              key: `${groupId}/${lead.lead_id}`,
+              value:
+                lead.lead_id === 'grows-too-large'
+                  ? { ...lead, message: 'm'.repeat(MAX_RECORD_BYTES) }
+                  : lead,
+            },
+          ],
+        }),
+      };
+      const sut = new StageRunner(def, {
+        kafka: fx.kafka,
+        producer: fx.producer,
+        codec: out.codec,
+        metrics: createStageMetrics(createRegistry('test')),
+        logger,
+      });
+      const admin = fx.kafka.admin();
+      await admin.connect();
+      const ends = new Map(
+        (await admin.fetchTopicOffsets(fx.topics.raw)).map((p) => [p.partition, p.high]),
+      );
+      await sut.start();
+      try {
+        await waitFor(
+          async () => {
+            const [offsets] = await admin.fetchOffsets({ groupId, topics: [fx.topics.raw] });
+            return offsets!.partitions.every((p) => p.offset === ends.get(p.partition));
+          },
+          { timeoutMs: 60_000, what: 'every lead committed, the one that grew too large too' },
+        );
+      } finally {
+        await sut.stop();
+        await admin.disconnect();
+      }
+      const copied = (await readToEnd(fx.kafka, outTopic))
+        .map((r) => r.key!)
+        .filter((key) => key.startsWith(`${groupId}/`));
+      assert.deepEqual(
+        copied.sort(),
+        leads
+          .filter((l) => l.lead_id !== 'grows-too-large')
+          .map((l) => `${groupId}/${l.lead_id}`)
+          .sort(),
+      );
+      const letters = (
+        await readTopic<DeadLetter>(fx.kafka, out.codec, out.topics.dlq, 'DeadLetter')
+      ).filter((d) => d.value.stage === def.stage);
+      assert.deepEqual(
+        letters.map((d) => d.value.lead_id),
+        ['grows-too-large'],
+      );
+      const letter = letters[0]!.value;
+      assert.equal(letter.error_code, 'output_too_large');
+      assert.equal(letter.topic, fx.topics.raw);
+      assert.match(letter.error, /over the \d+ a record may have/);
+      assert.deepEqual(letter.value, fx.codec.encode(fx.topics.raw, leads[5]!));
     });
   }
 });
