@@ -22,6 +22,46 @@ import { kafkaFixture, type KafkaFixture } from './kafka-fixture';
 const logger = createLogger('test', 'silent');
 
 /**
+ * Runs the stage on `fx`'s leads.raw, writing with `out`'s codec (the schemas of the topics it
+ * writes), until its group has committed every record there, then stops it.
+ */
+async function runUntilCommitted(
+  def: StageDefinition<RawLead>,
+  fx: KafkaFixture,
+  out: KafkaFixture,
+  what: string,
+): Promise<void> {
+  const sut = new StageRunner(def, {
+    kafka: fx.kafka,
+    producer: fx.producer,
+    codec: out.codec,
+    metrics: createStageMetrics(createRegistry('test')),
+    logger,
+  });
+  const admin = fx.kafka.admin();
+  await admin.connect();
+  const ends = new Map(
+    (await admin.fetchTopicOffsets(fx.topics.raw)).map((p) => [p.partition, p.high]),
+  );
+  await sut.start();
+  try {
+    await waitFor(
+      async () => {
+        const [offsets] = await admin.fetchOffsets({
+          groupId: def.groupId,
+          topics: [fx.topics.raw],
+        });
+        return offsets!.partitions.every((p) => p.offset === ends.get(p.partition));
+      },
+      { timeoutMs: 60_000, what },
+    );
+  } finally {
+    await sut.stop();
+    await admin.disconnect();
+  }
+}
+
+/**
  * The largest lead ingest takes: a full message and every attribute it allows at full length
  * (about 210 KB as Avro). A broker refuses a record batch over 1 MiB (`message.max.bytes`), and
  * kafkajs sends a partition's records of one request as one batch: five such leads on a partition
@@ -106,31 +146,7 @@ describe('leads as large as ingest takes, in a backlog', () => {
           })),
         }),
       };
-      const sut = new StageRunner(def, {
-        kafka: fx.kafka,
-        producer: fx.producer,
-        codec: out.codec,
-        metrics: createStageMetrics(createRegistry('test')),
-        logger,
-      });
-      const admin = fx.kafka.admin();
-      await admin.connect();
-      const ends = new Map(
-        (await admin.fetchTopicOffsets(fx.topics.raw)).map((p) => [p.partition, p.high]),
-      );
-      await sut.start();
-      try {
-        await waitFor(
-          async () => {
-            const [offsets] = await admin.fetchOffsets({ groupId, topics: [fx.topics.raw] });
-            return offsets!.partitions.every((p) => p.offset === ends.get(p.partition));
-          },
-          { timeoutMs: 60_000, what: `the ${leads.length} large leads committed` },
-        );
-      } finally {
-        await sut.stop();
-        await admin.disconnect();
-      }
+      await runUntilCommitted(def, fx, out, `the ${leads.length} large leads committed`);
       const copies = (await readToEnd(fx.kafka, outTopic))
         .filter((r) => r.key === groupId)
         .map((r) => `${r.message.headers?.['test-copy']}`);
@@ -196,31 +212,12 @@ describe('an output larger than the broker takes', () => {
           ],
         }),
       };
-      const sut = new StageRunner(def, {
-        kafka: fx.kafka,
-        producer: fx.producer,
-        codec: out.codec,
-        metrics: createStageMetrics(createRegistry('test')),
-        logger,
-      });
-      const admin = fx.kafka.admin();
-      await admin.connect();
-      const ends = new Map(
-        (await admin.fetchTopicOffsets(fx.topics.raw)).map((p) => [p.partition, p.high]),
+      await runUntilCommitted(
+        def,
+        fx,
+        out,
+        'every lead committed, the one that grew too large too',
       );
-      await sut.start();
-      try {
-        await waitFor(
-          async () => {
-            const [offsets] = await admin.fetchOffsets({ groupId, topics: [fx.topics.raw] });
-            return offsets!.partitions.every((p) => p.offset === ends.get(p.partition));
-          },
-          { timeoutMs: 60_000, what: 'every lead committed, the one that grew too large too' },
-        );
-      } finally {
-        await sut.stop();
-        await admin.disconnect();
-      }
       const copied = (await readToEnd(fx.kafka, outTopic))
         .map((r) => r.key!)
         .filter((key) => key.startsWith(`${groupId}/`));
