@@ -198,7 +198,7 @@ export interface CpuComparisonOptions {
   leads: number;
   /** leads delivered before each run's measurement starts (consumers joined, JIT warm); 1,000 */
   warmupLeads?: number;
-  /** baseline/current pairs, run alternately (baseline first); 2 */
+  /** baseline/current pairs, run alternately (baseline first in odd rounds, current first in even ones); 2 */
   rounds?: number;
   /** the baseline commit; 'fa703b9' */
   baselineCommit?: string;
@@ -656,7 +656,9 @@ function summarize(commit: string, all: readonly CpuRun[]): BuildSummary {
 
 /**
  * CPU per lead of the baseline commit and of this tree, measured one after the other in the same
- * process on the same stack: baseline, current, baseline, current (`rounds` pairs), each on a
+ * process on the same stack: baseline, current, current, baseline, … (`rounds` pairs, the order
+ * reversed every other round, so a host or broker that gets faster or slower over the run favours
+ * neither build; an even number of rounds balances it), each on a
  * fresh topic prefix with its own build's topics, schemas, services and demo rules (webhook routes
  * only, all to `receiver`). Each run spawns normalizer, enricher, router and sink-webhook, delivers
  * `warmupLeads` first, then produces `leads` more and accounts every process's CPU from the first
@@ -672,7 +674,8 @@ export async function cpuPerLeadComparison(opts: CpuComparisonOptions): Promise<
   const builds = [baselineBuild(opts, root, baselineSha), currentBuild(opts, currentSha)];
   const runs: CpuRun[] = [];
   for (let round = 1; round <= (opts.rounds ?? 2); round++) {
-    for (const build of builds)
+    const order = round % 2 === 1 ? builds : [...builds].reverse();
+    for (const build of order)
       runs.push(await measureRun(build, round, opts, opts.leads, warmupLeads));
   }
   const baseline = summarize(

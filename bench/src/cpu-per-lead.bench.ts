@@ -2,7 +2,8 @@
  * CPU per lead against the baseline commit (issue 15's first target: at most half of what
  * fa703b9 costs, both measured in the same run on the same host). Builds the baseline once in a
  * cache directory (baseline.part.ts), then runs the same leads through it and through this tree
- * alternately and prints every process's CPU per lead and the ratio.
+ * alternately (the order reversed every other round) and prints every process's CPU per lead and
+ * the ratio.
  *
  *   npm run bench:cpu              # 30,000 leads per run, 2 rounds; < 8 minutes once built
  *   npm run bench:cpu -- --smoke   # 2,000 leads per run after 500 of warm-up, 1 round

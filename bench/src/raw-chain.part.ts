@@ -51,7 +51,8 @@ export async function sampleTopicRecords(
 ): Promise<SampleRecord[]> {
   const whole = await wholeTopicRanges(kafka, topic);
   const ranges: PartitionRange[] = whole.map((r) => ({ ...r, end: r.start }));
-  // Hand out the n offsets a partition at a time, so each gives as many as it has up to an equal share.
+  // Hand out the n offsets a partition at a time, so each gives as many as it has up to an
+  // equal share.
   let wanted = BigInt(n);
   for (let open = whole.length; wanted > 0n && open > 0;) {
     const share = (wanted + BigInt(open) - 1n) / BigInt(open);
@@ -104,7 +105,10 @@ export function averageValueBytes(records: readonly SampleRecord[]): number {
   return Math.round(total / records.length);
 }
 
-/** How a hop's consumer fetches: the broker answers once `minBytes` are there or `maxWaitMs` passed. */
+/**
+ * How a hop's consumer fetches: the broker answers once `minBytes` are there or `maxWaitMs`
+ * passed.
+ */
 export interface HopFetch {
   minBytes: number;
   maxWaitMs: number;
@@ -115,7 +119,10 @@ export interface HopSpec {
   name: string;
   from: TopicKey;
   to: readonly TopicKey[];
-  /** outputs and consumed offsets in transactions, cut as KAFKA_EXACTLY_ONCE says (raw-hop.main.ts) */
+  /**
+   * outputs and consumed offsets in transactions, cut as KAFKA_EXACTLY_ONCE says
+   * (raw-hop.main.ts)
+   */
   exactlyOnce: boolean;
   partitionsConcurrently: number;
   fetch: HopFetch;
@@ -291,8 +298,9 @@ export interface RawChainFigures {
  * producer with acks=-1 and the commit after the acknowledgement, for an exactly-once hop the
  * transactions of the bench's KAFKA_EXACTLY_ONCE: ProcessTransactions under v2, the default,
  * PartitionTransactions under v1), each record answered by the next topic's real record bytes.
- * Timed as the pipeline is: from the spawn of the processes to the `count`-th record on the last hop's first
- * output topic (which must be written outside transactions, so its offsets count records).
+ * Timed as the pipeline is: from the spawn of the processes to the `count`-th record on the last
+ * hop's first output topic (which must be written outside transactions, so its offsets count
+ * records).
  */
 export async function rawChain(opts: RawChainOptions): Promise<RawChainFigures> {
   const say = opts.say ?? (() => undefined);
@@ -405,7 +413,10 @@ export interface RawChainLatencyRun extends SlotLatencies {
   sent: number;
   /** how late the sender handed records to its producer against their slots, ms */
   sendLateP99: number;
-  /** CPU µs per record sent of each hop process and each of `otherPids`, over the run and its drain */
+  /**
+   * CPU µs per record sent of each hop process and each of `otherPids`, over the run and its
+   * drain
+   */
   cpuMicrosPerLead: Record<string, number>;
   /**
    * Per hop, from the CreateTimes of a sample of the run's records (after the warm-up) on each

@@ -7,8 +7,8 @@ import type { TransactionOffsets } from './partition.transactions';
  *  - `v1`: one transactional producer per input partition (`PartitionTransactions`),
  *    fenced by its id; one transaction per partition per chunk;
  *  - `v2` (default): one per process (`ProcessTransactions`), fenced by the group generation
- *    (KIP-447); the chunks ready at once share a transaction (its records in produce requests of at most
- *    `MAX_REQUEST_BYTES`, as every producer of the project sends them).
+ *    (KIP-447); the chunks ready at once share a transaction (its records in produce requests
+ *    of at most `MAX_REQUEST_BYTES`, as every producer of the project sends them).
  */
 export type ExactlyOnceVersion = 'v1' | 'v2';
 
@@ -21,7 +21,10 @@ export interface StageTransactions {
    * previous owner's last transaction may still hold offsets of it, and nobody aborts it for us.
    */
   readonly stableOffsets: boolean;
-  /** The group gave this instance `partitions`: fences their earlier owners (v1) or starts the producers (v2). */
+  /**
+   * The group gave this instance `partitions`: fences their earlier owners (v1) or starts the
+   * producers (v2).
+   */
   assigned(partitions: readonly number[]): Promise<void>;
   /** What `assigned` does, for one partition; done before its committed offset is read. */
   fence(partition: number): Promise<unknown>;

@@ -1,5 +1,11 @@
-import { AvroCodec, BatchingProducer, createKafka, ensureTopics } from '@lead-router/kafka';
-import { createLogger } from '@lead-router/observability';
+import {
+  AvroCodec,
+  BatchingProducer,
+  createKafka,
+  ensureTopics,
+  type StageRunnerDeps,
+} from '@lead-router/kafka';
+import { createLogger, createRegistry, createStageMetrics } from '@lead-router/observability';
 import { prefixedTopics } from '@lead-router/schemas';
 import { testStack, uniquePrefix } from '@lead-router/testing';
 import type { Kafka } from 'kafkajs';
@@ -35,4 +41,23 @@ export async function kafkaFixture(name: string): Promise<KafkaFixture> {
       : BatchingProducer.create(kafka);
   await producer.connect();
   return { kafka, codec, producer, prefix, topics, close: () => producer.disconnect() };
+}
+
+/**
+ * What a `StageRunner` needs to run on `fx`'s broker and producer: the codec of `writes` (the
+ * fixture whose topics the stage writes, whose schemas that fixture registered; `fx` by default),
+ * metrics of its own, a silent logger; `deps` overrides any of them or adds the rest.
+ */
+export function stageDeps(
+  fx: KafkaFixture,
+  { writes = fx, ...deps }: Partial<StageRunnerDeps> & { writes?: KafkaFixture } = {},
+): StageRunnerDeps {
+  return {
+    kafka: fx.kafka,
+    producer: fx.producer,
+    codec: writes.codec,
+    metrics: createStageMetrics(createRegistry('test')),
+    logger: createLogger('test', 'silent'),
+    ...deps,
+  };
 }

@@ -14,10 +14,10 @@ import {
   type OutgoingRecord,
   type StageDefinition,
 } from '@lead-router/kafka';
-import { createLogger, createRegistry, createStageMetrics } from '@lead-router/observability';
+import { createLogger } from '@lead-router/observability';
 import type { DeadLetter, RawLead } from '@lead-router/schemas';
 import { rawLeadFixture, readTopic, testStack, uniquePrefix, waitFor } from '@lead-router/testing';
-import { kafkaFixture, type KafkaFixture } from './kafka-fixture';
+import { kafkaFixture, stageDeps, type KafkaFixture } from './kafka-fixture';
 
 const logger = createLogger('test', 'silent');
 
@@ -31,13 +31,7 @@ async function runUntilCommitted(
   out: KafkaFixture,
   what: string,
 ): Promise<void> {
-  const sut = new StageRunner(def, {
-    kafka: fx.kafka,
-    producer: fx.producer,
-    codec: out.codec,
-    metrics: createStageMetrics(createRegistry('test')),
-    logger,
-  });
+  const sut = new StageRunner(def, stageDeps(fx, { writes: out }));
   const admin = fx.kafka.admin();
   await admin.connect();
   const ends = new Map(

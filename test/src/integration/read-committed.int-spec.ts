@@ -1,13 +1,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { StageRunner, readToEnd, type StageDefinition } from '@lead-router/kafka';
-import { createLogger, createRegistry, createStageMetrics } from '@lead-router/observability';
+import { createRegistry, createStageMetrics } from '@lead-router/observability';
 import type { RawLead } from '@lead-router/schemas';
 import { rawLeadFixture, readAtLeast, waitFor } from '@lead-router/testing';
 import type { Producer, Transaction } from 'kafkajs';
-import { kafkaFixture, type KafkaFixture } from './kafka-fixture';
-
-const logger = createLogger('test', 'silent');
+import { kafkaFixture, stageDeps, type KafkaFixture } from './kafka-fixture';
 
 /**
  * kafkajs 2.2.4 handed a read_committed consumer the records of an aborted transaction whenever
@@ -137,13 +135,7 @@ describe('read_committed through kafkajs: overlapping aborted transactions', () 
       }),
     };
     const metrics = createStageMetrics(createRegistry('test'));
-    const stage = new StageRunner(def, {
-      kafka: inp.kafka,
-      producer: inp.producer,
-      codec: out.codec,
-      metrics,
-      logger,
-    });
+    const stage = new StageRunner(def, stageDeps(inp, { writes: out, metrics }));
     await stage.start();
     try {
       await waitFor(

@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { DUE_AT_HEADER, StageRunner, dueAtOf, type StageDefinition } from '@lead-router/kafka';
-import { createLogger, createRegistry, createStageMetrics } from '@lead-router/observability';
 import type { RawLead } from '@lead-router/schemas';
 import { rawLeadFixture, waitFor } from '@lead-router/testing';
 import type { Admin, Producer } from 'kafkajs';
-import { kafkaFixture, type KafkaFixture } from './kafka-fixture';
+import { kafkaFixture, stageDeps, type KafkaFixture } from './kafka-fixture';
 
 interface Handled {
   runner: string;
@@ -66,13 +65,7 @@ describe('StageRunner due-time gating on a real broker', () => {
         return { kind: 'ok', outputs: [] };
       },
     };
-    return new StageRunner(def, {
-      kafka: fx.kafka,
-      producer: fx.producer,
-      codec: fx.codec,
-      metrics: createStageMetrics(createRegistry('test')),
-      logger: createLogger('test', 'silent'),
-    });
+    return new StageRunner(def, stageDeps(fx));
   }
 
   async function committed(groupId: string, topic: string): Promise<Map<number, number>> {

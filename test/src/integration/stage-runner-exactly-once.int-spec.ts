@@ -19,7 +19,7 @@ import {
 import type { RawLead } from '@lead-router/schemas';
 import { logLevel, type ConsumerGroupMetadata } from 'kafkajs';
 import { pollUntil, rawLeadFixture, readAtLeast, testStack, waitFor } from '@lead-router/testing';
-import { kafkaFixture, type KafkaFixture } from './kafka-fixture';
+import { kafkaFixture, stageDeps, type KafkaFixture } from './kafka-fixture';
 
 const logger = createLogger('test', process.env['TEST_LOG_LEVEL'] === 'debug' ? 'debug' : 'silent');
 
@@ -86,14 +86,8 @@ describe('exactly-once stages on a real broker', () => {
         }),
       };
       const metrics = createStageMetrics(createRegistry('test'));
-      const sut = new StageRunner(def, {
-        kafka: fx.kafka,
-        producer: fx.producer,
-        // It writes the other fixture's topics, whose schemas that fixture's codec registered.
-        codec: out.codec,
-        metrics,
-        logger,
-      });
+      // It writes the other fixture's topics, whose schemas that fixture's codec registered.
+      const sut = new StageRunner(def, stageDeps(fx, { writes: out, metrics, logger }));
       await sut.start();
       try {
         await waitFor(
@@ -242,13 +236,7 @@ describe('exactly-once stages on a real broker', () => {
           };
         },
       },
-      {
-        kafka: fx.kafka,
-        producer: fx.producer,
-        codec: out.codec,
-        metrics: createStageMetrics(createRegistry('test')),
-        logger,
-      },
+      stageDeps(fx, { writes: out, logger }),
     );
     const admin = fx.kafka.admin();
     await admin.connect();

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { StageRunner, type StageDefinition } from '@lead-router/kafka';
-import { createLogger, createRegistry, createStageMetrics } from '@lead-router/observability';
+import { createRegistry, createStageMetrics } from '@lead-router/observability';
 import type { DeadLetter, NormalizedLead, RawLead } from '@lead-router/schemas';
 import { rawLeadFixture, readTopic, waitFor } from '@lead-router/testing';
-import { kafkaFixture, type KafkaFixture } from './kafka-fixture';
+import { kafkaFixture, stageDeps, type KafkaFixture } from './kafka-fixture';
 
 describe('StageRunner on a real broker', () => {
   let fx: KafkaFixture;
@@ -71,13 +71,7 @@ describe('StageRunner on a real broker', () => {
       },
     };
     const metrics = createStageMetrics(createRegistry('test'));
-    const sut = new StageRunner(def, {
-      kafka: fx.kafka,
-      producer: fx.producer,
-      codec: fx.codec,
-      metrics,
-      logger: createLogger('test', 'silent'),
-    });
+    const sut = new StageRunner(def, stageDeps(fx, { metrics }));
     await sut.start();
     try {
       const admin = fx.kafka.admin();

@@ -6,7 +6,7 @@ import { createLogger, createRegistry, createStageMetrics } from '@lead-router/o
 import { emailDigest, erasureRequestFor, personOf, SuppressionList } from '@lead-router/privacy';
 import type { ErasureRequest, RawLead } from '@lead-router/schemas';
 import { rawLeadFixture, readRaw, readTopic, waitFor } from '@lead-router/testing';
-import { kafkaFixture, type KafkaFixture } from './kafka-fixture';
+import { kafkaFixture, stageDeps, type KafkaFixture } from './kafka-fixture';
 import { runLeadctl } from './leadctl-cli.fixture';
 
 const logger = createLogger('test-suppression', 'silent');
@@ -84,14 +84,10 @@ describe('a stage with the suppression list', () => {
     def: StageDefinition<RawLead>,
     metrics = createStageMetrics(createRegistry('t')),
   ) =>
-    new StageRunner(def, {
-      kafka: fx.kafka,
-      producer: fx.producer,
-      codec: fx.codec,
-      metrics,
-      logger,
-      skip: (input) => list.suppresses(personOf(input)),
-    });
+    new StageRunner(
+      def,
+      stageDeps(fx, { metrics, logger, skip: (input) => list.suppresses(personOf(input)) }),
+    );
 
   /** The lead ids the stage handed on to leads.normalized, sorted. */
   const handled = async () =>
