@@ -7,7 +7,9 @@
  * once, shows there and nowhere else). Settings are compared in one run: every `--variant
  * label:setting;setting` is run with its settings on every stage, each a `KEY=value` of the
  * environment or a Node flag (`--…`, after the services' own), the variants alternating round by
- * round so the host's drift falls on each alike. Nothing is recorded: the figures go to stdout.
+ * round so the host's drift falls on each alike. Every stage runs with memory.preload.ts, which
+ * writes down what its memory was made of at its highest RSS (V8's heap, Buffers, file pages, the
+ * rest); the second table gives it. Nothing is recorded: the figures go to stdout.
  *
  *   npm run bench:memory
  *   npm run bench:memory -- --leads 50000 --rounds 3 \
@@ -18,7 +20,7 @@
  * Uses KAFKA_BROKERS and SCHEMA_REGISTRY_URL when both are set, else starts a local stack.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -31,6 +33,7 @@ import {
   warmTransactions,
   type StageName,
 } from './pipeline.part';
+import { composition, type MemoryComposition, type MemorySample } from './memory.sample';
 import { machine, peakRssMb, readStackPids, rssMb } from './proc.stats';
 
 const repoRoot = resolve(__dirname, '..', '..');
@@ -75,8 +78,14 @@ interface MemoryRun {
   round: number;
   leadsPerSecond: number;
   complete: boolean;
-  /** per stage: RSS once it answered /health, peak RSS at the end, CPU µs per lead */
-  stages: Record<StageName, { startMb: number; peakMb: number; cpuUs: number }>;
+  /**
+   * per stage: RSS once it answered /health, peak RSS at the end, CPU µs per lead, and what the
+   * RSS was made of at its highest (null when the stage wrote no sample)
+   */
+  stages: Record<
+    StageName,
+    { startMb: number; peakMb: number; cpuUs: number; atPeak: MemoryComposition | null }
+  >;
   /** the broker's CPU µs per lead (NaN when its pid is not known) */
   brokerCpuUs: number;
 }
@@ -122,6 +131,37 @@ function renderTable(runs: readonly MemoryRun[]): string {
   return lines.join('\n');
 }
 
+/** What each stage's memory was made of at its highest RSS, one row per run and stage. */
+function renderComposition(runs: readonly MemoryRun[]): string {
+  const header = [
+    'variant',
+    'round',
+    'stage',
+    'RSS MB',
+    'file pages',
+    'V8 heap (committed)',
+    'Buffers and other external',
+    'the rest (malloc, stacks)',
+  ];
+  const row = (cells: (string | number)[]): string => `| ${cells.join(' | ')} |`;
+  const lines = [row(header), row(header.map(() => '---'))];
+  for (const r of runs)
+    for (const s of STAGES) {
+      const c = r.stages[s].atPeak;
+      if (!c) continue;
+      const mb = (n: number): string => n.toFixed(0);
+      const parts = [c.rssMb, c.fileMb, c.heapMb, c.externalMb, c.otherMb].map(mb);
+      lines.push(row([r.variant, r.round, s, ...parts]));
+    }
+  return lines.join('\n');
+}
+
+/** The sample memory.preload.ts left in `file`, or null if it wrote none. */
+function readSample(file: string): MemoryComposition | null {
+  if (!existsSync(file)) return null;
+  return composition(JSON.parse(readFileSync(file, 'utf8')) as MemorySample);
+}
+
 async function main(): Promise<void> {
   const leads = Number(args.leads);
   const rounds = Number(args.rounds);
@@ -147,12 +187,13 @@ async function main(): Promise<void> {
       for (const variant of variants) {
         const prefix = `bench-${randomBytes(3).toString('hex')}-mem.`;
         const startMb = new Map<StageName, number>();
+        const sampleOf = (s: StageName): string => join(workDir, `${prefix}${s}.memory.json`);
         const run = await throughputRun(env, receiver, prefix, leads, {
           timeoutMs: 900_000,
           say,
           label: `${variant.label} ${round}`,
-          serviceEnv: () => variant.env,
-          nodeFlags: variant.nodeFlags,
+          serviceEnv: (s) => ({ ...variant.env, BENCH_MEMORY_SAMPLE: sampleOf(s) }),
+          nodeFlags: [`--require=${join(__dirname, 'memory.preload.js')}`, ...variant.nodeFlags],
           otherPids,
           onReady: (services) => {
             for (const [s, p] of services) startMb.set(s, rssMb(p.process.pid!) ?? NaN);
@@ -165,6 +206,7 @@ async function main(): Promise<void> {
               startMb: Math.round(startMb.get(s) ?? NaN),
               peakMb: Math.round(peakRssMb(run.services.get(s)!.process.pid!) ?? NaN),
               cpuUs: ((run.cpu[s] ?? NaN) * 1e6) / leads,
+              atPeak: readSample(sampleOf(s)),
             };
           runs.push({
             variant: variant.label,
@@ -190,6 +232,7 @@ async function main(): Promise<void> {
         }
       }
     process.stdout.write(`\n${renderTable(runs)}\n`);
+    process.stdout.write(`\nAt each stage's highest RSS:\n\n${renderComposition(runs)}\n`);
   } finally {
     await receiver.stop();
     await stack?.stop();
