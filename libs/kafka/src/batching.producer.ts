@@ -1,6 +1,7 @@
 import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
 import { AckTimeoutError } from './errors';
 import { splitRequests } from './request.split';
+import { TopicLimits } from './topic.limits';
 import { TurnGatherer } from './turn.gatherer';
 
 export interface OutgoingRecord {
@@ -24,6 +25,11 @@ export interface BatchingProducerOptions {
    * with the load instead of the request count (Kafka's max.in.flight, applied to batches).
    */
   maxInFlight?: number;
+  /**
+   * How large a record batch each topic takes: requests are cut to it. Without it, every topic
+   * is taken to have the broker's default `message.max.bytes`; `create` reads them.
+   */
+  limits?: TopicLimits;
 }
 
 /** What BatchingProducer uses of a producer: kafkajs' has it, and so does a client's adapter. */
@@ -50,6 +56,8 @@ export class BatchingProducer {
   private readonly maxBatch: number;
   private readonly ackTimeoutMs: number;
   private readonly maxInFlight: number;
+  /** Each topic's `max.message.bytes`, read the first time a record goes there. */
+  readonly limits: TopicLimits | null;
   private inFlight = 0;
   private idle: (() => void)[] = [];
   private connected = false;
@@ -67,6 +75,7 @@ export class BatchingProducer {
     this.maxBatch = options.maxBatch ?? 1000;
     this.ackTimeoutMs = options.ackTimeoutMs ?? 10_000;
     this.maxInFlight = options.maxInFlight ?? 2;
+    this.limits = options.limits ?? null;
     producer.on(producer.events.CONNECT, () => (this.connected = true));
     producer.on(producer.events.DISCONNECT, () => (this.connected = false));
   }
@@ -82,7 +91,7 @@ export class BatchingProducer {
       // callers bound their wait with ackTimeoutMs instead.
       retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 100, maxRetryTime: 3000 },
     });
-    return new BatchingProducer(producer, options);
+    return new BatchingProducer(producer, { limits: new TopicLimits(kafka), ...options });
   }
 
   get isConnected(): boolean {
@@ -107,13 +116,17 @@ export class BatchingProducer {
 
   /**
    * Sends many records now, as one request (one record batch per topic-partition), or as several
-   * one after another when they hold more than `MAX_REQUEST_BYTES`; resolves when all are acked.
+   * one after another when they hold more than `MAX_REQUEST_BYTES` or than a topic's
+   * `max.message.bytes`; resolves when all are acked.
    */
   async sendAll(records: readonly OutgoingRecord[], timeoutMs = this.ackTimeoutMs): Promise<void> {
     if (records.length === 0) return;
     const deadline = performance.now() + timeoutMs;
     const send = async (): Promise<void> => {
-      for (const part of splitRequests(records)) {
+      const { limits } = this;
+      const loading = limits?.load(records.map((r) => r.topic));
+      if (loading) await loading;
+      for (const part of splitRequests(records, limits?.maxMessageBytes)) {
         // Past the deadline the caller was told the records failed and sends them again.
         if (performance.now() >= deadline) return;
         await this.producer.sendBatch({

@@ -25,4 +25,5 @@ export * from './stage.definition';
 export * from './stage.runner';
 export * from './stage.transactions';
 export * from './topic.admin';
+export * from './topic.limits';
 export * from './topic.reader';

@@ -21,6 +21,8 @@ export interface PartitionTransactionsOptions {
   transactionTimeoutMs?: number;
   /** Told, for each committed transaction, how long each of its phases took, in seconds. */
   onCommitted?: (seconds: Readonly<Record<TransactionPhase, number>>) => void;
+  /** Each topic's `max.message.bytes` (the broker's default for all without it): requests are cut to it. */
+  maxMessageBytes?: (topic: string) => number;
 }
 
 /**
@@ -116,7 +118,7 @@ export class PartitionTransactions implements StageTransactions {
         ]
       : [];
     try {
-      await runTransaction(pair[turn], records, commits, this.options.onCommitted);
+      await runTransaction(pair[turn], records, commits, this.options);
     } catch (err) {
       await this.drop(partition);
       throw err;

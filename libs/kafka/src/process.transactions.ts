@@ -23,6 +23,8 @@ export interface ProcessTransactionsOptions {
   transactionTimeoutMs?: number;
   /** Told, for each committed transaction, how long each of its phases took, in seconds. */
   onCommitted?: (seconds: Readonly<Record<TransactionPhase, number>>) => void;
+  /** Each topic's `max.message.bytes` (the broker's default for all without it): requests are cut to it. */
+  maxMessageBytes?: (topic: string) => number;
 }
 
 /** One chunk waiting for the next transaction. */
@@ -135,7 +137,7 @@ export class ProcessTransactions implements StageTransactions {
     this.turn = turn === 0 ? 1 : 0;
     const records = chunks.flatMap((c) => c.records);
     try {
-      await runTransaction(pair[turn], records, offsetsByGroup(chunks), this.options.onCommitted);
+      await runTransaction(pair[turn], records, offsetsByGroup(chunks), this.options);
     } catch (err) {
       await this.disconnect();
       throw err;

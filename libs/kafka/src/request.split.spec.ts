@@ -44,19 +44,44 @@ describe('splitRequests: produce requests a broker takes', () => {
     );
   });
 
-  it('keeps every record, in order, and no request over the bound holds two', () => {
+  it('cuts to the smallest record batch the topics of a request take', () => {
+    // A topic whose max.message.bytes is 64 KiB, beside one on the broker's default.
+    const limits: Record<string, number> = { small: 65_536, big: 1_048_588 };
+    const at = (topic: string, key: string) => ({ ...record(key, 10_000), topic });
+    const records = [
+      ...Array.from({ length: 8 }, (_, i) => at('big', `b${i}`)),
+      ...Array.from({ length: 8 }, (_, i) => at('small', `s${i}`)),
+    ];
+    const parts = splitRequests(records, (topic) => limits[topic]!);
+    assert.deepEqual(parts.flat(), records);
+    assert.ok(parts.every((p) => total(p) <= 65_536 - 61 || p.every((r) => r.topic === 'big')));
+    assert.deepEqual(
+      parts.map((p) => p.length),
+      [8, 6, 2],
+      'the big topic’s 8 alone (a small one would make the request too large for its topic)',
+    );
+  });
+
+  it('keeps every record, in order, and no request over its topics’ bound holds two', () => {
+    const topics = ['a', 'b', 'c'];
     fc.assert(
       fc.property(
-        fc.array(fc.integer({ min: 0, max: 400_000 }), { maxLength: 60 }),
-        fc.integer({ min: 1_000, max: 2_000_000 }),
-        (sizes, maxBytes) => {
-          const records = sizes.map((n, i) => record(`k${i}`, n));
-          const parts = splitRequests(records, maxBytes);
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 400_000 }), fc.constantFrom(...topics)), {
+          maxLength: 60,
+        }),
+        fc.array(fc.integer({ min: 1_000, max: 2_000_000 }), { minLength: 3, maxLength: 3 }),
+        (sized, maxes) => {
+          const limitOf = (topic: string) => maxes[topics.indexOf(topic)]!;
+          const boundOf = (part: readonly OutgoingRecord[]) =>
+            Math.min(MAX_REQUEST_BYTES, ...part.map((r) => limitOf(r.topic) - 61));
+          const records = sized.map(([n, topic], i) => ({ ...record(`k${i}`, n), topic }));
+          const parts = splitRequests(records, limitOf);
           assert.deepEqual(parts.flat(), records);
-          for (const p of parts) assert.ok(p.length === 1 || total(p) <= maxBytes);
+          for (const p of parts) assert.ok(p.length === 1 || total(p) <= boundOf(p));
           // Greedy: a request and the first record of the next would not have fitted together.
           for (let i = 1; i < parts.length; i++) {
-            assert.ok(total(parts[i - 1]!) + recordBytes(parts[i]![0]!) > maxBytes);
+            const joined = [...parts[i - 1]!, parts[i]![0]!];
+            assert.ok(total(joined) > boundOf(joined));
           }
         },
       ),

@@ -29,7 +29,8 @@ import { gateByDueTime, type DueGate } from './due.gate';
 import { mapKeyed } from './keyed.concurrency';
 import { PartitionTransactions } from './partition.transactions';
 import { retryWhile } from './retry';
-import { MAX_RECORD_BYTES, recordBytes } from './request.split';
+import { recordBytes } from './request.split';
+import { TopicLimits } from './topic.limits';
 import { ProcessTransactions } from './process.transactions';
 import type { StageTransactions } from './stage.transactions';
 import { attemptOf, headersToStrings } from './record.headers';
@@ -94,6 +95,8 @@ export class StageRunner<In> {
   private generation = 0;
   /** Exactly-once stages: the transactional producers (per input partition, or per process). */
   private readonly transactions: StageTransactions | null;
+  /** Each output topic's `max.message.bytes`: the producer's, or the stage's own. */
+  private readonly limits: TopicLimits;
   /** This consumer's place in the group as of its last join (exactly-once v2 commits with it). */
   private member: ConsumerGroupMetadata = { generationId: -1, memberId: '' };
   /** The partitions of the last join. */
@@ -126,6 +129,7 @@ export class StageRunner<In> {
     this.tracer = deps.tracer !== undefined ? deps.tracer : activeTracer();
     this.recoveryDelayMs = deps.recoveryDelayMs ?? 2_000;
     this.consumer = this.createConsumer();
+    this.limits = deps.producer.limits ?? new TopicLimits(deps.kafka);
     this.transactions = def.exactlyOnce ? this.createTransactions() : null;
     this.admin = def.exactlyOnce ? deps.kafka.admin() : null;
   }
@@ -142,6 +146,7 @@ export class StageRunner<In> {
         transactionalId: `${def.groupId}.${def.instanceId ?? `${hostname()}-${process.pid}`}`,
         logger: deps.logger,
         onCommitted,
+        maxMessageBytes: this.limits.maxMessageBytes,
       });
     }
     return new PartitionTransactions({
@@ -149,6 +154,7 @@ export class StageRunner<In> {
       transactionalIdPrefix: def.groupId,
       logger: deps.logger,
       onCommitted,
+      maxMessageBytes: this.limits.maxMessageBytes,
     });
   }
 
@@ -659,14 +665,17 @@ export class StageRunner<In> {
 
     if (decision.kind === 'produce') {
       const outputs = decision.outputs.map((o) => this.encode(o, trace));
-      const tooLarge = outputs.find((o) => recordBytes(o) > MAX_RECORD_BYTES);
+      const { limits } = this;
+      if (outputs.some((o) => !limits.has(o.topic))) await limits.load(outputs.map((o) => o.topic));
+      const tooLarge = outputs.find((o) => recordBytes(o) > limits.maxRecordBytes(o.topic));
       if (!tooLarge) return { outcome: 'ok', outputs };
       // The broker would refuse it every time: the input goes to the DLQ, with its own bytes.
       const failure = {
         code: 'output_too_large',
         error:
           `its output to ${tooLarge.topic} is ${recordBytes(tooLarge)} bytes, over the ` +
-          `${MAX_RECORD_BYTES} a record may have under Kafka's default message.max.bytes`,
+          `${limits.maxRecordBytes(tooLarge.topic)} a record may have there (the topic's ` +
+          `max.message.bytes, ${limits.maxMessageBytes(tooLarge.topic)}, less a batch's header)`,
         attempts: record.attempts,
         leadId: leadId(),
       };

@@ -52,7 +52,7 @@ describe('runTransaction', () => {
   it("sends the offsets without waiting for the records' acknowledgement, and commits after both", async () => {
     const { producer, log, records, offsets } = producerWithHeldAnswers();
     let phases: Readonly<Record<TransactionPhase, number>> | undefined;
-    const run = runTransaction(producer, RECORDS, OFFSETS, (s) => (phases = s));
+    const run = runTransaction(producer, RECORDS, OFFSETS, { onCommitted: (s) => (phases = s) });
     await turns();
     assert.deepEqual(log, ['records sent', 'offsets sent']);
 

@@ -20,10 +20,11 @@ const OFFSETS_RETRY: RetryOptions = {
 };
 
 /**
- * One transaction on `producer`: the records (in requests of at most `MAX_REQUEST_BYTES`) and,
- * at the same time, each group's offsets; then the commit once both are done. On any failure the
- * transaction is aborted, after both have settled, and the error rethrown (the caller drops its
- * producers: whether it took effect is unknown).
+ * One transaction on `producer`: the records (in requests of at most `MAX_REQUEST_BYTES`, and of
+ * no more than a topic's `max.message.bytes`) and, at the same time, each group's offsets; then
+ * the commit once both are done. On any failure the transaction is aborted, after both have
+ * settled, and the error rethrown (the caller drops its producers: whether it took effect is
+ * unknown).
  *
  * The offsets do not wait for the records' acknowledgement, as in Kafka's Java producer (whose
  * `sendOffsetsToTransaction` runs while its sender thread is still producing): both belong to
@@ -45,14 +46,21 @@ export async function runTransaction(
   producer: Producer,
   records: readonly OutgoingRecord[],
   offsets: readonly TransactionOffsetsCommit[],
-  onCommitted?: (seconds: Readonly<Record<TransactionPhase, number>>) => void,
+  {
+    onCommitted,
+    maxMessageBytes,
+  }: {
+    onCommitted?: (seconds: Readonly<Record<TransactionPhase, number>>) => void;
+    /** each topic's `max.message.bytes`: the records' requests are cut to it */
+    maxMessageBytes?: (topic: string) => number;
+  } = {},
 ): Promise<void> {
   const transaction = await producer.transaction();
   const seconds: Record<TransactionPhase, number> = { send: 0, offsets: 0, commit: 0 };
   const start = performance.now();
   const since = (from: number): number => (performance.now() - from) / 1000;
   const sent = (async () => {
-    for (const part of splitRequests(records)) {
+    for (const part of splitRequests(records, maxMessageBytes)) {
       await transaction.sendBatch({ acks: -1, topicMessages: groupByTopic(part) });
     }
     seconds.send = since(start);

@@ -3,6 +3,7 @@ import {
   BatchingProducer,
   createKafka,
   ensureTopics,
+  TopicLimits,
   type StageRunnerDeps,
 } from '@lead-router/kafka';
 import { createLogger, createRegistry, createStageMetrics } from '@lead-router/observability';
@@ -33,11 +34,10 @@ export async function kafkaFixture(name: string): Promise<KafkaFixture> {
   // KAFKA_TEST_CLIENT=platformatic runs the spec's producer on @platformatic/kafka (issue 15).
   const producer =
     process.env['KAFKA_TEST_CLIENT'] === 'platformatic'
-      ? createPlatformaticBatchingProducer({
-          brokers: stack.brokers,
-          clientId: `test-${name}`,
-          logger,
-        })
+      ? createPlatformaticBatchingProducer(
+          { brokers: stack.brokers, clientId: `test-${name}`, logger },
+          { limits: new TopicLimits(kafka) },
+        )
       : BatchingProducer.create(kafka);
   await producer.connect();
   return { kafka, codec, producer, prefix, topics, close: () => producer.disconnect() };

@@ -45,7 +45,10 @@ async function runUntilCommitted(
           groupId: def.groupId,
           topics: [fx.topics.raw],
         });
-        return offsets!.partitions.every((p) => p.offset === ends.get(p.partition));
+        // A partition with no records has no committed offset (-1).
+        return offsets!.partitions.every(
+          (p) => ends.get(p.partition) === '0' || p.offset === ends.get(p.partition),
+        );
       },
       { timeoutMs: 60_000, what },
     );
@@ -234,6 +237,111 @@ describe('an output larger than the broker takes', () => {
       assert.equal(letter.topic, fx.topics.raw);
       assert.match(letter.error, /over the \d+ a record may have/);
       assert.deepEqual(letter.value, fx.codec.encode(fx.topics.raw, leads[5]!));
+    });
+  }
+});
+
+/**
+ * A topic may take more or less than the broker's default 1 MiB a batch (`max.message.bytes` set
+ * on it). The producer and the stage read each topic's own: a backlog of small records into a
+ * topic that takes 64 KiB goes in requests it takes (at 1 MiB a request every chunk was refused
+ * and the stage stuck), an output over 64 KiB there is dead-lettered, and a 1.5 MB output to a
+ * topic that takes 2 MiB is written (at the default it was dead-lettered).
+ */
+describe('topics with a max.message.bytes of their own', () => {
+  let fx: KafkaFixture;
+  let small: string;
+  let big: string;
+  const leads = Array.from({ length: 30 }, (_, i) =>
+    rawLeadFixture({
+      lead_id: i === 7 ? 'over-the-small-topic' : i === 11 ? 'fits-the-big-topic' : `lead-${i}`,
+      // About 5 KB a record: 30 in one chunk are over 64 KiB, far under 1 MiB.
+      message: 'n'.repeat(5_000),
+    }),
+  );
+  before(async () => {
+    fx = await kafkaFixture('topic-limits');
+    small = `${fx.prefix}small-batches`;
+    big = `${fx.prefix}big-batches`;
+    const declarations = [
+      {
+        name: small,
+        valueSchema: 'RawLead',
+        partitions: 1,
+        config: { 'max.message.bytes': '65536' },
+      },
+      {
+        name: big,
+        valueSchema: 'RawLead',
+        partitions: 1,
+        config: { 'max.message.bytes': '2097152' },
+      },
+    ] as const;
+    await ensureTopics(fx.kafka, declarations);
+    await fx.codec.register(declarations);
+    // All in one request under one key: one partition, which the stage reads as one chunk.
+    await fx.producer.sendAll(
+      leads.map((lead) => ({
+        topic: fx.topics.raw,
+        key: 'one-partition',
+        value: fx.codec.encode(fx.topics.raw, lead),
+      })),
+    );
+  });
+  after(() => fx.close());
+
+  for (const mode of ['at least once', 'exactly once v2'] as const) {
+    it(`cuts, dead-letters and writes by each topic's own limit, ${mode}`, async () => {
+      const tag = mode.replace(/ /g, '-');
+      const groupId = `${fx.prefix}limits-${tag}`;
+      const def: StageDefinition<RawLead> = {
+        stage: `limits-${tag}`,
+        groupId,
+        topic: fx.topics.raw,
+        schema: 'RawLead',
+        dlqTopic: fx.topics.dlq,
+        ...(mode !== 'at least once' && { exactlyOnce: true, exactlyOnceVersion: 'v2' }),
+        leadIdOf: (lead) => lead.lead_id,
+        handle: (lead) => ({
+          kind: 'ok',
+          outputs: [
+            lead.lead_id === 'fits-the-big-topic'
+              ? { topic: big, key: groupId, value: { ...lead, message: 'b'.repeat(1_500_000) } }
+              : {
+                  topic: small,
+                  key: groupId,
+                  value:
+                    lead.lead_id === 'over-the-small-topic'
+                      ? { ...lead, message: 's'.repeat(100_000) }
+                      : lead,
+                },
+          ],
+        }),
+      };
+      await runUntilCommitted(def, fx, fx, 'every lead committed');
+      const keysOn = async (topic: string) =>
+        (await readTopic<RawLead>(fx.kafka, fx.codec, topic, 'RawLead'))
+          .filter((r) => r.key === groupId)
+          .map((r) => r.value.lead_id)
+          .sort();
+      assert.deepEqual(
+        await keysOn(small),
+        leads
+          .map((l) => l.lead_id)
+          .filter((id) => id !== 'over-the-small-topic' && id !== 'fits-the-big-topic')
+          .sort(),
+        'every other lead once on the topic that takes 64 KiB',
+      );
+      assert.deepEqual(await keysOn(big), ['fits-the-big-topic'], '1.5 MB where 2 MiB is taken');
+      const letters = (
+        await readTopic<DeadLetter>(fx.kafka, fx.codec, fx.topics.dlq, 'DeadLetter')
+      ).filter((d) => d.value.stage === def.stage);
+      assert.deepEqual(
+        letters.map((d) => d.value.lead_id),
+        ['over-the-small-topic'],
+      );
+      assert.equal(letters[0]!.value.error_code, 'output_too_large');
+      assert.match(letters[0]!.value.error, /the topic's max\.message\.bytes, 65536,/);
     });
   }
 });
