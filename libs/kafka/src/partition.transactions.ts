@@ -2,6 +2,7 @@ import type { Kafka, Producer } from 'kafkajs';
 import type { Logger } from '@lead-router/observability';
 import type { OutgoingRecord } from './batching.producer';
 import type { StageTransactions } from './stage.transactions';
+import type { TopicLimits } from './topic.limits';
 import { runTransaction, startProducerPair } from './transaction.run';
 
 /** The consumed position a transaction commits with its outputs: the next offset to read. */
@@ -21,8 +22,11 @@ export interface PartitionTransactionsOptions {
   transactionTimeoutMs?: number;
   /** Told, for each committed transaction, how long each of its phases took, in seconds. */
   onCommitted?: (seconds: Readonly<Record<TransactionPhase, number>>) => void;
-  /** Each topic's `max.message.bytes` (the broker's default for all without it): requests are cut to it. */
-  maxMessageBytes?: (topic: string) => number;
+  /**
+   * Each topic's `max.message.bytes`, read before a transaction's records are cut into requests
+   * (without it, every topic is taken to have the broker's default).
+   */
+  limits?: TopicLimits;
 }
 
 /**

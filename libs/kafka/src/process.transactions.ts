@@ -2,6 +2,7 @@ import type { ConsumerGroupMetadata, Kafka } from 'kafkajs';
 import type { Logger } from '@lead-router/observability';
 import type { OutgoingRecord } from './batching.producer';
 import type { ProducerPair, TransactionOffsets, TransactionPhase } from './partition.transactions';
+import type { TopicLimits } from './topic.limits';
 import type { StageTransactions } from './stage.transactions';
 import {
   runTransaction,
@@ -23,8 +24,11 @@ export interface ProcessTransactionsOptions {
   transactionTimeoutMs?: number;
   /** Told, for each committed transaction, how long each of its phases took, in seconds. */
   onCommitted?: (seconds: Readonly<Record<TransactionPhase, number>>) => void;
-  /** Each topic's `max.message.bytes` (the broker's default for all without it): requests are cut to it. */
-  maxMessageBytes?: (topic: string) => number;
+  /**
+   * Each topic's `max.message.bytes`, read before a transaction's records are cut into requests
+   * (without it, every topic is taken to have the broker's default).
+   */
+  limits?: TopicLimits;
 }
 
 /** One chunk waiting for the next transaction. */

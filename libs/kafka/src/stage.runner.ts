@@ -146,7 +146,7 @@ export class StageRunner<In> {
         transactionalId: `${def.groupId}.${def.instanceId ?? `${hostname()}-${process.pid}`}`,
         logger: deps.logger,
         onCommitted,
-        maxMessageBytes: this.limits.maxMessageBytes,
+        limits: this.limits,
       });
     }
     return new PartitionTransactions({
@@ -154,7 +154,7 @@ export class StageRunner<In> {
       transactionalIdPrefix: def.groupId,
       logger: deps.logger,
       onCommitted,
-      maxMessageBytes: this.limits.maxMessageBytes,
+      limits: this.limits,
     });
   }
 

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { Producer } from 'kafkajs';
 import type { OutgoingRecord } from './batching.producer';
 import type { TransactionPhase } from './partition.transactions';
+import type { TopicLimits } from './topic.limits';
 import { runTransaction, type TransactionOffsetsCommit } from './transaction.run';
 
 /** A promise with its settle functions outside, to hold a request open until a test lets it go. */
@@ -95,6 +96,41 @@ describe('runTransaction', () => {
     records.reject(new Error('MESSAGE_TOO_LARGE'));
     await outcome;
     assert.deepEqual(log, ['records sent', 'offsets sent', 'offsets committed', 'abort']);
+  });
+
+  it("reads the topics' limits before the transaction opens, and cuts its requests to them", async () => {
+    const log: string[] = [];
+    const producer = {
+      transaction: async () => {
+        log.push('transaction');
+        return {
+          sendBatch: async ({ topicMessages }: { topicMessages: { messages: unknown[] }[] }) =>
+            void log.push(`request of ${topicMessages[0]!.messages.length}`),
+          sendOffsets: async () => undefined,
+          commit: async () => void log.push('commit'),
+          abort: async () => void log.push('abort'),
+        };
+      },
+    } as unknown as Producer;
+    // A topic that takes 64 KiB a batch: 30 KB records go two to a request.
+    const limits = {
+      load: async (topics: Iterable<string>) => void log.push(`load ${[...new Set(topics)]}`),
+      maxMessageBytes: () => 65_536,
+    } as unknown as TopicLimits;
+    const records = Array.from({ length: 5 }, (_, i) => ({
+      topic: 'small',
+      key: `k${i}`,
+      value: Buffer.alloc(30_000),
+    }));
+    await runTransaction(producer, records, OFFSETS, { limits });
+    assert.deepEqual(log, [
+      'load small',
+      'transaction',
+      'request of 2',
+      'request of 2',
+      'request of 1',
+      'commit',
+    ]);
   });
 
   it("tries the offsets again while the id's last transaction is being completed, and only then", async () => {

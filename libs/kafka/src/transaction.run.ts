@@ -3,6 +3,7 @@ import type { Logger } from '@lead-router/observability';
 import { groupByTopic, type OutgoingRecord } from './batching.producer';
 import type { ProducerPair, TransactionPhase } from './partition.transactions';
 import { splitRequests } from './request.split';
+import type { TopicLimits } from './topic.limits';
 import { retryWhile, type RetryOptions } from './retry';
 
 /** One TxnOffsetCommit of a transaction: a group's offsets, with its member's place (v2) or not (v1). */
@@ -48,19 +49,21 @@ export async function runTransaction(
   offsets: readonly TransactionOffsetsCommit[],
   {
     onCommitted,
-    maxMessageBytes,
+    limits,
   }: {
     onCommitted?: (seconds: Readonly<Record<TransactionPhase, number>>) => void;
-    /** each topic's `max.message.bytes`: the records' requests are cut to it */
-    maxMessageBytes?: (topic: string) => number;
+    /** each topic's `max.message.bytes`, read first: the records' requests are cut to it */
+    limits?: TopicLimits;
   } = {},
 ): Promise<void> {
+  const loading = limits?.load(records.map((r) => r.topic));
+  if (loading) await loading;
   const transaction = await producer.transaction();
   const seconds: Record<TransactionPhase, number> = { send: 0, offsets: 0, commit: 0 };
   const start = performance.now();
   const since = (from: number): number => (performance.now() - from) / 1000;
   const sent = (async () => {
-    for (const part of splitRequests(records, maxMessageBytes)) {
+    for (const part of splitRequests(records, limits?.maxMessageBytes)) {
       await transaction.sendBatch({ acks: -1, topicMessages: groupByTopic(part) });
     }
     seconds.send = since(start);

@@ -13,6 +13,7 @@ import {
   readToEnd,
   type OutgoingRecord,
   type StageDefinition,
+  type StageResult,
 } from '@lead-router/kafka';
 import { createLogger } from '@lead-router/observability';
 import type { DeadLetter, RawLead } from '@lead-router/schemas';
@@ -20,6 +21,36 @@ import { rawLeadFixture, readTopic, testStack, uniquePrefix, waitFor } from '@le
 import { kafkaFixture, stageDeps, type KafkaFixture } from './kafka-fixture';
 
 const logger = createLogger('test', 'silent');
+
+type Mode = 'at least once' | 'exactly once v1' | 'exactly once v2';
+
+/**
+ * A stage on `fx`'s leads.raw, run as `mode` says, named `<name>-<mode>` and its group that name
+ * under the fixture's prefix; `handle` is given the group id (the tests key their outputs by it).
+ */
+function stageOn(
+  fx: KafkaFixture,
+  name: string,
+  mode: Mode,
+  dlqTopic: string,
+  handle: (lead: RawLead, groupId: string) => StageResult,
+): StageDefinition<RawLead> {
+  const stage = `${name}-${mode.replace(/ /g, '-')}`;
+  const groupId = `${fx.prefix}${stage}`;
+  return {
+    stage,
+    groupId,
+    topic: fx.topics.raw,
+    schema: 'RawLead',
+    dlqTopic,
+    ...(mode !== 'at least once' && {
+      exactlyOnce: true,
+      exactlyOnceVersion: mode === 'exactly once v1' ? 'v1' : 'v2',
+    }),
+    leadIdOf: (lead) => lead.lead_id,
+    handle: (lead) => handle(lead, groupId),
+  };
+}
 
 /**
  * Runs the stage on `fx`'s leads.raw, writing with `out`'s codec (the schemas of the topics it
@@ -117,32 +148,20 @@ describe('leads as large as ingest takes, in a backlog', () => {
 
   for (const mode of ['at least once', 'exactly once v1', 'exactly once v2'] as const) {
     it(`a stage copies all of them, ${mode}: each output once, the group at the end`, async () => {
-      const groupId = `${fx.prefix}large-${mode.replace(/ /g, '-')}`;
       const outTopic = out.topics.raw;
-      const def: StageDefinition<RawLead> = {
-        stage: 'large-copy',
-        groupId,
-        topic: fx.topics.raw,
-        schema: 'RawLead',
-        dlqTopic: fx.topics.dlq,
-        ...(mode !== 'at least once' && {
-          exactlyOnce: true,
-          exactlyOnceVersion: mode === 'exactly once v1' ? 'v1' : 'v2',
-        }),
-        leadIdOf: (lead) => lead.lead_id,
-        // Each lead twice on the other fixture's leads.raw, all under one key: one partition, as
-        // the router's match step writes a queue group's leads to one partition of router.assign.
-        // A fetch brings up to 1 MiB a partition, so its chunk's outputs are over 2 MiB there.
-        handle: (lead) => ({
-          kind: 'ok',
-          outputs: [1, 2].map((copy) => ({
-            topic: outTopic,
-            key: groupId,
-            value: lead,
-            headers: { 'test-copy': `${lead.lead_id}/${copy}` },
-          })),
-        }),
-      };
+      // Each lead twice on the other fixture's leads.raw, all under one key: one partition, as
+      // the router's match step writes a queue group's leads to one partition of router.assign.
+      // A fetch brings up to 1 MiB a partition, so its chunk's outputs are over 2 MiB there.
+      const def = stageOn(fx, 'large-copy', mode, fx.topics.dlq, (lead, groupId) => ({
+        kind: 'ok',
+        outputs: [1, 2].map((copy) => ({
+          topic: outTopic,
+          key: groupId,
+          value: lead,
+          headers: { 'test-copy': `${lead.lead_id}/${copy}` },
+        })),
+      }));
+      const { groupId } = def;
       await runUntilCommitted(def, fx, out, `the ${leads.length} large leads committed`);
       const copies = (await readToEnd(fx.kafka, outTopic))
         .filter((r) => r.key === groupId)
@@ -184,31 +203,22 @@ describe('an output larger than the broker takes', () => {
 
   for (const mode of ['at least once', 'exactly once v2'] as const) {
     it(`dead-letters its input with the input's bytes and reads on, ${mode}`, async () => {
-      const groupId = `${fx.prefix}too-large-${mode.replace(/ /g, '-')}`;
       const outTopic = out.topics.raw;
-      const def: StageDefinition<RawLead> = {
-        stage: `grow-${mode.replace(/ /g, '-')}`,
-        groupId,
-        topic: fx.topics.raw,
-        schema: 'RawLead',
-        // The runner's codec is the output fixture's, which has the schemas of its topics.
-        dlqTopic: out.topics.dlq,
-        ...(mode !== 'at least once' && { exactlyOnce: true, exactlyOnceVersion: 'v2' }),
-        leadIdOf: (lead) => lead.lead_id,
-        handle: (lead) => ({
-          kind: 'ok',
-          outputs: [
-            {
-              topic: outTopic,
-              key: `${groupId}/${lead.lead_id}`,
-              value:
-                lead.lead_id === 'grows-too-large'
-                  ? { ...lead, message: 'm'.repeat(MAX_RECORD_BYTES) }
-                  : lead,
-            },
-          ],
-        }),
-      };
+      // The runner's codec is the output fixture's, which has the schemas of its topics.
+      const def = stageOn(fx, 'grow', mode, out.topics.dlq, (lead, groupId) => ({
+        kind: 'ok',
+        outputs: [
+          {
+            topic: outTopic,
+            key: `${groupId}/${lead.lead_id}`,
+            value:
+              lead.lead_id === 'grows-too-large'
+                ? { ...lead, message: 'm'.repeat(MAX_RECORD_BYTES) }
+                : lead,
+          },
+        ],
+      }));
+      const { groupId } = def;
       await runUntilCommitted(
         def,
         fx,
@@ -292,32 +302,22 @@ describe('topics with a max.message.bytes of their own', () => {
 
   for (const mode of ['at least once', 'exactly once v2'] as const) {
     it(`cuts, dead-letters and writes by each topic's own limit, ${mode}`, async () => {
-      const tag = mode.replace(/ /g, '-');
-      const groupId = `${fx.prefix}limits-${tag}`;
-      const def: StageDefinition<RawLead> = {
-        stage: `limits-${tag}`,
-        groupId,
-        topic: fx.topics.raw,
-        schema: 'RawLead',
-        dlqTopic: fx.topics.dlq,
-        ...(mode !== 'at least once' && { exactlyOnce: true, exactlyOnceVersion: 'v2' }),
-        leadIdOf: (lead) => lead.lead_id,
-        handle: (lead) => ({
-          kind: 'ok',
-          outputs: [
-            lead.lead_id === 'fits-the-big-topic'
-              ? { topic: big, key: groupId, value: { ...lead, message: 'b'.repeat(1_500_000) } }
-              : {
-                  topic: small,
-                  key: groupId,
-                  value:
-                    lead.lead_id === 'over-the-small-topic'
-                      ? { ...lead, message: 's'.repeat(100_000) }
-                      : lead,
-                },
-          ],
-        }),
-      };
+      const def = stageOn(fx, 'limits', mode, fx.topics.dlq, (lead, groupId) => ({
+        kind: 'ok',
+        outputs: [
+          lead.lead_id === 'fits-the-big-topic'
+            ? { topic: big, key: groupId, value: { ...lead, message: 'b'.repeat(1_500_000) } }
+            : {
+                topic: small,
+                key: groupId,
+                value:
+                  lead.lead_id === 'over-the-small-topic'
+                    ? { ...lead, message: 's'.repeat(100_000) }
+                    : lead,
+              },
+        ],
+      }));
+      const { groupId } = def;
       await runUntilCommitted(def, fx, fx, 'every lead committed');
       const keysOn = async (topic: string) =>
         (await readTopic<RawLead>(fx.kafka, fx.codec, topic, 'RawLead'))
