@@ -24,6 +24,13 @@ const logger = createLogger('test', 'silent');
 
 type Mode = 'at least once' | 'exactly once v1' | 'exactly once v2';
 
+/** The dead letters `stage` wrote to `fx`'s DLQ (read with that fixture's codec). */
+async function lettersOf(fx: KafkaFixture, stage: string): Promise<DeadLetter[]> {
+  return (await readTopic<DeadLetter>(fx.kafka, fx.codec, fx.topics.dlq, 'DeadLetter'))
+    .map((d) => d.value)
+    .filter((letter) => letter.stage === stage);
+}
+
 /**
  * A stage on `fx`'s leads.raw, run as `mode` says, named `<name>-<mode>` and its group that name
  * under the fixture's prefix; `handle` is given the group id (the tests key their outputs by it).
@@ -235,14 +242,12 @@ describe('an output larger than the broker takes', () => {
           .map((l) => `${groupId}/${l.lead_id}`)
           .sort(),
       );
-      const letters = (
-        await readTopic<DeadLetter>(fx.kafka, out.codec, out.topics.dlq, 'DeadLetter')
-      ).filter((d) => d.value.stage === def.stage);
+      const letters = await lettersOf(out, def.stage);
       assert.deepEqual(
-        letters.map((d) => d.value.lead_id),
+        letters.map((letter) => letter.lead_id),
         ['grows-too-large'],
       );
-      const letter = letters[0]!.value;
+      const letter = letters[0]!;
       assert.equal(letter.error_code, 'output_too_large');
       assert.equal(letter.topic, fx.topics.raw);
       assert.match(letter.error, /over the \d+ a record may have/);
@@ -333,15 +338,13 @@ describe('topics with a max.message.bytes of their own', () => {
         'every other lead once on the topic that takes 64 KiB',
       );
       assert.deepEqual(await keysOn(big), ['fits-the-big-topic'], '1.5 MB where 2 MiB is taken');
-      const letters = (
-        await readTopic<DeadLetter>(fx.kafka, fx.codec, fx.topics.dlq, 'DeadLetter')
-      ).filter((d) => d.value.stage === def.stage);
+      const letters = await lettersOf(fx, def.stage);
       assert.deepEqual(
-        letters.map((d) => d.value.lead_id),
+        letters.map((letter) => letter.lead_id),
         ['over-the-small-topic'],
       );
-      assert.equal(letters[0]!.value.error_code, 'output_too_large');
-      assert.match(letters[0]!.value.error, /the topic's max\.message\.bytes, 65536,/);
+      assert.equal(letters[0]!.error_code, 'output_too_large');
+      assert.match(letters[0]!.error, /the topic's max\.message\.bytes, 65536,/);
     });
   }
 });
