@@ -61,8 +61,10 @@ export class TopicLimits {
     if (wanted.size === 0) return null;
     // One lookup at a time: the callers that come meanwhile wait for it, then look again.
     const previous = this.loading ?? Promise.resolve();
-    const next = previous.then(() => this.lookUp([...wanted]));
-    this.loading = next.finally(() => {
+    // lookUp catches what the broker answers; a logger that throws must not reject a send either.
+    const next = previous.then(() => this.lookUp([...wanted])).catch(() => undefined);
+    this.loading = next;
+    void next.then(() => {
       if (this.loading === next) this.loading = null;
     });
     return next;
