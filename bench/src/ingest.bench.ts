@@ -1,7 +1,8 @@
 /**
  * Single-lead and batch ingest against raw kafkajs produce of the same records (issue 15), in one
  * session: each round produces Avro RawLeads straight to Kafka (chunks of 500, 4 in flight, the
- * pipeline's idempotent producer), then runs every ingest variant in turn under autocannon —
+ * pipeline's idempotent producer) and loads a bare node:http server (`http-floor.main.ts`, HTTP's
+ * own limit here) as it will load ingest, then runs every ingest variant in turn under autocannon —
  * single-lead POST /v1/leads at 64 connections, then batches of 100 at 4 connections — and reads
  * the ingest process's CPU from /proc. The variants' order alternates by round, so a machine that
  * gets busier during the session does not favour one of them.
@@ -28,7 +29,12 @@ import { prefixedTopics, serviceEntry } from '@lead-router/schemas';
 import type { Kafka } from 'kafkajs';
 import { benchCodec, benchKafka, benchStack } from './bench.stack';
 import { byPackage, selfTimes } from './cpu-profile';
-import { ingestLoad, type IngestFigures } from './ingest.part';
+import {
+  httpFloorLoad,
+  ingestLoad,
+  type HttpFloorFigures,
+  type IngestFigures,
+} from './ingest.part';
 import { kafkaLimit } from './kafka-limit.part';
 import { rawLeads } from './lead.generator';
 import { cpuSeconds, peakRssMb } from './proc.stats';
@@ -286,6 +292,7 @@ async function main(): Promise<void> {
   const run = randomBytes(3).toString('hex');
   const produced: Produced[] = [];
   const limits: number[] = [];
+  const floors: HttpFloorFigures[] = [];
   const runs: VariantRun[] = [];
   try {
     for (let round = 1; round <= rounds; round++) {
@@ -296,6 +303,12 @@ async function main(): Promise<void> {
       say(
         `round ${round}: raw produce of ${raw.records} RawLeads (${raw.recordBytes} B): ` +
           `${fmt(raw.msgsPerSec)}/s (broker ${fmt(raw.brokerUsPerRecord, 1)} CPU-µs/record); 700-byte random records (kafkaLimit): ${fmt(limit.produceMsgsPerSec)}/s`,
+      );
+      const floor = await httpFloorLoad(repoRoot, { seconds, seed: 30 + round });
+      floors.push(floor);
+      say(
+        `round ${round}: bare node:http server, the same single-lead load: ${fmt(floor.requestsPerSec)} requests/s, ` +
+          `p99 ${floor.p99} ms (${fmt(floor.cpuUsPerRequest)} CPU-µs/request)`,
       );
       const order = round % 2 === 1 ? variants : [...variants].reverse();
       for (const variant of order) {
@@ -314,24 +327,28 @@ async function main(): Promise<void> {
   }
   process.stdout.write(
     '\n| round | variant | raw produce (RawLead) /s | single leads/s | single p50 / p99 / p99.9 ms | ' +
-      'single CPU µs/lead, ingest + broker | single ÷ raw | single ÷ 700 B produce | batch leads/s | ' +
+      'single CPU µs/lead, ingest + broker | single ÷ raw | single ÷ 700 B produce | ' +
+      'bare HTTP requests/s (CPU µs each) | single ÷ bare HTTP | batch leads/s | ' +
       'batch p99 ms | batch CPU µs/lead, ingest + broker | ingest peak RSS MB |\n|' +
-      ' --- |'.repeat(12) +
+      ' --- |'.repeat(14) +
       '\n',
   );
   for (const r of runs) {
     const raw = produced[r.round - 1]!.msgsPerSec;
     const limit = limits[r.round - 1]!;
+    const floor = floors[r.round - 1]!;
     process.stdout.write(
       `| ${r.round} | ${r.variant} | ${fmt(raw)} | ${fmt(r.single.leadsPerSec)} | ` +
         `${r.single.p50} / ${r.single.p99} / ${r.single.p999} | ` +
         `${fmt(r.singleCpuUsPerLead)} + ${fmt(r.singleBrokerUsPerLead)} | ` +
         `${fmt(r.single.leadsPerSec / raw, 3)} | ${fmt(r.single.leadsPerSec / limit, 3)} | ` +
+        `${fmt(floor.requestsPerSec)} (${fmt(floor.cpuUsPerRequest)}) | ` +
+        `${fmt(r.single.leadsPerSec / floor.requestsPerSec, 3)} | ` +
         `${fmt(r.batch.leadsPerSec)} | ${r.batch.p99} | ` +
         `${fmt(r.batchCpuUsPerLead, 1)} + ${fmt(r.batchBrokerUsPerLead, 1)} | ${fmt(r.peakRssMb)} |\n`,
     );
   }
-  process.stdout.write(`${JSON.stringify({ bench: 'ingest', produced, limits, runs })}\n`);
+  process.stdout.write(`${JSON.stringify({ bench: 'ingest', produced, limits, floors, runs })}\n`);
 }
 
 main().catch((err: unknown) => {

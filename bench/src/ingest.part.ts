@@ -1,7 +1,10 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Pool } from 'undici';
+import { SERVICE_NODE_FLAGS, freePort } from '@lead-router/local-stack';
 import { formLeads } from './lead.generator';
-import { openModel, percentile } from './proc.stats';
+import { cpuSeconds, openModel, percentile } from './proc.stats';
 
 export interface IngestFigures {
   endpoint: string;
@@ -61,6 +64,53 @@ export async function ingestLoad(
     non2xx: result.non2xx,
     errors: result.errors + result.timeouts,
   };
+}
+
+export interface HttpFloorFigures extends IngestFigures {
+  /** the bare server's CPU per answered request, µs */
+  cpuUsPerRequest: number;
+}
+
+/**
+ * HTTP's own limit on this host, in the same run as ingest: `http-floor.main.ts` (a bare
+ * `node:http` server that parses each body and answers 202, with the services' Node flags) under
+ * the single-lead load `ingestLoad` puts on ingest, after the same 3 s of warm-up. Single-lead
+ * ingest divided by this is the share of the HTTP limit it reaches.
+ */
+export async function httpFloorLoad(
+  repoRoot: string,
+  opts: { seconds: number; seed: number; connections?: number },
+): Promise<HttpFloorFigures> {
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    [...SERVICE_NODE_FLAGS, join(repoRoot, 'bench', 'dist', 'http-floor.main.js'), String(port)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
+  );
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  try {
+    await Promise.race([
+      new Promise<void>((ready) => child.stdout?.once('data', () => ready())),
+      exited.then(() => {
+        throw new Error('the HTTP floor server exited before it listened');
+      }),
+    ]);
+    const url = `http://127.0.0.1:${port}`;
+    const connections = opts.connections ?? 64;
+    await ingestLoad(url, 'none', { batch: 1, connections, seconds: 3, seed: opts.seed + 1000 });
+    const cpu0 = cpuSeconds(child.pid!);
+    const figures = await ingestLoad(url, 'none', {
+      batch: 1,
+      connections,
+      seconds: opts.seconds,
+      seed: opts.seed,
+    });
+    const cpu = cpuSeconds(child.pid!) - cpu0;
+    return { ...figures, cpuUsPerRequest: (cpu * 1e6) / Math.max(1, figures.ok) };
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
 }
 
 export interface PacedFigures {

@@ -22,7 +22,7 @@ import { join, resolve } from 'node:path';
 import type { ServiceProcess } from '@lead-router/local-stack';
 import { prefixedTopics, type RoutedLead } from '@lead-router/schemas';
 import { byPackage, selfTimes } from './cpu-profile';
-import { ingestLoad, pacedLoad } from './ingest.part';
+import { httpFloorLoad, ingestLoad, pacedLoad } from './ingest.part';
 import { avroFigures, kafkaLimit } from './kafka-limit.part';
 import { kafkaTools } from './kafka-tools.part';
 import {
@@ -190,6 +190,9 @@ async function main(): Promise<void> {
     };
     await ingest.stop();
     live.splice(live.indexOf(ingest), 1);
+    const floor = await httpFloorLoad(repoRoot, { seconds: sizes.ingestSeconds, seed: 13 });
+    say(`   bare node:http server, the same single-lead load: ${JSON.stringify(floor)}`);
+    result.ingest.floor = floor;
 
     say(`2. pipeline: ${sizes.pipeline} RawLeads on leads.raw, then every stage as a process`);
     const pipePrefix = prefix('pipe');

@@ -1,7 +1,7 @@
 import { describeThreads } from './broker-requests.part';
 import type { CurvePoint } from './charts.svg';
 import type { SelfTime } from './cpu-profile';
-import type { IngestFigures } from './ingest.part';
+import type { HttpFloorFigures, IngestFigures } from './ingest.part';
 import type { CpuComparison } from './baseline.part';
 import type { AvroFigures, KafkaLimit } from './kafka-limit.part';
 import type { KafkaToolsFigures } from './kafka-tools.part';
@@ -55,6 +55,8 @@ export interface BenchResult {
   ingest: {
     single: IngestFigures;
     batch: IngestFigures;
+    /** a bare node:http server under the single-lead load: HTTP's own limit on this host */
+    floor?: HttpFloorFigures;
     cpuSeconds: number;
     peakRssMb: number;
     profile?: ProfileSummary;
@@ -219,9 +221,19 @@ export function renderEntry(r: BenchResult): string {
       `| \`POST ${f.endpoint}\`${f.endpoint.endsWith('batch') ? ' (100 leads)' : ''} | ${f.connections} | ${n0(f.leadsPerSec)} | ${pct(f.leadsPerSec / r.kafka.produceMsgsPerSec)} | ${n0(f.requestsPerSec)} | ${f.p50} ms | ${f.p99} ms | ${f.p999} ms | ${n0(f.ok)} | ${n0(f.non2xx)} | ${n0(f.errors)} |`,
     );
   }
+  const floor = r.ingest.floor;
+  if (floor) {
+    lines.push(
+      `| bare \`node:http\` server: parse the JSON body, answer 202 (HTTP's own limit, the single-lead load) | ${floor.connections} | – | ${pct(floor.requestsPerSec / r.kafka.produceMsgsPerSec)} | ${n0(floor.requestsPerSec)} | ${floor.p50} ms | ${floor.p99} ms | ${floor.p999} ms | ${n0(floor.ok)} | ${n0(floor.non2xx)} | ${n0(floor.errors)} |`,
+    );
+  }
   lines.push(
     '',
-    `Ingest used ${n1(r.ingest.cpuSeconds)} CPU-s over both runs (${n0((r.ingest.cpuSeconds / Math.max(1, r.ingest.single.ok + r.ingest.batch.ok * 100)) * 1e6)} µs per lead); peak RSS ${n0(r.ingest.peakRssMb)} MB.`,
+    `Ingest used ${n1(r.ingest.cpuSeconds)} CPU-s over both runs (${n0((r.ingest.cpuSeconds / Math.max(1, r.ingest.single.ok + r.ingest.batch.ok * 100)) * 1e6)} µs per lead); peak RSS ${n0(r.ingest.peakRssMb)} MB.${
+      floor
+        ? ` Single-lead ingest reached ${pct(r.ingest.single.leadsPerSec / floor.requestsPerSec)} of the bare server's rate, which spent ${n0(floor.cpuUsPerRequest)} CPU-µs a request.`
+        : ''
+    }`,
     '',
     `### 3. Pipeline throughput (${n0(p.count)} RawLeads on leads.raw, then ${STAGES.join(', ')} as processes, a receiver process)`,
     '',
@@ -521,7 +533,7 @@ export function renderEntry(r: BenchResult): string {
     '| --- | --- | --- |',
     `| speed-to-lead p99 < 150 ms, sender → receiver, at half the sustainable rate | ${n0(halfP99)} ms at ${n0(r.half)}/s (half of ${n0(r.sustainable)}/s), median of ${halfRuns.length} runs${limitNote(limitAt(r.half))} | ${met(halfP99 < 150)} |`,
     `| never above 150 ms at 1,000 leads/s on a host that sustains ≥ 2,000 | ${at1k.length > 0 ? `highest run ${n0(p99At1k)} ms; this host sustains ${n0(r.sustainable)}/s${limitNote(limitAt(1_000))}` : 'not run'} | ${r.sustainable < 2000 ? 'not applicable (host below 2,000/s)' : met(at1k.length > 0 && p99At1k < 150)} |`,
-    `| single-lead ingest ≥ 0.3× raw kafkajs produce, p99 < 25 ms | ${pct(singleRatio)} of ${n0(r.kafka.produceMsgsPerSec)} msg/s, p99 ${r.ingest.single.p99} ms | ${met(singleRatio >= 0.3 && r.ingest.single.p99 < 25)} |`,
+    `| single-lead ingest ≥ 0.3× raw kafkajs produce, p99 < 25 ms | ${pct(singleRatio)} of ${n0(r.kafka.produceMsgsPerSec)} msg/s, p99 ${r.ingest.single.p99} ms${r.ingest.floor ? `; a bare node:http server alone: ${pct(r.ingest.floor.requestsPerSec / r.kafka.produceMsgsPerSec)}` : ''} | ${met(singleRatio >= 0.3 && r.ingest.single.p99 < 25)} |`,
     `| every service ≤ 200 MB peak RSS | max ${n0(maxRss)} MB | ${met(maxRss <= 200)} |`,
     `| end to end ≥ 0.6× the raw same-hop kafkajs chain | ${n0(r.sustainable)} / ${n0(r.chain.leadsPerSec)} leads/s = ${(r.sustainable / r.chain.leadsPerSec).toFixed(2)}× | ${met(r.sustainable / r.chain.leadsPerSec >= 0.6)} |`,
     r.cpuComparison
