@@ -30,12 +30,19 @@ import { mapKeyed } from './keyed.concurrency';
 import { PartitionTransactions } from './partition.transactions';
 import { retryWhile } from './retry';
 import { recordBytes } from './request.split';
-import { TopicLimits } from './topic.limits';
+import { RECORD_BATCH_HEADER_BYTES, TopicLimits } from './topic.limits';
 import { ProcessTransactions } from './process.transactions';
 import type { StageTransactions } from './stage.transactions';
 import { attemptOf, headersToStrings } from './record.headers';
 import type { RecordContext, StageDefinition, StageOutput } from './stage.definition';
 import { TurnGatherer } from './turn.gatherer';
+
+/**
+ * How much larger than its input topic's batches a DLQ's should be: room for what a dead letter
+ * adds to its input's bytes (the stage's own fields, the error's text among them, and the trace
+ * headers), which is a few hundred bytes for the project's stages.
+ */
+export const DEAD_LETTER_ROOM_BYTES = 64 * 1024;
 
 /**
  * How long a new owner waits for an open transaction that holds its partition's offsets: past
@@ -253,8 +260,38 @@ export class StageRunner<In> {
 
   async start(): Promise<void> {
     await this.admin?.connect();
+    await this.checkDeadLetterRoom();
     await this.runConsumer();
     this.started = true;
+  }
+
+  /**
+   * A dead letter holds its input's bytes and the stage's own fields, so the DLQ must take larger
+   * records than the input topic. One that does not refuses the dead letter of an input near the
+   * input topic's limit, and that partition waits on the record (see `processOne`): said at
+   * start, with the setting that fixes it.
+   */
+  private async checkDeadLetterRoom(): Promise<void> {
+    const { stage, topic, dlqTopic } = this.def;
+    const loading = this.limits.load([topic, dlqTopic]);
+    if (loading) await loading;
+    // A lookup that failed (logged by TopicLimits) says nothing of either topic.
+    if (!this.limits.answered(topic) || !this.limits.answered(dlqTopic)) return;
+    const needed = this.limits.maxMessageBytes(topic) + DEAD_LETTER_ROOM_BYTES;
+    const dlq = this.limits.maxMessageBytes(dlqTopic);
+    if (dlq >= needed) return;
+    this.deps.logger.warn(
+      {
+        stage,
+        topic,
+        dlqTopic,
+        dlqMaxMessageBytes: dlq,
+        topicMaxMessageBytes: needed - DEAD_LETTER_ROOM_BYTES,
+      },
+      `the DLQ ${dlqTopic} takes batches of at most ${dlq} bytes and ${topic} of ${needed - DEAD_LETTER_ROOM_BYTES}: ` +
+        `the dead letter of a record near ${topic}'s limit would not fit, and its partition would wait on it; ` +
+        `set max.message.bytes on ${dlqTopic} to at least ${needed}`,
+    );
   }
 
   private async runConsumer(): Promise<void> {
@@ -666,7 +703,8 @@ export class StageRunner<In> {
     if (decision.kind === 'produce') {
       const outputs = decision.outputs.map((o) => this.encode(o, trace));
       const { limits } = this;
-      if (outputs.some((o) => !limits.has(o.topic))) await limits.load(outputs.map((o) => o.topic));
+      const loading = limits.load(outputs.map((o) => o.topic));
+      if (loading) await loading;
       const tooLarge = outputs.find((o) => recordBytes(o) > limits.maxRecordBytes(o.topic));
       if (!tooLarge) return { outcome: 'ok', outputs };
       // The broker would refuse it every time: the input goes to the DLQ, with its own bytes.
@@ -686,10 +724,39 @@ export class StageRunner<In> {
       };
     }
     const { letter } = decision;
+    const { dlqTopic } = this.def;
+    const dead: OutgoingRecord = {
+      topic: dlqTopic,
+      key: message.key,
+      value: this.deps.codec.encode(dlqTopic, letter),
+      // The dead letter keeps the trace: a replay of it continues the lead's trace.
+      headers: withTraceHeaders(trace, undefined),
+    };
+    const loading = this.limits.load([dlqTopic]);
+    if (loading) await loading;
+    const bytes = recordBytes(dead);
+    if (bytes > this.limits.maxRecordBytes(dlqTopic)) {
+      // Written without its bytes, the record would be lost when its topic's retention ends;
+      // dropped, lost now. So it stays where it is, and its partition waits on it (counted and
+      // logged at each try) until the DLQ takes it.
+      metrics.errors.inc({ stage, code: 'dead_letter_too_large' });
+      const error = new Error(
+        `the dead letter of ${topic}[${partition}]@${message.offset} (${letter.error_code}) is ` +
+          `${bytes} bytes, over the ${this.limits.maxRecordBytes(dlqTopic)} a record may have on ` +
+          `${dlqTopic} (its max.message.bytes, ${this.limits.maxMessageBytes(dlqTopic)}, less a ` +
+          `batch's header): the partition waits on it until ${dlqTopic}'s max.message.bytes is ` +
+          `raised to at least ${bytes + RECORD_BATCH_HEADER_BYTES} and the stage restarted`,
+      );
+      this.deps.logger.error(
+        { leadId: letter.lead_id, topic, partition, offset: message.offset, dlqTopic, bytes },
+        error.message,
+      );
+      throw error;
+    }
     if (span) {
       span.event(SPAN_EVENTS.deadLettered, {
         [SPAN_ATTRIBUTES.errorCode]: letter.error_code,
-        'messaging.destination.name': this.def.dlqTopic,
+        'messaging.destination.name': dlqTopic,
       });
       span.fail(letter.error_code);
     }
@@ -705,17 +772,10 @@ export class StageRunner<In> {
       },
       'record sent to the DLQ',
     );
-    const outputs = [
-      ...decision.outputs.map((o) => this.encode(o, trace)),
-      {
-        topic: this.def.dlqTopic,
-        key: message.key,
-        value: this.deps.codec.encode(this.def.dlqTopic, letter),
-        // The dead letter keeps the trace: a replay of it continues the lead's trace.
-        headers: withTraceHeaders(trace, undefined),
-      },
-    ];
-    return { outcome: 'dlq', outputs };
+    return {
+      outcome: 'dlq',
+      outputs: [...decision.outputs.map((o) => this.encode(o, trace)), dead],
+    };
   }
 
   /**

@@ -83,6 +83,7 @@ describe('TopicLimits: each topic’s max.message.bytes', () => {
     state.down = true;
     await limits.load(['t', 'gone']);
     assert.equal(limits.maxMessageBytes('t'), DEFAULT_MAX_MESSAGE_BYTES);
+    assert.equal(limits.answered('t'), false, 'the default stands in, not an answer');
     assert.equal(warnings.length, 1);
     assert.match(
       warnings[0]!,
@@ -94,8 +95,10 @@ describe('TopicLimits: each topic’s max.message.bytes', () => {
     now += 1_001;
     await limits.load(['t', 'gone']);
     assert.equal(limits.maxMessageBytes('t'), 65_536);
+    assert.equal(limits.answered('t'), true);
     // A topic the broker does not know keeps the default, and is said so.
     assert.equal(limits.maxMessageBytes('gone'), DEFAULT_MAX_MESSAGE_BYTES);
+    assert.equal(limits.answered('gone'), false);
     assert.match(warnings[1]!, /of gone \(This server does not host this topic\)/);
     assert.deepEqual(lookups, [
       ['t', 'gone'],

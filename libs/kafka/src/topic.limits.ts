@@ -45,6 +45,11 @@ export class TopicLimits {
     return known !== undefined && (known.until === Infinity || known.until > this.now());
   }
 
+  /** Whether the broker answered for `topic` (not a failed lookup's default standing in). */
+  answered(topic: string): boolean {
+    return this.known.get(topic)?.until === Infinity;
+  }
+
   /** The largest record `topic` takes alone in its batch, as `recordBytes` counts it. */
   maxRecordBytes(topic: string): number {
     return this.maxMessageBytes(topic) - RECORD_BATCH_HEADER_BYTES;

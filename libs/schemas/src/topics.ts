@@ -51,6 +51,14 @@ export const Topics = {
 export type TopicName = (typeof Topics)[keyof typeof Topics];
 
 const week = String(7 * 24 * 3600 * 1000);
+/**
+ * The DLQ's `max.message.bytes`: 4 MiB. A dead letter holds its input record's key, value and
+ * headers with the stage's own fields (the error among them), so an input near the broker's
+ * default of 1 MiB a batch needs a DLQ that takes more, or the stage could not dead-letter it and
+ * its partition would wait on it. The stages check their DLQ's limit at start (StageRunner).
+ */
+export const DLQ_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+
 const leadTopicConfig = { 'retention.ms': week, 'min.insync.replicas': '1' } as const;
 const routedPartitions = 6;
 
@@ -240,11 +248,16 @@ export const topicDeclarations: readonly TopicDeclaration[] = [
     },
   },
   // The DLQ keeps records for a month: long enough for someone to notice, inspect and replay.
+  // A dead letter is its input's bytes and its own fields, so it takes larger records than any
+  // topic a stage reads (DLQ_MAX_MESSAGE_BYTES).
   {
     name: Topics.dlq,
     valueSchema: 'DeadLetter',
     partitions: 3,
-    config: { 'retention.ms': String(30 * 24 * 3600 * 1000) },
+    config: {
+      'retention.ms': String(30 * 24 * 3600 * 1000),
+      'max.message.bytes': String(DLQ_MAX_MESSAGE_BYTES),
+    },
   },
   // Each sink's retry tiers, from the manifest: a new sink gets its own. A lead may wait behind
   // others longer than its tier's delay (a destination parked for its daily quota), so the topics

@@ -6,8 +6,10 @@ import {
   KNOWN_FIELD_MAX_LENGTH,
 } from '@lead-router/capture';
 import {
+  BatchingProducer,
   MAX_RECORD_BYTES,
   StageRunner,
+  recordBytes,
   createKafka,
   ensureTopics,
   readToEnd,
@@ -15,8 +17,15 @@ import {
   type StageDefinition,
   type StageResult,
 } from '@lead-router/kafka';
-import { createLogger } from '@lead-router/observability';
-import type { DeadLetter, RawLead } from '@lead-router/schemas';
+import {
+  createLogger,
+  createRegistry,
+  createStageMetrics,
+  loggerOptions,
+} from '@lead-router/observability';
+import { DLQ_MAX_MESSAGE_BYTES, type DeadLetter, type RawLead } from '@lead-router/schemas';
+import { ConfigResourceTypes } from 'kafkajs';
+import pino from 'pino';
 import { rawLeadFixture, readTopic, testStack, uniquePrefix, waitFor } from '@lead-router/testing';
 import { kafkaFixture, stageDeps, type KafkaFixture } from './kafka-fixture';
 
@@ -24,9 +33,13 @@ const logger = createLogger('test', 'silent');
 
 type Mode = 'at least once' | 'exactly once v1' | 'exactly once v2';
 
-/** The dead letters `stage` wrote to `fx`'s DLQ (read with that fixture's codec). */
-async function lettersOf(fx: KafkaFixture, stage: string): Promise<DeadLetter[]> {
-  return (await readTopic<DeadLetter>(fx.kafka, fx.codec, fx.topics.dlq, 'DeadLetter'))
+/** The dead letters `stage` wrote to `fx`'s DLQ, or to `dlq` (read with that fixture's codec). */
+async function lettersOf(
+  fx: KafkaFixture,
+  stage: string,
+  dlq = fx.topics.dlq,
+): Promise<DeadLetter[]> {
+  return (await readTopic<DeadLetter>(fx.kafka, fx.codec, dlq, 'DeadLetter'))
     .map((d) => d.value)
     .filter((letter) => letter.stage === stage);
 }
@@ -347,6 +360,193 @@ describe('topics with a max.message.bytes of their own', () => {
       assert.match(letters[0]!.error, /the topic's max\.message\.bytes, 65536,/);
     });
   }
+});
+
+/**
+ * A dead letter is its input's bytes and the stage's own fields, a little larger than the input.
+ * The DLQ took the broker's default 1 MiB a batch, so an input near its topic's limit could not be
+ * dead-lettered: the DLQ refused its letter every time, and the partition was stuck on it. The
+ * DLQ now takes 4 MiB (`DLQ_MAX_MESSAGE_BYTES`); a DLQ set to take less is named at the stage's
+ * start, and its partition waits on such a record, nothing committed past it, until the DLQ is
+ * raised and the stage restarted.
+ */
+describe('a dead letter larger than its input', () => {
+  /** A lead whose record on leads.raw is `bytes` long by `recordBytes` (key and framing in). */
+  function leadOfRecordBytes(fx: KafkaFixture, id: string, bytes: number): RawLead {
+    let lead = rawLeadFixture({ lead_id: id, message: '' });
+    for (let i = 0; i < 3; i++) {
+      const size = recordBytes({
+        topic: fx.topics.raw,
+        key: ONE_PARTITION,
+        value: fx.codec.encode(fx.topics.raw, lead),
+      });
+      lead = { ...lead, message: 'r'.repeat((lead.message ?? '').length + bytes - size) };
+    }
+    return lead;
+  }
+  const ONE_PARTITION = 'one-partition';
+  /** `<groupId>.after`, where the stage copies the leads it does not refuse. */
+  async function topicAfter(fx: KafkaFixture, groupId: string): Promise<void> {
+    const declarations = [
+      { name: `${groupId}.after`, valueSchema: 'RawLead', partitions: 1, config: {} },
+    ] as const;
+    await ensureTopics(fx.kafka, declarations);
+    await fx.codec.register(declarations);
+  }
+  /** The stage's verdict on the large lead: refused, with an error a few KB long. */
+  const refuse =
+    (id: string) =>
+    (lead: RawLead, groupId: string): StageResult =>
+      lead.lead_id === id
+        ? { kind: 'dead', code: 'test_refused', error: `refused by the test ${'e'.repeat(4_000)}` }
+        : { kind: 'ok', outputs: [{ topic: `${groupId}.after`, key: groupId, value: lead }] };
+
+  let fx: KafkaFixture;
+  const near: RawLead[] = [];
+  before(async () => {
+    fx = await kafkaFixture('dlq-room');
+    // Within a few hundred bytes of what leads.raw takes (the broker's default): its dead
+    // letter is over that, and under the DLQ's 4 MiB.
+    near.push(leadOfRecordBytes(fx, 'near-the-limit', MAX_RECORD_BYTES - 200));
+    const after = Array.from({ length: 4 }, (_, i) => rawLeadFixture({ lead_id: `after-${i}` }));
+    for (const lead of [...near, ...after]) {
+      await fx.producer.sendAll([
+        { topic: fx.topics.raw, key: ONE_PARTITION, value: fx.codec.encode(fx.topics.raw, lead) },
+      ]);
+    }
+  });
+  after(() => fx.close());
+
+  for (const mode of ['at least once', 'exactly once v2'] as const) {
+    it(`dead-letters an input near its topic's limit, with its bytes, and reads on, ${mode}`, async () => {
+      const base = stageOn(fx, 'dlq-room', mode, fx.topics.dlq, refuse('near-the-limit'));
+      await topicAfter(fx, base.groupId);
+      await runUntilCommitted(base, fx, fx, 'every lead committed, the one near the limit too');
+      const letters = await lettersOf(fx, base.stage);
+      assert.deepEqual(
+        letters.map((l) => l.lead_id),
+        ['near-the-limit'],
+      );
+      assert.deepEqual(letters[0]!.value, fx.codec.encode(fx.topics.raw, near[0]!));
+      assert.ok(letters[0]!.value!.length > MAX_RECORD_BYTES - 300);
+      const afterIt = await readTopic<RawLead>(
+        fx.kafka,
+        fx.codec,
+        `${base.groupId}.after`,
+        'RawLead',
+      );
+      assert.deepEqual(
+        afterIt.map((r) => r.value.lead_id),
+        ['after-0', 'after-1', 'after-2', 'after-3'],
+      );
+    });
+  }
+
+  it('with a DLQ that takes less: says so at start, waits on the record, writes it once raised', async () => {
+    const small = await kafkaFixture('dlq-small');
+    try {
+      const dlq = `${small.prefix}small-dlq`;
+      const declarations = [
+        {
+          name: dlq,
+          valueSchema: 'DeadLetter',
+          partitions: 1,
+          config: { 'max.message.bytes': '65536' },
+        },
+      ] as const;
+      await ensureTopics(small.kafka, declarations);
+      await small.codec.register(declarations);
+      const leads = [
+        rawLeadFixture({ lead_id: 'over-the-dlq', message: 'o'.repeat(100_000) }),
+        ...Array.from({ length: 3 }, (_, i) => rawLeadFixture({ lead_id: `after-${i}` })),
+      ];
+      await small.producer.sendAll(
+        leads.map((lead) => ({
+          topic: small.topics.raw,
+          key: ONE_PARTITION,
+          value: small.codec.encode(small.topics.raw, lead),
+        })),
+      );
+      const def = stageOn(small, 'dlq-small', 'at least once', dlq, refuse('over-the-dlq'));
+      await topicAfter(small, def.groupId);
+      const lines: string[] = [];
+      const logger = pino(loggerOptions('test', 'warn'), {
+        write: (line: string) => lines.push(line),
+      });
+      const metrics = createStageMetrics(createRegistry('test'));
+      // A producer of its own: the DLQ's limit it reads stays with it, as with a process that
+      // is restarted once the DLQ is raised (the stage after it writes with the fixture's).
+      const producer = BatchingProducer.create(small.kafka);
+      await producer.connect();
+      const waiting = new StageRunner(def, stageDeps(small, { logger, metrics, producer }));
+      await waiting.start();
+      try {
+        const refusals = async () =>
+          (await metrics.errors.get()).values.find(
+            (v) => v.labels['code'] === 'dead_letter_too_large',
+          )?.value ?? 0;
+        await waitFor(async () => (await refusals()) >= 2, {
+          timeoutMs: 60_000,
+          what: 'the dead letter refused twice',
+        });
+      } finally {
+        await waiting.stop();
+        await producer.disconnect();
+      }
+      assert.ok(
+        lines.some((l) => l.includes(`set max.message.bytes on ${dlq} to at least`)),
+        'the DLQ named at start',
+      );
+      assert.ok(
+        lines.some((l) => l.includes('over the 65475 a record may have on')),
+        "the record's error names the DLQ's limit",
+      );
+      assert.deepEqual(await lettersOf(small, def.stage, dlq), [], 'nothing in the DLQ yet');
+      const admin = small.kafka.admin();
+      await admin.connect();
+      try {
+        const [offsets] = await admin.fetchOffsets({
+          groupId: def.groupId,
+          topics: [small.topics.raw],
+        });
+        assert.ok(
+          offsets!.partitions.every((p) => p.offset === '-1' || p.offset === '0'),
+          `nothing committed past the record: ${JSON.stringify(offsets!.partitions)}`,
+        );
+        await admin.alterConfigs({
+          validateOnly: false,
+          resources: [
+            {
+              type: ConfigResourceTypes.TOPIC,
+              name: dlq,
+              configEntries: [{ name: 'max.message.bytes', value: String(DLQ_MAX_MESSAGE_BYTES) }],
+            },
+          ],
+        });
+      } finally {
+        await admin.disconnect();
+      }
+      await runUntilCommitted(def, small, small, 'every lead committed once the DLQ was raised');
+      const letters = await lettersOf(small, def.stage, dlq);
+      assert.deepEqual(
+        letters.map((l) => l.lead_id),
+        ['over-the-dlq'],
+      );
+      assert.deepEqual(letters[0]!.value, small.codec.encode(small.topics.raw, leads[0]!));
+      const afterIt = await readTopic<RawLead>(
+        small.kafka,
+        small.codec,
+        `${def.groupId}.after`,
+        'RawLead',
+      );
+      assert.deepEqual(
+        afterIt.map((r) => r.value.lead_id),
+        ['after-0', 'after-1', 'after-2'],
+      );
+    } finally {
+      await small.close();
+    }
+  });
 });
 
 /**
