@@ -268,8 +268,8 @@ export class StageRunner<In> {
   /**
    * A dead letter holds its input's bytes and the stage's own fields, so the DLQ must take larger
    * records than the input topic. One that does not refuses the dead letter of an input near the
-   * input topic's limit, and that partition waits on the record (see `processOne`): said at
-   * start, with the setting that fixes it.
+   * input topic's limit, and that partition waits on the record until the DLQ is raised (see
+   * `processOne`): said at start, with the setting that fixes it.
    */
   private async checkDeadLetterRoom(): Promise<void> {
     const { stage, topic, dlqTopic } = this.def;
@@ -736,6 +736,12 @@ export class StageRunner<In> {
     if (loading) await loading;
     const bytes = recordBytes(dead);
     if (bytes > this.limits.maxRecordBytes(dlqTopic)) {
+      // The DLQ may have been raised for it since its limit was read: read it again (once a
+      // minute at most, while the record waits).
+      const rereading = this.limits.refresh(dlqTopic);
+      if (rereading) await rereading;
+    }
+    if (bytes > this.limits.maxRecordBytes(dlqTopic)) {
       // Written without its bytes, the record would be lost when its topic's retention ends;
       // dropped, lost now. So it stays where it is, and its partition waits on it (counted and
       // logged at each try) until the DLQ takes it.
@@ -745,7 +751,7 @@ export class StageRunner<In> {
           `${bytes} bytes, over the ${this.limits.maxRecordBytes(dlqTopic)} a record may have on ` +
           `${dlqTopic} (its max.message.bytes, ${this.limits.maxMessageBytes(dlqTopic)}, less a ` +
           `batch's header): the partition waits on it until ${dlqTopic}'s max.message.bytes is ` +
-          `raised to at least ${bytes + RECORD_BATCH_HEADER_BYTES} and the stage restarted`,
+          `raised to at least ${bytes + RECORD_BATCH_HEADER_BYTES} (read again once a minute)`,
       );
       this.deps.logger.error(
         { leadId: letter.lead_id, topic, partition, offset: message.offset, dlqTopic, bytes },

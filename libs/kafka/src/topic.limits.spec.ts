@@ -76,6 +76,23 @@ describe('TopicLimits: each topic’s max.message.bytes', () => {
     assert.equal(limits.maxMessageBytes('t'), 65_536);
   });
 
+  it('reads a topic again on refresh once its answer is a minute old, and not before', async () => {
+    const configs: Record<string, string> = { dlq: '65536' };
+    const { kafka, lookups } = kafkaWith(configs);
+    let now = 1_000_000;
+    const limits = new TopicLimits(kafka, () => now);
+    await limits.load(['dlq']);
+    configs['dlq'] = '4194304';
+    now += 59_000;
+    assert.equal(limits.refresh('dlq'), null, 'within the minute: nothing asked');
+    assert.equal(limits.maxMessageBytes('dlq'), 65_536);
+    now += 1_000;
+    await limits.refresh('dlq');
+    assert.equal(limits.maxMessageBytes('dlq'), 4_194_304, 'the raised limit');
+    assert.equal(limits.refresh('dlq'), null);
+    assert.deepEqual(lookups, [['dlq'], ['dlq']]);
+  });
+
   it('takes the broker’s default for a minute after a failed lookup, says so, then asks again', async () => {
     const { kafka, lookups, warnings, state } = kafkaWith({ t: '65536' });
     let now = 1_000_000;

@@ -13,6 +13,8 @@ interface Known {
   maxMessageBytes: number;
   /** when to ask again (a lookup that failed); Infinity when the topic answered */
   until: number;
+  /** when the topic answered (epoch ms); 0 for a failed lookup's default */
+  readAt: number;
 }
 
 /**
@@ -23,7 +25,7 @@ interface Known {
  * topic with DescribeConfigs, the first time the process writes there; the broker's default
  * stands in until then, and for a minute after a lookup that failed (a principal without
  * DescribeConfigs, say), which is logged. A topic's limit changed later takes effect at the
- * process's next start.
+ * process's next start, or at the next `refresh` a minute after it was read.
  */
 export class TopicLimits {
   private readonly known = new Map<string, Known>();
@@ -75,6 +77,20 @@ export class TopicLimits {
     return next;
   }
 
+  /**
+   * Reads `topic`'s limit again if its answer is a minute old or more; null, asking nothing, when
+   * it is newer. For a record that waits on a limit (a dead letter over its DLQ's): a limit raised
+   * since it was read takes effect without a restart. Never rejects, as `load`.
+   */
+  refresh(topic: string): Promise<void> | null {
+    const known = this.known.get(topic);
+    if (known?.until === Infinity) {
+      if (this.now() - known.readAt < RETRY_AFTER_MS) return null;
+      this.known.delete(topic);
+    }
+    return this.load([topic]);
+  }
+
   private async lookUp(topics: string[]): Promise<void> {
     const unknown = topics.filter((t) => !this.has(t));
     if (unknown.length === 0) return;
@@ -95,7 +111,11 @@ export class TopicLimits {
         const entry = resource.configEntries.find((e) => e.configName === 'max.message.bytes');
         const bytes = Number(entry?.configValue);
         if (resource.errorCode === 0 && Number.isSafeInteger(bytes) && bytes > 0) {
-          this.known.set(resource.resourceName, { maxMessageBytes: bytes, until: Infinity });
+          this.known.set(resource.resourceName, {
+            maxMessageBytes: bytes,
+            until: Infinity,
+            readAt: this.now(),
+          });
         } else {
           this.failed([resource.resourceName], resource.errorMessage ?? 'no max.message.bytes');
         }
@@ -113,6 +133,7 @@ export class TopicLimits {
       this.known.set(topic, {
         maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
         until: this.now() + RETRY_AFTER_MS,
+        readAt: 0,
       });
     this.kafka
       .logger()

@@ -9,6 +9,7 @@ import {
   BatchingProducer,
   MAX_RECORD_BYTES,
   StageRunner,
+  TopicLimits,
   recordBytes,
   createKafka,
   ensureTopics,
@@ -83,19 +84,25 @@ async function runUntilCommitted(
   what: string,
 ): Promise<void> {
   const sut = new StageRunner(def, stageDeps(fx, { writes: out }));
-  const admin = fx.kafka.admin();
-  await admin.connect();
-  const ends = new Map(
-    (await admin.fetchTopicOffsets(fx.topics.raw)).map((p) => [p.partition, p.high]),
-  );
   await sut.start();
   try {
+    await untilCommitted(def.groupId, fx, what);
+  } finally {
+    await sut.stop();
+  }
+}
+
+/** Waits until `groupId` has committed every record on `fx`'s leads.raw. */
+async function untilCommitted(groupId: string, fx: KafkaFixture, what: string): Promise<void> {
+  const admin = fx.kafka.admin();
+  await admin.connect();
+  try {
+    const ends = new Map(
+      (await admin.fetchTopicOffsets(fx.topics.raw)).map((p) => [p.partition, p.high]),
+    );
     await waitFor(
       async () => {
-        const [offsets] = await admin.fetchOffsets({
-          groupId: def.groupId,
-          topics: [fx.topics.raw],
-        });
+        const [offsets] = await admin.fetchOffsets({ groupId, topics: [fx.topics.raw] });
         // A partition with no records has no committed offset (-1).
         return offsets!.partitions.every(
           (p) => ends.get(p.partition) === '0' || p.offset === ends.get(p.partition),
@@ -104,7 +111,6 @@ async function runUntilCommitted(
       { timeoutMs: 60_000, what },
     );
   } finally {
-    await sut.stop();
     await admin.disconnect();
   }
 }
@@ -368,7 +374,7 @@ describe('topics with a max.message.bytes of their own', () => {
  * dead-lettered: the DLQ refused its letter every time, and the partition was stuck on it. The
  * DLQ now takes 4 MiB (`DLQ_MAX_MESSAGE_BYTES`); a DLQ set to take less is named at the stage's
  * start, and its partition waits on such a record, nothing committed past it, until the DLQ is
- * raised and the stage restarted.
+ * raised (the stage reads its limit again a minute after the last read, with no restart).
  */
 describe('a dead letter larger than its input', () => {
   /** A lead whose record on leads.raw is `bytes` long by `recordBytes` (key and framing in). */
@@ -474,12 +480,16 @@ describe('a dead letter larger than its input', () => {
         write: (line: string) => lines.push(line),
       });
       const metrics = createStageMetrics(createRegistry('test'));
-      // A producer of its own: the DLQ's limit it reads stays with it, as with a process that
-      // is restarted once the DLQ is raised (the stage after it writes with the fixture's).
-      const producer = BatchingProducer.create(small.kafka);
+      // The stage's producer reads the DLQ's limit on a clock the test moves: a minute on, the
+      // stage reads it again while the record waits.
+      let skew = 0;
+      const limits = new TopicLimits(small.kafka, () => Date.now() + skew);
+      const producer = BatchingProducer.create(small.kafka, { limits });
       await producer.connect();
       const waiting = new StageRunner(def, stageDeps(small, { logger, metrics, producer }));
       await waiting.start();
+      const admin = small.kafka.admin();
+      await admin.connect();
       try {
         const refusals = async () =>
           (await metrics.errors.get()).values.find(
@@ -489,28 +499,21 @@ describe('a dead letter larger than its input', () => {
           timeoutMs: 60_000,
           what: 'the dead letter refused twice',
         });
-      } finally {
-        await waiting.stop();
-        await producer.disconnect();
-      }
-      assert.ok(
-        lines.some((l) => l.includes(`set max.message.bytes on ${dlq} to at least`)),
-        'the DLQ named at start',
-      );
-      assert.ok(
-        lines.some((l) => l.includes('over the 65475 a record may have on')),
-        "the record's error names the DLQ's limit",
-      );
-      assert.deepEqual(await lettersOf(small, def.stage, dlq), [], 'nothing in the DLQ yet');
-      const admin = small.kafka.admin();
-      await admin.connect();
-      try {
+        assert.ok(
+          lines.some((l) => l.includes(`set max.message.bytes on ${dlq} to at least`)),
+          'the DLQ named at start',
+        );
+        assert.ok(
+          lines.some((l) => l.includes('over the 65475 a record may have on')),
+          "the record's error names the DLQ's limit",
+        );
+        assert.deepEqual(await lettersOf(small, def.stage, dlq), [], 'nothing in the DLQ yet');
         const [offsets] = await admin.fetchOffsets({
           groupId: def.groupId,
           topics: [small.topics.raw],
         });
         assert.ok(
-          offsets!.partitions.every((p) => p.offset === '-1' || p.offset === '0'),
+          offsets!.partitions.every((p) => p.offset === '-1'),
           `nothing committed past the record: ${JSON.stringify(offsets!.partitions)}`,
         );
         await admin.alterConfigs({
@@ -523,10 +526,13 @@ describe('a dead letter larger than its input', () => {
             },
           ],
         });
+        skew += 61_000;
+        await untilCommitted(def.groupId, small, 'every lead committed once the DLQ was raised');
       } finally {
         await admin.disconnect();
+        await waiting.stop();
+        await producer.disconnect();
       }
-      await runUntilCommitted(def, small, small, 'every lead committed once the DLQ was raised');
       const letters = await lettersOf(small, def.stage, dlq);
       assert.deepEqual(
         letters.map((l) => l.lead_id),
