@@ -45,6 +45,18 @@ async function lettersOf(
     .filter((letter) => letter.stage === stage);
 }
 
+/** A topic of one partition on `fx`'s broker with `config`, its schema registered. */
+async function topicOn(
+  fx: KafkaFixture,
+  name: string,
+  valueSchema: 'RawLead' | 'DeadLetter',
+  config: Record<string, string> = {},
+): Promise<void> {
+  const declarations = [{ name, valueSchema, partitions: 1, config }];
+  await ensureTopics(fx.kafka, declarations);
+  await fx.codec.register(declarations);
+}
+
 /**
  * A stage on `fx`'s leads.raw, run as `mode` says, named `<name>-<mode>` and its group that name
  * under the fixture's prefix; `handle` is given the group id (the tests key their outputs by it).
@@ -297,22 +309,8 @@ describe('topics with a max.message.bytes of their own', () => {
     fx = await kafkaFixture('topic-limits');
     small = `${fx.prefix}small-batches`;
     big = `${fx.prefix}big-batches`;
-    const declarations = [
-      {
-        name: small,
-        valueSchema: 'RawLead',
-        partitions: 1,
-        config: { 'max.message.bytes': '65536' },
-      },
-      {
-        name: big,
-        valueSchema: 'RawLead',
-        partitions: 1,
-        config: { 'max.message.bytes': '2097152' },
-      },
-    ] as const;
-    await ensureTopics(fx.kafka, declarations);
-    await fx.codec.register(declarations);
+    await topicOn(fx, small, 'RawLead', { 'max.message.bytes': '65536' });
+    await topicOn(fx, big, 'RawLead', { 'max.message.bytes': '2097152' });
     // All in one request under one key: one partition, which the stage reads as one chunk.
     await fx.producer.sendAll(
       leads.map((lead) => ({
@@ -391,14 +389,6 @@ describe('a dead letter larger than its input', () => {
     return lead;
   }
   const ONE_PARTITION = 'one-partition';
-  /** `<groupId>.after`, where the stage copies the leads it does not refuse. */
-  async function topicAfter(fx: KafkaFixture, groupId: string): Promise<void> {
-    const declarations = [
-      { name: `${groupId}.after`, valueSchema: 'RawLead', partitions: 1, config: {} },
-    ] as const;
-    await ensureTopics(fx.kafka, declarations);
-    await fx.codec.register(declarations);
-  }
   /** The stage's verdict on the large lead: refused, with an error a few KB long. */
   const refuse =
     (id: string) =>
@@ -406,6 +396,30 @@ describe('a dead letter larger than its input', () => {
       lead.lead_id === id
         ? { kind: 'dead', code: 'test_refused', error: `refused by the test ${'e'.repeat(4_000)}` }
         : { kind: 'ok', outputs: [{ topic: `${groupId}.after`, key: groupId, value: lead }] };
+
+  /**
+   * What the stage `def` left: `refused` in `dlq` once, with its bytes as on `fx`'s leads.raw,
+   * and the `after` leads behind it (`after-0`…) copied in their order.
+   */
+  async function assertRefusedAndAfter(
+    fx: KafkaFixture,
+    def: StageDefinition<RawLead>,
+    dlq: string,
+    refused: RawLead,
+    after: number,
+  ): Promise<void> {
+    const letters = await lettersOf(fx, def.stage, dlq);
+    assert.deepEqual(
+      letters.map((l) => l.lead_id),
+      [refused.lead_id],
+    );
+    assert.deepEqual(letters[0]!.value, fx.codec.encode(fx.topics.raw, refused));
+    const copied = await readTopic<RawLead>(fx.kafka, fx.codec, `${def.groupId}.after`, 'RawLead');
+    assert.deepEqual(
+      copied.map((r) => r.value.lead_id),
+      Array.from({ length: after }, (_, i) => `after-${i}`),
+    );
+  }
 
   let fx: KafkaFixture;
   const near: RawLead[] = [];
@@ -426,25 +440,11 @@ describe('a dead letter larger than its input', () => {
   for (const mode of ['at least once', 'exactly once v2'] as const) {
     it(`dead-letters an input near its topic's limit, with its bytes, and reads on, ${mode}`, async () => {
       const base = stageOn(fx, 'dlq-room', mode, fx.topics.dlq, refuse('near-the-limit'));
-      await topicAfter(fx, base.groupId);
+      await topicOn(fx, `${base.groupId}.after`, 'RawLead');
       await runUntilCommitted(base, fx, fx, 'every lead committed, the one near the limit too');
-      const letters = await lettersOf(fx, base.stage);
-      assert.deepEqual(
-        letters.map((l) => l.lead_id),
-        ['near-the-limit'],
-      );
-      assert.deepEqual(letters[0]!.value, fx.codec.encode(fx.topics.raw, near[0]!));
-      assert.ok(letters[0]!.value!.length > MAX_RECORD_BYTES - 300);
-      const afterIt = await readTopic<RawLead>(
-        fx.kafka,
-        fx.codec,
-        `${base.groupId}.after`,
-        'RawLead',
-      );
-      assert.deepEqual(
-        afterIt.map((r) => r.value.lead_id),
-        ['after-0', 'after-1', 'after-2', 'after-3'],
-      );
+      await assertRefusedAndAfter(fx, base, fx.topics.dlq, near[0]!, 4);
+      const [letter] = await lettersOf(fx, base.stage);
+      assert.ok(letter!.value!.length > MAX_RECORD_BYTES - 300, 'a dead letter over 1 MiB');
     });
   }
 
@@ -452,16 +452,7 @@ describe('a dead letter larger than its input', () => {
     const small = await kafkaFixture('dlq-small');
     try {
       const dlq = `${small.prefix}small-dlq`;
-      const declarations = [
-        {
-          name: dlq,
-          valueSchema: 'DeadLetter',
-          partitions: 1,
-          config: { 'max.message.bytes': '65536' },
-        },
-      ] as const;
-      await ensureTopics(small.kafka, declarations);
-      await small.codec.register(declarations);
+      await topicOn(small, dlq, 'DeadLetter', { 'max.message.bytes': '65536' });
       const leads = [
         rawLeadFixture({ lead_id: 'over-the-dlq', message: 'o'.repeat(100_000) }),
         ...Array.from({ length: 3 }, (_, i) => rawLeadFixture({ lead_id: `after-${i}` })),
@@ -474,7 +465,7 @@ describe('a dead letter larger than its input', () => {
         })),
       );
       const def = stageOn(small, 'dlq-small', 'at least once', dlq, refuse('over-the-dlq'));
-      await topicAfter(small, def.groupId);
+      await topicOn(small, `${def.groupId}.after`, 'RawLead');
       const lines: string[] = [];
       const logger = pino(loggerOptions('test', 'warn'), {
         write: (line: string) => lines.push(line),
@@ -533,22 +524,7 @@ describe('a dead letter larger than its input', () => {
         await waiting.stop();
         await producer.disconnect();
       }
-      const letters = await lettersOf(small, def.stage, dlq);
-      assert.deepEqual(
-        letters.map((l) => l.lead_id),
-        ['over-the-dlq'],
-      );
-      assert.deepEqual(letters[0]!.value, small.codec.encode(small.topics.raw, leads[0]!));
-      const afterIt = await readTopic<RawLead>(
-        small.kafka,
-        small.codec,
-        `${def.groupId}.after`,
-        'RawLead',
-      );
-      assert.deepEqual(
-        afterIt.map((r) => r.value.lead_id),
-        ['after-0', 'after-1', 'after-2'],
-      );
+      await assertRefusedAndAfter(small, def, dlq, leads[0]!, 3);
     } finally {
       await small.close();
     }
