@@ -86,7 +86,8 @@ export class TopicLimits {
     const known = this.known.get(topic);
     if (known?.until === Infinity) {
       if (this.now() - known.readAt < RETRY_AFTER_MS) return null;
-      this.known.delete(topic);
+      // Due for a lookup, the old limit still answering for the sends meanwhile.
+      this.known.set(topic, { ...known, until: 0 });
     }
     return this.load([topic]);
   }
