@@ -94,9 +94,17 @@ function limitNote(chain: RawChainLatencyRun | undefined): string {
   return chain ? `; the raw same-hop chain alone: p99 ${ms1(chain.p99)}` : '';
 }
 
-/** A run past the knee: its p99 above `p99Ms`, or deliveries behind the offered rate by 10 %. */
+/**
+ * A run past the knee: its p99 above `p99Ms`, deliveries behind the offered rate by 10 %, or more
+ * than 1 % of the requests refused (ingest shedding load answers 503: the system is past what it
+ * takes, though the leads it accepted may still be delivered at the rate).
+ */
 export function kneeOf(run: LatencyRun, p99Ms: number): boolean {
-  return !(run.p99 <= p99Ms) || run.deliveredPerSec < 0.9 * run.rate;
+  return (
+    !(run.p99 <= p99Ms) ||
+    run.deliveredPerSec < 0.9 * run.rate ||
+    run.non2xx + run.errors > 0.01 * Math.max(1, run.sent)
+  );
 }
 
 /** The curve's points: each offered rate with every run's p50, p99 and p99.9. */
@@ -283,7 +291,7 @@ export function renderEntry(r: BenchResult): string {
     `### 4. Speed-to-lead against offered load (POST /v1/leads, open-model pacing, ${r.sizes.runs} runs of ${r.sizes.runSeconds} s a rate, the first ${r.sizes.warmupSeconds} s of each dropped)`,
     '',
     "Each lead counts from its **scheduled** send time (a request the generator sent late still counts from its slot) to the receiver's arrival stamp of its webhook (headers parsed); a lead accepted but not at the receiver when the drain gave up counts as ∞. Each cell is the median of the runs with the lowest–highest run in brackets.",
-    `Half the sustainable throughput of point 3 is **${n0(r.half)} leads/s**; ${r.knee !== undefined ? `the knee (p99 over 5 s, or deliveries behind the offered rate) came at **${n0(r.knee)} leads/s**, and higher rates were not run.` : 'no rate run reached the knee (p99 over 5 s, or deliveries behind the offered rate).'}${r.skippedForTime.length > 0 ? ` Not run for want of time (the session keeps to 25 minutes): ${r.skippedForTime.map((x) => `${n0(x)}/s`).join(', ')}.` : ''} [Chart](${r.charts.curve}).`,
+    `Half the sustainable throughput of point 3 is **${n0(r.half)} leads/s**; ${r.knee !== undefined ? `the knee (p99 over 5 s, deliveries behind the offered rate, or over 1 % of requests refused) came at **${n0(r.knee)} leads/s**, and higher rates were not run.` : 'no rate run reached the knee (p99 over 5 s, deliveries behind the offered rate, or over 1 % of requests refused).'}${r.skippedForTime.length > 0 ? ` Not run for want of time (the session keeps to 25 minutes): ${r.skippedForTime.map((x) => `${n0(x)}/s`).join(', ')}.` : ''} [Chart](${r.charts.curve}).`,
     '',
     '| offered | runs | 202s | non-2xx / errors / undelivered | p50 | p99 | p99.9 | max | delivered/s | 202 from the slot p99 | sender late p99 |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
