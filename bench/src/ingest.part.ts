@@ -1,9 +1,8 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { Pool } from 'undici';
-import { SERVICE_NODE_FLAGS, freePort } from '@lead-router/local-stack';
+import { SERVICE_NODE_FLAGS } from '@lead-router/local-stack';
 import { formLeads } from './lead.generator';
+import { spawnListening } from './pipeline.part';
 import { cpuSeconds, openModel, percentile } from './proc.stats';
 
 export interface IngestFigures {
@@ -81,20 +80,12 @@ export async function httpFloorLoad(
   repoRoot: string,
   opts: { seconds: number; seed: number; connections?: number },
 ): Promise<HttpFloorFigures> {
-  const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    [...SERVICE_NODE_FLAGS, join(repoRoot, 'bench', 'dist', 'http-floor.main.js'), String(port)],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  const { child, port } = await spawnListening(repoRoot, 'http-floor.main.js', SERVICE_NODE_FLAGS);
+  const exited =
+    child.exitCode === null && child.signalCode === null
+      ? new Promise<void>((done) => child.once('exit', () => done()))
+      : Promise.resolve();
   try {
-    await Promise.race([
-      new Promise<void>((ready) => child.stdout?.once('data', () => ready())),
-      exited.then(() => {
-        throw new Error('the HTTP floor server exited before it listened');
-      }),
-    ]);
     const url = `http://127.0.0.1:${port}`;
     const connections = opts.connections ?? 64;
     await ingestLoad(url, 'none', { batch: 1, connections, seconds: 3, seed: opts.seed + 1000 });

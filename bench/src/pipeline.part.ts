@@ -311,25 +311,37 @@ export interface Receiver {
   stop(): Promise<void>;
 }
 
-export async function startReceiver(repoRoot: string): Promise<Receiver> {
+/**
+ * Spawns one of the bench's own servers (`bench/dist/<script>`, given a free port, after `flags`)
+ * and answers once it writes its first line, which it does when it listens; rejects if it exits
+ * first.
+ */
+export async function spawnListening(
+  repoRoot: string,
+  script: string,
+  flags: readonly string[] = [],
+): Promise<{ child: ChildProcess; port: number }> {
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    [join(repoRoot, 'bench', 'dist', 'receiver.main.js'), String(port)],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
+    [...flags, join(repoRoot, 'bench', 'dist', script), String(port)],
+    { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   await new Promise<void>((resolve, reject) => {
     child.stdout?.once('data', () => resolve());
     child.once('exit', (code) =>
       reject(
-        new StackError(`the bench receiver exited with ${code}`, 'process_exited', {
+        new StackError(`${script} exited with ${code} before it listened`, 'process_exited', {
           context: { code },
         }),
       ),
     );
   });
+  return { child, port };
+}
+
+export async function startReceiver(repoRoot: string): Promise<Receiver> {
+  const { child, port } = await spawnListening(repoRoot, 'receiver.main.js');
   const url = `http://127.0.0.1:${port}`;
   return {
     url,

@@ -703,8 +703,11 @@ export class StageRunner<In> {
     if (decision.kind === 'produce') {
       const outputs = decision.outputs.map((o) => this.encode(o, trace));
       const { limits } = this;
-      const loading = limits.load(outputs.map((o) => o.topic));
-      if (loading) await loading;
+      // Asked only while a topic is unknown: no array a record once every limit is read.
+      if (outputs.some((o) => !limits.has(o.topic))) {
+        const loading = limits.load(outputs.map((o) => o.topic));
+        if (loading) await loading;
+      }
       const tooLarge = outputs.find((o) => recordBytes(o) > limits.maxRecordBytes(o.topic));
       if (!tooLarge) return { outcome: 'ok', outputs };
       // The broker would refuse it every time: the input goes to the DLQ, with its own bytes.
