@@ -2,7 +2,8 @@
  * A focused bench of one sink-webhook process (issue 15, points 2 and 4): N routed leads to one
  * webhook destination on a prefix's leads.routed, one sink-webhook, the bench receiver answering
  * every POST 200. It reports the sink's CPU per delivery (from /proc, between the first lead's
- * outcome and the last one's), its peak RSS (VmHWM) and the delivery rate.
+ * outcome and the last one's), its peak RSS (VmHWM), the delivery rate and the commands it sent
+ * Redis per delivery (INFO commandstats, the budget's and the parking's).
  *
  * Builds can be compared in one run: BENCH_WEBHOOK_BUILDS lists `label=root` pairs, each root a
  * tree with the built `services/sink-webhook/dist` and `node_modules/@lead-router/*` beside it
@@ -15,6 +16,9 @@
  *   BENCH_WEBHOOK_BUILDS=before=/tmp/before,after=. BENCH_WEBHOOK_RUNS=3 \
  *     BENCH_WEBHOOK_LEADS=20000 node bench/dist/sink-webhook.bench.js
  *
+ * BENCH_WEBHOOK_BUDGET (`requests/seconds`, e.g. `1000000/1`) replaces the webhook type's default
+ * budget (10,000 requests per 10 s), which otherwise caps a run at about 1,000 deliveries a second.
+ *
  * BENCH_WEBHOOK_RATE paces the leads (leads/s, open model) instead of producing them up front;
  * the speed-to-lead of the outcomes is reported then. Uses KAFKA_BROKERS and SCHEMA_REGISTRY_URL
  * when both are set, else starts a local stack; needs Redis (REDIS_URL).
@@ -24,6 +28,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import Redis from 'ioredis';
 import { BatchingProducer } from '@lead-router/kafka';
 import { SERVICE_NODE_FLAGS, freePort, waitFor } from '@lead-router/local-stack';
 import { createLogger } from '@lead-router/observability';
@@ -69,6 +74,8 @@ const config = {
   leads: num('BENCH_WEBHOOK_LEADS', 20_000),
   runs: num('BENCH_WEBHOOK_RUNS', 1),
   rate: num('BENCH_WEBHOOK_RATE', 0),
+  /** `requests/seconds`: the destination's budget; the webhook type's default when unset. */
+  budget: budgetOf(process.env['BENCH_WEBHOOK_BUDGET']),
   builds: parseBuilds(process.env['BENCH_WEBHOOK_BUILDS'] ?? `current=${repoRoot}`),
   /** Extra environment for the sink, `KEY=value` pairs separated by commas. */
   sinkEnv: Object.fromEntries(
@@ -78,6 +85,14 @@ const config = {
       .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
   ) as Record<string, string>,
 };
+
+function budgetOf(spec: string | undefined): { requests: number; per_seconds: number } | undefined {
+  if (spec === undefined || spec === '') return undefined;
+  const [requests, seconds] = spec.split('/').map(Number);
+  if (!(requests! > 0 && seconds! > 0))
+    throw new RangeError(`BENCH_WEBHOOK_BUDGET: expected requests/seconds, got ${spec}`);
+  return { requests: requests!, per_seconds: seconds! };
+}
 
 interface Build {
   label: string;
@@ -183,10 +198,25 @@ interface RunFigures {
   maxHeapTotalMb: number;
   maxExternalMb: number;
   speedToLead?: { p50: number; p99: number; max: number };
+  /** Commands the sink sent Redis per delivery (its budget and parking), all and by name. */
+  redisPerDelivery: number;
+  redisMix: string;
+}
+
+/** Redis' own count of the commands it ran, by name (INFO commandstats), INFO itself left out. */
+async function redisCalls(redis: Redis): Promise<Map<string, number>> {
+  const calls = new Map<string, number>();
+  for (const match of (await redis.info('commandstats')).matchAll(
+    /^cmdstat_([^:]+):calls=(\d+)/gm,
+  )) {
+    if (match[1] !== 'info') calls.set(match[1]!, Number(match[2]));
+  }
+  return calls;
 }
 
 async function oneRun(
   env: BenchEnv,
+  redis: Redis,
   receiver: Receiver,
   producer: BatchingProducer,
   build: Build,
@@ -198,7 +228,11 @@ async function oneRun(
   const rulesFile = writeRules(
     env.workDir,
     prefix,
-    sinksRulesYaml({ inboxUrl: `${receiver.url}/inbox`, retryDelays: ['5s', '15s', '30s'] }),
+    sinksRulesYaml({
+      inboxUrl: `${receiver.url}/inbox`,
+      retryDelays: ['5s', '15s', '30s'],
+      ...(config.budget ? { inboxBudget: config.budget } : {}),
+    }),
   );
   const outcomes = await collectOutcomes(env, codec, prefix);
   const inbox = DESTINATION.webhook;
@@ -218,6 +252,7 @@ async function oneRun(
       what: 'the warm-up lead',
     });
     await receiver.reset();
+    const redis0 = await redisCalls(redis);
     const cpu0 = cpuSeconds(pid);
     const faults0 = minorFaults(pid);
     const t0 = Date.now();
@@ -269,6 +304,10 @@ async function oneRun(
     const cpu = cpuSeconds(pid) - cpu0;
     const faults = minorFaults(pid) - faults0;
     const peak = peakRssMb(pid) ?? NaN;
+    const redisRan = [...(await redisCalls(redis))]
+      .map(([name, calls]) => [name, calls - (redis0.get(name) ?? 0)] as const)
+      .filter(([, calls]) => calls > 0)
+      .sort((a, b) => b[1] - a[1]);
     if (!drained) say(`${build.label} run ${run}: not every lead has an outcome`);
     const stats = await receiver.stats();
     const mine = new Set(produced.map((l) => l.lead.lead_id));
@@ -288,6 +327,8 @@ async function oneRun(
       cpuSeconds: cpu,
       cpuUsPerDelivery: (cpu / total) * 1e6,
       faultsPerDelivery: faults / total,
+      redisPerDelivery: redisRan.reduce((sum, [, calls]) => sum + calls, 0) / total,
+      redisMix: redisRan.map(([name, calls]) => `${name} ${(calls / total).toFixed(3)}`).join(', '),
       peakRssMb: peak,
       startRssMb: startRss,
       maxSampledRssMb: maxRss,
@@ -312,8 +353,8 @@ async function oneRun(
 
 function table(rows: readonly RunFigures[]): string {
   const lines = [
-    '| build | run | delivered | POSTs | s | leads/s | CPU s | CPU µs/delivery | minor faults/delivery | VmHWM MB | VmRSS MB at start / max | heap used / total, external MB (max) | speed-to-lead p50/p99/max ms |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| build | run | delivered | POSTs | s | leads/s | CPU s | CPU µs/delivery | minor faults/delivery | Redis commands/delivery | VmHWM MB | VmRSS MB at start / max | heap used / total, external MB (max) | speed-to-lead p50/p99/max ms |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const r of rows) {
     const speed = r.speedToLead
@@ -322,24 +363,25 @@ function table(rows: readonly RunFigures[]): string {
     lines.push(
       `| ${r.label} | ${r.run} | ${r.delivered}/${r.leads} | ${r.posts} | ${r.seconds.toFixed(1)} | ` +
         `${r.leadsPerSecond.toFixed(0)} | ${r.cpuSeconds.toFixed(2)} | ${r.cpuUsPerDelivery.toFixed(0)} | ` +
-        `${r.faultsPerDelivery.toFixed(2)} | ${r.peakRssMb.toFixed(0)} | ${r.startRssMb.toFixed(0)} / ${r.maxSampledRssMb.toFixed(0)} | ` +
+        `${r.faultsPerDelivery.toFixed(2)} | ${r.redisPerDelivery.toFixed(3)} (${r.redisMix}) | ${r.peakRssMb.toFixed(0)} | ${r.startRssMb.toFixed(0)} / ${r.maxSampledRssMb.toFixed(0)} | ` +
         `${r.maxHeapUsedMb.toFixed(0)} / ${r.maxHeapTotalMb.toFixed(0)}, ${r.maxExternalMb.toFixed(0)} | ${speed} |`,
     );
   }
   const labels = [...new Set(rows.map((r) => r.label))];
   lines.push(
     '',
-    '| build | CPU µs/delivery (median, min–max) | minor faults/delivery (median) | VmHWM MB (median, min–max) |',
+    '| build | CPU µs/delivery (median, min–max) | minor faults/delivery (median) | Redis commands/delivery (median) | VmHWM MB (median, min–max) |',
   );
-  lines.push('| --- | --- | --- | --- |');
+  lines.push('| --- | --- | --- | --- | --- |');
   for (const label of labels) {
     const of = rows.filter((r) => r.label === label);
     const cpu = of.map((r) => r.cpuUsPerDelivery).sort((a, b) => a - b);
     const rss = of.map((r) => r.peakRssMb).sort((a, b) => a - b);
     const faults = of.map((r) => r.faultsPerDelivery).sort((a, b) => a - b);
+    const redis = of.map((r) => r.redisPerDelivery).sort((a, b) => a - b);
     lines.push(
       `| ${label} | ${percentile(cpu, 50).toFixed(0)} (${cpu[0]!.toFixed(0)}–${cpu[cpu.length - 1]!.toFixed(0)}) | ` +
-        `${percentile(faults, 50).toFixed(2)} | ` +
+        `${percentile(faults, 50).toFixed(2)} | ${percentile(redis, 50).toFixed(3)} | ` +
         `${percentile(rss, 50).toFixed(0)} (${rss[0]!.toFixed(0)}–${rss[rss.length - 1]!.toFixed(0)}) |`,
     );
   }
@@ -352,6 +394,7 @@ async function main(): Promise<void> {
   const host = machine(repoRoot);
   const { brokers, registryUrl, stack } = await benchStack(workDir, say);
   const receiver = await startReceiver(repoRoot);
+  const redis = new Redis(process.env['REDIS_URL'] ?? 'redis://127.0.0.1:6379');
   const kafka = benchKafka(brokers, 'bench-sink-webhook', createLogger('bench', 'warn'));
   const env: BenchEnv = {
     repoRoot,
@@ -366,23 +409,26 @@ async function main(): Promise<void> {
   await producer.connect();
   const rows: RunFigures[] = [];
   say(
-    `${config.leads} leads per run, ${config.rate > 0 ? `${config.rate}/s` : 'produced up front'}; ` +
+    `${config.leads} leads per run, ${config.rate > 0 ? `${config.rate}/s` : 'produced up front'}, ` +
+      `budget ${config.budget ? `${config.budget.requests}/${config.budget.per_seconds} s` : "the webhook type's default"}; ` +
       `builds ${config.builds.map((b) => `${b.label}=${b.root}`).join(', ')}; ${config.runs} run(s) each; ` +
       `${host.nproc} cores, ${host.cpuModel}, load ${host.loadAverage.map((l) => l.toFixed(1)).join(' ')}`,
   );
   try {
     for (let run = 1; run <= config.runs; run++) {
       for (const build of config.builds) {
-        const figures = await oneRun(env, receiver, producer, build, run);
+        const figures = await oneRun(env, redis, receiver, producer, build, run);
         rows.push(figures);
         say(
           `${build.label} run ${run}: ${figures.leadsPerSecond.toFixed(0)} leads/s, ` +
-            `${figures.cpuUsPerDelivery.toFixed(0)} µs CPU per delivery, VmHWM ${figures.peakRssMb.toFixed(0)} MB`,
+            `${figures.cpuUsPerDelivery.toFixed(0)} µs CPU per delivery, ` +
+            `${figures.redisPerDelivery.toFixed(3)} Redis commands per delivery, VmHWM ${figures.peakRssMb.toFixed(0)} MB`,
         );
       }
     }
   } finally {
     await producer.disconnect();
+    redis.disconnect();
     await receiver.stop();
     await stack?.stop();
     if (stack) rmSync(stack.dataDir, { recursive: true, force: true });

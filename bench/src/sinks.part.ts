@@ -53,6 +53,8 @@ export interface Targets {
   retryDelays: readonly string[];
   /** The CRM destinations' `breaker.half_open_after`; the default (30s) when not given. */
   halfOpenAfter?: string;
+  /** The webhook destination's `budget`; the type's default (10,000 requests per 10 s) when not given. */
+  inboxBudget?: { requests: number; per_seconds: number };
 }
 
 /** A rule set with one destination per target given, everyone's leads routed to all of them. */
@@ -97,7 +99,7 @@ ${retry}`);
     type: webhook
     url: ${t.inboxUrl}
     allow_private: true
-${retry}`);
+${t.inboxBudget ? `    budget: { requests: ${t.inboxBudget.requests}, per_seconds: ${t.inboxBudget.per_seconds} }\n` : ''}${retry}`);
   }
   const owners = (m: number) =>
     names.map((n) => `${n}: '${ownerFor(destinationType(n), m)}'`).join(', ');
