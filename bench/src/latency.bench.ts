@@ -43,7 +43,14 @@ import {
   warmTransactions,
   type StageName,
 } from './pipeline.part';
-import { cpuBetween, describeTransactions, readCpu, readStackPids, sleep } from './proc.stats';
+import {
+  cpuBetween,
+  describeSinkRequests,
+  describeTransactions,
+  readCpu,
+  readStackPids,
+  sleep,
+} from './proc.stats';
 import { rawChainLatency, sampleChainPools } from './raw-chain.part';
 
 const repoRoot = resolve(__dirname, '..', '..');
@@ -179,6 +186,8 @@ async function main(): Promise<void> {
           ),
           `   the router's transactions, p50 / p99 ms by phase (histogram bucket bounds): ` +
             describeTransactions(result.transactionTimes, (ms) => `≤ ${ms}`),
+          `   sink-webhook's requests, p50 / p99 ms by phase (histogram bucket bounds; gate: turn to budget granted, answer: sent to answered): ` +
+            describeSinkRequests(result.sinkRequestTimes, (ms) => `≤ ${ms}`),
           `   CPU µs per lead: ${cpu}`,
           ...(result.brokerRequests
             ? [

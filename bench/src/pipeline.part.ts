@@ -28,10 +28,12 @@ import {
   sleep,
   slotLatencies,
   sumMetric,
+  SINK_REQUEST_PHASES,
   TRANSACTION_PHASES,
   TRANSACTION_STEPS,
   type CpuReading,
   type SlotLatencies,
+  type SinkRequestTimes,
   type TransactionTimes,
 } from './proc.stats';
 import { DEMO_MODE_ENV } from '@lead-router/config';
@@ -487,6 +489,23 @@ export class Monitor {
     );
   }
 
+  /**
+   * sink-webhook's requests while the monitor ran, from its histogram (bucket upper bounds): how
+   * long each waited at the gate before it was sent, and for the receiver's answer.
+   */
+  sinkRequestTimes(): SinkRequestTimes {
+    const first = this.firstTexts.get('sink-webhook') ?? '';
+    const last = this.lastTexts.get('sink-webhook') ?? '';
+    return SINK_REQUEST_PHASES.map((phase) => {
+      const labels = { sink: 'sink-webhook', phase };
+      const before = histogramBuckets(first, MetricNames.sinkRequestPhase, labels);
+      const after = histogramBuckets(last, MetricNames.sinkRequestPhase, labels);
+      const q = (p: number) => bucketQuantile(before, after, p) * 1000;
+      const total = (m: Map<number, number>) => Math.max(0, ...m.values());
+      return { phase, p50: q(0.5), p99: q(0.99), count: total(after) - total(before) };
+    });
+  }
+
   private async loop(): Promise<void> {
     while (!this.stopped) {
       await this.sample();
@@ -682,6 +701,7 @@ export interface LatencyRun extends SlotLatencies {
   loopDelay: LoopDelay;
   stageTimes: StageTimes;
   transactionTimes: TransactionTimes;
+  sinkRequestTimes: SinkRequestTimes;
   /** the requests the broker handled over the run, by API (absent when they could not be read) */
   brokerRequests?: RequestMix;
 }
@@ -768,6 +788,7 @@ export async function latencyRun(
       loopDelay: monitor.loopDelay(),
       stageTimes: monitor.stageTimes(),
       transactionTimes: monitor.transactionTimes(),
+      sinkRequestTimes: monitor.sinkRequestTimes(),
       ...(brokerRequests && { brokerRequests }),
     },
     arrivals,

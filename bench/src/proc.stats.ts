@@ -240,6 +240,26 @@ export function describeTransactions(
   }).join('; ');
 }
 
+/** The phases of a sink's request (`lead_router_sink_request_phase_seconds`). */
+export const SINK_REQUEST_PHASES = ['gate', 'answer'] as const;
+
+/** Each phase of sink-webhook's requests over a run: ms, and how many requests. */
+export type SinkRequestTimes = {
+  phase: (typeof SINK_REQUEST_PHASES)[number];
+  p50: number;
+  p99: number;
+  count: number;
+}[];
+
+/** `2,403 requests: gate ≤ 2 / ≤ 15, answer ≤ 8 / ≤ 50` (p50 / p99, each written by `value`). */
+export function describeSinkRequests(
+  times: SinkRequestTimes,
+  value: (ms: number) => string,
+): string {
+  const count = (times[0]?.count ?? 0).toLocaleString('en-US');
+  return `${count} requests: ${times.map((t) => `${t.phase} ${value(t.p50)} / ${value(t.p99)}`).join(', ')}`;
+}
+
 /** `n` of the items, evenly spread. */
 export function sampleOf<T>(items: readonly T[], n: number): T[] {
   const step = Math.max(1, Math.floor(items.length / n));

@@ -15,7 +15,7 @@ import {
   type StageName,
   type ThroughputRun,
 } from './pipeline.part';
-import { describeTransactions, type Machine } from './proc.stats';
+import { describeSinkRequests, describeTransactions, type Machine } from './proc.stats';
 
 export interface BenchResult {
   smoke: boolean;
@@ -439,6 +439,16 @@ export function renderEntry(r: BenchResult): string {
           describeTransactions(txns, (ms) => `≤ ${ms1(ms)}`) +
           ' (send: AddPartitionsToTxn and the records; offsets: AddOffsetsToTxn and TxnOffsetCommit, sent at the same time, both timed from the start; commit: EndTxn once both are answered). ' +
           'Records of a transaction are readable downstream only after its commit.',
+        '',
+      );
+    const requests = runsAt(h.rate)[0]?.sinkRequestTimes ?? [];
+    if (requests.some((t) => t.count > 0))
+      lines.push(
+        "sink-webhook's requests to the receiver, by phase (its `lead_router_sink_request_phase_seconds` " +
+          'histogram over the same run, bucket upper bounds, p50 / p99): ' +
+          describeSinkRequests(requests, (ms) => `≤ ${ms1(ms)}`) +
+          " (gate: from the batch's turn to its request budget granted, the parking read included; answer: sent to answered). " +
+          'The rest of the hop to the receiver is the fetch and the round the request waits for.',
         '',
       );
     const slowest = [...h.hops]

@@ -22,6 +22,11 @@ export const MetricNames = {
   /** When the destination's parking (quota spent, or stopped) that this instance set ends, by reason. */
   sinkParkedUntil: 'lead_router_sink_destination_parked_until_timestamp_seconds',
   sinkBatchSize: 'lead_router_sink_batch_size',
+  /**
+   * A sink's requests by phase: `gate` (from the batch's turn to its request budget granted:
+   * parking read, budget, waits) and `answer` (the request sent to its answer or failure).
+   */
+  sinkRequestPhase: 'lead_router_sink_request_phase_seconds',
   salesforceApiUsed: 'lead_router_salesforce_api_requests_used',
   salesforceApiAllocation: 'lead_router_salesforce_api_requests_allocation',
   httpRequests: 'lead_router_http_requests_total',

@@ -575,6 +575,47 @@ describe('SinkDeliverer: the circuit and parking gauges the alerts read', () => 
     assert.equal(await gauge(registry, CIRCUIT, CRM_A), 0);
   });
 
+  it('lead_router_sink_request_phase_seconds: each request sent, its wait at the gate and for its answer', async () => {
+    let now = NOW;
+    // The first request waits 30 ms for its budget, the second none, the third is refused it.
+    const grants = [30, 0, null];
+    const gate: DestinationGate = {
+      acquire: async () => {
+        const wait = grants.shift();
+        if (wait === null || wait === undefined) return { granted: false, retryInMs: 30_000 };
+        now += wait;
+        return { granted: true, release: async () => undefined };
+      },
+      park: async () => undefined,
+      parkedUntil: async () => null,
+    };
+    // The destination takes 200 ms to answer each request.
+    const adapter = new FakeAdapter(() => {
+      now += 200;
+      return { kind: 'delivered', crmId: null, created: null };
+    }, 1);
+    const { run, registry } = setup(adapter, undefined, {
+      gate,
+      maxInFlight: 1,
+      now: () => now,
+    });
+    const leads = ['L1', 'L2', 'L3'].map((id) => lead(id));
+    await run(...leads.map((l) => [l, record(l)] as [RoutedLead, RecordContext]));
+    assert.equal(adapter.calls.length, 2);
+    const PHASE = 'lead_router_sink_request_phase_seconds';
+    const of = (suffix: string, phase: string) =>
+      gauge(registry, `${PHASE}_${suffix}`, `${CRM_A},phase="${phase}"`);
+    // Two requests sent; the one the budget held back waited at the gate but was never sent.
+    assert.equal(await of('count', 'gate'), 2);
+    assert.equal(await of('sum', 'gate'), 0.03);
+    assert.equal(await of('count', 'answer'), 2);
+    assert.equal(await of('sum', 'answer'), 0.4);
+    const bucket = (le: string) =>
+      gauge(registry, `${PHASE}_bucket`, `le="${le}",${CRM_A},phase="answer"`);
+    assert.equal(await bucket('0.1'), 0);
+    assert.equal(await bucket('0.25'), 2);
+  });
+
   it('lead_router_sink_requests_in_flight counts the requests awaiting their answer when scraped, 0 once they are answered', async () => {
     const IN_FLIGHT = 'lead_router_sink_requests_in_flight';
     const adapter = new FakeAdapter(undefined, 1, 50);

@@ -197,6 +197,7 @@ export class SinkDeliverer<C extends CommonDestinationConfig> {
     const { adapter, gate, metrics, sink } = this.options;
     const destination = batch[0]!.destination.id;
     const labels = { sink, destination };
+    const turnAt = this.now();
     const hold = async (d: Disposition, reason: 'quota' | 'budget' | 'circuit', at?: number) => {
       const facts: AttemptFacts = {
         answer: HOLDS[reason],
@@ -271,6 +272,11 @@ export class SinkDeliverer<C extends CommonDestinationConfig> {
       .finally(() => grant.release());
     circuit();
     const durationMs = guarded.kind === 'open' ? null : Math.max(0, this.now() - sentAt);
+    if (durationMs !== null) {
+      // A request sent: what it waited for at the gate, and for its answer.
+      metrics.requestPhase.observe(sink, destination, 'gate', (sentAt - turnAt) / 1000);
+      metrics.requestPhase.observe(sink, destination, 'answer', durationMs / 1000);
+    }
 
     if (guarded.kind === 'open') {
       // Refused by the breaker itself: the probe this call waited for failed and opened it again.
