@@ -10,5 +10,6 @@ export { companyDomainOf } from './company-domain.normalizer';
 export { COMPANY_SIZE_BANDS, normalizeCompanySize } from './company-size.normalizer';
 export { INDUSTRIES, INDUSTRY_SECTORS, normalizeIndustry } from './industry.normalizer';
 export { UTM_PARAMETERS } from './utm.normalizer';
-export { ATTRIBUTE_FIELDS, normalize } from './lead.normalizer';
+export { normalize } from './lead.normalizer';
+export { ATTRIBUTE_FIELDS } from './attribute.fields';
 export { AttributesReader } from './attributes.reader';

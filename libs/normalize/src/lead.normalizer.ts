@@ -1,6 +1,7 @@
 import { err, ok, type Result } from '@lead-router/errors';
 import type { NormalizedLead, RawLead } from '@lead-router/schemas';
 import { getCountryCallingCode, isSupportedCountry } from 'libphonenumber-js/max';
+import { ATTRIBUTE_FIELDS } from './attribute.fields';
 import { AttributesReader } from './attributes.reader';
 import { companyDomainOf } from './company-domain.normalizer';
 import { normalizeCompanySize } from './company-size.normalizer';
@@ -16,37 +17,6 @@ import { normalizeMessage, normalizeText } from './text.normalizer';
 import { normalizeSubmittedAt } from './timestamp.normalizer';
 import { normalizeUtm } from './utm.normalizer';
 import { normalizeWebsite } from './website.normalizer';
-
-/**
- * The submitted extra fields the normalizer reads, by folded name (lower case, letters and
- * digits only): `Full Name`, `full_name` and `fullName` are all `fullname`. README lists them.
- */
-export const ATTRIBUTE_FIELDS = {
-  email: ['email', 'emailaddress', 'mail'],
-  phone: ['phone', 'phonenumber', 'mobile', 'mobilephone', 'mobilenumber', 'telephone', 'tel'],
-  country: ['country', 'countrycode', 'countryname'],
-  fullName: ['fullname', 'name', 'contactname', 'yourname'],
-  subdivision: [
-    'state',
-    'statecode',
-    'province',
-    'region',
-    'subdivision',
-    'stateprovince',
-    'stateorprovince',
-  ],
-  companySize: [
-    'companysize',
-    'employees',
-    'employeecount',
-    'numberofemployees',
-    'numemployees',
-    'noofemployees',
-    'headcount',
-    'employeesize',
-  ],
-  industry: ['industry', 'sector', 'vertical', 'naics', 'naicscode'],
-} as const;
 
 function sameCallingCode(a: string, b: string): boolean {
   return (

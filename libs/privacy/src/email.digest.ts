@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { normalizeEmail } from '@lead-router/normalize';
+import { normalizeEmail } from '@lead-router/normalize/email';
 
 /**
  * The hex SHA-256 of an email as the normalizer writes it (trimmed, the domain lower-cased and in

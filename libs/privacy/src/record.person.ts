@@ -1,5 +1,5 @@
 import { leadIdFor } from '@lead-router/capture';
-import { ATTRIBUTE_FIELDS, AttributesReader } from '@lead-router/normalize';
+import { ATTRIBUTE_FIELDS, AttributesReader } from '@lead-router/normalize/email';
 
 /** Whom a pipeline record is about, as far as the record tells. */
 export interface Person {
