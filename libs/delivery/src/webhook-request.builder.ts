@@ -126,20 +126,25 @@ export function webhookRequest(
   secret: string,
   nowSeconds: number,
 ): WebhookRequest {
-  return signed(routed, destination, secret, nowSeconds, (json) => json);
+  const deliveryId = deliveryIdFor(routed.lead.lead_id, destination.id);
+  return signed(routed, destination, secret, nowSeconds, deliveryId, (json) => json);
 }
 
 /**
  * `webhookRequest` as the sink sends it: the body serialized once into the UTF-8 bytes that are
- * both signed and written to the socket, so one delivery holds one copy of its body.
+ * both signed and written to the socket, so one delivery holds one copy of its body; its id the
+ * task's, made once for the request and the outcome (`deliveryIdFor` when none is given).
  */
 export function encodedWebhookRequest(
   routed: RoutedLead,
   destination: Destination,
   secret: string,
   nowSeconds: number,
+  deliveryId: string = deliveryIdFor(routed.lead.lead_id, destination.id),
 ): WebhookRequest<Buffer> {
-  return signed(routed, destination, secret, nowSeconds, (json) => Buffer.from(json, 'utf8'));
+  return signed(routed, destination, secret, nowSeconds, deliveryId, (json) =>
+    Buffer.from(json, 'utf8'),
+  );
 }
 
 function signed<Body extends string | Buffer>(
@@ -147,6 +152,7 @@ function signed<Body extends string | Buffer>(
   destination: Destination,
   secret: string,
   nowSeconds: number,
+  deliveryId: string,
   encode: (json: string) => Body,
 ): WebhookRequest<Body> {
   if (destination.url === null) {
@@ -156,7 +162,6 @@ function signed<Body extends string | Buffer>(
       destination.id,
     );
   }
-  const deliveryId = deliveryIdFor(routed.lead.lead_id, destination.id);
   const body = encode(JSON.stringify(leadRoutedPayload(routed, destination)));
   const timestamp = Math.floor(nowSeconds);
   return {

@@ -41,6 +41,12 @@ export interface DeliveryTask<C extends CommonDestinationConfig = CommonDestinat
   readonly config: C;
   /** The attempt this send is: 1 the first time, one more after each retry tier. */
   readonly attempts: number;
+  /**
+   * The id of this lead's delivery to this destination (`deliveryIdFor`), the same on every try:
+   * computed once when the task is made, for the request (a webhook's `webhook-id`) and the
+   * outcome alike. A SHA-1 each, it was computed for both, 5 % of a webhook sink's CPU.
+   */
+  readonly deliveryId: string;
   /** The destination whose leads this one takes, when it is a fallback. */
   readonly fallbackFrom?: string;
   /**

@@ -1,4 +1,9 @@
-import { withDeadline, type DeliveryVerdict, type LeadVerdict } from '@lead-router/delivery';
+import {
+  deliveryIdFor,
+  withDeadline,
+  type DeliveryVerdict,
+  type LeadVerdict,
+} from '@lead-router/delivery';
 import { errorMessage } from '@lead-router/errors';
 import {
   DESTINATION_HEADER,
@@ -147,6 +152,7 @@ export class SinkDeliverer<C extends CommonDestinationConfig> {
         lead,
         destination,
         attempts: record.attempts,
+        deliveryId: deliveryIdFor(lead.lead.lead_id, destination.id),
         source: record,
         ...(fallbackFrom !== undefined ? { fallbackFrom } : {}),
       };

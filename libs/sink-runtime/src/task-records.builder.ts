@@ -1,4 +1,4 @@
-import { deliveryIdFor, deliveryOutcome } from '@lead-router/delivery';
+import { deliveryOutcome } from '@lead-router/delivery';
 import {
   ATTEMPTS_HEADER,
   DESTINATION_HEADER,
@@ -36,6 +36,8 @@ export interface TaskRecord {
   lead: RoutedLead;
   destination: Destination;
   attempts: number;
+  /** `deliveryIdFor(lead, destination)`, made with the task (see `DeliveryTask`). */
+  deliveryId: string;
   fallbackFrom?: string;
   source: SourceRecord;
   /** The trace headers its records carry: its delivery span's, once it was sent. */
@@ -169,7 +171,7 @@ function dispositionRecords(args: {
     deliveryOutcome({
       routed: task.lead,
       destination: task.destination,
-      deliveryId: deliveryIdFor(leadId, task.destination.id),
+      deliveryId: task.deliveryId,
       status,
       attempts: task.attempts,
       httpStatus: extra.httpStatus ?? args.httpStatus ?? null,

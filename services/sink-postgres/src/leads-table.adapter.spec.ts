@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { deliveryIdFor } from '@lead-router/delivery';
 import type { PostgresDestination } from '@lead-router/routing';
 import type { DeliveryTask } from '@lead-router/sink-runtime';
 import { destinationFixture, routedLeadFixture } from '@lead-router/testing';
@@ -26,7 +27,9 @@ const task = (
     lead: { lead_id: leadId },
     destinations: [destinationFixture({ id: destination, type: 'postgres', url: null })],
   });
-  return { lead, destination: lead.destinations[0]!, config: config(named), attempts: 1 };
+  const to = lead.destinations[0]!;
+  const deliveryId = deliveryIdFor(leadId, to.id);
+  return { lead, destination: to, config: config(named), attempts: 1, deliveryId };
 };
 
 /** A pg-style client that records each statement's table and lead ids, refusing what `fail` picks. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { verifyWebhook } from '@lead-router/delivery';
+import { deliveryIdFor, verifyWebhook } from '@lead-router/delivery';
 import type { WebhookDestination } from '@lead-router/routing';
 import type { DeliveryTask } from '@lead-router/sink-runtime';
 import { destinationFixture, routedLeadFixture } from '@lead-router/testing';
@@ -40,12 +40,12 @@ function setup(answer: WebhookResponse, env: Record<string, string> = { PARTNER_
   return { sut, sent };
 }
 
-const task = (c: WebhookDestination): DeliveryTask<WebhookDestination> => ({
-  lead: routedLeadFixture(),
-  destination: destinationFixture({ url: 'http://stale.example/from-the-record' }),
-  config: c,
-  attempts: 1,
-});
+const task = (c: WebhookDestination): DeliveryTask<WebhookDestination> => {
+  const lead = routedLeadFixture();
+  const destination = destinationFixture({ url: 'http://stale.example/from-the-record' });
+  const deliveryId = deliveryIdFor(lead.lead.lead_id, destination.id);
+  return { lead, destination, config: c, attempts: 1, deliveryId };
+};
 const signal = new AbortController().signal;
 
 describe('WebhookAdapter', () => {
@@ -67,6 +67,14 @@ describe('WebhookAdapter', () => {
       verifyWebhook(`whsec_${'QUJD'.repeat(8)}`, request!.headers, request!.body).ok,
       false,
     );
+  });
+
+  it("sends the task's delivery id as webhook-id, the one its outcome carries, and signs with it", async () => {
+    const { sut, sent } = setup({ status: 204 });
+    const given = { ...task(config()), deliveryId: 'msg_0f6f7a51-6a3c-5c5e-9a4e-3b8d1d7c2e10' };
+    await sut.send([given], signal);
+    assert.equal(sent[0]?.headers['webhook-id'], given.deliveryId);
+    assert.ok(verifyWebhook(SECRET, sent[0]!.headers, sent[0]!.body).ok);
   });
 
   it("sends the lead's delivery span as the request's traceparent only while tracing is on", async () => {

@@ -73,6 +73,7 @@ export class WebhookAdapter implements SinkAdapter<WebhookDestination> {
       { ...destination, url: config.url },
       secret,
       this.now() / 1000,
+      task.deliveryId,
     );
     // Tracing on: the receiver gets the lead's delivery span as its W3C parent.
     if (task.trace !== undefined) request.headers = { ...request.headers, ...task.trace };
