@@ -474,18 +474,12 @@ export class Monitor {
    * upper bounds): what its two exactly-once hops wait on the broker for, chunk by chunk.
    */
   transactionTimes(): TransactionTimes {
-    const first = this.firstTexts.get('router') ?? '';
-    const last = this.lastTexts.get('router') ?? '';
-    const name = MetricNames.transactionPhase;
     return TRANSACTION_STEPS.flatMap((step) =>
-      TRANSACTION_PHASES.map((phase) => {
-        const labels = { stage: step, phase };
-        const before = histogramBuckets(first, name, labels);
-        const after = histogramBuckets(last, name, labels);
-        const q = (p: number) => bucketQuantile(before, after, p) * 1000;
-        const total = (m: Map<number, number>) => Math.max(0, ...m.values());
-        return { step, phase, p50: q(0.5), p99: q(0.99), count: total(after) - total(before) };
-      }),
+      TRANSACTION_PHASES.map((phase) => ({
+        step,
+        phase,
+        ...this.histogramTimes('router', MetricNames.transactionPhase, { stage: step, phase }),
+      })),
     );
   }
 
@@ -494,16 +488,29 @@ export class Monitor {
    * long each waited at the gate before it was sent, and for the receiver's answer.
    */
   sinkRequestTimes(): SinkRequestTimes {
-    const first = this.firstTexts.get('sink-webhook') ?? '';
-    const last = this.lastTexts.get('sink-webhook') ?? '';
-    return SINK_REQUEST_PHASES.map((phase) => {
-      const labels = { sink: 'sink-webhook', phase };
-      const before = histogramBuckets(first, MetricNames.sinkRequestPhase, labels);
-      const after = histogramBuckets(last, MetricNames.sinkRequestPhase, labels);
-      const q = (p: number) => bucketQuantile(before, after, p) * 1000;
-      const total = (m: Map<number, number>) => Math.max(0, ...m.values());
-      return { phase, p50: q(0.5), p99: q(0.99), count: total(after) - total(before) };
-    });
+    return SINK_REQUEST_PHASES.map((phase) => ({
+      phase,
+      ...this.histogramTimes('sink-webhook', MetricNames.sinkRequestPhase, {
+        sink: 'sink-webhook',
+        phase,
+      }),
+    }));
+  }
+
+  /**
+   * What one labelled series of `service`'s histogram `name` counted while the monitor ran: its
+   * p50 and p99 in ms (bucket upper bounds) and how many observations.
+   */
+  private histogramTimes(
+    service: string,
+    name: string,
+    labels: Record<string, string>,
+  ): { p50: number; p99: number; count: number } {
+    const before = histogramBuckets(this.firstTexts.get(service) ?? '', name, labels);
+    const after = histogramBuckets(this.lastTexts.get(service) ?? '', name, labels);
+    const q = (p: number) => bucketQuantile(before, after, p) * 1000;
+    const total = (m: Map<number, number>) => Math.max(0, ...m.values());
+    return { p50: q(0.5), p99: q(0.99), count: total(after) - total(before) };
   }
 
   private async loop(): Promise<void> {
