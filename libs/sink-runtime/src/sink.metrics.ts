@@ -125,6 +125,10 @@ export class RequestPhases {
     "Seconds of a sink's request by phase: gate (turn to budget granted), answer (sent to answered or failed)";
   readonly type = 'histogram';
   readonly aggregator = 'sum';
+  /**
+   * By destination: a registry holds one sink's metrics (`createSinkMetrics` registers its names
+   * once), so the `sink` label is the same on every series.
+   */
   private readonly series = new Map<string, PhaseSeries>();
 
   constructor(registry: Registry) {
