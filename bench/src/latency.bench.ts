@@ -10,6 +10,9 @@
  *   npm run bench:latency -- --env sink-webhook:SINK_COALESCE_MS=0 --env router:STAGE_CHUNK_SIZE=100
  *   npm run bench:latency -- --raw-chain     # then the raw kafkajs chain at the same rates
  *
+ * The stages are warmed with 2,000 leads from Kafka, and ingest, started after them, with 500
+ * leads/s through the whole path for `--ingest-warmup` seconds (20; 0 for none), not recorded.
+ *
  * With `--raw-chain`, once the pipeline's runs are done and its services stopped, the pipeline's
  * Kafka hops with nothing but kafkajs in them (`rawChainLatency`, on records sampled from the
  * run's topics) take the same rates: the physical limit of speed-to-lead on this host, and the
@@ -40,6 +43,7 @@ import {
   startBenchService,
   startReceiver,
   throughputRun,
+  warmIngest,
   warmTransactions,
   type StageName,
 } from './pipeline.part';
@@ -64,6 +68,7 @@ const { values: args } = parseArgs({
     sample: { type: 'string', default: '1000' },
     env: { type: 'string', multiple: true, default: [] },
     idle: { type: 'string', default: '10' },
+    'ingest-warmup': { type: 'string', default: '20' },
     'raw-chain': { type: 'boolean', default: false },
   },
 });
@@ -140,6 +145,14 @@ async function main(): Promise<void> {
       say(line);
       lines.push(line);
     }
+    const load = (rt: number, s: number, sd: number) =>
+      pacedLoad(ingest.url, 'bench-1k', { rate: rt, seconds: s, seed: sd });
+    await warmIngest(env, receiver, prefix, services, load, {
+      rate: 500,
+      seconds: Number(args['ingest-warmup']),
+      pids,
+      say,
+    });
     let seed = 500;
     const pipelineRuns: { rate: number; p50: number; p99: number }[] = [];
     for (const rate of rates)
@@ -150,7 +163,7 @@ async function main(): Promise<void> {
           receiver,
           prefix,
           services,
-          (rt, s, sd) => pacedLoad(ingest.url, 'bench-1k', { rate: rt, seconds: s, seed: sd }),
+          load,
           {
             rate,
             run,

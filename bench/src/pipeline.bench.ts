@@ -46,6 +46,7 @@ import {
   startBenchService,
   startReceiver,
   throughputRun,
+  warmIngest,
   warmTransactions,
   type BenchEnv,
   type LatencyRun,
@@ -89,6 +90,8 @@ const sizes = smoke
       runs: 3,
       runSeconds: 4,
       warmupSeconds: 1,
+      ingestWarmupSeconds: 3,
+      ingestWarmupRate: 500,
       drainMs: 20_000,
       hopSample: 300,
       profile: 2_000,
@@ -108,6 +111,8 @@ const sizes = smoke
       runs: 3,
       runSeconds: 15,
       warmupSeconds: 3,
+      ingestWarmupSeconds: 20,
+      ingestWarmupRate: 500,
       drainMs: 60_000,
       hopSample: 2_000,
       profile: 40_000,
@@ -280,6 +285,14 @@ async function main(): Promise<void> {
     ]);
     const brokerPid = otherPids.get('broker');
     if (brokerPid !== undefined) brokerRequests = await BrokerRequests.attach(brokerPid, say);
+    const load = (rt: number, s: number, sd: number) =>
+      pacedLoad(steadyIngest.url, 'bench-1k', { rate: rt, seconds: s, seed: sd });
+    await warmIngest(env, receiver, pipePrefix, services, load, {
+      rate: Math.min(sizes.ingestWarmupRate, half),
+      seconds: sizes.ingestWarmupSeconds,
+      pids,
+      say,
+    });
     const curve: LatencyRun[] = [];
     let seed = 100;
     let knee: number | undefined;
@@ -299,25 +312,17 @@ async function main(): Promise<void> {
           result: r,
           arrivals,
           slots,
-        } = await latencyRun(
-          env,
-          receiver,
-          pipePrefix,
-          services,
-          (rt, seconds, sd) =>
-            pacedLoad(steadyIngest.url, 'bench-1k', { rate: rt, seconds, seed: sd }),
-          {
-            rate,
-            run: i,
-            seconds: sizes.runSeconds,
-            warmupSeconds: sizes.warmupSeconds,
-            drainMs: sizes.drainMs,
-            seed: seed++,
-            pids,
-            say,
-            ...(brokerRequests && { brokerRequests }),
-          },
-        );
+        } = await latencyRun(env, receiver, pipePrefix, services, load, {
+          rate,
+          run: i,
+          seconds: sizes.runSeconds,
+          warmupSeconds: sizes.warmupSeconds,
+          drainMs: sizes.drainMs,
+          seed: seed++,
+          pids,
+          say,
+          ...(brokerRequests && { brokerRequests }),
+        });
         curve.push(r);
         say(
           `   ${rate}/s run ${i}: p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms, ` +

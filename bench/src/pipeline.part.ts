@@ -736,13 +736,15 @@ export async function latencyRun(
     say: (msg: string) => void;
     /** the broker's request counter, when it could be attached */
     brokerRequests?: BrokerRequests;
+    /** what the progress lines call the run (`<rate>/s run <run>`) */
+    label?: string;
   },
 ): Promise<{ result: LatencyRun; arrivals: Arrival[]; slots: Map<string, number> }> {
   await receiver.reset();
   const cpu0: CpuReading = readCpu(opts.pids);
   const fromMs = Date.now();
   const monitor = new Monitor(services, receiver, prefix, {
-    label: `${opts.rate}/s run ${opts.run}`,
+    label: opts.label ?? `${opts.rate}/s run ${opts.run}`,
     say: opts.say,
   }).start();
   const paced = await load(opts.rate, opts.seconds, opts.seed);
@@ -801,6 +803,47 @@ export async function latencyRun(
     arrivals,
     slots: paced.slots,
   };
+}
+
+/** The seed of the warm-up's leads: apart from every measured run's, so no lead is sent twice. */
+const INGEST_WARMUP_SEED = 90_000;
+
+/**
+ * Readies a freshly started ingest, and the path behind it, before the measured runs: a paced
+ * load at `rate` for `seconds`, its leads delivered and then forgotten. Without it the first run
+ * measured a JIT warming up: a new ingest offered 1,000 leads/s on two cores delivered 430–700/s
+ * over its first 15 s, and that run read p99 4.2–7.2 s against 0.36–3.6 s for the next one;
+ * after 20 s at 500/s, 0.39–0.84 s against 0.28–0.55 s (`bench/RESULTS.md`, 2026-12-05).
+ */
+export async function warmIngest(
+  env: BenchEnv,
+  receiver: Receiver,
+  prefix: string,
+  services: ReadonlyMap<string, ServiceProcess>,
+  load: (rate: number, seconds: number, seed: number) => Promise<PacedLoad>,
+  opts: {
+    rate: number;
+    seconds: number;
+    pids: ReadonlyMap<string, number>;
+    say: (msg: string) => void;
+  },
+): Promise<void> {
+  if (opts.seconds <= 0) return;
+  const { result } = await latencyRun(env, receiver, prefix, services, load, {
+    rate: opts.rate,
+    run: 0,
+    seconds: opts.seconds,
+    warmupSeconds: 0,
+    drainMs: 60_000,
+    seed: INGEST_WARMUP_SEED,
+    pids: opts.pids,
+    say: opts.say,
+    label: `ingest warm-up ${opts.rate}/s`,
+  });
+  opts.say(
+    `ingest warm-up: ${result.accepted} leads at ${opts.rate}/s for ${opts.seconds} s, ` +
+      `p99 ${result.p99.toFixed(0)} ms (not recorded)`,
+  );
 }
 
 /** The points a lead's records are stamped at, in order: each hop is the gap between two. */

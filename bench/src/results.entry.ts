@@ -35,6 +35,9 @@ export interface BenchResult {
     runs: number;
     runSeconds: number;
     warmupSeconds: number;
+    /** ingest's warm-up before the curve, not recorded: its length and its rate at most */
+    ingestWarmupSeconds: number;
+    ingestWarmupRate: number;
     drainMs: number;
     hopSample: number;
     profile: number;
@@ -288,7 +291,7 @@ export function renderEntry(r: BenchResult): string {
     ...STAGES.map((st) => `| ${st} | ${series.map((s) => k(s.lag[st])).join(' | ')} |`),
     `| delivered | ${series.map((s) => k(s.delivered)).join(' | ')} |`,
     '',
-    `### 4. Speed-to-lead against offered load (POST /v1/leads, open-model pacing, ${r.sizes.runs} runs of ${r.sizes.runSeconds} s a rate, the first ${r.sizes.warmupSeconds} s of each dropped)`,
+    `### 4. Speed-to-lead against offered load (POST /v1/leads, open-model pacing, ${r.sizes.runs} runs of ${r.sizes.runSeconds} s a rate, the first ${r.sizes.warmupSeconds} s of each dropped, after ${r.sizes.ingestWarmupSeconds} s of leads at up to ${n0(r.sizes.ingestWarmupRate)}/s through a freshly started ingest, not recorded)`,
     '',
     "Each lead counts from its **scheduled** send time (a request the generator sent late still counts from its slot) to the receiver's arrival stamp of its webhook (headers parsed); a lead accepted but not at the receiver when the drain gave up counts as ∞. Each cell is the median of the runs with the lowest–highest run in brackets.",
     `Half the sustainable throughput of point 3 is **${n0(r.half)} leads/s**; ${r.knee !== undefined ? `the knee (p99 over 5 s, deliveries behind the offered rate, or over 1 % of requests refused) came at **${n0(r.knee)} leads/s**, and higher rates were not run.` : 'no rate run reached the knee (p99 over 5 s, deliveries behind the offered rate, or over 1 % of requests refused).'}${r.skippedForTime.length > 0 ? ` Not run for want of time (the session keeps to 25 minutes): ${r.skippedForTime.map((x) => `${n0(x)}/s`).join(', ')}.` : ''} [Chart](${r.charts.curve}).`,
