@@ -45,6 +45,7 @@ import {
   throughputRun,
   warmIngest,
   warmTransactions,
+  type LatencyPath,
   type StageName,
 } from './pipeline.part';
 import {
@@ -145,9 +146,13 @@ async function main(): Promise<void> {
       say(line);
       lines.push(line);
     }
-    const load = (rt: number, s: number, sd: number) =>
-      pacedLoad(ingest.url, 'bench-1k', { rate: rt, seconds: s, seed: sd });
-    await warmIngest(env, receiver, prefix, services, load, {
+    const path: LatencyPath = {
+      receiver,
+      prefix,
+      services,
+      load: (rt, s, sd) => pacedLoad(ingest.url, 'bench-1k', { rate: rt, seconds: s, seed: sd }),
+    };
+    await warmIngest(path, {
       rate: 500,
       seconds: Number(args['ingest-warmup']),
       pids,
@@ -158,24 +163,17 @@ async function main(): Promise<void> {
     for (const rate of rates)
       for (let run = 1; run <= runs; run++) {
         const runStartMs = Date.now();
-        const { result, arrivals, slots } = await latencyRun(
-          env,
-          receiver,
-          prefix,
-          services,
-          load,
-          {
-            rate,
-            run,
-            seconds,
-            warmupSeconds,
-            drainMs: 60_000,
-            seed: seed++,
-            pids,
-            say,
-            ...(brokerRequests && { brokerRequests }),
-          },
-        );
+        const { result, arrivals, slots } = await latencyRun(path, {
+          rate,
+          run,
+          seconds,
+          warmupSeconds,
+          drainMs: 60_000,
+          seed: seed++,
+          pids,
+          say,
+          ...(brokerRequests && { brokerRequests }),
+        });
         const after = Math.min(...slots.values()) + warmupSeconds * 1000;
         const joined = arrivals
           .map(([sid, leadId, at]) => ({ leadId, slot: slots.get(sid) ?? NaN, arrival: at }))

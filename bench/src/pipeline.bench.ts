@@ -49,6 +49,7 @@ import {
   warmIngest,
   warmTransactions,
   type BenchEnv,
+  type LatencyPath,
   type LatencyRun,
 } from './pipeline.part';
 import {
@@ -285,9 +286,14 @@ async function main(): Promise<void> {
     ]);
     const brokerPid = otherPids.get('broker');
     if (brokerPid !== undefined) brokerRequests = await BrokerRequests.attach(brokerPid, say);
-    const load = (rt: number, s: number, sd: number) =>
-      pacedLoad(steadyIngest.url, 'bench-1k', { rate: rt, seconds: s, seed: sd });
-    await warmIngest(env, receiver, pipePrefix, services, load, {
+    const path: LatencyPath = {
+      receiver,
+      prefix: pipePrefix,
+      services,
+      load: (rt, s, sd) =>
+        pacedLoad(steadyIngest.url, 'bench-1k', { rate: rt, seconds: s, seed: sd }),
+    };
+    await warmIngest(path, {
       rate: Math.min(sizes.ingestWarmupRate, half),
       seconds: sizes.ingestWarmupSeconds,
       pids,
@@ -312,7 +318,7 @@ async function main(): Promise<void> {
           result: r,
           arrivals,
           slots,
-        } = await latencyRun(env, receiver, pipePrefix, services, load, {
+        } = await latencyRun(path, {
           rate,
           run: i,
           seconds: sizes.runSeconds,

@@ -720,11 +720,7 @@ export interface LatencyRun extends SlotLatencies {
  * left out. Returns the arrivals too, for the per-hop sample.
  */
 export async function latencyRun(
-  env: BenchEnv,
-  receiver: Receiver,
-  prefix: string,
-  services: ReadonlyMap<string, ServiceProcess>,
-  load: (rate: number, seconds: number, seed: number) => Promise<PacedLoad>,
+  { receiver, prefix, services, load }: LatencyPath,
   opts: {
     rate: number;
     run: number;
@@ -809,6 +805,17 @@ export async function latencyRun(
 const INGEST_WARMUP_SEED = 90_000;
 
 /**
+ * What a speed-to-lead run goes through: the services on `prefix`, the receiver, and the paced
+ * load that sends leads to ingest (a rate for some seconds, its leads drawn from a seed).
+ */
+export interface LatencyPath {
+  receiver: Receiver;
+  prefix: string;
+  services: ReadonlyMap<string, ServiceProcess>;
+  load: (rate: number, seconds: number, seed: number) => Promise<PacedLoad>;
+}
+
+/**
  * Readies a freshly started ingest, and the path behind it, before the measured runs: a paced
  * load at `rate` for `seconds`, its leads delivered and then forgotten. Without it the first run
  * measured a JIT warming up: a new ingest offered 1,000 leads/s on two cores delivered 430–700/s
@@ -816,11 +823,7 @@ const INGEST_WARMUP_SEED = 90_000;
  * after 20 s at 500/s, 0.39–0.84 s against 0.28–0.55 s (`bench/RESULTS.md`, 2026-12-05).
  */
 export async function warmIngest(
-  env: BenchEnv,
-  receiver: Receiver,
-  prefix: string,
-  services: ReadonlyMap<string, ServiceProcess>,
-  load: (rate: number, seconds: number, seed: number) => Promise<PacedLoad>,
+  path: LatencyPath,
   opts: {
     rate: number;
     seconds: number;
@@ -829,7 +832,7 @@ export async function warmIngest(
   },
 ): Promise<void> {
   if (opts.seconds <= 0) return;
-  const { result } = await latencyRun(env, receiver, prefix, services, load, {
+  const { result } = await latencyRun(path, {
     rate: opts.rate,
     run: 0,
     seconds: opts.seconds,
