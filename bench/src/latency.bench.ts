@@ -11,7 +11,8 @@
  *   npm run bench:latency -- --raw-chain     # then the raw kafkajs chain at the same rates
  *
  * The stages are warmed with 2,000 leads from Kafka, and ingest, started after them, with 500
- * leads/s through the whole path for `--ingest-warmup` seconds (20; 0 for none), not recorded.
+ * leads/s through the whole path for `--ingest-warmup` seconds (20; 0 for none), not recorded
+ * (`INGEST_WARMUP`).
  *
  * With `--raw-chain`, once the pipeline's runs are done and its services stopped, the pipeline's
  * Kafka hops with nothing but kafkajs in them (`rawChainLatency`, on records sampled from the
@@ -35,6 +36,7 @@ import {
 } from './broker-requests.part';
 import { pacedLoad } from './ingest.part';
 import {
+  INGEST_WARMUP,
   STAGES,
   benchEnvFor,
   dropPrefix,
@@ -69,7 +71,7 @@ const { values: args } = parseArgs({
     sample: { type: 'string', default: '1000' },
     env: { type: 'string', multiple: true, default: [] },
     idle: { type: 'string', default: '10' },
-    'ingest-warmup': { type: 'string', default: '20' },
+    'ingest-warmup': { type: 'string', default: String(INGEST_WARMUP.seconds) },
     'raw-chain': { type: 'boolean', default: false },
   },
 });
@@ -153,7 +155,7 @@ async function main(): Promise<void> {
       load: (rt, s, sd) => pacedLoad(ingest.url, 'bench-1k', { rate: rt, seconds: s, seed: sd }),
     };
     await warmIngest(path, {
-      rate: 500,
+      rate: INGEST_WARMUP.rate,
       seconds: Number(args['ingest-warmup']),
       pids,
       say,

@@ -38,6 +38,7 @@ import { baselineCacheDir, cpuPerLeadComparison, prepareBaseline } from './basel
 import { stackCpuSources } from './cpu.accounting';
 import { rawLeads } from './lead.generator';
 import {
+  INGEST_WARMUP,
   STAGES,
   benchEnvFor,
   dropPrefix,
@@ -92,7 +93,7 @@ const sizes = smoke
       runSeconds: 4,
       warmupSeconds: 1,
       ingestWarmupSeconds: 3,
-      ingestWarmupRate: 500,
+      ingestWarmupRate: INGEST_WARMUP.rate,
       drainMs: 20_000,
       hopSample: 300,
       profile: 2_000,
@@ -112,8 +113,8 @@ const sizes = smoke
       runs: 3,
       runSeconds: 15,
       warmupSeconds: 3,
-      ingestWarmupSeconds: 20,
-      ingestWarmupRate: 500,
+      ingestWarmupSeconds: INGEST_WARMUP.seconds,
+      ingestWarmupRate: INGEST_WARMUP.rate,
       drainMs: 60_000,
       hopSample: 2_000,
       profile: 40_000,
