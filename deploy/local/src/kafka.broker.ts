@@ -5,6 +5,7 @@ import { JavaProcess, spawnJava, stackMarker } from './java.process';
 import {
   brokerJvmArgs,
   kafkaLog4j2,
+  NodeRole,
   PropertyValue,
   randomClusterId,
   serverProperties,
@@ -12,7 +13,7 @@ import {
 import { StackError } from './stack.errors';
 import { LogLine, run } from './util';
 
-/** Where the broker's files live under a stack's dataDir. */
+/** Where a Kafka node's files live under a stack's dataDir (the broker's, or a separate controller's). */
 export interface BrokerFiles {
   /** the broker's working directory: server.properties, log4j2.xml */
   kafkaDir: string;
@@ -35,12 +36,15 @@ export function writeBrokerConfig(
   files: BrokerFiles,
   ports: { kafkaPort: number; controllerPort: number },
   extra: Record<string, PropertyValue>,
+  role: NodeRole = 'combined',
 ): BrokerConfigFiles {
   const serverProps = path.join(files.kafkaDir, 'server.properties');
   // 0600: a secure stack's file holds the broker's own SCRAM password
-  fs.writeFileSync(serverProps, serverProperties({ ...ports, logDirs: files.logDirs, extra }), {
-    mode: 0o600,
-  });
+  fs.writeFileSync(
+    serverProps,
+    serverProperties({ ...ports, logDirs: files.logDirs, extra, role }),
+    { mode: 0o600 },
+  );
   fs.chmodSync(serverProps, 0o600);
   const log4jConfig = path.join(files.kafkaDir, 'log4j2.xml');
   fs.writeFileSync(log4jConfig, kafkaLog4j2(files.serverLog));
@@ -56,9 +60,10 @@ export async function formatStorageOnce(
   log: LogLine,
   /** more `format` arguments, e.g. `--add-scram` for SCRAM users (they live in the metadata log) */
   extraArgs: readonly string[] = [],
+  /** The nodes of one cluster are formatted with the same id; a new one by default. */
+  clusterId: string = randomClusterId(),
 ): Promise<void> {
   if (fs.existsSync(path.join(files.logDirs, 'meta.properties'))) return;
-  const clusterId = randomClusterId();
   log(`formatting KRaft storage in ${files.logDirs} (cluster ${clusterId})`);
   const res = await run(
     java,
@@ -85,8 +90,12 @@ export async function formatStorageOnce(
     );
 }
 
-/** Spawn the broker JVM (`kafka.Kafka server.properties`); readiness is waited for elsewhere. */
+/**
+ * Spawn a Kafka node's JVM (`kafka.Kafka server.properties`): the broker, or a separate
+ * controller when `name` says so; readiness is waited for elsewhere.
+ */
 export function spawnBroker(o: {
+  name?: string;
   java: string;
   classpath: string;
   heap: readonly string[];
@@ -95,7 +104,7 @@ export function spawnBroker(o: {
   config: BrokerConfigFiles;
 }): JavaProcess {
   return spawnJava(
-    'kafka broker',
+    o.name ?? 'kafka broker',
     o.java,
     [
       ...brokerJvmArgs({

@@ -56,6 +56,38 @@ describe('serverProperties', () => {
   it('escapes backslashes, which a properties file reads as escapes (Windows paths)', () => {
     assert.equal(sut({ 'log.dirs': 'C:\\kafka\\data' }).get('log.dirs'), 'C:\\\\kafka\\\\data');
   });
+
+  it('splits the node in two for a separate controller: one quorum, the broker on its own id', () => {
+    const of = (role: 'broker' | 'controller') =>
+      parse(
+        serverProperties({
+          kafkaPort: 19092,
+          controllerPort: 19093,
+          logDirs: `/data/${role}`,
+          extra: {},
+          role,
+        }),
+      );
+    const broker = of('broker');
+    const controller = of('controller');
+    assert.equal(broker.get('process.roles'), 'broker');
+    assert.equal(broker.get('node.id'), '2');
+    assert.equal(broker.get('listeners'), 'PLAINTEXT://127.0.0.1:19092');
+    assert.equal(broker.get('advertised.listeners'), 'PLAINTEXT://127.0.0.1:19092');
+    assert.equal(controller.get('process.roles'), 'controller');
+    assert.equal(controller.get('node.id'), '1');
+    assert.equal(controller.get('listeners'), 'CONTROLLER://127.0.0.1:19093');
+    assert.equal(controller.has('advertised.listeners'), false);
+    assert.equal(controller.has('inter.broker.listener.name'), false);
+    for (const props of [broker, controller]) {
+      assert.equal(props.get('controller.quorum.voters'), '1@127.0.0.1:19093');
+      // The controller fences a broker whose session ended; the broker heartbeats within it.
+      assert.equal(props.get('broker.session.timeout.ms'), '4000');
+      assert.equal(props.get('num.partitions'), '6');
+    }
+    assert.equal(broker.get('log.dirs'), '/data/broker');
+    assert.equal(controller.get('log.dirs'), '/data/controller');
+  });
 });
 
 describe('kafkaLog4j2', () => {

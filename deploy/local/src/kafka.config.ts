@@ -1,29 +1,49 @@
 import * as crypto from 'node:crypto';
 
-/** The single KRaft node is broker and controller at once. */
+/** The single KRaft node's id when it is broker and controller at once; the controller's otherwise. */
 export const NODE_ID = 1;
+/** The broker's id when the controller runs as a process of its own. */
+export const SEPARATE_BROKER_ID = 2;
 
 export type PropertyValue = string | number | boolean;
 
-/** server.properties of the single-node KRaft broker; `extra` adds or overrides settings. */
+/**
+ * What a node of the stack is: `combined`, one JVM that is broker and controller at once (the
+ * default); or, when the controller runs apart (`StackOptions.controller: 'separate'`), the
+ * `broker` or the `controller` node.
+ */
+export type NodeRole = 'combined' | 'broker' | 'controller';
+
+/** server.properties of a KRaft node of the local stack; `extra` adds or overrides settings. */
 export function serverProperties(o: {
   kafkaPort: number;
   controllerPort: number;
   logDirs: string;
   extra: Record<string, PropertyValue>;
+  role?: NodeRole;
 }): string {
+  const role = o.role ?? 'combined';
+  const plaintext = `PLAINTEXT://127.0.0.1:${o.kafkaPort}`;
+  const controller = `CONTROLLER://127.0.0.1:${o.controllerPort}`;
+  const roleProps: Record<string, PropertyValue> =
+    role === 'controller'
+      ? { 'process.roles': 'controller', 'node.id': NODE_ID, listeners: controller }
+      : {
+          'process.roles': role === 'broker' ? 'broker' : 'broker,controller',
+          'node.id': role === 'broker' ? SEPARATE_BROKER_ID : NODE_ID,
+          listeners: role === 'broker' ? plaintext : `${plaintext},${controller}`,
+          'advertised.listeners': plaintext,
+          'inter.broker.listener.name': 'PLAINTEXT',
+        };
   const props: Record<string, PropertyValue> = {
-    'process.roles': 'broker,controller',
-    'node.id': NODE_ID,
+    ...roleProps,
     // A static quorum (not the 4.x dynamic `controller.quorum.bootstrap.servers` + `format --standalone`):
     // the voter endpoint then lives in this file, not in the metadata log, so a restart on other ports works.
     'controller.quorum.voters': `${NODE_ID}@127.0.0.1:${o.controllerPort}`,
-    listeners: `PLAINTEXT://127.0.0.1:${o.kafkaPort},CONTROLLER://127.0.0.1:${o.controllerPort}`,
-    'advertised.listeners': `PLAINTEXT://127.0.0.1:${o.kafkaPort}`,
     'controller.listener.names': 'CONTROLLER',
-    'inter.broker.listener.name': 'PLAINTEXT',
     'listener.security.protocol.map': 'CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
     'log.dirs': o.logDirs,
+    // In KRaft the controller applies the topic defaults to CreateTopics: both nodes carry them.
     'num.partitions': 6,
     'default.replication.factor': 1,
     'min.insync.replicas': 1,

@@ -6,7 +6,7 @@ import type { JavaProcess } from './java.process';
 import { NODE_ID } from './kafka.config';
 import { fetchMetadata } from './kafka-probe';
 import { StackError } from './stack.errors';
-import { sleep, tailFile } from './util';
+import { sleep, tailFile, textSince } from './util';
 
 /** One TCP connect attempt; resolves true when the port accepts a connection. */
 export function canConnect(port: number, host = '127.0.0.1', timeoutMs = 1000): Promise<boolean> {
@@ -34,6 +34,8 @@ export async function waitBrokerReady(
   logFiles: readonly string[],
   /** Instead of the PLAINTEXT Metadata probe: undefined once ready, else why not yet. */
   probe?: () => Promise<string | undefined>,
+  /** The broker's node id, which Metadata must list. */
+  nodeId: number = NODE_ID,
 ): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let lastError = 'port not open';
@@ -51,7 +53,7 @@ export async function waitBrokerReady(
     } else if (await canConnect(port, '127.0.0.1', 1000)) {
       try {
         const md = await fetchMetadata(port, '127.0.0.1', 3000);
-        if (md.brokers.some((b) => b.nodeId === NODE_ID)) return;
+        if (md.brokers.some((b) => b.nodeId === nodeId)) return;
         lastError = 'broker not registered yet (Metadata lists no broker)';
       } catch (err) {
         lastError = errorMessage(err);
@@ -64,6 +66,32 @@ export async function waitBrokerReady(
     `kafka broker not ready on 127.0.0.1:${port} after ${timeoutMs / 1000} s (${lastError})\n${logTails(logFiles)}`,
     'readiness_timeout',
     { context: { process: broker.name, port } },
+  );
+}
+
+/**
+ * Wait until a JVM of the stack has written `line` to its log after byte `from` (a separate
+ * controller's listener being up, or its fencing of a killed broker); fails fast when it exits.
+ */
+export async function waitLogLine(
+  proc: JavaProcess,
+  o: { file: string; from: number; line: string; what: string; timeoutMs: number },
+): Promise<void> {
+  const deadline = Date.now() + o.timeoutMs;
+  while (Date.now() < deadline) {
+    if (!proc.running)
+      throw new StackError(
+        `${proc.describeExit()} while waiting for ${o.what}\n${logTails([o.file])}`,
+        'process_exited',
+        { context: { process: proc.name } },
+      );
+    if (textSince(o.file, o.from).includes(o.line)) return;
+    await sleep(250);
+  }
+  throw new StackError(
+    `${o.what}: not seen after ${o.timeoutMs / 1000} s (no "${o.line}" in ${o.file})\n${logTails([o.file])}`,
+    'readiness_timeout',
+    { context: { process: proc.name } },
   );
 }
 

@@ -4,9 +4,9 @@ import * as path from 'node:path';
 import { ArtifactOptions, ensureArtifacts } from './artifacts';
 import { JavaProcess, killStrays, removePids, savePids } from './java.process';
 import { BrokerFiles, formatStorageOnce, spawnBroker, writeBrokerConfig } from './kafka.broker';
-import { PropertyValue } from './kafka.config';
+import { NODE_ID, PropertyValue, randomClusterId, SEPARATE_BROKER_ID } from './kafka.config';
 import { choosePorts, freePort } from './ports';
-import { waitBrokerReady, waitRegistryReady } from './readiness';
+import { waitBrokerReady, waitLogLine, waitRegistryReady } from './readiness';
 import { Compatibility, setCompatibility, spawnRegistry } from './registry';
 import { RegistryProxy, startRegistryProxy } from './registry.proxy';
 import { StackError } from './stack.errors';
@@ -20,7 +20,7 @@ import {
   StackSecurity,
   tlsHandshake,
 } from './stack.security';
-import { defaultJava, noopLog } from './util';
+import { defaultJava, fileSize, noopLog, textSince } from './util';
 
 export type { Compatibility } from './registry';
 
@@ -64,6 +64,18 @@ export interface StackOptions extends ArtifactOptions {
    * `<dataDir>/tls` on the first start. `clientEnv` says what a client then sets.
    */
   security?: 'plaintext' | 'sasl_ssl';
+  /**
+   * 'combined' (default): one JVM is broker and controller at once, as a development box runs
+   * Kafka. 'separate': the controller is a JVM of its own (node 1, on controllerPort; a small heap)
+   * and the broker another (node 2), as production runs KRaft. Then `killBroker` leaves the
+   * controller up, and `startBroker` waits until the controller has fenced the killed broker
+   * before it starts a new one: a combined node restarted after a SIGKILL acts on its stale
+   * metadata until the old registration's session expires, and can drop transaction markers
+   * (KAFKA-20734, docs/faults.md). Plaintext only.
+   */
+  controller?: 'combined' | 'separate';
+  /** JVM heap flags of a separate controller, default ['-Xms64m', '-Xmx256m'] */
+  controllerHeap?: string[];
 }
 
 export interface LocalStack {
@@ -83,8 +95,14 @@ export interface LocalStack {
   clientEnv: Record<string, string>;
   /** The certificates and users of a 'sasl_ssl' stack. */
   security: StackSecurity | undefined;
-  /** the process logs, for diagnosing a failure */
-  logs: { broker: string; brokerServer: string; registry: string };
+  /** the process logs, for diagnosing a failure (a separate controller's too) */
+  logs: {
+    broker: string;
+    brokerServer: string;
+    registry: string;
+    controller?: string;
+    controllerServer?: string;
+  };
   /** Stop the registry then the broker (SIGTERM, then SIGKILL after a deadline) and wait until both exited. */
   stop(): Promise<void>;
   /**
@@ -94,7 +112,8 @@ export interface LocalStack {
   killBroker(): Promise<void>;
   /**
    * Start the broker again on the same data dir and ports (after killBroker) and wait until it
-   * answers Metadata as a registered broker: topics, offsets and schemas are kept.
+   * answers Metadata as a registered broker: topics, offsets and schemas are kept. With a separate
+   * controller, not before the controller has fenced the killed broker.
    */
   startBroker(): Promise<void>;
 }
@@ -107,10 +126,17 @@ export async function startStack(opts: StackOptions): Promise<LocalStack> {
   const dataDir = path.resolve(opts.dataDir);
   const logDir = path.join(dataDir, 'logs');
   const registryDir = path.join(dataDir, 'registry');
+  const separate = opts.controller === 'separate';
+  if (separate && opts.security === 'sasl_ssl')
+    throw new StackError('a separate controller is for plaintext stacks only', 'bad_config');
   const logs = {
     broker: path.join(logDir, 'kafka.out'),
     brokerServer: path.join(logDir, 'kafka-server.log'),
     registry: path.join(logDir, 'registry.out'),
+    ...(separate && {
+      controller: path.join(logDir, 'controller.out'),
+      controllerServer: path.join(logDir, 'controller-server.log'),
+    }),
   };
   const files: BrokerFiles = {
     kafkaDir: path.join(dataDir, 'kafka'),
@@ -119,8 +145,25 @@ export async function startStack(opts: StackOptions): Promise<LocalStack> {
     out: logs.broker,
     serverLog: logs.brokerServer,
   };
+  const controllerFiles: BrokerFiles | undefined = separate
+    ? {
+        kafkaDir: path.join(dataDir, 'kafka-controller'),
+        logDirs: path.join(dataDir, 'kafka-controller', 'data'),
+        logDir,
+        out: logs.controller!,
+        serverLog: logs.controllerServer!,
+      }
+    : undefined;
+  const formatted = (f: BrokerFiles) => fs.existsSync(path.join(f.logDirs, 'meta.properties'));
+  if (formatted(files) && formatted(controllerFiles ?? files) !== separate)
+    throw new StackError(
+      `${dataDir} was first started with ${separate ? 'a combined' : 'a separate'} controller; use another data dir`,
+      'bad_config',
+      { context: { dataDir } },
+    );
   for (const d of [files.kafkaDir, logDir, registryDir, files.logDirs])
     fs.mkdirSync(d, { recursive: true });
+  if (controllerFiles) fs.mkdirSync(controllerFiles.logDirs, { recursive: true });
 
   const artifacts = await ensureArtifacts(opts);
   const classpath = `${artifacts.kafkaLibs}${path.sep}*`;
@@ -150,7 +193,16 @@ export async function startStack(opts: StackOptions): Promise<LocalStack> {
         : {}),
       ...opts.serverProperties,
     },
+    separate ? 'broker' : 'combined',
   );
+  const controllerConfig =
+    controllerFiles &&
+    writeBrokerConfig(
+      controllerFiles,
+      { kafkaPort, controllerPort },
+      opts.serverProperties ?? {},
+      'controller',
+    );
   let proxy: RegistryProxy | undefined;
 
   const procs: JavaProcess[] = [];
@@ -187,13 +239,47 @@ export async function startStack(opts: StackOptions): Promise<LocalStack> {
       security === undefined
         ? undefined
         : secureBrokerProbe(security, kafkaPort, logs.brokerServer),
+      separate ? SEPARATE_BROKER_ID : NODE_ID,
     );
     log(`kafka broker ready on ${brokers} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     return broker;
   };
 
   let broker: JavaProcess;
+  let controller: JavaProcess | undefined;
   try {
+    const clusterId = randomClusterId();
+    if (controllerFiles && controllerConfig) {
+      await formatStorageOnce(
+        java,
+        classpath,
+        controllerFiles,
+        controllerConfig,
+        log,
+        [],
+        clusterId,
+      );
+      const from = fileSize(controllerFiles.serverLog);
+      controller = started(
+        spawnBroker({
+          name: 'kafka controller',
+          java,
+          classpath,
+          heap: opts.controllerHeap ?? ['-Xms64m', '-Xmx256m'],
+          dataDir,
+          files: controllerFiles,
+          config: controllerConfig,
+        }),
+      );
+      log(`kafka controller started (pid ${controller.pid}), waiting for its quorum`);
+      await waitLogLine(controller, {
+        file: controllerFiles.serverLog,
+        from,
+        line: 'Kafka Server started',
+        what: `the kafka controller on 127.0.0.1:${controllerPort}`,
+        timeoutMs: opts.brokerTimeoutMs ?? 60_000,
+      });
+    }
     await formatStorageOnce(
       java,
       classpath,
@@ -201,6 +287,7 @@ export async function startStack(opts: StackOptions): Promise<LocalStack> {
       config,
       log,
       security !== undefined ? scramFormatArgs(security) : [],
+      clusterId,
     );
     broker = await startBroker(started);
 
@@ -249,6 +336,8 @@ export async function startStack(opts: StackOptions): Promise<LocalStack> {
   }
 
   let stopping: Promise<void> | undefined;
+  /** Where the controller's log stood when the broker was killed. */
+  let killedAt = 0;
   return {
     brokers,
     registryUrl,
@@ -272,6 +361,7 @@ export async function startStack(opts: StackOptions): Promise<LocalStack> {
     },
     async killBroker() {
       if (!broker.running) return;
+      killedAt = fileSize(logs.controllerServer ?? logs.brokerServer);
       broker.child.kill('SIGKILL');
       await broker.exited;
       log(`kafka broker killed (pid ${broker.pid})`);
@@ -279,6 +369,18 @@ export async function startStack(opts: StackOptions): Promise<LocalStack> {
     async startBroker() {
       if (stopping) throw new StackError('the stack was stopped', 'process_exited');
       if (broker.running) return;
+      if (controller && logs.controllerServer) {
+        // The killed broker's registration must be gone first: until its session expires the
+        // new one is refused, and the broker would act on the metadata the old one left.
+        await waitLogLine(controller, {
+          file: logs.controllerServer,
+          from: killedAt,
+          line: `Fencing broker ${SEPARATE_BROKER_ID} at epoch`,
+          what: 'the controller fencing the killed broker',
+          timeoutMs: opts.brokerTimeoutMs ?? 60_000,
+        });
+        log('the controller fenced the killed broker');
+      }
       const index = procs.indexOf(broker);
       broker = await startBroker((p) => {
         procs[index] = p;
@@ -315,20 +417,11 @@ function secureBrokerProbe(
   serverLog: string,
 ): () => Promise<string | undefined> {
   const ca = fs.readFileSync(security.caFile, 'utf8');
-  const from = fs.existsSync(serverLog) ? fs.statSync(serverLog).size : 0;
+  const from = fileSize(serverLog);
   return async () => {
     if (!(await tlsHandshake(port, ca))) return 'no TLS handshake on the SASL_SSL listener yet';
-    const size = fs.existsSync(serverLog) ? fs.statSync(serverLog).size : 0;
-    if (size <= from) return 'broker not started yet';
-    const fd = fs.openSync(serverLog, 'r');
-    try {
-      const buf = Buffer.alloc(size - from);
-      fs.readSync(fd, buf, 0, buf.length, from);
-      return buf.toString('utf8').includes('Kafka Server started')
-        ? undefined
-        : 'broker not started yet';
-    } finally {
-      fs.closeSync(fd);
-    }
+    return textSince(serverLog, from).includes('Kafka Server started')
+      ? undefined
+      : 'broker not started yet';
   };
 }

@@ -50,6 +50,25 @@ export function tailFile(file: string, lines = 40, maxBytes = 64 * 1024): string
   }
 }
 
+/** A file's size, 0 when it does not exist: where to read a log from later (`textSince`). */
+export function fileSize(file: string): number {
+  return fs.existsSync(file) ? fs.statSync(file).size : 0;
+}
+
+/** What was written to a file after its first `from` bytes ('' when nothing or no file). */
+export function textSince(file: string, from: number): string {
+  const size = fileSize(file);
+  if (size <= from) return '';
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(size - from);
+    fs.readSync(fd, buf, 0, buf.length, from);
+    return buf.toString('utf8');
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
 export interface RunResult {
   code: number | null;
   signal: NodeJS.Signals | null;

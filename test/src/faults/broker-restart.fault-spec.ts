@@ -61,13 +61,18 @@ async function post(ingestUrl: string, i: number): Promise<Attempt> {
  * Retry-After (never a 202 ingest cannot keep); requests in flight at the kill or the restart may
  * go either way. The clients send a refused lead again with its Idempotency-Key after Retry-After,
  * until it is accepted; every lead answered 202 reaches the webhook endpoint (redeliveries reported).
+ *
+ * The controller is a JVM of its own, as in production, and stays up: the broker is restarted
+ * once the controller has fenced the killed one. A combined node restarted after a SIGKILL acts on
+ * its stale metadata for a few seconds and can drop transaction markers, losing leads to Kafka
+ * (KAFKA-20734; docs/faults.md): this spec failed twice on that.
  */
 describe('the broker SIGKILLed and restarted mid-stream, ingest and the pipeline running', () => {
   let stack: LocalStack | undefined;
   let pipeline: Pipeline | undefined;
   let supervisor: Supervisor | undefined;
   before(async () => {
-    stack = await faultStack('fault-broker');
+    stack = await faultStack('fault-broker', { controller: 'separate' });
     // testStack() (which startPipeline uses) reads these once per process: this file's own stack.
     process.env['KAFKA_BROKERS'] = stack.brokers;
     process.env['SCHEMA_REGISTRY_URL'] = stack.registryUrl;

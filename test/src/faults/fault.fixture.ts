@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, startStack, type LocalStack } from '@lead-router/local-stack';
+import { freePort, startStack, type LocalStack, type StackOptions } from '@lead-router/local-stack';
 import { parseExposition, sumSamples } from '@lead-router/observability';
 import { serviceEntry, type DeadLetter, type ServiceName } from '@lead-router/schemas';
 import {
@@ -272,9 +272,14 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
 /**
  * A Kafka + registry of the spec's own (deploy/local's startStack on free ports), for a fault
  * that takes the broker or the registry down: the shared stack other specs use stays up.
+ * `controller: 'separate'` runs the KRaft controller as a JVM of its own, as production does.
  */
-export async function faultStack(name: string): Promise<LocalStack> {
+export async function faultStack(
+  name: string,
+  opts: Pick<StackOptions, 'controller'> = {},
+): Promise<LocalStack> {
   return startStack({
+    ...opts,
     dataDir: mkdtempSync(join(tmpdir(), `lead-router-${name}-stack-`)),
     // A shared 2-core machine under load has taken over a minute to bring a broker up.
     brokerTimeoutMs: 180_000,
