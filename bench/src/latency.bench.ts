@@ -48,6 +48,7 @@ import {
   warmIngest,
   warmTransactions,
   type LatencyPath,
+  type LatencyRun,
   type StageName,
 } from './pipeline.part';
 import {
@@ -90,6 +91,13 @@ function serviceEnvOf(specs: readonly string[]): Map<string, Record<string, stri
     out.set(service!, { ...out.get(service!), [key!]: value! });
   }
   return out;
+}
+
+/** `name onCpu / waiting`, the services first, in pipeline order. */
+function describeEventLoops(loops: LatencyRun['eventLoops']): string {
+  return Object.entries(loops)
+    .map(([name, l]) => `${name} ${l.onCpu.toFixed(1)} / ${l.waiting.toFixed(1)}`)
+    .join(', ');
 }
 
 async function main(): Promise<void> {
@@ -202,6 +210,8 @@ async function main(): Promise<void> {
           `   sink-webhook's requests, p50 / p99 ms by phase (histogram bucket bounds; gate: turn to budget granted, answer: sent to answered): ` +
             describeSinkRequests(result.sinkRequestTimes, (ms) => `≤ ${ms}`),
           `   CPU µs per lead: ${cpu}`,
+          `   event loops, s on a CPU / s waiting for one (runnable; the main thread's schedstat) over the run's ${result.drainSeconds.toFixed(0)} s: ` +
+            describeEventLoops(result.eventLoops),
           ...(result.brokerRequests
             ? [
                 `   broker: ${describeRequests(result.brokerRequests, result.accepted, result.cpu['broker'])}`,

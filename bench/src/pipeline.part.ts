@@ -24,6 +24,8 @@ import {
   histogramBuckets,
   percentile,
   readCpu,
+  readEventLoopSched,
+  schedBetween,
   scrape,
   sleep,
   slotLatencies,
@@ -32,6 +34,7 @@ import {
   TRANSACTION_PHASES,
   TRANSACTION_STEPS,
   type CpuReading,
+  type EventLoopSched,
   type SlotLatencies,
   type SinkRequestTimes,
   type TransactionTimes,
@@ -705,6 +708,11 @@ export interface LatencyRun extends SlotLatencies {
   drainSeconds: number;
   samples: Sample[];
   cpu: Record<string, number>;
+  /**
+   * Each Node process's event loop over the run: seconds on a CPU and seconds runnable but
+   * waiting for one (its main thread's schedstat)
+   */
+  eventLoops: Record<string, EventLoopSched>;
   loopDelay: LoopDelay;
   stageTimes: StageTimes;
   transactionTimes: TransactionTimes;
@@ -738,6 +746,7 @@ export async function latencyRun(
 ): Promise<{ result: LatencyRun; arrivals: Arrival[]; slots: Map<string, number> }> {
   await receiver.reset();
   const cpu0: CpuReading = readCpu(opts.pids);
+  const sched0 = readEventLoopSched(opts.pids);
   const fromMs = Date.now();
   const monitor = new Monitor(services, receiver, prefix, {
     label: opts.label ?? `${opts.rate}/s run ${opts.run}`,
@@ -750,6 +759,7 @@ export async function latencyRun(
     await sleep(100);
   }
   const cpu1 = readCpu(opts.pids);
+  const sched1 = readEventLoopSched(opts.pids);
   const toMs = Date.now();
   const samples = await monitor.stop();
   const brokerRequests = await opts.brokerRequests?.between(fromMs, toMs);
@@ -790,6 +800,7 @@ export async function latencyRun(
       drainSeconds,
       samples,
       cpu: cpuBetween(cpu0, cpu1),
+      eventLoops: schedBetween(sched0, sched1),
       loopDelay: monitor.loopDelay(),
       stageTimes: monitor.stageTimes(),
       transactionTimes: monitor.transactionTimes(),

@@ -76,6 +76,64 @@ export function cpuBetween(before: CpuReading, after: CpuReading): Record<string
 }
 
 /**
+ * A process's main thread (a Node service's event loop) so far, in seconds: on a CPU, and
+ * runnable but waiting for one (`/proc/<pid>/task/<pid>/schedstat`, from the scheduler's own
+ * accounting); undefined when it is gone or the kernel keeps no schedstat.
+ */
+export function mainThreadSched(pid: number): EventLoopSched | undefined {
+  try {
+    const [onCpu, waiting] = readFileSync(`/proc/${pid}/task/${pid}/schedstat`, 'utf8')
+      .trim()
+      .split(' ')
+      .map(Number);
+    return onCpu === undefined || waiting === undefined || !Number.isFinite(waiting)
+      ? undefined
+      : { onCpu: onCpu / 1e9, waiting: waiting / 1e9 };
+  } catch {
+    return undefined;
+  }
+}
+
+export interface EventLoopSched {
+  /** seconds the thread ran on a CPU */
+  onCpu: number;
+  /** seconds it was runnable and waited for a CPU (a two-core host shared by many processes) */
+  waiting: number;
+}
+
+/** The main threads of the named Node processes (not the JVMs): `mainThreadSched` of each. */
+export function readEventLoopSched(
+  pids: ReadonlyMap<string, number>,
+): Record<string, EventLoopSched> {
+  const out: Record<string, EventLoopSched> = {};
+  for (const [name, pid] of pids) {
+    let comm = '';
+    try {
+      comm = readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+    } catch {
+      continue;
+    }
+    const sched = comm === 'java' ? undefined : mainThreadSched(pid);
+    if (sched) out[name] = sched;
+  }
+  return out;
+}
+
+/** What each main thread spent between two readings; one missing from either is left out. */
+export function schedBetween(
+  before: Record<string, EventLoopSched>,
+  after: Record<string, EventLoopSched>,
+): Record<string, EventLoopSched> {
+  const out: Record<string, EventLoopSched> = {};
+  for (const [name, end] of Object.entries(after)) {
+    const start = before[name];
+    if (start === undefined || end.onCpu < start.onCpu) continue;
+    out[name] = { onCpu: end.onCpu - start.onCpu, waiting: end.waiting - start.waiting };
+  }
+  return out;
+}
+
+/**
  * The cumulative bucket counts (`le` → count) of a Prometheus histogram, summed over the series
  * whose labels include every given label.
  */

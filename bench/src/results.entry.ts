@@ -454,6 +454,20 @@ export function renderEntry(r: BenchResult): string {
           'The rest of the hop to the receiver is the fetch and the round the request waits for.',
         '',
       );
+    const loops = Object.entries(runsAt(h.rate)[0]?.eventLoops ?? {});
+    if (loops.length > 0)
+      lines.push(
+        "Each Node process's event loop over the same run (its main thread's schedstat), seconds on a CPU / " +
+          'seconds runnable but waiting for one: ' +
+          loops
+            .map(
+              ([name, l]) =>
+                `${name} ${l.onCpu.toFixed(1)} / ${l.waiting.toFixed(1)} (${(l.waiting / Math.max(0.001, l.onCpu)).toFixed(1)}×)`,
+            )
+            .join(', ') +
+          '. Time a hop spends waiting for a core is in its latency and in no profile as idle.',
+        '',
+      );
     const slowest = [...h.hops]
       .filter((x) => x.to !== 'leads.delivered')
       .sort((a, b) => b.p99 - a.p99)[0];
