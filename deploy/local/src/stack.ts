@@ -103,7 +103,10 @@ export interface LocalStack {
     controller?: string;
     controllerServer?: string;
   };
-  /** Stop the registry then the broker (SIGTERM, then SIGKILL after a deadline) and wait until both exited. */
+  /**
+   * Stop the registry, then the broker, then a separate controller (SIGTERM, then SIGKILL after a
+   * deadline) and wait until each exited.
+   */
   stop(): Promise<void>;
   /**
    * SIGKILL the broker's JVM (no clean shutdown, as a crashed host) and wait until it exited; the
@@ -248,7 +251,8 @@ export async function startStack(opts: StackOptions): Promise<LocalStack> {
   let broker: JavaProcess;
   let controller: JavaProcess | undefined;
   try {
-    const clusterId = randomClusterId();
+    // A controller formatted before (a start cut short before the broker's format) keeps its id.
+    const clusterId = (controllerFiles && formattedClusterId(controllerFiles)) ?? randomClusterId();
     if (controllerFiles && controllerConfig) {
       await formatStorageOnce(
         java,
@@ -389,6 +393,13 @@ export async function startStack(opts: StackOptions): Promise<LocalStack> {
       });
     },
   };
+}
+
+/** The cluster id a node's storage was formatted with, or undefined before its format. */
+function formattedClusterId(files: BrokerFiles): string | undefined {
+  const meta = path.join(files.logDirs, 'meta.properties');
+  if (!fs.existsSync(meta)) return undefined;
+  return /^cluster\.id=(.+)$/m.exec(fs.readFileSync(meta, 'utf8'))?.[1]?.trim();
 }
 
 /**

@@ -65,7 +65,7 @@ async function post(ingestUrl: string, i: number): Promise<Attempt> {
  * The controller is a JVM of its own, as in production, and stays up: the broker is restarted
  * once the controller has fenced the killed one. A combined node restarted after a SIGKILL acts on
  * its stale metadata for a few seconds and can drop transaction markers, losing leads to Kafka
- * (KAFKA-20734; docs/faults.md): this spec failed twice on that.
+ * (KAFKA-20734; docs/faults.md): this spec failed three times on that.
  */
 describe('the broker SIGKILLed and restarted mid-stream, ingest and the pipeline running', () => {
   let stack: LocalStack | undefined;
