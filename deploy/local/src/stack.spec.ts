@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { startStack } from './stack';
+import { controllerLayoutMismatch, startStack } from './stack';
 import { StackError } from './stack.errors';
 
 describe('startStack: the controller layout a data dir was formatted with', () => {
@@ -25,7 +25,10 @@ describe('startStack: the controller layout a data dir was formatted with', () =
     assert.rejects(startStack({ dataDir, controller, registry: false }), (err: unknown) => {
       assert.ok(err instanceof StackError);
       assert.equal(err.code, 'bad_config');
-      assert.match(err.message, /first started with a (combined|separate) controller/);
+      assert.match(
+        err.message,
+        controller === 'separate' ? /with a combined controller/ : /with a separate controller/,
+      );
       return true;
     });
 
@@ -34,6 +37,20 @@ describe('startStack: the controller layout a data dir was formatted with', () =
 
   it('refuses to start a combined node on storage formatted for a separate controller', () =>
     refusal(formatted(true), 'combined'));
+
+  it('starts either layout on a fresh data dir, and each on its own again', () => {
+    const fresh = mkdtempSync(join(tmpdir(), 'lead-router-stack-spec-'));
+    dirs.push(fresh);
+    assert.equal(controllerLayoutMismatch(fresh, false), undefined);
+    assert.equal(controllerLayoutMismatch(fresh, true), undefined);
+    assert.equal(controllerLayoutMismatch(formatted(false), false), undefined);
+    assert.equal(controllerLayoutMismatch(formatted(true), true), undefined);
+  });
+
+  it('says which layout a data dir has when the other is asked for', () => {
+    assert.match(controllerLayoutMismatch(formatted(false), true)!, /with a combined controller/);
+    assert.match(controllerLayoutMismatch(formatted(true), false)!, /with a separate controller/);
+  });
 
   it('refuses a separate controller on a secure stack', () =>
     assert.rejects(

@@ -157,13 +157,9 @@ export async function startStack(opts: StackOptions): Promise<LocalStack> {
         serverLog: logs.controllerServer!,
       }
     : undefined;
-  const formatted = (f: BrokerFiles) => fs.existsSync(path.join(f.logDirs, 'meta.properties'));
-  if (formatted(files) && formatted(controllerFiles ?? files) !== separate)
-    throw new StackError(
-      `${dataDir} was first started with ${separate ? 'a combined' : 'a separate'} controller; use another data dir`,
-      'bad_config',
-      { context: { dataDir } },
-    );
+  const mismatch = controllerLayoutMismatch(dataDir, separate);
+  if (mismatch !== undefined)
+    throw new StackError(mismatch, 'bad_config', { context: { dataDir } });
   for (const d of [files.kafkaDir, logDir, registryDir, files.logDirs])
     fs.mkdirSync(d, { recursive: true });
   if (controllerFiles) fs.mkdirSync(controllerFiles.logDirs, { recursive: true });
@@ -393,6 +389,21 @@ export async function startStack(opts: StackOptions): Promise<LocalStack> {
       });
     },
   };
+}
+
+/**
+ * Why `dataDir` cannot start with the controller layout asked for, or undefined when it can: a
+ * formatted broker storage was formatted for one layout (a separate controller's storage beside
+ * it, or none), and its metadata log names its quorum. A fresh data dir takes either.
+ */
+export function controllerLayoutMismatch(dataDir: string, separate: boolean): string | undefined {
+  const formatted = (dir: string) =>
+    fs.existsSync(path.join(dataDir, dir, 'data', 'meta.properties'));
+  if (!formatted('kafka')) return undefined;
+  const wasSeparate = formatted('kafka-controller');
+  return wasSeparate === separate
+    ? undefined
+    : `${dataDir} was first started with ${wasSeparate ? 'a separate' : 'a combined'} controller; use another data dir`;
 }
 
 /** The cluster id a node's storage was formatted with, or undefined before its format. */
