@@ -48,11 +48,11 @@ import {
   warmIngest,
   warmTransactions,
   type LatencyPath,
-  type LatencyRun,
   type StageName,
 } from './pipeline.part';
 import {
   cpuBetween,
+  describeEventLoops,
   describeSinkRequests,
   describeTransactions,
   readCpu,
@@ -91,13 +91,6 @@ function serviceEnvOf(specs: readonly string[]): Map<string, Record<string, stri
     out.set(service!, { ...out.get(service!), [key!]: value! });
   }
   return out;
-}
-
-/** `name onCpu / waiting`, the services first, in pipeline order. */
-function describeEventLoops(loops: LatencyRun['eventLoops']): string {
-  return Object.entries(loops)
-    .map(([name, l]) => `${name} ${l.onCpu.toFixed(1)} / ${l.waiting.toFixed(1)}`)
-    .join(', ');
 }
 
 async function main(): Promise<void> {

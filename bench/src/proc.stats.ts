@@ -318,6 +318,19 @@ export function describeSinkRequests(
   return `${count} requests: ${times.map((t) => `${t.phase} ${value(t.p50)} / ${value(t.p99)}`).join(', ')}`;
 }
 
+/**
+ * `ingest 4.6 / 11.1 (2.4×), normalizer …`: each event loop's seconds on a CPU and waiting for one,
+ * and how many times its CPU time it waited.
+ */
+export function describeEventLoops(loops: Record<string, EventLoopSched>): string {
+  return Object.entries(loops)
+    .map(
+      ([name, l]) =>
+        `${name} ${l.onCpu.toFixed(1)} / ${l.waiting.toFixed(1)} (${(l.waiting / Math.max(0.001, l.onCpu)).toFixed(1)}×)`,
+    )
+    .join(', ');
+}
+
 /** `n` of the items, evenly spread. */
 export function sampleOf<T>(items: readonly T[], n: number): T[] {
   const step = Math.max(1, Math.floor(items.length / n));

@@ -15,7 +15,12 @@ import {
   type StageName,
   type ThroughputRun,
 } from './pipeline.part';
-import { describeSinkRequests, describeTransactions, type Machine } from './proc.stats';
+import {
+  describeEventLoops,
+  describeSinkRequests,
+  describeTransactions,
+  type Machine,
+} from './proc.stats';
 
 export interface BenchResult {
   smoke: boolean;
@@ -454,17 +459,12 @@ export function renderEntry(r: BenchResult): string {
           'The rest of the hop to the receiver is the fetch and the round the request waits for.',
         '',
       );
-    const loops = Object.entries(runsAt(h.rate)[0]?.eventLoops ?? {});
-    if (loops.length > 0)
+    const loops = runsAt(h.rate)[0]?.eventLoops ?? {};
+    if (Object.keys(loops).length > 0)
       lines.push(
         "Each Node process's event loop over the same run (its main thread's schedstat), seconds on a CPU / " +
           'seconds runnable but waiting for one: ' +
-          loops
-            .map(
-              ([name, l]) =>
-                `${name} ${l.onCpu.toFixed(1)} / ${l.waiting.toFixed(1)} (${(l.waiting / Math.max(0.001, l.onCpu)).toFixed(1)}×)`,
-            )
-            .join(', ') +
+          describeEventLoops(loops) +
           '. Time a hop spends waiting for a core is in its latency and in no profile as idle.',
         '',
       );
