@@ -51,6 +51,18 @@ export function writeBrokerConfig(
   return { serverProps, log4jConfig };
 }
 
+/** Whether a node's log dir is formatted: `meta.properties` marks it. */
+export function isFormatted(logDirs: string): boolean {
+  return fs.existsSync(path.join(logDirs, 'meta.properties'));
+}
+
+/** The cluster id a node's log dir was formatted with, or undefined before its format. */
+export function formattedClusterId(logDirs: string): string | undefined {
+  if (!isFormatted(logDirs)) return undefined;
+  const meta = fs.readFileSync(path.join(logDirs, 'meta.properties'), 'utf8');
+  return /^cluster\.id=(.+)$/m.exec(meta)?.[1]?.trim();
+}
+
 /** Format the KRaft storage once: meta.properties marks a formatted log dir, so a restart keeps its data. */
 export async function formatStorageOnce(
   java: string,
@@ -63,7 +75,7 @@ export async function formatStorageOnce(
   /** The nodes of one cluster are formatted with the same id; a new one by default. */
   clusterId: string = randomClusterId(),
 ): Promise<void> {
-  if (fs.existsSync(path.join(files.logDirs, 'meta.properties'))) return;
+  if (isFormatted(files.logDirs)) return;
   log(`formatting KRaft storage in ${files.logDirs} (cluster ${clusterId})`);
   const res = await run(
     java,

@@ -3,7 +3,14 @@ import * as path from 'node:path';
 
 import { ArtifactOptions, ensureArtifacts } from './artifacts';
 import { JavaProcess, killStrays, removePids, savePids } from './java.process';
-import { BrokerFiles, formatStorageOnce, spawnBroker, writeBrokerConfig } from './kafka.broker';
+import {
+  BrokerFiles,
+  formatStorageOnce,
+  formattedClusterId,
+  isFormatted,
+  spawnBroker,
+  writeBrokerConfig,
+} from './kafka.broker';
 import { NODE_ID, PropertyValue, randomClusterId, SEPARATE_BROKER_ID } from './kafka.config';
 import { choosePorts, freePort } from './ports';
 import { waitBrokerReady, waitLogLine, waitRegistryReady } from './readiness';
@@ -141,21 +148,15 @@ export async function startStack(opts: StackOptions): Promise<LocalStack> {
       controllerServer: path.join(logDir, 'controller-server.log'),
     }),
   };
+  const dirs = nodeDirs(dataDir);
   const files: BrokerFiles = {
-    kafkaDir: path.join(dataDir, 'kafka'),
-    logDirs: path.join(dataDir, 'kafka', 'data'),
+    ...dirs.broker,
     logDir,
     out: logs.broker,
     serverLog: logs.brokerServer,
   };
   const controllerFiles: BrokerFiles | undefined = separate
-    ? {
-        kafkaDir: path.join(dataDir, 'kafka-controller'),
-        logDirs: path.join(dataDir, 'kafka-controller', 'data'),
-        logDir,
-        out: logs.controller!,
-        serverLog: logs.controllerServer!,
-      }
+    ? { ...dirs.controller, logDir, out: logs.controller!, serverLog: logs.controllerServer! }
     : undefined;
   const mismatch = controllerLayoutMismatch(dataDir, separate);
   if (mismatch !== undefined)
@@ -248,7 +249,8 @@ export async function startStack(opts: StackOptions): Promise<LocalStack> {
   let controller: JavaProcess | undefined;
   try {
     // A controller formatted before (a start cut short before the broker's format) keeps its id.
-    const clusterId = (controllerFiles && formattedClusterId(controllerFiles)) ?? randomClusterId();
+    const clusterId =
+      (controllerFiles && formattedClusterId(controllerFiles.logDirs)) ?? randomClusterId();
     if (controllerFiles && controllerConfig) {
       await formatStorageOnce(
         java,
@@ -361,7 +363,7 @@ export async function startStack(opts: StackOptions): Promise<LocalStack> {
     },
     async killBroker() {
       if (!broker.running) return;
-      killedAt = fileSize(logs.controllerServer ?? logs.brokerServer);
+      if (logs.controllerServer) killedAt = fileSize(logs.controllerServer);
       broker.child.kill('SIGKILL');
       await broker.exited;
       log(`kafka broker killed (pid ${broker.pid})`);
@@ -391,26 +393,27 @@ export async function startStack(opts: StackOptions): Promise<LocalStack> {
   };
 }
 
+/** Where each Kafka node of a stack keeps its config (kafkaDir) and its log.dirs, under dataDir. */
+function nodeDirs(dataDir: string) {
+  const node = (dir: string) => ({
+    kafkaDir: path.join(dataDir, dir),
+    logDirs: path.join(dataDir, dir, 'data'),
+  });
+  return { broker: node('kafka'), controller: node('kafka-controller') };
+}
+
 /**
  * Why `dataDir` cannot start with the controller layout asked for, or undefined when it can: a
  * formatted broker storage was formatted for one layout (a separate controller's storage beside
  * it, or none), and its metadata log names its quorum. A fresh data dir takes either.
  */
 export function controllerLayoutMismatch(dataDir: string, separate: boolean): string | undefined {
-  const formatted = (dir: string) =>
-    fs.existsSync(path.join(dataDir, dir, 'data', 'meta.properties'));
-  if (!formatted('kafka')) return undefined;
-  const wasSeparate = formatted('kafka-controller');
+  const dirs = nodeDirs(dataDir);
+  if (!isFormatted(dirs.broker.logDirs)) return undefined;
+  const wasSeparate = isFormatted(dirs.controller.logDirs);
   return wasSeparate === separate
     ? undefined
     : `${dataDir} was first started with ${wasSeparate ? 'a separate' : 'a combined'} controller; use another data dir`;
-}
-
-/** The cluster id a node's storage was formatted with, or undefined before its format. */
-function formattedClusterId(files: BrokerFiles): string | undefined {
-  const meta = path.join(files.logDirs, 'meta.properties');
-  if (!fs.existsSync(meta)) return undefined;
-  return /^cluster\.id=(.+)$/m.exec(fs.readFileSync(meta, 'utf8'))?.[1]?.trim();
 }
 
 /**
@@ -419,7 +422,7 @@ function formattedClusterId(files: BrokerFiles): string | undefined {
  */
 async function secureStack(dataDir: string, files: BrokerFiles, log: (m: string) => void) {
   const fresh = !fs.existsSync(path.join(dataDir, 'tls'));
-  if (fresh && fs.existsSync(path.join(files.logDirs, 'meta.properties')))
+  if (fresh && isFormatted(files.logDirs))
     throw new StackError(
       `${dataDir} was first started without security: its storage has no SCRAM users; use another data dir`,
       'bad_config',
