@@ -9,10 +9,17 @@
  *   npm run bench:latency -- --rates 250,950 --seconds 20 --runs 2
  *   npm run bench:latency -- --env sink-webhook:SINK_COALESCE_MS=0 --env router:STAGE_CHUNK_SIZE=100
  *   npm run bench:latency -- --raw-chain     # then the raw kafkajs chain at the same rates
+ *   npm run bench:latency -- --deployment split,fused,split,fused   # both deployments, alternated
  *
  * The stages are warmed with 2,000 leads from Kafka, and ingest, started after them, with 500
  * leads/s through the whole path for `--ingest-warmup` seconds (20; 0 for none), not recorded
  * (`INGEST_WARMUP`).
+ *
+ * `--deployment` names the deployments to run the rates on, in order (`split`, the default: a
+ * process per stage; `fused`: `pipeline-fused` with the router beside it on its assign step, as
+ * the manifest declares it). Between two, the stages of the first stop (SIGTERM: they drain and
+ * commit) and the other's start on the same consumer groups, then the ingest warm-up runs again
+ * so the new processes are warm too.
  *
  * With `--raw-chain`, once the pipeline's runs are done and its services stopped, the pipeline's
  * Kafka hops with nothing but kafkajs in them (`rawChainLatency`, on records sampled from the
@@ -27,6 +34,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import type { ServiceProcess } from '@lead-router/local-stack';
+import { optionalServices, type ServiceName } from '@lead-router/schemas';
 import { benchStack } from './bench.stack';
 import {
   BrokerRequests,
@@ -74,8 +82,31 @@ const { values: args } = parseArgs({
     idle: { type: 'string', default: '10' },
     'ingest-warmup': { type: 'string', default: String(INGEST_WARMUP.seconds) },
     'raw-chain': { type: 'boolean', default: false },
+    deployment: { type: 'string', default: 'split' },
   },
 });
+
+type Deployment = 'split' | 'fused';
+
+/** The processes between ingest and the sink in each deployment (the sink stays up throughout). */
+const MIDDLE: Record<Deployment, readonly ServiceName[]> = {
+  split: ['normalizer', 'enricher', 'router'],
+  fused: ['pipeline-fused', 'router'],
+};
+
+/** What the manifest sets for a service that runs beside `pipeline-fused` (the router's step). */
+function alongsideFused(name: ServiceName): Record<string, string> {
+  const fused = optionalServices.find((s) => s.name === 'pipeline-fused')!;
+  return (fused.alongside as Partial<Record<ServiceName, Record<string, string>>>)[name] ?? {};
+}
+
+function deploymentsOf(spec: string): Deployment[] {
+  return spec.split(',').map((d) => {
+    if (d !== 'split' && d !== 'fused')
+      throw new Error(`--deployment ${d}: expected split or fused`);
+    return d;
+  });
+}
 
 const say = (msg: string): void => {
   process.stdout.write(`[latency ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
@@ -155,72 +186,110 @@ async function main(): Promise<void> {
       services,
       load: (rt, s, sd) => pacedLoad(ingest.url, 'bench-1k', { rate: rt, seconds: s, seed: sd }),
     };
-    await warmIngest(path, {
-      rate: INGEST_WARMUP.rate,
-      seconds: Number(args['ingest-warmup']),
-      pids,
-      say,
-    });
+    const deployments = deploymentsOf(args.deployment);
+    const named = deployments.some((d) => d !== 'split');
+    let current: Deployment = 'split';
+    /** Stops the stages of the deployment running and starts those of `to` on the same groups. */
+    const redeploy = async (to: Deployment) => {
+      say(`from the ${current} deployment to the ${to} one: ${MIDDLE[current].join(', ')} stop`);
+      for (const name of MIDDLE[current]) {
+        const service = services.get(name)!;
+        await service.stop();
+        services.delete(name);
+        pids.delete(name);
+        live.splice(live.indexOf(service), 1);
+      }
+      const started = await Promise.all(
+        MIDDLE[to].map((name) =>
+          startBenchService(env, name, prefix, {
+            ...(to === 'fused' ? alongsideFused(name) : {}),
+            ...extraEnv.get(name),
+          }),
+        ),
+      );
+      for (const service of started) {
+        services.set(service.name, service);
+        pids.set(service.name, service.process.pid!);
+        live.push(service);
+      }
+      current = to;
+      say(`${MIDDLE[to].join(', ')} started`);
+    };
     let seed = 500;
     const pipelineRuns: { rate: number; p50: number; p99: number }[] = [];
-    for (const rate of rates)
-      for (let run = 1; run <= runs; run++) {
-        const runStartMs = Date.now();
-        const { result, arrivals, slots } = await latencyRun(path, {
-          rate,
-          run,
-          seconds,
-          warmupSeconds,
-          drainMs: 60_000,
-          seed: seed++,
+    for (const [d, deployment] of deployments.entries()) {
+      // The ingest warm-up once, and again after a switch: the new processes start cold.
+      const switched = deployment !== current;
+      if (switched) await redeploy(deployment);
+      if (d === 0 || switched)
+        await warmIngest(path, {
+          rate: INGEST_WARMUP.rate,
+          seconds: Number(args['ingest-warmup']),
           pids,
           say,
-          ...(brokerRequests && { brokerRequests }),
         });
-        const after = Math.min(...slots.values()) + warmupSeconds * 1000;
-        const joined = arrivals
-          .map(([sid, leadId, at]) => ({ leadId, slot: slots.get(sid) ?? NaN, arrival: at }))
-          .filter((a) => a.slot >= after);
-        const step = Math.max(1, Math.floor(joined.length / Number(args.sample)));
-        const hops = await hopLatency(
-          env,
-          prefix,
-          joined.filter((_, j) => j % step === 0),
-          runStartMs - 1000,
-        );
-        const cpu = Object.entries(result.cpu)
-          .map(([name, s]) => `${name} ${Math.round((s * 1e6) / Math.max(1, result.accepted))}`)
-          .join(', ');
-        const summary = [
-          `${rate}/s run ${run}: p50 ${result.p50.toFixed(0)} ms, p99 ${result.p99.toFixed(0)} ms, ` +
-            `p99.9 ${result.p999.toFixed(0)} ms, max ${result.max.toFixed(0)} ms; ` +
-            `202 p99 ${result.ackP99.toFixed(0)} ms; ${result.accepted} accepted, ${result.undelivered} undelivered`,
-          ...hops.hops.map(
-            (h) => `   ${h.from} → ${h.to}: p50 ${h.p50.toFixed(1)} ms, p99 ${h.p99.toFixed(1)} ms`,
-          ),
-          `   the router's transactions, p50 / p99 ms by phase (histogram bucket bounds): ` +
-            describeTransactions(result.transactionTimes, (ms) => `≤ ${ms}`),
-          `   sink-webhook's requests, p50 / p99 ms by phase (histogram bucket bounds; gate: turn to budget granted, answer: sent to answered): ` +
-            describeSinkRequests(result.sinkRequestTimes, (ms) => `≤ ${ms}`),
-          `   CPU µs per lead: ${cpu}`,
-          `   event loops, s on a CPU / s waiting for one (runnable; the main thread's schedstat) over the run's ${result.drainSeconds.toFixed(0)} s: ` +
-            describeEventLoops(result.eventLoops),
-          ...(result.brokerRequests
-            ? [
-                `   broker: ${describeRequests(result.brokerRequests, result.accepted, result.cpu['broker'])}`,
-                ...(result.brokerRequests.threads
-                  ? [
-                      `   broker CPU µs a lead by thread: ${describeThreads(result.brokerRequests.threads, result.accepted)}`,
-                      ...warmingUp(result.brokerRequests.threads),
-                    ]
-                  : []),
-              ]
-            : []),
-        ];
-        for (const line of summary) say(line);
-        lines.push(...summary);
-        pipelineRuns.push({ rate, p50: result.p50, p99: result.p99 });
-      }
+      for (const rate of rates)
+        for (let run = 1; run <= runs; run++) {
+          const label = `${named ? `${deployment} ` : ''}${rate}/s run ${run}`;
+          const runStartMs = Date.now();
+          const { result, arrivals, slots } = await latencyRun(path, {
+            rate,
+            run,
+            seconds,
+            warmupSeconds,
+            drainMs: 60_000,
+            seed: seed++,
+            pids,
+            say,
+            label,
+            ...(brokerRequests && { brokerRequests }),
+          });
+          const after = Math.min(...slots.values()) + warmupSeconds * 1000;
+          const joined = arrivals
+            .map(([sid, leadId, at]) => ({ leadId, slot: slots.get(sid) ?? NaN, arrival: at }))
+            .filter((a) => a.slot >= after);
+          const step = Math.max(1, Math.floor(joined.length / Number(args.sample)));
+          const hops = await hopLatency(
+            env,
+            prefix,
+            joined.filter((_, j) => j % step === 0),
+            runStartMs - 1000,
+          );
+          const cpu = Object.entries(result.cpu)
+            .map(([name, s]) => `${name} ${Math.round((s * 1e6) / Math.max(1, result.accepted))}`)
+            .join(', ');
+          const summary = [
+            `${label}: p50 ${result.p50.toFixed(0)} ms, p99 ${result.p99.toFixed(0)} ms, ` +
+              `p99.9 ${result.p999.toFixed(0)} ms, max ${result.max.toFixed(0)} ms; ` +
+              `202 p99 ${result.ackP99.toFixed(0)} ms; ${result.accepted} accepted, ${result.undelivered} undelivered`,
+            ...hops.hops.map(
+              (h) =>
+                `   ${h.from} → ${h.to}: p50 ${h.p50.toFixed(1)} ms, p99 ${h.p99.toFixed(1)} ms`,
+            ),
+            `   the router's transactions, p50 / p99 ms by phase (histogram bucket bounds): ` +
+              describeTransactions(result.transactionTimes, (ms) => `≤ ${ms}`),
+            `   sink-webhook's requests, p50 / p99 ms by phase (histogram bucket bounds; gate: turn to budget granted, answer: sent to answered): ` +
+              describeSinkRequests(result.sinkRequestTimes, (ms) => `≤ ${ms}`),
+            `   CPU µs per lead: ${cpu}`,
+            `   event loops, s on a CPU / s waiting for one (runnable; the main thread's schedstat) over the run's ${result.drainSeconds.toFixed(0)} s: ` +
+              describeEventLoops(result.eventLoops),
+            ...(result.brokerRequests
+              ? [
+                  `   broker: ${describeRequests(result.brokerRequests, result.accepted, result.cpu['broker'])}`,
+                  ...(result.brokerRequests.threads
+                    ? [
+                        `   broker CPU µs a lead by thread: ${describeThreads(result.brokerRequests.threads, result.accepted)}`,
+                        ...warmingUp(result.brokerRequests.threads),
+                      ]
+                    : []),
+                ]
+              : []),
+          ];
+          for (const line of summary) say(line);
+          lines.push(...summary);
+          pipelineRuns.push({ rate, p50: result.p50, p99: result.p99 });
+        }
+    }
     if (args['raw-chain']) {
       for (const s of live.reverse()) await s.kill();
       live.length = 0;
