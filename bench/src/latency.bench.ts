@@ -29,7 +29,7 @@
  * Uses KAFKA_BROKERS and SCHEMA_REGISTRY_URL when both are set, else starts a local stack.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
@@ -59,6 +59,7 @@ import {
   type StageName,
 } from './pipeline.part';
 import {
+  coresBusy,
   cpuBetween,
   describeEventLoops,
   describeSinkRequests,
@@ -270,7 +271,8 @@ async function main(): Promise<void> {
               describeTransactions(result.transactionTimes, (ms) => `≤ ${ms}`),
             `   sink-webhook's requests, p50 / p99 ms by phase (histogram bucket bounds; gate: turn to budget granted, answer: sent to answered): ` +
               describeSinkRequests(result.sinkRequestTimes, (ms) => `≤ ${ms}`),
-            `   CPU µs per lead: ${cpu}`,
+            `   CPU µs per lead: ${cpu}; all ${Math.round((Object.values(result.cpu).reduce((a, b) => a + b, 0) * 1e6) / Math.max(1, result.accepted))}, ` +
+              `${coresBusy(result.cpu, result.drainSeconds).toFixed(2)} of ${cpus().length} cores busy over the run`,
             `   event loops, s on a CPU / s waiting for one (runnable; the main thread's schedstat) over the run's ${result.drainSeconds.toFixed(0)} s: ` +
               describeEventLoops(result.eventLoops),
             ...(result.brokerRequests

@@ -76,6 +76,15 @@ export function cpuBetween(before: CpuReading, after: CpuReading): Record<string
 }
 
 /**
+ * How many of the host's cores the processes of `cpu` (CPU seconds each, `cpuBetween`) kept busy
+ * together over `seconds` of wall time: on this 2-core host, near 2 means the run was bound by the
+ * cores whatever its offered rate.
+ */
+export function coresBusy(cpu: Readonly<Record<string, number>>, seconds: number): number {
+  return Object.values(cpu).reduce((a, b) => a + b, 0) / Math.max(0.001, seconds);
+}
+
+/**
  * A process's main thread (a Node service's event loop) so far, in seconds: on a CPU, and
  * runnable but waiting for one (`/proc/<pid>/task/<pid>/schedstat`, from the scheduler's own
  * accounting); undefined when it is gone or the kernel keeps no schedstat.

@@ -16,6 +16,7 @@ import {
   type ThroughputRun,
 } from './pipeline.part';
 import {
+  coresBusy,
   describeEventLoops,
   describeSinkRequests,
   describeTransactions,
@@ -328,16 +329,18 @@ export function renderEntry(r: BenchResult): string {
   }
   lines.push(
     '',
-    'CPU per accepted lead of every process during the runs (µs, median of the runs; ingest is on the path here) and the whole:',
+    `CPU per accepted lead of every process during the runs (µs, median of the runs; ingest is on the path here), the whole, and how many of the host's ${m.nproc} cores all of them kept busy over the run (first send to last delivery):`,
     '',
-    `| offered | ${curveProcesses.join(' | ')} | **all** |`,
-    `| --- | ${curveProcesses.map(() => '---').join(' | ')} | --- |`,
+    `| offered | ${curveProcesses.join(' | ')} | **all** | cores busy |`,
+    `| --- | ${curveProcesses.map(() => '---').join(' | ')} | --- | --- |`,
   );
   for (const rate of curveRates) {
-    const rows = runsAt(rate).map((x) => cpuPerLead(x.cpu, x.accepted, curveProcesses));
+    const runs = runsAt(rate);
+    const rows = runs.map((x) => cpuPerLead(x.cpu, x.accepted, curveProcesses));
     const cells = curveProcesses.map((_, i) => n0(median(rows.map((row) => row.each[i]!))));
+    const busy = median(runs.map((x) => coresBusy(x.cpu, x.drainSeconds)));
     lines.push(
-      `| ${n0(rate)}/s | ${cells.join(' | ')} | **${n0(median(rows.map((x) => x.total)))}** |`,
+      `| ${n0(rate)}/s | ${cells.join(' | ')} | **${n0(median(rows.map((x) => x.total)))}** | ${busy.toFixed(2)} |`,
     );
   }
   const counted = curveRates.filter((rate) => runsAt(rate)[0]?.brokerRequests !== undefined);
