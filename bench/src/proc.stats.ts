@@ -387,7 +387,8 @@ export async function openModel(
   await new Promise<void>((resolve) => {
     const tick = setInterval(() => {
       const now = performance.now();
-      const upTo = Math.min(total, Math.floor(((now - t0) / 1000) * opts.rate));
+      // Items 0..k are due once now ≥ t0 + k/rate: k + 1 of them (item 0 at t0 itself).
+      const upTo = Math.min(total, Math.floor(((now - t0) / 1000) * opts.rate) + 1);
       const due: number[] = [];
       for (; handed < upTo; handed++) {
         const at = t0 + (handed * 1000) / opts.rate;
