@@ -537,9 +537,13 @@ export class Monitor {
       if (texts[i] !== '') this.lastTexts.set(n, texts[i]!);
     });
     const { topics } = prefixedTopics(this.prefix);
+    // A stage's input topics are read by that stage alone, in whichever process runs it (in the
+    // fused deployment the normalizer, the enricher and the match step run in pipeline-fused).
     const onTopics = (stage: StageName, metric: string, only?: Record<string, string>) =>
       STAGE_TOPICS[stage].reduce(
-        (sum, key) => sum + sumMetric(text(stage), metric, { topic: topics[key], ...only }),
+        (sum, key) =>
+          sum +
+          texts.reduce((all, t) => all + sumMetric(t, metric, { topic: topics[key], ...only }), 0),
         0,
       );
     const sample: Sample = {
@@ -552,7 +556,11 @@ export class Monitor {
       records: Object.fromEntries(
         STAGES.map((s) => [
           s,
-          sumMetric(text(s), MetricNames.records, { topic: topics[STAGE_TOPICS[s][0]!] }),
+          texts.reduce(
+            (all, t) =>
+              all + sumMetric(t, MetricNames.records, { topic: topics[STAGE_TOPICS[s][0]!] }),
+            0,
+          ),
         ]),
       ) as Record<StageName, number>,
       lag: Object.fromEntries(
