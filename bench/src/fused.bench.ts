@@ -6,6 +6,7 @@ import { AvroCodec, BatchingProducer, createKafka, ensureTopics } from '@lead-ro
 import { freePort } from '@lead-router/local-stack';
 import { createLogger } from '@lead-router/observability';
 import {
+  alongsideEnv,
   optionalServices,
   prefixedTopics,
   serviceEntry,
@@ -114,8 +115,7 @@ async function run(
   try {
     for (const name of PLANS[deployment]) {
       const port = await freePort();
-      const alongside =
-        deployment === 'fused' ? (fused.alongside as Record<string, object>)[name] : undefined;
+      const alongside = deployment === 'fused' ? alongsideEnv(fused, name) : {};
       services.push(
         await startService(
           name,
@@ -128,7 +128,7 @@ async function run(
             HTTP_HOST: '127.0.0.1',
             [serviceEntry(name).port.env]: String(port),
             ROUTING_RULES_FILE: ctx.rulesFile,
-            ...(alongside as Record<string, string> | undefined),
+            ...alongside,
           },
           { port, logDir: join(ctx.dir, 'logs'), healthTimeoutMs: 300_000 },
         ),

@@ -9,7 +9,12 @@
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { DEMO_MODE_ENV } from '@lead-router/config';
-import { optionalServices, serviceManifest, type ServiceEntry } from '@lead-router/schemas';
+import {
+  alongsideEnv,
+  optionalServices,
+  serviceManifest,
+  type ServiceEntry,
+} from '@lead-router/schemas';
 import { DEMO_CRM_ENV, DEMO_PORTS, demoRulesOn, startDemoCrms, type DemoCrms } from './demo-crms';
 import { startDemoInbox, type DemoInbox } from './demo-inbox';
 import { startAll, startService, type ServiceProcess } from './service.process';
@@ -51,9 +56,7 @@ const services = chosen.reverse().map((s) => {
     portVar: s.port.env,
     port: Number(env(startVar, String(s.port.default))),
     /** What the fused deployment adds to a service running beside it (the router: ROUTER_STEPS). */
-    alongside: (fused?.alongside as Partial<Record<string, Record<string, string>>> | undefined)?.[
-      s.name
-    ],
+    alongside: fused ? alongsideEnv(fused, s.name) : {},
   };
 });
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   DESTINATION_TYPES,
+  alongsideEnv,
   type ServiceDeclaration,
   serviceEntry,
   optionalServices,
@@ -53,6 +54,13 @@ describe('serviceManifest', () => {
       }
       assert.equal(serviceEntry(s.name), s);
     }
+  });
+
+  it('gives a service beside a fused deployment what the deployment adds, and others nothing', () => {
+    const fused = optionalServices.find((s) => s.name === 'pipeline-fused')!;
+    assert.deepEqual(alongsideEnv(fused, 'router'), { ROUTER_STEPS: 'assign' });
+    assert.deepEqual(alongsideEnv(fused, 'sink-webhook'), {});
+    assert.deepEqual(alongsideEnv(fused, 'pipeline-fused'), {});
   });
 
   it('finds a service by name', () => {

@@ -191,6 +191,19 @@ export function serviceEntry<N extends ServiceName>(name: N): Extract<ServiceEnt
   )!;
 }
 
+/**
+ * What a deployment of `optionalServices` adds to the environment of `name` when it runs beside
+ * it (the router beside pipeline-fused: `ROUTER_STEPS=assign`); nothing for any other service.
+ */
+export function alongsideEnv(
+  deployment: FusedDeclaration,
+  name: ServiceName,
+): Readonly<Record<string, string>> {
+  const alongside: Readonly<Partial<Record<string, Readonly<Record<string, string>>>>> =
+    deployment.alongside;
+  return alongside[name] ?? {};
+}
+
 /** The port a service listens on when its port variable is unset. */
 export function defaultPort(name: ServiceName): number {
   return serviceEntry(name).port.default;

@@ -14,6 +14,7 @@ import {
 import { freePort } from '@lead-router/local-stack';
 import { createLogger } from '@lead-router/observability';
 import {
+  alongsideEnv,
   optionalServices,
   prefixedTopics,
   serviceEntry,
@@ -235,7 +236,7 @@ describe('pipeline-fused writes what the split normalizer, enricher and router w
     }
     const start = async (run: number, name: ServiceName) => {
       const port = await freePort();
-      const alongside = run === 1 ? (fused.alongside as Record<string, object>)[name] : {};
+      const alongside = run === 1 ? alongsideEnv(fused, name) : {};
       const service = await startService(
         name,
         {
@@ -250,7 +251,7 @@ describe('pipeline-fused writes what the split normalizer, enricher and router w
           // Recorded on every assigned lead (lr-assigned-by): the same name in both runs.
           ROUTER_INSTANCE_ID: 'router-e2e',
           KAFKA_SESSION_TIMEOUT_MS: '6000',
-          ...(alongside as Record<string, string> | undefined),
+          ...alongside,
         },
         { port, logDir: join(dir, 'logs'), healthTimeoutMs: 240_000 },
       );
