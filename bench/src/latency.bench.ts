@@ -34,7 +34,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import type { ServiceProcess } from '@lead-router/local-stack';
-import { optionalServices, type ServiceName } from '@lead-router/schemas';
+import { alongsideEnv, optionalServices, type ServiceName } from '@lead-router/schemas';
 import { benchStack } from './bench.stack';
 import {
   BrokerRequests,
@@ -61,6 +61,7 @@ import {
 import {
   coresBusy,
   cpuBetween,
+  cpuTotal,
   describeEventLoops,
   describeSinkRequests,
   describeTransactions,
@@ -95,11 +96,7 @@ const MIDDLE: Record<Deployment, readonly ServiceName[]> = {
   fused: ['pipeline-fused', 'router'],
 };
 
-/** What the manifest sets for a service that runs beside `pipeline-fused` (the router's step). */
-function alongsideFused(name: ServiceName): Record<string, string> {
-  const fused = optionalServices.find((s) => s.name === 'pipeline-fused')!;
-  return (fused.alongside as Partial<Record<ServiceName, Record<string, string>>>)[name] ?? {};
-}
+const FUSED = optionalServices.find((s) => s.name === 'pipeline-fused')!;
 
 function deploymentsOf(spec: string): Deployment[] {
   return spec.split(',').map((d) => {
@@ -177,7 +174,7 @@ async function main(): Promise<void> {
         Object.entries(idle)
           .map(([name, s]) => `${name} ${(s / idleSeconds).toFixed(3)}`)
           .join(', ') +
-        `; all ${(Object.values(idle).reduce((a, b) => a + b, 0) / idleSeconds).toFixed(2)}`;
+        `; all ${coresBusy(idle, idleSeconds).toFixed(2)}`;
       say(line);
       lines.push(line);
     }
@@ -203,7 +200,7 @@ async function main(): Promise<void> {
       const started = await Promise.all(
         MIDDLE[to].map((name) =>
           startBenchService(env, name, prefix, {
-            ...(to === 'fused' ? alongsideFused(name) : {}),
+            ...(to === 'fused' ? alongsideEnv(FUSED, name) : {}),
             ...extraEnv.get(name),
           }),
         ),
@@ -271,7 +268,7 @@ async function main(): Promise<void> {
               describeTransactions(result.transactionTimes, (ms) => `≤ ${ms}`),
             `   sink-webhook's requests, p50 / p99 ms by phase (histogram bucket bounds; gate: turn to budget granted, answer: sent to answered): ` +
               describeSinkRequests(result.sinkRequestTimes, (ms) => `≤ ${ms}`),
-            `   CPU µs per lead: ${cpu}; all ${Math.round((Object.values(result.cpu).reduce((a, b) => a + b, 0) * 1e6) / Math.max(1, result.accepted))}, ` +
+            `   CPU µs per lead: ${cpu}; all ${Math.round((cpuTotal(result.cpu) * 1e6) / Math.max(1, result.accepted))}, ` +
               `${coresBusy(result.cpu, result.drainSeconds).toFixed(2)} of ${cpus().length} cores busy over the run`,
             `   event loops, s on a CPU / s waiting for one (runnable; the main thread's schedstat) over the run's ${result.drainSeconds.toFixed(0)} s: ` +
               describeEventLoops(result.eventLoops),

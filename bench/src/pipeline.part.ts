@@ -537,30 +537,21 @@ export class Monitor {
       if (texts[i] !== '') this.lastTexts.set(n, texts[i]!);
     });
     const { topics } = prefixedTopics(this.prefix);
+    /** A metric summed over every process: a series is its stage's wherever the stage runs. */
+    const everywhere = (metric: string, labels: Record<string, string>) =>
+      texts.reduce((sum, t) => sum + sumMetric(t, metric, labels), 0);
     // A stage's input topics are read by that stage alone, in whichever process runs it (in the
     // fused deployment the normalizer, the enricher and the match step run in pipeline-fused).
-    const onTopics = (stage: StageName, metric: string, only?: Record<string, string>) =>
-      STAGE_TOPICS[stage].reduce(
-        (sum, key) =>
-          sum +
-          texts.reduce((all, t) => all + sumMetric(t, metric, { topic: topics[key], ...only }), 0),
-        0,
-      );
+    const onTopics = (stage: StageName, metric: string) =>
+      STAGE_TOPICS[stage].reduce((sum, key) => sum + everywhere(metric, { topic: topics[key] }), 0);
     const sample: Sample = {
       t: (performance.now() - this.t0) / 1000,
       delivered: stats.distinct,
-      dead: texts.reduce(
-        (sum, t) => sum + sumMetric(t, MetricNames.records, { outcome: 'dlq' }),
-        0,
-      ),
+      dead: everywhere(MetricNames.records, { outcome: 'dlq' }),
       records: Object.fromEntries(
         STAGES.map((s) => [
           s,
-          texts.reduce(
-            (all, t) =>
-              all + sumMetric(t, MetricNames.records, { topic: topics[STAGE_TOPICS[s][0]!] }),
-            0,
-          ),
+          everywhere(MetricNames.records, { topic: topics[STAGE_TOPICS[s][0]!] }),
         ]),
       ) as Record<StageName, number>,
       lag: Object.fromEntries(

@@ -75,13 +75,18 @@ export function cpuBetween(before: CpuReading, after: CpuReading): Record<string
   return out;
 }
 
+/** The CPU seconds of all the processes of `cpu` (`cpuBetween`) together. */
+export function cpuTotal(cpu: Readonly<Record<string, number>>): number {
+  return Object.values(cpu).reduce((a, b) => a + b, 0);
+}
+
 /**
  * How many of the host's cores the processes of `cpu` (CPU seconds each, `cpuBetween`) kept busy
  * together over `seconds` of wall time: on this 2-core host, near 2 means the run was bound by the
  * cores whatever its offered rate.
  */
 export function coresBusy(cpu: Readonly<Record<string, number>>, seconds: number): number {
-  return Object.values(cpu).reduce((a, b) => a + b, 0) / Math.max(0.001, seconds);
+  return cpuTotal(cpu) / Math.max(0.001, seconds);
 }
 
 /**

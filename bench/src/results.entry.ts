@@ -17,6 +17,7 @@ import {
 } from './pipeline.part';
 import {
   coresBusy,
+  cpuTotal,
   describeEventLoops,
   describeSinkRequests,
   describeTransactions,
@@ -179,7 +180,7 @@ function cpuPerLead(
   const per = (s: number) => (s / Math.max(1, leads)) * 1e6;
   return {
     each: names.map((n) => (cpu[n] === undefined ? NaN : per(cpu[n]))),
-    total: per(Object.values(cpu).reduce((a, b) => a + b, 0)),
+    total: per(cpuTotal(cpu)),
   };
 }
 
