@@ -450,23 +450,21 @@ export class Monitor {
     return out;
   }
 
-  /** Per-record and per-batch times each stage's histograms counted while the monitor ran. */
+  /**
+   * Per-record and per-batch times each stage's histograms counted while the monitor ran, read
+   * from whichever process ran the stage (in the fused deployment the normalizer and the
+   * enricher run in pipeline-fused).
+   */
   stageTimes(): StageTimes {
     const times = {} as StageTimes;
     for (const stage of STAGES) {
-      const first = this.firstTexts.get(stage) ?? '';
-      const last = this.lastTexts.get(stage) ?? '';
-      const q = (name: string, p: number) =>
-        bucketQuantile(
-          histogramBuckets(first, name, { stage }),
-          histogramBuckets(last, name, { stage }),
-          p,
-        ) * 1000;
+      const record = this.busiestTimes(MetricNames.stageLatency, { stage });
+      const batch = this.busiestTimes(MetricNames.batchDuration, { stage });
       times[stage] = {
-        recordP50: q(MetricNames.stageLatency, 0.5),
-        recordP99: q(MetricNames.stageLatency, 0.99),
-        batchP50: q(MetricNames.batchDuration, 0.5),
-        batchP99: q(MetricNames.batchDuration, 0.99),
+        recordP50: record.p50,
+        recordP99: record.p99,
+        batchP50: batch.p50,
+        batchP99: batch.p99,
       };
     }
     return times;
@@ -474,20 +472,31 @@ export class Monitor {
 
   /**
    * The phases of the router's transactions while the monitor ran, from its histogram (bucket
-   * upper bounds): what its two exactly-once hops wait on the broker for, chunk by chunk.
+   * upper bounds): what its two exactly-once hops wait on the broker for, chunk by chunk (the
+   * match step runs in pipeline-fused in the fused deployment).
    */
   transactionTimes(): TransactionTimes {
     return TRANSACTION_STEPS.flatMap((step) =>
-      TRANSACTION_PHASES.map((phase) => {
-        // The match step runs in pipeline-fused in the fused deployment.
-        const [times] = ['router', 'pipeline-fused']
-          .map((service) =>
-            this.histogramTimes(service, MetricNames.transactionPhase, { stage: step, phase }),
-          )
-          .sort((a, b) => b.count - a.count);
-        return { step, phase, ...times! };
-      }),
+      TRANSACTION_PHASES.map((phase) => ({
+        step,
+        phase,
+        ...this.busiestTimes(MetricNames.transactionPhase, { stage: step, phase }),
+      })),
     );
+  }
+
+  /** `histogramTimes` of the process that counted the most observations of the series. */
+  private busiestTimes(
+    name: string,
+    labels: Record<string, string>,
+  ): { p50: number; p99: number; count: number } {
+    return [...this.services.keys()]
+      .map((service) => this.histogramTimes(service, name, labels))
+      .reduce((best, times) => (times.count > best.count ? times : best), {
+        p50: NaN,
+        p99: NaN,
+        count: -1,
+      });
   }
 
   /**
