@@ -18,7 +18,7 @@ import { BatchingProducer, ensureTopics, readToEnd } from '@lead-router/kafka';
 import { freePort, startService } from '@lead-router/local-stack';
 import { MetricNames, createLogger } from '@lead-router/observability';
 import { prefixedTopics } from '@lead-router/schemas';
-import { enrichedLeadFixture } from '@lead-router/testing';
+import { awayRules, enrichedLeadFixture } from '@lead-router/testing';
 import type { Kafka } from 'kafkajs';
 import { benchCodec, benchKafka, benchStack } from './bench.stack';
 import { machine, rssMb, scrape, sleep, sumMetric } from './proc.stats';
@@ -52,24 +52,6 @@ async function endOffsets(kafka: Kafka, topic: string): Promise<number> {
   } finally {
     await admin.disconnect();
   }
-}
-
-function rules(back: number): string {
-  return `id: held-bench
-version: "1"
-destinations:
-  crm: { type: webhook, url: "http://127.0.0.1:9/unused" }
-queues:
-  q:
-    method: round_robin
-    when_unavailable: { hold: true }
-    members:
-      - id: dana
-        owners: { crm: "u-dana" }
-        out_of_office: [{ start: "2020-01-01T00:00:00Z", end: "${new Date(back).toISOString()}" }]
-rules: []
-fallback: { queue: q, destinations: [crm] }
-`;
 }
 
 function chartSvg(samples: readonly Sample[], back: number, start: number): string {
@@ -118,7 +100,7 @@ async function main(): Promise<void> {
 
   const back = Date.now() + SETUP_MS + MINUTES * 60_000;
   const rulesFile = join(workDir, 'rules.yaml');
-  writeFileSync(rulesFile, rules(back));
+  writeFileSync(rulesFile, awayRules('held-bench', new Date(back)));
   const port = await freePort();
   const router = await startService(
     'router',

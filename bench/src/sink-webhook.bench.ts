@@ -60,20 +60,15 @@ import {
   sinksRulesYaml,
   waitWithProgress,
   writeRules,
+  envNumber,
 } from './sinks.part';
 
 const repoRoot = resolve(__dirname, '..', '..');
 
-const num = (name: string, fallback: number): number => {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isFinite(value) || value < 0) throw new RangeError(`${name} must be a number >= 0`);
-  return value;
-};
-
 const config = {
-  leads: num('BENCH_WEBHOOK_LEADS', 20_000),
-  runs: num('BENCH_WEBHOOK_RUNS', 1),
-  rate: num('BENCH_WEBHOOK_RATE', 0),
+  leads: envNumber('BENCH_WEBHOOK_LEADS', 20_000),
+  runs: envNumber('BENCH_WEBHOOK_RUNS', 1),
+  rate: envNumber('BENCH_WEBHOOK_RATE', 0),
   /** `requests/seconds`: the destination's budget; the webhook type's default when unset. */
   budget: budgetOf(process.env['BENCH_WEBHOOK_BUDGET']),
   builds: parseBuilds(process.env['BENCH_WEBHOOK_BUILDS'] ?? `current=${repoRoot}`),

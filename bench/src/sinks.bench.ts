@@ -47,6 +47,7 @@ import {
   type CrmSink,
   type OutcomeCollector,
   type SinkType,
+  envNumber,
 } from './sinks.part';
 import {
   renderSinksEntry,
@@ -61,27 +62,21 @@ const repoRoot = resolve(__dirname, '..', '..');
 const record = process.argv.includes('--record');
 const PG_URL = process.env['PG_URL'] ?? 'postgresql://postgres@127.0.0.1:5432/test';
 
-const num = (name: string, fallback: number): number => {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isFinite(value) || value < 0) throw new RangeError(`${name} must be a number >= 0`);
-  return value;
-};
-
 const config = {
-  leads: num('BENCH_SINK_LEADS', 10_000),
-  rate: num('BENCH_SINK_RATE', 40),
-  outageSeconds: num('BENCH_SINK_OUTAGE_S', 120),
-  burstSeconds: num('BENCH_SINK_BURST_S', 15),
+  leads: envNumber('BENCH_SINK_LEADS', 10_000),
+  rate: envNumber('BENCH_SINK_RATE', 40),
+  outageSeconds: envNumber('BENCH_SINK_OUTAGE_S', 120),
+  burstSeconds: envNumber('BENCH_SINK_BURST_S', 15),
   /**
    * Leads captured in the first seconds are left out of the speed-to-lead windows (not out of
    * any other check): they measure the sinks' start-up (groups joining, first connections; a
    * p99 of 3-4 s in the first full run), not the outage.
    */
-  warmupSeconds: num('BENCH_SINK_WARMUP_S', 15),
-  errorRate: num('BENCH_SINK_ERROR_RATE', 0.05),
-  instances: num('BENCH_SINK_INSTANCES', 3),
-  throughputLeads: num('BENCH_THROUGHPUT_LEADS', 10_000),
-  drainTimeoutSeconds: num('BENCH_SINK_DRAIN_S', 900),
+  warmupSeconds: envNumber('BENCH_SINK_WARMUP_S', 15),
+  errorRate: envNumber('BENCH_SINK_ERROR_RATE', 0.05),
+  instances: envNumber('BENCH_SINK_INSTANCES', 3),
+  throughputLeads: envNumber('BENCH_THROUGHPUT_LEADS', 10_000),
+  drainTimeoutSeconds: envNumber('BENCH_SINK_DRAIN_S', 900),
   /**
    * A control: the outage window is kept and measured, but the fake stays up, so the webhook's
    * p99 "during" it shows what the same minutes of the run look like without an outage.

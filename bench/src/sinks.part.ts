@@ -21,6 +21,13 @@ import type { Consumer } from 'kafkajs';
 import type { BenchEnv } from './pipeline.part';
 import { sleep } from './proc.stats';
 
+/** A bench setting from the environment: a number of at least 0, `fallback` when unset. */
+export function envNumber(name: string, fallback: number): number {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isFinite(value) || value < 0) throw new RangeError(`${name} must be a number >= 0`);
+  return value;
+}
+
 export type CrmSink = 'salesforce' | 'hubspot';
 export type SinkType = CrmSink | 'postgres' | 'webhook';
 

@@ -25,7 +25,7 @@ import { BatchingProducer, ensureTopics, AvroCodec } from '@lead-router/kafka';
 import { freePort } from '@lead-router/local-stack';
 import { createLogger } from '@lead-router/observability';
 import { prefixedTopics, serviceEntry } from '@lead-router/schemas';
-import { enrichedLeadFixture } from '@lead-router/testing';
+import { enrichedLeadFixture, rotationRules } from '@lead-router/testing';
 import type { Kafka } from 'kafkajs';
 import { benchCodec, benchKafka } from './bench.stack';
 import { rawLeads } from './lead.generator';
@@ -36,29 +36,7 @@ type StageName = 'normalizer' | 'router' | 'raw-hop';
 const COUNTRIES = ['US', 'FR', 'DE', 'GB', 'ES', 'CA', 'IT', 'NL'] as const;
 
 /** A round-robin queue per country, members always available: every lead is routed. */
-const RULES = `id: stage-runtime-bench
-version: "1"
-destinations:
-  crm: { type: webhook, url: "http://127.0.0.1:9/unused" }
-queues:
-${COUNTRIES.map(
-  (c) => `  q-${c}:
-    method: round_robin
-    when_unavailable: { hold: true }
-    members:
-      - { id: ${c}-ana, owners: { crm: "u-${c}-ana" } }
-      - { id: ${c}-ben, owners: { crm: "u-${c}-ben" } }
-      - { id: ${c}-cai, owners: { crm: "u-${c}-cai" } }`,
-).join('\n')}
-rules:
-${COUNTRIES.map(
-  (c) => `  - name: to-${c}
-    when: { path: lead.country, eq: ${c} }
-    queue: q-${c}
-    destinations: [crm]`,
-).join('\n')}
-fallback: { queue: q-US, destinations: [crm] }
-`;
+const RULES = rotationRules('stage-runtime-bench', COUNTRIES);
 
 const RECORDS = Number(process.env['STAGE_BENCH_RECORDS'] ?? 20_000);
 const ROUNDS = Number(process.env['STAGE_BENCH_ROUNDS'] ?? 2);

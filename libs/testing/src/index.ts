@@ -11,3 +11,4 @@ export * from './lead.whereabouts';
 export * from './group.position';
 export * from './service-log.digest';
 export * from './latest.counts';
+export * from './rule-sets.fixtures';

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { DeadLetter, QueueAssignment, RoutedLead } from '@lead-router/schemas';
-import { enrichedLeadFixture, readRaw, readTopic, waitFor } from '@lead-router/testing';
+import { awayRules, enrichedLeadFixture, readRaw, readTopic, waitFor } from '@lead-router/testing';
 import { metricValue } from '../faults/fault.fixture';
 import { routerFixture, type RouterFixture } from './router-fixture';
 
@@ -172,30 +172,13 @@ describe('a rule-set version published while leads flow', () => {
   });
 });
 
-const awayRules = (back: Date) => `
-id: away
-version: "1"
-destinations:
-  crm: { type: webhook, url: "http://127.0.0.1:9/unused" }
-queues:
-  q:
-    method: round_robin
-    when_unavailable: { hold: true }
-    members:
-      - id: dana
-        owners: { crm: "u-dana" }
-        out_of_office: [{ start: "2020-01-01T00:00:00Z", end: "${back.toISOString()}" }]
-rules: []
-fallback: { queue: q, destinations: [crm] }
-`;
-
 describe('a queue whose only member is away: the held queue', () => {
   const N = 30;
   let fx: RouterFixture;
   let back: Date;
   before(async () => {
     back = new Date(Date.now() + 90_000);
-    fx = await routerFixture('held', awayRules(back));
+    fx = await routerFixture('held', awayRules('away', back));
     await fx.startRouter();
   });
   after(async () => {

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, afterEach, describe, it } from 'node:test';
 import type { EnrichedLead, RoutedLead } from '@lead-router/schemas';
-import { committedOffset, enrichedLeadFixture, readTopic, waitFor } from '@lead-router/testing';
+import {
+  committedOffset,
+  enrichedLeadFixture,
+  readTopic,
+  rotationRules,
+  waitFor,
+} from '@lead-router/testing';
 import type { Admin } from 'kafkajs';
 import { routerFixture, type RouterFixture } from '../e2e/router-fixture';
 import { recordFault } from './fault-summary';
@@ -10,30 +16,7 @@ import { crashProof, killMidStream, recordsConsumed } from './fault.fixture';
 
 /** Four independent round-robin queues, no capacity limits: nothing but the rotation decides. */
 const COUNTRIES = ['DE', 'FR', 'US', 'BR'] as const;
-const rotationRules = `
-id: rotation
-version: "1"
-destinations:
-  crm: { type: webhook, url: "http://127.0.0.1:9/unused" }
-queues:
-${COUNTRIES.map(
-  (c) => `  q-${c}:
-    method: round_robin
-    when_unavailable: { hold: true }
-    members:
-      - { id: ${c}-ana, owners: { crm: "u-${c}-ana" } }
-      - { id: ${c}-ben, owners: { crm: "u-${c}-ben" } }
-      - { id: ${c}-cai, owners: { crm: "u-${c}-cai" } }`,
-).join('\n')}
-rules:
-${COUNTRIES.map(
-  (c) => `  - name: to-${c}
-    when: { path: lead.country, eq: ${c} }
-    queue: q-${c}
-    destinations: [crm]`,
-).join('\n')}
-fallback: { queue: q-DE, destinations: [crm] }
-`;
+const ROTATION_RULES = rotationRules('rotation', COUNTRIES);
 
 const leads = (n: number): EnrichedLead[] =>
   Array.from({ length: n }, (_, i) =>
@@ -120,7 +103,7 @@ for (const eos of ['v1', 'v2'] as const) {
 
     for (const step of ['match', 'assign'] as const) {
       it(`SIGKILL of the router's ${step} step mid-stream: every lead routed once, the rotation exact`, async () => {
-        const fx = await routerFixture(`router-kill-${step}-${eos}`, rotationRules);
+        const fx = await routerFixture(`router-kill-${step}-${eos}`, ROTATION_RULES);
         fixtures.push(fx);
         const admin = fx.kafka.admin();
         admins.push(admin);
@@ -177,7 +160,7 @@ for (const eos of ['v1', 'v2'] as const) {
     }
 
     it('round robin with two instances, a rebalance, a SIGKILL and a restart: positions 0..N-1 once per queue, handovers shown', async () => {
-      const fx = await routerFixture(`router-rotation-${eos}`, rotationRules);
+      const fx = await routerFixture(`router-rotation-${eos}`, ROTATION_RULES);
       fixtures.push(fx);
       const N = 1600;
       const all = leads(N);
