@@ -1,4 +1,4 @@
-import { describeThreads } from './broker-requests.part';
+import { compilerShare, describeThreads } from './broker-requests.part';
 import type { CurvePoint } from './charts.svg';
 import type { SelfTime } from './cpu-profile';
 import type { HttpFloorFigures, IngestFigures } from './ingest.part';
@@ -401,6 +401,18 @@ export function renderEntry(r: BenchResult): string {
             `| ${n0(rate)}/s | raw chain | ${describeThreads(chain.brokerRequests.threads, chain.sent)} |`,
           );
       }
+      const warming = threaded
+        .map((rate) => ({ rate, share: compilerShare(runsAt(rate)[0]!.brokerRequests!.threads!) }))
+        .filter(({ share }) => share > 0.1);
+      if (warming.length > 0)
+        lines.push(
+          '',
+          `**The broker was still warming up**: its JIT compiler threads took ${warming
+            .map(({ rate, share }) => `${Math.round(share * 100)}% of its CPU at ${n0(rate)}/s`)
+            .join(
+              ', ',
+            )}. A stack that has not yet carried tens of minutes of load is still compiling Kafka's hot paths; at those rates the broker's CPU, and through the two shared cores every process's latency, read high.`,
+        );
     }
   }
   lines.push(
@@ -531,7 +543,10 @@ export function renderEntry(r: BenchResult): string {
     );
   };
   topTable(`Top 10 self time in **${r.slowest}**`, r.profiles[r.slowest]);
-  topTable('Top 10 self time in **ingest** under the single-lead autocannon run', r.ingest.profile);
+  topTable(
+    'Top 10 self time in **ingest** under a single-lead autocannon load of its own, after the measured runs',
+    r.ingest.profile,
+  );
   lines.push('Self time by package, every stage:', '');
   for (const [s, prof] of [
     ...STAGES.map((st) => [st, r.profiles[st]] as const),
