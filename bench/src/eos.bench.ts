@@ -42,7 +42,6 @@ import {
 import { prefixedTopics, type EnrichedLead, type QueueAssignment } from '@lead-router/schemas';
 import { enrichedLeadFixture } from '@lead-router/testing';
 import {
-  Partitioners,
   type Consumer,
   type ConsumerConfig,
   type Kafka,
@@ -51,6 +50,7 @@ import {
 } from 'kafkajs';
 import { benchCodec, benchKafka, benchStack } from './bench.stack';
 import { cpuSeconds, machine, percentile, sleep } from './proc.stats';
+import { warmTransactions } from './pipeline.part';
 
 const RECORDS = Number(process.env['EOS_BENCH_RECORDS'] ?? 20_000);
 const TRICKLE_RATE = Number(process.env['EOS_BENCH_TRICKLE_RATE'] ?? 200);
@@ -201,29 +201,6 @@ function brokerPid(brokers: string): number | undefined {
   } catch {
     return undefined;
   }
-}
-
-/**
- * The broker creates its transaction state topic (50 partitions) at the first transactional
- * producer it sees; one committed transaction before the runs keeps that one-time cost out of
- * the first exactly-once run.
- */
-async function warmTransactions(kafka: Kafka): Promise<void> {
-  const topic = `bench-eos-warmup-${Date.now()}`;
-  await ensureTopics(kafka, [
-    { name: topic, valueSchema: 'EnrichedLead', partitions: 1, config: {} },
-  ]);
-  const producer = kafka.producer({
-    transactionalId: `${topic}.tx`,
-    idempotent: true,
-    maxInFlightRequests: 1,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
-  await producer.connect();
-  const tx = await producer.transaction();
-  await tx.send({ topic, messages: [{ key: 'warmup', value: 'warmup' }] });
-  await tx.commit();
-  await producer.disconnect();
 }
 
 async function committedTotal(kafka: Kafka, groupId: string, topic: string): Promise<number> {
@@ -535,7 +512,9 @@ async function main(): Promise<void> {
       },
     }),
   );
-  await warmTransactions(kafka);
+  // One committed transaction first: the broker's transaction state topic is made then, and
+  // that one-time cost stays out of the first exactly-once run.
+  await warmTransactions({ kafka }, `bench-eos-${Date.now()}-`);
   // The first run of a process is the slowest whatever its mode (JIT, connections, metadata): one
   // unreported at-least-once run first, so the measured alternation starts warm.
   say('warm-up run (not reported)');

@@ -180,7 +180,10 @@ export function benchEnvFor(opts: {
  * and answers "coordinator is loading" meanwhile: one committed transaction before the router
  * starts keeps a fresh broker from failing the router's InitProducerId.
  */
-export async function warmTransactions(env: BenchEnv, prefix: string): Promise<void> {
+export async function warmTransactions(
+  env: Pick<BenchEnv, 'kafka'>,
+  prefix: string,
+): Promise<void> {
   const topic = `${prefix}warmup`;
   await ensureTopics(env.kafka, [
     { name: topic, valueSchema: 'EnrichedLead', partitions: 1, config: {} },
