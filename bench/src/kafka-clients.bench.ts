@@ -36,7 +36,8 @@ import { Type } from 'avsc';
 import { CompressionTypes, Partitioners, type Kafka, type Producer } from 'kafkajs';
 import { benchKafka } from './bench.stack';
 import { rawLeads } from './lead.generator';
-import { cpuSeconds, sleep } from './proc.stats';
+import { leadersAnswer } from './raw-chain.part';
+import { cpuSeconds } from './proc.stats';
 
 const RECORDS = Number(process.env['KAFKA_CLIENTS_RECORDS'] ?? 60_000);
 const RUNS = Number(process.env['KAFKA_CLIENTS_RUNS'] ?? 3);
@@ -467,19 +468,7 @@ async function createTopics(kafka: Kafka, topics: readonly string[]): Promise<vo
     // The metadata names the leaders before they take requests: a produce sent at once was
     // answered NOT_LEADER_OR_FOLLOWER, and kafkajs' idempotent producer, retrying that batch while
     // the next one to the partition was in flight, failed with OUT_OF_ORDER_SEQUENCE_NUMBER.
-    // ListOffsets goes to each leader; asked again (kafkajs' admin does not) until all answer.
-    const deadline = Date.now() + 30_000;
-    for (const topic of topics) {
-      for (;;) {
-        try {
-          await admin.fetchTopicOffsets(topic);
-          break;
-        } catch (err) {
-          if (Date.now() > deadline) throw err;
-          await sleep(100);
-        }
-      }
-    }
+    await leadersAnswer(admin, topics, 30_000);
   } finally {
     await admin.disconnect();
   }
