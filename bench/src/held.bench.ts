@@ -18,7 +18,7 @@ import { BatchingProducer, ensureTopics, readToEnd } from '@lead-router/kafka';
 import { freePort, startService } from '@lead-router/local-stack';
 import { MetricNames, createLogger } from '@lead-router/observability';
 import { prefixedTopics } from '@lead-router/schemas';
-import { awayRules, enrichedLeadFixture } from '@lead-router/testing';
+import { enrichedLeadFixture, oneMemberRules } from '@lead-router/testing';
 import type { Kafka } from 'kafkajs';
 import { benchCodec, benchKafka, benchStack } from './bench.stack';
 import { machine, rssMb, scrape, sleep, sumMetric } from './proc.stats';
@@ -100,7 +100,7 @@ async function main(): Promise<void> {
 
   const back = Date.now() + SETUP_MS + MINUTES * 60_000;
   const rulesFile = join(workDir, 'rules.yaml');
-  writeFileSync(rulesFile, awayRules('held-bench', new Date(back)));
+  writeFileSync(rulesFile, oneMemberRules('held-bench', 'dana', { awayUntil: new Date(back) }));
   const port = await freePort();
   const router = await startService(
     'router',

@@ -40,12 +40,21 @@ fallback: { queue: q-${countries[0]}, destinations: [crm] }
 }
 
 /**
- * One queue `q` whose only member, `dana`, is out of office until `back`: every lead is held
- * (the held queue) until then, and assigned to her after it.
+ * One queue `q` with one member and no rules: every lead falls back to `q`. `version` is the rule
+ * set's version ("1" unless given); with `awayUntil` the member is out of office until then, so
+ * every lead is held (the held queue) until then and assigned to the member after it.
  */
-export function awayRules(id: string, back: Date): string {
+export function oneMemberRules(
+  id: string,
+  member: string,
+  opts: { version?: string; awayUntil?: Date } = {},
+): string {
+  const away =
+    opts.awayUntil === undefined
+      ? ''
+      : `\n        out_of_office: [{ start: "2020-01-01T00:00:00Z", end: "${opts.awayUntil.toISOString()}" }]`;
   return `id: ${id}
-version: "1"
+version: "${opts.version ?? '1'}"
 destinations:
   crm: { type: webhook, url: "http://127.0.0.1:9/unused" }
 queues:
@@ -53,9 +62,8 @@ queues:
     method: round_robin
     when_unavailable: { hold: true }
     members:
-      - id: dana
-        owners: { crm: "u-dana" }
-        out_of_office: [{ start: "2020-01-01T00:00:00Z", end: "${back.toISOString()}" }]
+      - id: ${member}
+        owners: { crm: "u-${member}" }${away}
 rules: []
 fallback: { queue: q, destinations: [crm] }
 `;

@@ -3,7 +3,13 @@ import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { DeadLetter, QueueAssignment, RoutedLead } from '@lead-router/schemas';
-import { awayRules, enrichedLeadFixture, readRaw, readTopic, waitFor } from '@lead-router/testing';
+import {
+  enrichedLeadFixture,
+  oneMemberRules,
+  readRaw,
+  readTopic,
+  waitFor,
+} from '@lead-router/testing';
 import { metricValue } from '../faults/fault.fixture';
 import { routerFixture, type RouterFixture } from './router-fixture';
 
@@ -107,20 +113,7 @@ describe('routing scaled out: two router instances over six partitions', () => {
   });
 });
 
-const versioned = (version: string, owner: string) => `
-id: live
-version: "${version}"
-destinations:
-  crm: { type: webhook, url: "http://127.0.0.1:9/unused" }
-queues:
-  q:
-    method: round_robin
-    when_unavailable: { hold: true }
-    members:
-      - { id: ${owner}, owners: { crm: "u-${owner}" } }
-rules: []
-fallback: { queue: q, destinations: [crm] }
-`;
+const versioned = (version: string, owner: string) => oneMemberRules('live', owner, { version });
 
 describe('a rule-set version published while leads flow', () => {
   let fx: RouterFixture;
@@ -178,7 +171,7 @@ describe('a queue whose only member is away: the held queue', () => {
   let back: Date;
   before(async () => {
     back = new Date(Date.now() + 90_000);
-    fx = await routerFixture('held', awayRules('away', back));
+    fx = await routerFixture('held', oneMemberRules('away', 'dana', { awayUntil: back }));
     await fx.startRouter();
   });
   after(async () => {
