@@ -5,13 +5,7 @@ import { parseArgs } from 'node:util';
 import { AvroCodec, BatchingProducer, createKafka, ensureTopics } from '@lead-router/kafka';
 import { freePort } from '@lead-router/local-stack';
 import { createLogger } from '@lead-router/observability';
-import {
-  alongsideEnv,
-  optionalServices,
-  prefixedTopics,
-  serviceEntry,
-  type ServiceName,
-} from '@lead-router/schemas';
+import { alongsideEnv, prefixedTopics, serviceEntry, type ServiceName } from '@lead-router/schemas';
 import {
   DEMO_MODE_ENV,
   corpusRawLead,
@@ -110,7 +104,7 @@ async function run(
   const { topics, declarations } = prefixedTopics(prefix);
   await ensureTopics(ctx.kafka, declarations);
   await ctx.codec.register(declarations);
-  const fused = optionalServices.find((s) => s.name === 'pipeline-fused')!;
+  const fused = serviceEntry('pipeline-fused');
   const services: ServiceProcess[] = [];
   try {
     for (const name of PLANS[deployment]) {

@@ -34,7 +34,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import type { ServiceProcess } from '@lead-router/local-stack';
-import { alongsideEnv, optionalServices, type ServiceName } from '@lead-router/schemas';
+import { alongsideEnv, serviceEntry, type ServiceName } from '@lead-router/schemas';
 import { benchStack } from './bench.stack';
 import {
   BrokerRequests,
@@ -96,7 +96,7 @@ const MIDDLE: Record<Deployment, readonly ServiceName[]> = {
   fused: ['pipeline-fused', 'router'],
 };
 
-const FUSED = optionalServices.find((s) => s.name === 'pipeline-fused')!;
+const FUSED = serviceEntry('pipeline-fused');
 
 function deploymentsOf(spec: string): Deployment[] {
   return spec.split(',').map((d) => {

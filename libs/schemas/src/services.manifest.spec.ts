@@ -57,7 +57,7 @@ describe('serviceManifest', () => {
   });
 
   it('gives a service beside a fused deployment what the deployment adds, and others nothing', () => {
-    const fused = optionalServices.find((s) => s.name === 'pipeline-fused')!;
+    const fused = serviceEntry('pipeline-fused');
     assert.deepEqual(alongsideEnv(fused, 'router'), { ROUTER_STEPS: 'assign' });
     assert.deepEqual(alongsideEnv(fused, 'sink-webhook'), {});
     assert.deepEqual(alongsideEnv(fused, 'pipeline-fused'), {});

@@ -15,7 +15,6 @@ import { freePort } from '@lead-router/local-stack';
 import { createLogger } from '@lead-router/observability';
 import {
   alongsideEnv,
-  optionalServices,
   prefixedTopics,
   serviceEntry,
   type DeadLetter,
@@ -222,7 +221,7 @@ describe('pipeline-fused writes what the split normalizer, enricher and router w
     codec = AvroCodec.connect(stack.registryUrl);
     producer = BatchingProducer.create(kafka);
     await producer.connect();
-    const fused = optionalServices.find((s) => s.name === 'pipeline-fused')!;
+    const fused = serviceEntry('pipeline-fused');
     const plans: ServiceName[][] = [
       ['normalizer', 'enricher', 'router'],
       ['pipeline-fused', 'router'],
