@@ -19,6 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { encodedWebhookRequest } from '@lead-router/delivery';
 import type { ServiceProcess } from '@lead-router/local-stack';
 import { prefixedTopics, type RoutedLead } from '@lead-router/schemas';
 import { byPackage, selfTimes } from './cpu-profile';
@@ -27,10 +28,12 @@ import { avroFigures, kafkaLimit } from './kafka-limit.part';
 import { kafkaTools } from './kafka-tools.part';
 import {
   PIPELINE_CHAIN,
+  PIPELINE_CHAIN_WITH_WEBHOOK,
   averageValueBytes,
   rawChain,
   rawChainLatency,
   sampleTopicRecords,
+  type ChainWebhook,
   type SampleRecord,
   type TopicKey,
 } from './raw-chain.part';
@@ -38,6 +41,7 @@ import { baselineCacheDir, cpuPerLeadComparison, prepareBaseline } from './basel
 import { stackCpuSources } from './cpu.accounting';
 import { rawLeads } from './lead.generator';
 import {
+  BENCH_WEBHOOK_SECRET,
   INGEST_WARMUP,
   STAGES,
   benchEnvFor,
@@ -278,6 +282,24 @@ async function main(): Promise<void> {
       say,
     });
     say(`   ${JSON.stringify({ ...result.chain, processes: undefined })}`);
+    say(
+      `   the same chain with sink-webhook's request: ${sizes.chain} leads, each POSTed to the ` +
+        `receiver before leads.delivered`,
+    );
+    result.chainWebhook = await rawChain({
+      kafka,
+      brokers,
+      prefix: prefix('chainhook'),
+      count: sizes.chain,
+      pools,
+      workDir,
+      processes: PIPELINE_CHAIN_WITH_WEBHOOK,
+      webhook: await webhookBodies(env, pools.routed!),
+      otherPids: { ...Object.fromEntries(stackPids), receiver: receiver.child.pid! },
+      say,
+    });
+    await receiver.reset();
+    say(`   ${JSON.stringify({ ...result.chainWebhook, processes: undefined })}`);
 
     say('   Avro encode/decode of a RawLead and a RoutedLead from this run');
     const routed = await firstRouted(env, pipePrefix);
@@ -548,6 +570,32 @@ function summarize(file: string): ProfileSummary {
 }
 
 /** One RoutedLead of this run, decision trace and all: the realistic record to time Avro on. */
+/**
+ * What sink-webhook sent for the sampled routed records of this run: each one's signed request to
+ * its webhook destination (the receiver), its body as the sink builds it.
+ */
+async function webhookBodies(
+  env: BenchEnv,
+  routed: readonly SampleRecord[],
+): Promise<ChainWebhook> {
+  const codec = benchCodec(env.registryUrl);
+  const requests = [];
+  for (const record of routed) {
+    const lead = await codec.decode<RoutedLead>(record.value!, 'RoutedLead');
+    const destination = lead.destinations.find((d) => d.type === 'webhook');
+    if (destination === undefined) continue;
+    requests.push(
+      encodedWebhookRequest(lead, destination, BENCH_WEBHOOK_SECRET, Date.now() / 1000),
+    );
+  }
+  if (requests.length === 0) throw new Error('no sampled routed lead has a webhook destination');
+  return {
+    url: requests[0]!.url,
+    bodies: requests.map((r) => r.body),
+    secret: BENCH_WEBHOOK_SECRET,
+  };
+}
+
 async function firstRouted(env: BenchEnv, prefix: string): Promise<RoutedLead> {
   const topic = prefixedTopics(prefix).topics.routed;
   const codec = benchCodec(env.registryUrl);

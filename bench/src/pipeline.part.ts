@@ -69,6 +69,9 @@ export interface BenchEnv {
 
 export const API_KEYS = 'bench-key:bench-http,bench-1k:steady-1k,bench-5k:steady-5k';
 
+/** The Standard Webhooks secret the benches' sinks sign with (WEBHOOK_SECRET). */
+export const BENCH_WEBHOOK_SECRET = 'whsec_YmVuY2gtc2VjcmV0LWZvci1sZWFkLXJvdXRlci0zMmI=';
+
 /**
  * What every bench starts a service with: the stack's addresses, the topic prefix, quiet logs,
  * loopback only, and its HTTP port.
@@ -105,7 +108,7 @@ export async function startBenchService(
       ...benchServiceEnv(env, name, prefix, port),
       INGEST_API_KEYS: API_KEYS,
       ROUTING_RULES_FILE: env.rulesFile,
-      WEBHOOK_SECRET: 'whsec_YmVuY2gtc2VjcmV0LWZvci1sZWFkLXJvdXRlci0zMmI=',
+      WEBHOOK_SECRET: BENCH_WEBHOOK_SECRET,
       // 30 s: on 2 shared cores a loaded stage can miss 10 s of heartbeats and be fenced mid-run
       KAFKA_SESSION_TIMEOUT_MS: '30000',
       ...extra,

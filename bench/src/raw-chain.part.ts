@@ -126,6 +126,12 @@ export interface HopSpec {
   exactlyOnce: boolean;
   partitionsConcurrently: number;
   fetch: HopFetch;
+  /**
+   * Before its outputs, a signed POST of each record's webhook to the chain's receiver
+   * (`RawChainOptions.webhook`), as sink-webhook delivers a chunk: at most WEBHOOK_IN_FLIGHT
+   * requests of a chunk at once over as many keep-alive connections, every answer awaited.
+   */
+  webhook?: boolean;
 }
 
 /** One process running one or more hops, as a service runs its stages. */
@@ -217,6 +223,34 @@ export const PIPELINE_CHAIN: readonly ChainProcessSpec[] = [
   },
 ];
 
+/**
+ * sink-webhook's requests at once per chunk and its connections per destination (SINK_MAX_IN_FLIGHT
+ * and WebhookClient's defaults).
+ */
+export const WEBHOOK_IN_FLIGHT = 64;
+
+/**
+ * PIPELINE_CHAIN with the one request its sink hop leaves out: each lead's webhook POSTed to the
+ * receiver before the hop writes leads.delivered. What is left out still is everything a stage does
+ * to a lead (decoding, normalizing, enriching, routing, building the webhook's body), so this
+ * chain is what the pipeline's path costs when its stages do no work: Kafka's five hops and
+ * the webhook contract's request, signature and answer.
+ */
+export const PIPELINE_CHAIN_WITH_WEBHOOK: readonly ChainProcessSpec[] = PIPELINE_CHAIN.map((p) => ({
+  ...p,
+  hops: p.hops.map((h) => (h.name === 'sink-webhook' ? { ...h, webhook: true } : h)),
+}));
+
+/** Where a chain's webhook hop sends, and what. */
+export interface ChainWebhook {
+  /** the receiver's URL, as the pipeline's webhook destination names it */
+  url: string;
+  /** the bodies, cycled: Standard Webhooks envelopes of this run's routed leads, as sent */
+  bodies: readonly Buffer[];
+  /** the Standard Webhooks secret every request is signed with */
+  secret: string;
+}
+
 /** What raw-hop.main.js reads from the file named on its command line. */
 export interface HopProcessConfig {
   brokers: string;
@@ -226,6 +260,8 @@ export interface HopProcessConfig {
   hops: readonly HopSpec[];
   /** the pool file of each topic a hop produces onto */
   pools: Partial<Record<TopicKey, string>>;
+  /** for a webhook hop: the receiver, the secret, and the bodies' pool file (values only) */
+  webhook?: { url: string; secret: string; bodies: string };
 }
 
 export interface RawChainOptions {
@@ -245,6 +281,8 @@ export interface RawChainOptions {
   workDir: string;
   /** default PIPELINE_CHAIN */
   processes?: readonly ChainProcessSpec[];
+  /** required when a hop of `processes` sends webhooks */
+  webhook?: ChainWebhook;
   /** other processes (the broker, the registry) whose CPU seconds over the run are reported too */
   otherPids?: Readonly<Record<string, number>>;
   /** default 600 s */
@@ -643,6 +681,8 @@ interface PreparedChain {
   finalTopic: string;
   poolFiles: Partial<Record<TopicKey, string>>;
   pool(key: TopicKey): readonly SampleRecord[];
+  /** a webhook hop's receiver and secret, and the file of its bodies */
+  webhook?: HopProcessConfig['webhook'];
 }
 
 interface ChainChild {
@@ -653,7 +693,7 @@ interface ChainChild {
 
 /** Checks the chain, creates its topics and writes the pool files its processes read. */
 async function prepareChain(
-  opts: Pick<RawChainOptions, 'kafka' | 'prefix' | 'pools' | 'workDir' | 'processes'>,
+  opts: Pick<RawChainOptions, 'kafka' | 'prefix' | 'pools' | 'workDir' | 'processes' | 'webhook'>,
 ): Promise<PreparedChain> {
   const processes = opts.processes ?? PIPELINE_CHAIN;
   const hops = processes.flatMap((p) => p.hops);
@@ -681,7 +721,28 @@ async function prepareChain(
     writeFileSync(file, encodePool(pool(k)));
     poolFiles[k] = file;
   }
-  return { processes, hops, keys, topics, first, finalTopic: topics[finalKey], poolFiles, pool };
+  let webhook: PreparedChain['webhook'];
+  if (hops.some((h) => h.webhook)) {
+    if (!opts.webhook?.bodies.length)
+      throw new Error('rawChain: a hop sends webhooks and no bodies were given (opts.webhook)');
+    const bodies = join(opts.workDir, `${opts.prefix}webhook.pool`);
+    writeFileSync(
+      bodies,
+      encodePool(opts.webhook.bodies.map((value) => ({ key: null, value, headers: {} }))),
+    );
+    webhook = { url: opts.webhook.url, secret: opts.webhook.secret, bodies };
+  }
+  return {
+    processes,
+    hops,
+    keys,
+    topics,
+    first,
+    finalTopic: topics[finalKey],
+    poolFiles,
+    pool,
+    webhook,
+  };
 }
 
 /** Spawns the chain's processes (raw-hop.main.js), each logging to a file in the work dir. */
@@ -697,6 +758,7 @@ function spawnChain(
       prefix: opts.prefix,
       hops: spec.hops,
       pools: chain.poolFiles,
+      ...(chain.webhook && spec.hops.some((h) => h.webhook) ? { webhook: chain.webhook } : {}),
     };
     const configFile = join(opts.workDir, `${opts.prefix}${spec.name}.hop.json`);
     writeFileSync(configFile, JSON.stringify(config));
@@ -726,7 +788,8 @@ function assertChainRunning(children: readonly ChainChild[]): void {
 /** Stops the processes and removes the pool files (the hop logs stay for a look after the run). */
 async function stopChain(children: readonly ChainChild[], chain: PreparedChain): Promise<void> {
   await Promise.all(children.map(({ child }) => stopChild(child)));
-  for (const file of Object.values(chain.poolFiles)) rmSync(file, { force: true });
+  for (const file of [...Object.values(chain.poolFiles), chain.webhook?.bodies])
+    if (file !== undefined) rmSync(file, { force: true });
 }
 
 /** Puts `count` records on the topic, cycling the pool, as chunks of 500 with 4 in flight. */

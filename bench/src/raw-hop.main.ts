@@ -2,12 +2,14 @@
  * One process of the raw chain (raw-chain.part.ts): its hops, each a kafkajs consumer group that
  * answers every record it reads with the next topic's real record bytes (and the read record's
  * slot header, in a latency run), with the runtime's client settings and nothing else (no
- * decoding, no handler). Runs until SIGTERM.
+ * decoding, no handler); a webhook hop POSTs each record's webhook first, as sink-webhook does.
+ * Runs until SIGTERM.
  *
  *   node bench/dist/raw-hop.main.js <config.json>   (a HopProcessConfig; started by rawChain)
  */
 import { readFileSync } from 'node:fs';
 import { DEFAULT_EXACTLY_ONCE } from '@lead-router/config';
+import { signWebhook } from '@lead-router/delivery';
 import {
   BatchingProducer,
   PartitionTransactions,
@@ -18,12 +20,14 @@ import {
 import { createLogger, type Logger } from '@lead-router/observability';
 import { prefixedTopics } from '@lead-router/schemas';
 import type { Consumer, ConsumerGroupMetadata, EachBatchPayload, Kafka } from 'kafkajs';
+import { Agent } from 'undici';
 import { benchKafka } from './bench.stack';
 import {
   HOP_FIRST_BATCH,
   HOP_JOINED,
   HOP_TRANSACTION,
   SLOT_HEADER,
+  WEBHOOK_IN_FLIGHT,
   decodePool,
   recordOf,
   type HopProcessConfig,
@@ -56,6 +60,13 @@ async function main(): Promise<void> {
   // One idempotent producer per process, as a service has (platform.providers.ts).
   const producer = BatchingProducer.create(kafka, { ackTimeoutMs: 60_000 });
   await producer.connect();
+  const webhooks =
+    config.webhook === undefined
+      ? null
+      : new WebhookSender(
+          config.webhook,
+          decodePool(readFileSync(config.webhook.bodies)).map((r) => r.value!),
+        );
   const running: RunningHop[] = [];
   for (const hop of config.hops) {
     const outputs = hop.to.map((key) => ({ topic: topics[key], pool: pools.get(key)! }));
@@ -64,6 +75,7 @@ async function main(): Promise<void> {
         producer,
         outputs,
         logger,
+        webhooks: hop.webhook ? webhooks : null,
       }),
     );
   }
@@ -100,8 +112,11 @@ async function startHop(
     producer: BatchingProducer;
     outputs: { topic: string; pool: readonly SampleRecord[] }[];
     logger: Logger;
+    webhooks: WebhookSender | null;
   },
 ): Promise<RunningHop> {
+  if (hop.webhook && deps.webhooks === null)
+    throw new Error(`${hop.name}: a webhook hop and no webhook in the config`);
   const consumer = kafka.consumer({
     groupId,
     allowAutoTopicCreation: false,
@@ -161,6 +176,10 @@ async function startHop(
     for (let i = 0; i < messages.length; i += 500) {
       if (!isRunning() || isStale()) break;
       const chunk = messages.slice(i, i + 500);
+      if (hop.webhook)
+        await deps
+          .webhooks!.postAll(chunk.map((m) => `${groupId}.${partition}.${m.offset}`))
+          .catch(failed);
       const records: OutgoingRecord[] = [];
       for (const message of chunk) {
         const slot = message.headers?.[SLOT_HEADER]?.toString();
@@ -190,6 +209,80 @@ async function startHop(
     eachBatch: onBatch,
   });
   return { consumer, transactions };
+}
+
+/**
+ * A webhook hop's requests: each a signed Standard Webhooks POST of the next body of the pool,
+ * over keep-alive HTTP/1.1 connections without pipelining and a dispatch handler that makes no
+ * response stream, as sink-webhook's WebhookClient sends them; nothing else (the body is built
+ * before the run, the answer is only checked for its status).
+ */
+class WebhookSender {
+  private readonly agent = new Agent({ connections: WEBHOOK_IN_FLIGHT, pipelining: 1 });
+  private readonly origin: string;
+  private readonly path: string;
+  private sent = 0;
+
+  constructor(
+    private readonly config: { url: string; secret: string },
+    private readonly bodies: readonly Buffer[],
+  ) {
+    const url = new URL(config.url);
+    this.origin = url.origin;
+    this.path = `${url.pathname}${url.search}`;
+  }
+
+  /** One request for each webhook id, at most WEBHOOK_IN_FLIGHT at once; throws unless all got a 2xx. */
+  async postAll(ids: readonly string[]): Promise<void> {
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(WEBHOOK_IN_FLIGHT, ids.length) }, async () => {
+        while (next < ids.length) await this.post(ids[next++]!);
+      }),
+    );
+  }
+
+  private post(id: string): Promise<void> {
+    const body = this.bodies[this.sent++ % this.bodies.length]!;
+    const timestamp = Math.floor(Date.now() / 1000);
+    const headers = {
+      'content-type': 'application/json',
+      'webhook-id': id,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': signWebhook(this.config.secret, id, timestamp, body),
+    };
+    return new Promise((resolve, reject) => {
+      let status = 0;
+      this.agent.dispatch(
+        { origin: this.origin, path: this.path, method: 'POST', headers, body },
+        {
+          // undici asserts every one of these is there, though its types make some optional
+          onRequestStart: () => undefined,
+          onResponseStart: (_controller, statusCode) => {
+            status = statusCode;
+          },
+          onResponseData: () => undefined,
+          onResponseEnd: () =>
+            status >= 200 && status < 300
+              ? resolve()
+              : reject(new Error(`the receiver answered ${status} to webhook ${id}`)),
+          onResponseError: (_controller, err) => reject(err),
+        },
+      );
+    });
+  }
+}
+
+/**
+ * Ends the process on a failed webhook: the chain's receiver answers every request at once, so a
+ * failure is the bench's own, and rawChain reports the exit with this log's tail instead of
+ * waiting for its deadline while kafkajs retries the batch.
+ */
+function failed(err: unknown): never {
+  process.stderr.write(
+    `webhook failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`,
+  );
+  process.exit(1);
 }
 
 /** The process's age: it was spawned when the chain's clock started. */

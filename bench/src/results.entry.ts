@@ -5,7 +5,7 @@ import type { HttpFloorFigures, IngestFigures } from './ingest.part';
 import type { CpuComparison } from './baseline.part';
 import type { AvroFigures, KafkaLimit } from './kafka-limit.part';
 import type { KafkaToolsFigures } from './kafka-tools.part';
-import type { RawChainFigures, RawChainLatencyRun } from './raw-chain.part';
+import { WEBHOOK_IN_FLIGHT, type RawChainFigures, type RawChainLatencyRun } from './raw-chain.part';
 import {
   STAGES,
   type HopLatency,
@@ -57,6 +57,11 @@ export interface BenchResult {
   tools: KafkaToolsFigures;
   /** the pipeline's hops as a raw kafkajs chain on this run's records */
   chain: RawChainFigures;
+  /**
+   * the same chain with sink-webhook's request to the receiver on its last hop: the pipeline's
+   * path with no stage's own work (absent in entries before it was measured)
+   */
+  chainWebhook?: RawChainFigures;
   /** the same chain's speed-to-lead at the curve's rates: the physical limit of point 4 */
   chainLatency: RawChainLatencyRun[];
   avro: AvroFigures;
@@ -97,6 +102,20 @@ export interface ProfileSummary {
   totalMs: number;
   top: SelfTime[];
   packages: { name: string; share: number }[];
+}
+
+/** CPU µs per lead of a raw chain's processes and of every other process it read (broker, ...). */
+function chainCpuMicros(c: RawChainFigures): number {
+  const others = Object.values(c.otherCpuSeconds).reduce((sum, sec) => sum + sec, 0);
+  return c.hopCpuMicrosPerLead + (others / Math.max(1, c.count)) * 1e6;
+}
+
+/** A raw chain's row in point 1: its rate from spawn and its CPU per lead, process by process. */
+function chainRow(what: string, c: RawChainFigures): string {
+  const others = Object.entries(c.otherCpuSeconds)
+    .map(([name, sec]) => `, ${name} ${n0((sec / Math.max(1, c.count)) * 1e6)}`)
+    .join('');
+  return `| ${what} | **${n0(c.leadsPerSec)} leads/s** (flowing: ${n0(c.flowingLeadsPerSec)}); ${n0(c.hopCpuMicrosPerLead)} CPU-µs per lead in its processes${others}; ${n0(chainCpuMicros(c))} in all |`;
 }
 
 /** `; the raw chain alone: p99 N ms`, for a target's row (nothing when the chain did not run the rate). */
@@ -218,13 +237,18 @@ export function renderEntry(r: BenchResult): string {
     `| \`kafka-producer-perf-test\` (Kafka ${r.tools.kafkaVersion}, ${n0(r.tools.producer.records)} records of ${r.tools.producer.recordBytes} B, acks=all, idempotent, unthrottled) | ${n0(r.tools.producer.recordsPerSec)} msg/s, ack latency p50 ${n0(r.tools.producer.latencyMs.p50)} / p99 ${n0(r.tools.producer.latencyMs.p99)} ms, ${n0((r.tools.producer.cpuSeconds / Math.max(1, r.tools.producer.records)) * 1e6)} CPU-µs per record |`,
     `| \`kafka-consumer-perf-test\`, the same records | ${n0(r.tools.consumer.recordsPerSec)} msg/s (fetching only: ${n0(r.tools.consumer.fetchRecordsPerSec)}), ${n0((r.tools.consumer.cpuSeconds / Math.max(1, r.tools.consumer.records)) * 1e6)} CPU-µs per record |`,
     `| \`kafka-e2e-latency\`, ${n0(r.tools.endToEnd.records)} records one at a time, acks=all | p50 ${n1(r.tools.endToEnd.latencyMs.p50)} / p99 ${n1(r.tools.endToEnd.latencyMs.p99)} / p99.9 ${n1(r.tools.endToEnd.latencyMs.p999)} ms |`,
-    `| **raw kafkajs chain**: the pipeline's ${r.chain.hops} hops in ${r.chain.processes.length} processes, the runtime's client settings, each topic's real records, ${n0(r.chain.count)} leads, spawn → last record | **${n0(r.chain.leadsPerSec)} leads/s** (flowing: ${n0(r.chain.flowingLeadsPerSec)}); ${n0(r.chain.hopCpuMicrosPerLead)} CPU-µs per lead in its processes${
-      Object.keys(r.chain.otherCpuSeconds).length > 0
-        ? `, ${Object.entries(r.chain.otherCpuSeconds)
-            .map(([name, sec]) => `${name} ${n0((sec / Math.max(1, r.chain.count)) * 1e6)}`)
-            .join(', ')}`
-        : ''
-    } |`,
+    chainRow(
+      `**raw kafkajs chain**: the pipeline's ${r.chain.hops} hops in ${r.chain.processes.length} processes, the runtime's client settings, each topic's real records, ${n0(r.chain.count)} leads, spawn → last record`,
+      r.chain,
+    ),
+    ...(r.chainWebhook
+      ? [
+          chainRow(
+            `**the same chain with sink-webhook's request**: before leads.delivered, each lead's webhook (its body as the sink built it for this run's routed leads, made before the run) signed and POSTed to the receiver, ${WEBHOOK_IN_FLIGHT} at once a chunk over keep-alive connections, as the sink sends; ${n0(r.chainWebhook.count)} leads, spawn → last record`,
+            r.chainWebhook,
+          ),
+        ]
+      : []),
     `| avsc encode / decode RawLead (${r.avro.rawLeadBytes} B) | ${n0(r.avro.rawEncodePerSec)} / ${n0(r.avro.rawDecodePerSec)} per s |`,
     `| avsc encode / decode RoutedLead with its decision trace (${r.avro.routedLeadBytes} B) | ${n0(r.avro.routedEncodePerSec)} / ${n0(r.avro.routedDecodePerSec)} per s |`,
     `| RoutedLead \`isValid\` + encode | ${n0(r.avro.routedValidateEncodePerSec)} per s |`,
@@ -263,6 +287,11 @@ export function renderEntry(r: BenchResult): string {
     `| of which spawn → every stage answering /health | ${n1(p.startupSeconds)} s |`,
     `| all ready → last delivery, and first → last delivery (for comparison with older entries) | ${n0(p.count / p.fromReadySeconds)} and ${n0(p.count / p.firstToLastSeconds)} leads/s |`,
     `| **ratio to the raw same-hop kafkajs chain** (both from spawn) | **${(r.sustainable / r.chain.leadsPerSec).toFixed(2)}×** (${n0(r.sustainable)} / ${n0(r.chain.leadsPerSec)} leads/s) |`,
+    ...(r.chainWebhook
+      ? [
+          `| ratio to the same chain with sink-webhook's request (the path with no stage's work), and that chain's to the raw chain | ${(r.sustainable / r.chainWebhook.leadsPerSec).toFixed(2)}× (${n0(r.sustainable)} / ${n0(r.chainWebhook.leadsPerSec)} leads/s); ${(r.chainWebhook.leadsPerSec / r.chain.leadsPerSec).toFixed(2)}× |`,
+        ]
+      : []),
     `| ratio to kafkajs produce / consume | ${pct(r.sustainable / r.kafka.produceMsgsPerSec)} / ${pct(r.sustainable / r.kafka.consumeMsgsPerSec)} |`,
     '',
     '| stage | avg leads/s (active span) | best 5 s | per-record p50 / p99 | per-batch (acked, committed) p50 / p99 | event-loop delay p99, median / max of each second |',
@@ -589,9 +618,9 @@ export function renderEntry(r: BenchResult): string {
     `| never above 150 ms at 1,000 leads/s on a host that sustains ≥ 2,000 | ${at1k.length > 0 ? `highest run ${n0(p99At1k)} ms; this host sustains ${n0(r.sustainable)}/s${limitNote(limitAt(1_000))}` : 'not run'} | ${r.sustainable < 2000 ? 'not applicable (host below 2,000/s)' : met(at1k.length > 0 && p99At1k < 150)} |`,
     `| single-lead ingest ≥ 0.3× raw kafkajs produce, p99 < 25 ms | ${pct(singleRatio)} of ${n0(r.kafka.produceMsgsPerSec)} msg/s, p99 ${r.ingest.single.p99} ms${r.ingest.floor ? `; a bare node:http server alone: ${pct(r.ingest.floor.requestsPerSec / r.kafka.produceMsgsPerSec)}` : ''} | ${met(singleRatio >= 0.3 && r.ingest.single.p99 < 25)} |`,
     `| every service ≤ 200 MB peak RSS | max ${n0(maxRss)} MB | ${met(maxRss <= 200)} |`,
-    `| end to end ≥ 0.6× the raw same-hop kafkajs chain | ${n0(r.sustainable)} / ${n0(r.chain.leadsPerSec)} leads/s = ${(r.sustainable / r.chain.leadsPerSec).toFixed(2)}× | ${met(r.sustainable / r.chain.leadsPerSec >= 0.6)} |`,
+    `| end to end ≥ 0.6× the raw same-hop kafkajs chain | ${n0(r.sustainable)} / ${n0(r.chain.leadsPerSec)} leads/s = ${(r.sustainable / r.chain.leadsPerSec).toFixed(2)}×${r.chainWebhook ? `; the chain with sink-webhook's request alone: ${(r.chainWebhook.leadsPerSec / r.chain.leadsPerSec).toFixed(2)}×` : ''} | ${met(r.sustainable / r.chain.leadsPerSec >= 0.6)} |`,
     r.cpuComparison
-      ? `| CPU per lead, all processes, ≤ half of ${r.cpuComparison.baseline.commit.slice(0, 7)}'s in the same run | ${n0(r.cpuComparison.current.medianUsPerLead)} µs against ${n0(r.cpuComparison.baseline.medianUsPerLead)} µs = ${r.cpuComparison.ratio.toFixed(2)}× | ${met(r.cpuComparison.met)} |`
+      ? `| CPU per lead, all processes, ≤ half of ${r.cpuComparison.baseline.commit.slice(0, 7)}'s in the same run | ${n0(r.cpuComparison.current.medianUsPerLead)} µs against ${n0(r.cpuComparison.baseline.medianUsPerLead)} µs = ${r.cpuComparison.ratio.toFixed(2)}×${r.chainWebhook ? `; the chain with sink-webhook's request alone: ${n0(chainCpuMicros(r.chainWebhook))} µs = ${(chainCpuMicros(r.chainWebhook) / r.cpuComparison.baseline.medianUsPerLead).toFixed(2)}×` : ''} | ${met(r.cpuComparison.met)} |`
       : '| CPU per lead, all processes, ≤ half of fa703b9’s in the same run | not run (the baseline build was not cached for this smoke run) | |',
     '',
   );

@@ -35,6 +35,7 @@ import { createLogger } from '@lead-router/observability';
 import { serviceEntry, type RoutedLead } from '@lead-router/schemas';
 import { benchKafka, benchStack } from './bench.stack';
 import {
+  BENCH_WEBHOOK_SECRET,
   benchServiceEnv,
   preparePrefix,
   startReceiver,
@@ -137,7 +138,7 @@ async function startSink(
         ...process.env,
         ...benchServiceEnv(env, 'sink-webhook', prefix, port),
         ROUTING_RULES_FILE: rulesFile,
-        WEBHOOK_SECRET: 'whsec_YmVuY2gtc2VjcmV0LWZvci1sZWFkLXJvdXRlci0zMmI=',
+        WEBHOOK_SECRET: BENCH_WEBHOOK_SECRET,
         KAFKA_SESSION_TIMEOUT_MS: '10000',
         ...config.sinkEnv,
       },
