@@ -19,16 +19,22 @@ export interface CurvePoint {
 /**
  * Speed-to-lead p50, p99 and p99.9 (median of the runs, whiskers from the lowest to the highest
  * run) against offered load, both axes logarithmic, with the target, a marked rate (half the
- * sustainable throughput) and the physical limit (the raw chain's p99) drawn in.
+ * sustainable throughput) and the physical limits (the raw chains' p99) drawn in.
  */
+/** The limits' lines, told apart by their dashes. */
+const LIMIT_DASHES = ['2,2', '8,3'];
+
 export function latencyCurveSvg(
   points: readonly CurvePoint[],
   opts: {
     targetMs: number;
     markRate?: number;
     title: string;
-    /** the physical limit at some of the rates (the raw chain's p99), drawn as a grey line */
-    limit?: readonly { rate: number; p99: number }[];
+    /**
+     * physical limits at some of the rates (a raw chain's p99), each a grey line, dotted then
+     * dashed, with its label
+     */
+    limits?: readonly { label: string; points: readonly { rate: number; p99: number }[] }[];
   },
 ): string {
   const W = 760;
@@ -36,10 +42,12 @@ export function latencyCurveSvg(
   const pad = { left: 64, right: 110, top: 34, bottom: 46 };
   const plotW = W - pad.left - pad.right;
   const plotH = H - pad.top - pad.bottom;
-  const limit = (opts.limit ?? []).filter((l) => Number.isFinite(l.p99));
+  const limits = (opts.limits ?? [])
+    .map((l) => ({ ...l, points: l.points.filter((pt) => Number.isFinite(pt.p99)) }))
+    .filter((l) => l.points.length > 0);
   const finite = [
     ...points.flatMap((p) => [...p.p50, ...p.p99, ...p.p999]),
-    ...limit.map((l) => l.p99),
+    ...limits.flatMap((l) => l.points.map((pt) => pt.p99)),
   ].filter(Number.isFinite);
   const rates = points.map((p) => p.rate);
   const xMin = Math.min(...rates, opts.markRate ?? Infinity) / 1.25;
@@ -73,19 +81,23 @@ export function latencyCurveSvg(
     const label = key === 'p999' ? 'p99.9' : key;
     return `<path d="${path}" fill="none" stroke="${color}" stroke-width="1.5"/>${whiskers}<text x="${W - pad.right + 10}" y="${pad.top + 14 + i * 16}" font-size="12" fill="${color}">${label}</text>`;
   });
-  const limitLine =
-    limit.length === 0
-      ? ''
-      : `<path d="${limit
+  const limitLines = limits
+    .map(
+      ({ label, points: pts }, i) =>
+        `<path d="${pts
           .map((l, j) => `${j === 0 ? 'M' : 'L'}${x(l.rate).toFixed(1)},${y(l.p99).toFixed(1)}`)
-          .join(' ')}" fill="none" stroke="#777" stroke-width="1.5" stroke-dasharray="2,2"/>` +
-        limit
+          .join(
+            ' ',
+          )}" fill="none" stroke="#777" stroke-width="1.5" stroke-dasharray="${LIMIT_DASHES[i % LIMIT_DASHES.length]}"/>` +
+        pts
           .map(
             (l) =>
               `<rect x="${(x(l.rate) - 3).toFixed(1)}" y="${(y(l.p99) - 3).toFixed(1)}" width="6" height="6" fill="#777"/>`,
           )
           .join('') +
-        `<text x="${W - pad.right + 10}" y="${pad.top + 14 + series.length * 16}" font-size="12" fill="#777">raw chain p99</text>`;
+        `<text x="${W - pad.right + 10}" y="${pad.top + 14 + (series.length + i) * 16}" font-size="12" fill="#777">${esc(label)}</text>`,
+    )
+    .join('');
   const yTicks: number[] = [];
   for (let v = 10 ** Math.floor(Math.log10(yMin)); v <= yMax; v *= 10)
     for (const m of [1, 2, 5]) if (v * m >= yMin && v * m <= yMax) yTicks.push(v * m);
@@ -119,7 +131,7 @@ export function latencyCurveSvg(
 <text x="${pad.left}" y="20" font-size="13">${esc(opts.title)}</text>
 ${grid}${target}${mark}
 ${series.join('\n')}
-${limitLine}
+${limitLines}
 <line x1="${pad.left}" y1="${pad.top + plotH}" x2="${pad.left + plotW}" y2="${pad.top + plotH}" stroke="#333"/>
 <line x1="${pad.left}" y1="${pad.top}" x2="${pad.left}" y2="${pad.top + plotH}" stroke="#333"/>
 ${xTicks}

@@ -286,6 +286,8 @@ async function main(): Promise<void> {
       `   the same chain with sink-webhook's request: ${sizes.chain} leads, each POSTed to the ` +
         `receiver before leads.delivered`,
     );
+    const webhook = await webhookBodies(env, pools.routed!);
+    const withReceiver = { ...Object.fromEntries(stackPids), receiver: receiver.child.pid! };
     result.chainWebhook = await rawChain({
       kafka,
       brokers,
@@ -294,8 +296,8 @@ async function main(): Promise<void> {
       pools,
       workDir,
       processes: PIPELINE_CHAIN_WITH_WEBHOOK,
-      webhook: await webhookBodies(env, pools.routed!),
-      otherPids: { ...Object.fromEntries(stackPids), receiver: receiver.child.pid! },
+      webhook,
+      otherPids: withReceiver,
       say,
     });
     await receiver.reset();
@@ -425,12 +427,32 @@ async function main(): Promise<void> {
       ...(brokerRequests && { brokerRequests }),
     });
     brokerRequests?.close();
+    say(`   the same with sink-webhook's request on the chain's last hop`);
+    result.chainWebhookLatency = await rawChainLatency({
+      kafka,
+      brokers,
+      prefix: prefix('chainhooklat'),
+      pools,
+      workDir,
+      processes: PIPELINE_CHAIN_WITH_WEBHOOK,
+      webhook,
+      otherPids: withReceiver,
+      rates: chainRates,
+      seconds: sizes.runSeconds,
+      warmupSeconds: sizes.warmupSeconds,
+      drainMs: sizes.drainMs,
+      say,
+    });
+    await receiver.reset();
 
     writeFileSync(
       join(chartDir, charts.curve),
       latencyCurveSvg(curvePoints(curve), {
         targetMs: 150,
-        limit: result.chainLatency,
+        limits: [
+          { label: 'raw chain p99', points: result.chainLatency },
+          { label: '+ webhook p99', points: result.chainWebhookLatency },
+        ],
         markRate: half,
         title: `Speed-to-lead, sender's slot → receiver, against offered load (${before.commit})`,
       }),
