@@ -22,7 +22,7 @@ export interface CurvePoint {
  * sustainable throughput) and the physical limits (the raw chains' p99) drawn in.
  */
 /** The limits' lines, told apart by their dashes. */
-const LIMIT_DASHES = ['2,2', '8,3'];
+const LIMIT_DASHES = ['2,2', '6,3'];
 
 export function latencyCurveSvg(
   points: readonly CurvePoint[],
@@ -39,7 +39,7 @@ export function latencyCurveSvg(
 ): string {
   const W = 760;
   const H = 360;
-  const pad = { left: 64, right: 110, top: 34, bottom: 46 };
+  const pad = { left: 64, right: 124, top: 34, bottom: 46 };
   const plotW = W - pad.left - pad.right;
   const plotH = H - pad.top - pad.bottom;
   const limits = (opts.limits ?? [])
@@ -95,7 +95,8 @@ export function latencyCurveSvg(
               `<rect x="${(x(l.rate) - 3).toFixed(1)}" y="${(y(l.p99) - 3).toFixed(1)}" width="6" height="6" fill="#777"/>`,
           )
           .join('') +
-        `<text x="${W - pad.right + 10}" y="${pad.top + 14 + (series.length + i) * 16}" font-size="12" fill="#777">${esc(label)}</text>`,
+        `<line x1="${W - pad.right + 10}" x2="${W - pad.right + 22}" y1="${pad.top + 10 + (series.length + i) * 16}" y2="${pad.top + 10 + (series.length + i) * 16}" stroke="#777" stroke-width="1.5" stroke-dasharray="${LIMIT_DASHES[i % LIMIT_DASHES.length]}"/>` +
+        `<text x="${W - pad.right + 25}" y="${pad.top + 14 + (series.length + i) * 16}" font-size="12" fill="#777">${esc(label)}</text>`,
     )
     .join('');
   const yTicks: number[] = [];

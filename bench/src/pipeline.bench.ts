@@ -450,8 +450,8 @@ async function main(): Promise<void> {
       latencyCurveSvg(curvePoints(curve), {
         targetMs: 150,
         limits: [
-          { label: 'raw chain p99', points: result.chainLatency },
-          { label: '+ webhook p99', points: result.chainWebhookLatency },
+          { label: 'chain p99', points: result.chainLatency },
+          { label: '+webhook p99', points: result.chainWebhookLatency },
         ],
         markRate: half,
         title: `Speed-to-lead, sender's slot → receiver, against offered load (${before.commit})`,
