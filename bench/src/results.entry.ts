@@ -546,13 +546,23 @@ export function renderEntry(r: BenchResult): string {
       );
     const chainRun = r.chainLatency.find((c) => c.rate === h.rate);
     const chainHops = chainRun?.hops ?? [];
+    // the chain with sink-webhook's request, hop by hop (its sink hop holds the request)
+    const webhookHops = r.chainWebhookLatency?.find((c) => c.rate === h.rate)?.hops ?? [];
+    const withWebhook = (x: { from: string; to: string }) => {
+      const w = webhookHops.find((y) => y.from === x.from && y.to === x.to);
+      return webhookHops.length === 0 ? '' : w ? ` ${ms1(w.p50)} | ${ms1(w.p99)} |` : ' – | – |';
+    };
     if (chainHops.length > 0)
       lines.push(
-        `The raw chain's hops at the same rate (point 4's physical limit; a sample of its run's records, their CreateTime on every topic; no ingest or webhook request on its path):`,
+        `The raw chain's hops at the same rate (point 4's physical limit; a sample of its run's records, their CreateTime on every topic; no ingest or webhook request on its path)${webhookHops.length > 0 ? ", and the same chain's with sink-webhook's request (in its leads.routed → leads.delivered hop)" : ''}:`,
         '',
-        '| hop | p50 | p99 |',
-        '| --- | --- | --- |',
-        ...chainHops.map((x) => `| ${x.from} → ${x.to} | ${ms1(x.p50)} | ${ms1(x.p99)} |`),
+        webhookHops.length > 0
+          ? '| hop | p50 | p99 | with the request: p50 | p99 |'
+          : '| hop | p50 | p99 |',
+        webhookHops.length > 0 ? '| --- | --- | --- | --- | --- |' : '| --- | --- | --- |',
+        ...chainHops.map(
+          (x) => `| ${x.from} → ${x.to} | ${ms1(x.p50)} | ${ms1(x.p99)} |${withWebhook(x)}`,
+        ),
         '',
       );
     if (chainRun?.transactions.some((t) => t.count > 0))
