@@ -437,9 +437,11 @@ describe('the dashboard and the alert rules name only what the services export',
       /lead_router_sink_throttled_total\{[^}]*destination="metered"/,
       'the metered webhook over its budget',
     );
-    // HubSpot's daily limit reached: the next US lead parks hubspot on its quota.
+    // HubSpot's daily limit reached: the next US lead parks hubspot on its quota. A limit of
+    // 0, not of the 1 already used: the fake, like HubSpot, starts a new day's count at midnight,
+    // and a run crossing midnight UTC between the delivery and the next lead found it admitted.
     await seen(/lead_router_sink_delivered_total\{[^}]*sink="sink-hubspot"/, 'a HubSpot delivery');
-    p.hubspot.control.setLimits({ daily: 1 });
+    p.hubspot.control.setLimits({ daily: 0 });
     await postLead(p.ingestUrl, {
       email: `quota-${run}@acme.com`,
       last_name: 'Quota',
