@@ -16,14 +16,14 @@ export interface CurvePoint {
   p999: number[];
 }
 
+/** The limits' lines, told apart by their dashes. */
+const LIMIT_DASHES = ['2,2', '6,3'];
+
 /**
  * Speed-to-lead p50, p99 and p99.9 (median of the runs, whiskers from the lowest to the highest
  * run) against offered load, both axes logarithmic, with the target, a marked rate (half the
  * sustainable throughput) and the physical limits (the raw chains' p99) drawn in.
  */
-/** The limits' lines, told apart by their dashes. */
-const LIMIT_DASHES = ['2,2', '6,3'];
-
 export function latencyCurveSvg(
   points: readonly CurvePoint[],
   opts: {

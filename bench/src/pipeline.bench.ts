@@ -591,7 +591,6 @@ function summarize(file: string): ProfileSummary {
   };
 }
 
-/** One RoutedLead of this run, decision trace and all: the realistic record to time Avro on. */
 /**
  * What sink-webhook sent for the sampled routed records of this run: each one's signed request to
  * its webhook destination (the receiver), its body as the sink builds it.
@@ -618,6 +617,7 @@ async function webhookBodies(
   };
 }
 
+/** One RoutedLead of this run, decision trace and all: the realistic record to time Avro on. */
 async function firstRouted(env: BenchEnv, prefix: string): Promise<RoutedLead> {
   const topic = prefixedTopics(prefix).topics.routed;
   const codec = benchCodec(env.registryUrl);

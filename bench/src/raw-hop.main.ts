@@ -18,6 +18,7 @@ import {
   type StageTransactions,
 } from '@lead-router/kafka';
 import { createLogger, type Logger } from '@lead-router/observability';
+import { runLimited } from '@lead-router/sink-runtime';
 import { prefixedTopics } from '@lead-router/schemas';
 import type { Consumer, ConsumerGroupMetadata, EachBatchPayload, Kafka } from 'kafkajs';
 import { Agent } from 'undici';
@@ -232,13 +233,14 @@ class WebhookSender {
     this.path = `${url.pathname}${url.search}`;
   }
 
-  /** One request for each webhook id, at most WEBHOOK_IN_FLIGHT at once; throws unless all got a 2xx. */
+  /**
+   * One request for each webhook id, at most WEBHOOK_IN_FLIGHT at once (the sink's own
+   * `runLimited`); throws unless all got a 2xx.
+   */
   async postAll(ids: readonly string[]): Promise<void> {
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: Math.min(WEBHOOK_IN_FLIGHT, ids.length) }, async () => {
-        while (next < ids.length) await this.post(ids[next++]!);
-      }),
+    await runLimited(
+      ids.map((id) => () => this.post(id)),
+      WEBHOOK_IN_FLIGHT,
     );
   }
 
