@@ -60,6 +60,30 @@ export function selfTimes(file: string, repoRoot: string): { total: number; top:
   return { total: total / 1000, top };
 }
 
+/**
+ * Prints a profile's top self times (idle left out) and its shares by package, one line each,
+ * through `say`.
+ */
+export function printProfile(
+  say: (msg: string) => void,
+  label: string,
+  file: string,
+  repoRoot: string,
+  lines = 25,
+): void {
+  const { total, top } = selfTimes(file, repoRoot);
+  say(`profile of ${label} (${(total / 1000).toFixed(1)} s), top self time, idle excluded:`);
+  for (const t of top.filter((s) => s.fn !== '(idle)').slice(0, lines)) {
+    say(`   ${t.ms.toFixed(0).padStart(6)} ms  ${t.fn}  ${t.where}`);
+  }
+  say(
+    `   by package: ${byPackage(top)
+      .slice(0, 10)
+      .map((p) => `${p.name} ${(p.share * 100).toFixed(0)}%`)
+      .join(', ')}`,
+  );
+}
+
 /** Self time grouped by package (node_modules/<pkg>, node:internal, our libs, V8 states). */
 export function byPackage(all: readonly SelfTime[]): { name: string; share: number }[] {
   const sums = new Map<string, number>();

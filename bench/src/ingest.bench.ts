@@ -2,7 +2,9 @@
  * Single-lead and batch ingest against raw kafkajs produce of the same records (issue 15), in one
  * session: each round produces Avro RawLeads straight to Kafka (chunks of 500, 4 in flight, the
  * pipeline's idempotent producer) and loads a bare node:http server (`http-floor.main.ts`, HTTP's
- * own limit here) as it will load ingest, then runs every ingest variant in turn under autocannon —
+ * own limit here), NestJS on Fastify with one empty controller (`nest-floor.main.ts`, the
+ * framework alone) and the same controller writing each body to Kafka before its 202 (the
+ * framework and the durable write, nothing else of ingest's) as it will load ingest, then runs every ingest variant in turn under autocannon —
  * single-lead POST /v1/leads at 64 connections, then batches of 100 at 4 connections — and reads
  * the ingest process's CPU from /proc. The variants' order alternates by round, so a machine that
  * gets busier during the session does not favour one of them.
@@ -28,8 +30,9 @@ import { createLogger } from '@lead-router/observability';
 import { prefixedTopics, serviceEntry } from '@lead-router/schemas';
 import type { Kafka } from 'kafkajs';
 import { benchCodec, benchKafka, benchStack } from './bench.stack';
-import { byPackage, selfTimes } from './cpu-profile';
+import { printProfile } from './cpu-profile';
 import {
+  floorTopic,
   httpFloorLoad,
   ingestLoad,
   type HttpFloorFigures,
@@ -263,22 +266,8 @@ async function runVariant(
   } finally {
     ingest.child.kill('SIGTERM');
     await ingest.exited;
-    if (profiling && existsSync(profile)) printProfile(variant, profile);
+    if (profiling && existsSync(profile)) printProfile(say, variant, profile, repoRoot);
   }
-}
-
-function printProfile(variant: string, file: string): void {
-  const { total, top } = selfTimes(file, repoRoot);
-  say(`profile of ${variant} (${(total / 1000).toFixed(1)} s), top self time, idle excluded:`);
-  for (const t of top.filter((s) => s.fn !== '(idle)').slice(0, 25)) {
-    say(`   ${t.ms.toFixed(0).padStart(6)} ms  ${t.fn}  ${t.where}`);
-  }
-  say(
-    `   by package: ${byPackage(top)
-      .slice(0, 10)
-      .map((p) => `${p.name} ${(p.share * 100).toFixed(0)}%`)
-      .join(', ')}`,
-  );
 }
 
 const fmt = (n: number, digits = 0): string =>
@@ -293,6 +282,8 @@ async function main(): Promise<void> {
   const produced: Produced[] = [];
   const limits: number[] = [];
   const floors: HttpFloorFigures[] = [];
+  const nestFloors: HttpFloorFigures[] = [];
+  const nestKafkaFloors: HttpFloorFigures[] = [];
   const runs: VariantRun[] = [];
   try {
     for (let round = 1; round <= rounds; round++) {
@@ -309,6 +300,24 @@ async function main(): Promise<void> {
       say(
         `round ${round}: bare node:http server, the same single-lead load: ${fmt(floor.requestsPerSec)} requests/s, ` +
           `p99 ${floor.p99} ms (${fmt(floor.cpuUsPerRequest)} CPU-µs/request)`,
+      );
+      const nest = await httpFloorLoad(repoRoot, { seconds, seed: 40 + round, server: 'nest' });
+      nestFloors.push(nest);
+      say(
+        `round ${round}: NestJS on Fastify with one empty controller, the same load: ${fmt(nest.requestsPerSec)} requests/s, ` +
+          `p99 ${nest.p99} ms (${fmt(nest.cpuUsPerRequest)} CPU-µs/request)`,
+      );
+      const topic = await floorTopic(kafka, `h4b-${run}-floor${round}.`);
+      const nestKafka = await httpFloorLoad(repoRoot, {
+        seconds,
+        seed: 50 + round,
+        server: 'nest+kafka',
+        topic,
+      });
+      nestKafkaFloors.push(nestKafka);
+      say(
+        `round ${round}: the same controller writing each body to Kafka before its 202: ${fmt(nestKafka.requestsPerSec)} requests/s, ` +
+          `p99 ${nestKafka.p99} ms (${fmt(nestKafka.cpuUsPerRequest)} CPU-µs/request)`,
       );
       const order = round % 2 === 1 ? variants : [...variants].reverse();
       for (const variant of order) {
@@ -328,15 +337,19 @@ async function main(): Promise<void> {
   process.stdout.write(
     '\n| round | variant | raw produce (RawLead) /s | single leads/s | single p50 / p99 / p99.9 ms | ' +
       'single CPU µs/lead, ingest + broker | single ÷ raw | single ÷ 700 B produce | ' +
-      'bare HTTP requests/s (CPU µs each) | single ÷ bare HTTP | batch leads/s | ' +
+      'bare HTTP requests/s (CPU µs each) | single ÷ bare HTTP | ' +
+      'Nest on Fastify requests/s (CPU µs each) | single ÷ Nest | ' +
+      'Nest + Kafka write requests/s (CPU µs each) | single ÷ Nest + Kafka | batch leads/s | ' +
       'batch p99 ms | batch CPU µs/lead, ingest + broker | ingest peak RSS MB |\n|' +
-      ' --- |'.repeat(14) +
+      ' --- |'.repeat(18) +
       '\n',
   );
   for (const r of runs) {
     const raw = produced[r.round - 1]!.msgsPerSec;
     const limit = limits[r.round - 1]!;
     const floor = floors[r.round - 1]!;
+    const nest = nestFloors[r.round - 1]!;
+    const nestKafka = nestKafkaFloors[r.round - 1]!;
     process.stdout.write(
       `| ${r.round} | ${r.variant} | ${fmt(raw)} | ${fmt(r.single.leadsPerSec)} | ` +
         `${r.single.p50} / ${r.single.p99} / ${r.single.p999} | ` +
@@ -344,11 +357,17 @@ async function main(): Promise<void> {
         `${fmt(r.single.leadsPerSec / raw, 3)} | ${fmt(r.single.leadsPerSec / limit, 3)} | ` +
         `${fmt(floor.requestsPerSec)} (${fmt(floor.cpuUsPerRequest)}) | ` +
         `${fmt(r.single.leadsPerSec / floor.requestsPerSec, 3)} | ` +
+        `${fmt(nest.requestsPerSec)} (${fmt(nest.cpuUsPerRequest)}) | ` +
+        `${fmt(r.single.leadsPerSec / nest.requestsPerSec, 3)} | ` +
+        `${fmt(nestKafka.requestsPerSec)} (${fmt(nestKafka.cpuUsPerRequest)}) | ` +
+        `${fmt(r.single.leadsPerSec / nestKafka.requestsPerSec, 3)} | ` +
         `${fmt(r.batch.leadsPerSec)} | ${r.batch.p99} | ` +
         `${fmt(r.batchCpuUsPerLead, 1)} + ${fmt(r.batchBrokerUsPerLead, 1)} | ${fmt(r.peakRssMb)} |\n`,
     );
   }
-  process.stdout.write(`${JSON.stringify({ bench: 'ingest', produced, limits, floors, runs })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ bench: 'ingest', produced, limits, floors, nestFloors, nestKafkaFloors, runs })}\n`,
+  );
 }
 
 main().catch((err: unknown) => {

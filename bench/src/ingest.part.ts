@@ -1,6 +1,9 @@
 import autocannon from 'autocannon';
 import { Pool } from 'undici';
+import type { Kafka } from 'kafkajs';
+import { ensureTopics } from '@lead-router/kafka';
 import { SERVICE_NODE_FLAGS } from '@lead-router/local-stack';
+import { prefixedTopics } from '@lead-router/schemas';
 import { formLeads } from './lead.generator';
 import { spawnListening } from './pipeline.part';
 import { cpuSeconds, openModel, percentile } from './proc.stats';
@@ -66,21 +69,54 @@ export async function ingestLoad(
 }
 
 export interface HttpFloorFigures extends IngestFigures {
-  /** the bare server's CPU per answered request, µs */
+  /** the server's CPU per answered request, µs */
   cpuUsPerRequest: number;
 }
 
 /**
- * HTTP's own limit on this host, in the same run as ingest: `http-floor.main.ts` (a bare
- * `node:http` server that parses each body and answers 202, with the services' Node flags) under
- * the single-lead load `ingestLoad` puts on ingest, after the same 3 s of warm-up. Single-lead
- * ingest divided by this is the share of the HTTP limit it reaches.
+ * The servers ingest's single-lead rate is read against: `node:http` is HTTP's own limit
+ * (`http-floor.main.ts`, a bare server that parses each body and answers 202); `nest` is the
+ * framework the design gives every service, with nothing of ingest's in it; `nest+kafka` is that
+ * and the body's bytes written to Kafka before the 202 (`nest-floor.main.ts`, both).
  */
+export type HttpFloor = 'node:http' | 'nest' | 'nest+kafka';
+
+/**
+ * A floor's rate on this host, in the same run as ingest: the server (with the services' Node
+ * flags) under the single-lead load `ingestLoad` puts on ingest, after the same 3 s of warm-up.
+ * Single-lead ingest divided by this is the share of that floor it reaches. `nest+kafka` writes
+ * to `topic`, which must exist (`floorTopic`).
+ */
+/** A topic shaped as a prefix's leads.raw (its partitions and settings), made if missing. */
+export async function floorTopic(kafka: Kafka, prefix: string): Promise<string> {
+  const { declarations, topics } = prefixedTopics(prefix);
+  await ensureTopics(
+    kafka,
+    declarations.filter((d) => d.name === topics.raw),
+  );
+  return topics.raw;
+}
+
 export async function httpFloorLoad(
   repoRoot: string,
-  opts: { seconds: number; seed: number; connections?: number },
+  opts: {
+    seconds: number;
+    seed: number;
+    connections?: number;
+    server?: HttpFloor;
+    topic?: string;
+  },
 ): Promise<HttpFloorFigures> {
-  const { child, port } = await spawnListening(repoRoot, 'http-floor.main.js', SERVICE_NODE_FLAGS);
+  const server = opts.server ?? 'node:http';
+  if (server === 'nest+kafka' && opts.topic === undefined) {
+    throw new RangeError('the nest+kafka floor needs a topic to write to');
+  }
+  const { child, port } = await spawnListening(
+    repoRoot,
+    server === 'node:http' ? 'http-floor.main.js' : 'nest-floor.main.js',
+    SERVICE_NODE_FLAGS,
+    server === 'nest+kafka' ? [opts.topic!] : [],
+  );
   const exited =
     child.exitCode === null && child.signalCode === null
       ? new Promise<void>((done) => child.once('exit', () => done()))

@@ -23,7 +23,7 @@ import { encodedWebhookRequest } from '@lead-router/delivery';
 import type { ServiceProcess } from '@lead-router/local-stack';
 import { prefixedTopics, type RoutedLead } from '@lead-router/schemas';
 import { byPackage, selfTimes } from './cpu-profile';
-import { httpFloorLoad, ingestLoad, pacedLoad } from './ingest.part';
+import { floorTopic, httpFloorLoad, ingestLoad, pacedLoad } from './ingest.part';
 import { avroFigures, kafkaLimit } from './kafka-limit.part';
 import { kafkaTools } from './kafka-tools.part';
 import {
@@ -220,6 +220,23 @@ async function main(): Promise<void> {
     const floor = await httpFloorLoad(repoRoot, { seconds: sizes.ingestSeconds, seed: 13 });
     say(`   bare node:http server, the same single-lead load: ${JSON.stringify(floor)}`);
     result.ingest.floor = floor;
+    const nestFloor = await httpFloorLoad(repoRoot, {
+      seconds: sizes.ingestSeconds,
+      seed: 15,
+      server: 'nest',
+    });
+    say(`   NestJS on Fastify, one empty controller, the same load: ${JSON.stringify(nestFloor)}`);
+    result.ingest.nestFloor = nestFloor;
+    const nestKafkaFloor = await httpFloorLoad(repoRoot, {
+      seconds: sizes.ingestSeconds,
+      seed: 16,
+      server: 'nest+kafka',
+      topic: await floorTopic(kafka, prefix('floor')),
+    });
+    say(
+      `   the same controller writing each body to Kafka before its 202: ${JSON.stringify(nestKafkaFloor)}`,
+    );
+    result.ingest.nestKafkaFloor = nestKafkaFloor;
 
     say(`2. pipeline: ${sizes.pipeline} RawLeads on leads.raw, then every stage as a process`);
     const pipePrefix = prefix('pipe');

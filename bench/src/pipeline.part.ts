@@ -331,11 +331,12 @@ export async function spawnListening(
   repoRoot: string,
   script: string,
   flags: readonly string[] = [],
+  args: readonly string[] = [],
 ): Promise<{ child: ChildProcess; port: number }> {
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    [...flags, join(repoRoot, 'bench', 'dist', script), String(port)],
+    [...flags, join(repoRoot, 'bench', 'dist', script), String(port), ...args],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   await new Promise<void>((resolve, reject) => {

@@ -4,7 +4,7 @@
  * (the format `--cpu-prof` writes) to $BENCH_CPU_PROFILE. `--cpu-prof` itself would include the
  * start-up, and writes nothing when Nest's SIGTERM hook ends the process by re-raising the signal.
  */
-import { writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector';
 
 const out = process.env['BENCH_CPU_PROFILE'];
@@ -19,6 +19,9 @@ process.on('SIGUSR2', () => {
   }
   profiling = false;
   session.post('Profiler.stop', (err, result) => {
-    if (!err && out) writeFileSync(out, JSON.stringify(result.profile));
+    if (err || !out) return;
+    // written aside and renamed, so a bench waiting for the file never reads half of it
+    writeFileSync(`${out}.part`, JSON.stringify(result.profile));
+    renameSync(`${out}.part`, out);
   });
 });

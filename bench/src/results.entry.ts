@@ -74,6 +74,10 @@ export interface BenchResult {
     batch: IngestFigures;
     /** a bare node:http server under the single-lead load: HTTP's own limit on this host */
     floor?: HttpFloorFigures;
+    /** NestJS on Fastify with one empty controller, the same load: the design's framework alone */
+    nestFloor?: HttpFloorFigures;
+    /** the same controller writing each body to Kafka (acks=all) before its 202 */
+    nestKafkaFloor?: HttpFloorFigures;
     cpuSeconds: number;
     peakRssMb: number;
     profile?: ProfileSummary;
@@ -271,10 +275,25 @@ export function renderEntry(r: BenchResult): string {
       `| \`POST ${f.endpoint}\`${f.endpoint.endsWith('batch') ? ' (100 leads)' : ''} | ${f.connections} | ${n0(f.leadsPerSec)} | ${pct(f.leadsPerSec / r.kafka.produceMsgsPerSec)} | ${n0(f.requestsPerSec)} | ${f.p50} ms | ${f.p99} ms | ${f.p999} ms | ${n0(f.ok)} | ${n0(f.non2xx)} | ${n0(f.errors)} |`,
     );
   }
-  const floor = r.ingest.floor;
-  if (floor) {
+  const { floor, nestFloor, nestKafkaFloor } = r.ingest;
+  const floorRows: [string, HttpFloorFigures | undefined][] = [
+    [
+      "bare `node:http` server: parse the JSON body, answer 202 (HTTP's own limit, the single-lead load)",
+      floor,
+    ],
+    [
+      'NestJS on Fastify as the services boot it, one controller answering 202 with the id (the framework alone, the same load)',
+      nestFloor,
+    ],
+    [
+      "the same controller writing each body's bytes to Kafka (the runtime's producer, ingest's linger, acks=all) before its 202: the framework and the durable write",
+      nestKafkaFloor,
+    ],
+  ];
+  for (const [what, f] of floorRows) {
+    if (f === undefined) continue;
     lines.push(
-      `| bare \`node:http\` server: parse the JSON body, answer 202 (HTTP's own limit, the single-lead load) | ${floor.connections} | – | ${pct(floor.requestsPerSec / r.kafka.produceMsgsPerSec)} | ${n0(floor.requestsPerSec)} | ${floor.p50} ms | ${floor.p99} ms | ${floor.p999} ms | ${n0(floor.ok)} | ${n0(floor.non2xx)} | ${n0(floor.errors)} |`,
+      `| ${what} | ${f.connections} | – | ${pct(f.requestsPerSec / r.kafka.produceMsgsPerSec)} | ${n0(f.requestsPerSec)} | ${f.p50} ms | ${f.p99} ms | ${f.p999} ms | ${n0(f.ok)} | ${n0(f.non2xx)} | ${n0(f.errors)} |`,
     );
   }
   lines.push(
@@ -282,6 +301,14 @@ export function renderEntry(r: BenchResult): string {
     `Ingest used ${n1(r.ingest.cpuSeconds)} CPU-s over both runs (${n0((r.ingest.cpuSeconds / Math.max(1, r.ingest.single.ok + r.ingest.batch.ok * 100)) * 1e6)} µs per lead); peak RSS ${n0(r.ingest.peakRssMb)} MB.${
       floor
         ? ` Single-lead ingest reached ${pct(r.ingest.single.leadsPerSec / floor.requestsPerSec)} of the bare server's rate, which spent ${n0(floor.cpuUsPerRequest)} CPU-µs a request.`
+        : ''
+    }${
+      nestFloor
+        ? ` It reached ${pct(r.ingest.single.leadsPerSec / nestFloor.requestsPerSec)} of the framework's alone, which spent ${n0(nestFloor.cpuUsPerRequest)} CPU-µs a request.`
+        : ''
+    }${
+      nestKafkaFloor
+        ? ` And ${pct(r.ingest.single.leadsPerSec / nestKafkaFloor.requestsPerSec)} of the framework's with the write to Kafka, which spent ${n0(nestKafkaFloor.cpuUsPerRequest)} CPU-µs a request and reached ${pct(nestKafkaFloor.requestsPerSec / r.kafka.produceMsgsPerSec)} of raw produce.`
         : ''
     }`,
     '',
@@ -649,7 +676,7 @@ export function renderEntry(r: BenchResult): string {
     '| --- | --- | --- |',
     `| speed-to-lead p99 < 150 ms, sender → receiver, at half the sustainable rate | ${n0(halfP99)} ms at ${n0(r.half)}/s (half of ${n0(r.sustainable)}/s), median of ${halfRuns.length} runs${limitNote(limitAt(r.half), webhookLimitAt(r.half))} | ${met(halfP99 < 150)} |`,
     `| never above 150 ms at 1,000 leads/s on a host that sustains ≥ 2,000 | ${at1k.length > 0 ? `highest run ${n0(p99At1k)} ms; this host sustains ${n0(r.sustainable)}/s${limitNote(limitAt(1_000), webhookLimitAt(1_000))}` : 'not run'} | ${r.sustainable < 2000 ? 'not applicable (host below 2,000/s)' : met(at1k.length > 0 && p99At1k < 150)} |`,
-    `| single-lead ingest ≥ 0.3× raw kafkajs produce, p99 < 25 ms | ${pct(singleRatio)} of ${n0(r.kafka.produceMsgsPerSec)} msg/s, p99 ${r.ingest.single.p99} ms${r.ingest.floor ? `; a bare node:http server alone: ${pct(r.ingest.floor.requestsPerSec / r.kafka.produceMsgsPerSec)}` : ''} | ${met(singleRatio >= 0.3 && r.ingest.single.p99 < 25)} |`,
+    `| single-lead ingest ≥ 0.3× raw kafkajs produce, p99 < 25 ms | ${pct(singleRatio)} of ${n0(r.kafka.produceMsgsPerSec)} msg/s, p99 ${r.ingest.single.p99} ms${r.ingest.floor ? `; a bare node:http server alone: ${pct(r.ingest.floor.requestsPerSec / r.kafka.produceMsgsPerSec)}` : ''}${r.ingest.nestFloor ? `; NestJS on Fastify alone: ${pct(r.ingest.nestFloor.requestsPerSec / r.kafka.produceMsgsPerSec)}` : ''}${r.ingest.nestKafkaFloor ? `, and with the write to Kafka: ${pct(r.ingest.nestKafkaFloor.requestsPerSec / r.kafka.produceMsgsPerSec)}` : ''} | ${met(singleRatio >= 0.3 && r.ingest.single.p99 < 25)} |`,
     `| every service ≤ 200 MB peak RSS | max ${n0(maxRss)} MB | ${met(maxRss <= 200)} |`,
     `| end to end ≥ 0.6× the raw same-hop kafkajs chain | ${n0(r.sustainable)} / ${n0(r.chain.leadsPerSec)} leads/s = ${(r.sustainable / r.chain.leadsPerSec).toFixed(2)}×${r.chainWebhook ? `; the chain with sink-webhook's request alone: ${(r.chainWebhook.leadsPerSec / r.chain.leadsPerSec).toFixed(2)}×` : ''} | ${met(r.sustainable / r.chain.leadsPerSec >= 0.6)} |`,
     r.cpuComparison

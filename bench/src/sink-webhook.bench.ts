@@ -19,13 +19,16 @@
  * BENCH_WEBHOOK_BUDGET (`requests/seconds`, e.g. `1000000/1`) replaces the webhook type's default
  * budget (10,000 requests per 10 s), which otherwise caps a run at about 1,000 deliveries a second.
  *
+ * BENCH_WEBHOOK_PROFILE names a build whose first run is profiled (V8's sampling profiler, from the
+ * warm-up lead's outcome to the last lead's); its top self times are printed after the run.
+ *
  * BENCH_WEBHOOK_RATE paces the leads (leads/s, open model) instead of producing them up front;
  * the speed-to-lead of the outcomes is reported then. Uses KAFKA_BROKERS and SCHEMA_REGISTRY_URL
  * when both are set, else starts a local stack; needs Redis (REDIS_URL).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Redis from 'ioredis';
@@ -34,6 +37,7 @@ import { SERVICE_NODE_FLAGS, freePort, waitFor } from '@lead-router/local-stack'
 import { createLogger } from '@lead-router/observability';
 import { serviceEntry, type RoutedLead } from '@lead-router/schemas';
 import { benchKafka, benchStack } from './bench.stack';
+import { printProfile } from './cpu-profile';
 import {
   BENCH_WEBHOOK_SECRET,
   benchServiceEnv,
@@ -73,6 +77,8 @@ const config = {
   /** `requests/seconds`: the destination's budget; the webhook type's default when unset. */
   budget: budgetOf(process.env['BENCH_WEBHOOK_BUDGET']),
   builds: parseBuilds(process.env['BENCH_WEBHOOK_BUILDS'] ?? `current=${repoRoot}`),
+  /** The build whose first run is profiled, if any. */
+  profile: process.env['BENCH_WEBHOOK_PROFILE'],
   /** Extra environment for the sink, `KEY=value` pairs separated by commas. */
   sinkEnv: Object.fromEntries(
     (process.env['BENCH_WEBHOOK_SINK_ENV'] ?? '')
@@ -127,6 +133,7 @@ async function startSink(
   prefix: string,
   rulesFile: string,
   logFile: string,
+  profile: string | undefined,
 ): Promise<Sink> {
   const port = await freePort();
   const { entry, healthPath } = serviceEntry('sink-webhook');
@@ -141,6 +148,12 @@ async function startSink(
         WEBHOOK_SECRET: BENCH_WEBHOOK_SECRET,
         KAFKA_SESSION_TIMEOUT_MS: '10000',
         ...config.sinkEnv,
+        ...(profile !== undefined
+          ? {
+              NODE_OPTIONS: `--require ${join(repoRoot, 'bench', 'dist', 'profile.preload.js')}`,
+              BENCH_CPU_PROFILE: profile,
+            }
+          : {}),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -232,12 +245,17 @@ async function oneRun(
   );
   const outcomes = await collectOutcomes(env, codec, prefix);
   const inbox = DESTINATION.webhook;
+  const profile =
+    config.profile === build.label && run === 1
+      ? join(env.workDir, `${build.label}.cpuprofile`)
+      : undefined;
   const sink = await startSink(
     env,
     build,
     prefix,
     rulesFile,
     join(env.workDir, 'logs', `${prefix}log`),
+    profile,
   );
   const pid = sink.child.pid!;
   try {
@@ -248,6 +266,7 @@ async function oneRun(
       what: 'the warm-up lead',
     });
     await receiver.reset();
+    if (profile !== undefined) sink.child.kill('SIGUSR2');
     const redis0 = await redisCalls(redis);
     const cpu0 = cpuSeconds(pid);
     const faults0 = minorFaults(pid);
@@ -298,6 +317,11 @@ async function oneRun(
     clearInterval(heapSampler);
     const seconds = (Date.now() - t0) / 1000;
     const cpu = cpuSeconds(pid) - cpu0;
+    if (profile !== undefined) {
+      sink.child.kill('SIGUSR2');
+      await waitFor(() => existsSync(profile), { timeoutMs: 30_000, what: "the sink's profile" });
+      printProfile(say, `${build.label} run ${run}`, profile, repoRoot);
+    }
     const faults = minorFaults(pid) - faults0;
     const peak = peakRssMb(pid) ?? NaN;
     const redisRan = [...(await redisCalls(redis))]
