@@ -317,7 +317,8 @@ async function main(): Promise<void> {
       nestKafkaFloors.push(nestKafka);
       say(
         `round ${round}: the same controller writing each body to Kafka before its 202: ${fmt(nestKafka.requestsPerSec)} requests/s, ` +
-          `p99 ${nestKafka.p99} ms (${fmt(nestKafka.cpuUsPerRequest)} CPU-µs/request)`,
+          `p99 ${nestKafka.p99} ms (${fmt(nestKafka.cpuUsPerRequest)} CPU-µs/request); peak RSS ` +
+          `${fmt(nest.peakRssMb ?? NaN)} MB without the write, ${fmt(nestKafka.peakRssMb ?? NaN)} MB with it`,
       );
       const order = round % 2 === 1 ? variants : [...variants].reverse();
       for (const variant of order) {

@@ -6,7 +6,7 @@ import { SERVICE_NODE_FLAGS } from '@lead-router/local-stack';
 import { prefixedTopics } from '@lead-router/schemas';
 import { formLeads } from './lead.generator';
 import { spawnListening } from './pipeline.part';
-import { cpuSeconds, openModel, percentile } from './proc.stats';
+import { cpuSeconds, openModel, peakRssMb, percentile } from './proc.stats';
 
 export interface IngestFigures {
   endpoint: string;
@@ -71,6 +71,8 @@ export async function ingestLoad(
 export interface HttpFloorFigures extends IngestFigures {
   /** the server's CPU per answered request, µs */
   cpuUsPerRequest: number;
+  /** its VmHWM after the load, MB (absent in entries before it was read) */
+  peakRssMb?: number;
 }
 
 /**
@@ -133,7 +135,11 @@ export async function httpFloorLoad(
       seed: opts.seed,
     });
     const cpu = cpuSeconds(child.pid!) - cpu0;
-    return { ...figures, cpuUsPerRequest: (cpu * 1e6) / Math.max(1, figures.ok) };
+    return {
+      ...figures,
+      cpuUsPerRequest: (cpu * 1e6) / Math.max(1, figures.ok),
+      peakRssMb: peakRssMb(child.pid!) ?? NaN,
+    };
   } finally {
     child.kill('SIGTERM');
     await exited;

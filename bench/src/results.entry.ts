@@ -310,6 +310,10 @@ export function renderEntry(r: BenchResult): string {
       nestKafkaFloor
         ? ` And ${pct(r.ingest.single.leadsPerSec / nestKafkaFloor.requestsPerSec)} of the framework's with the write to Kafka, which spent ${n0(nestKafkaFloor.cpuUsPerRequest)} CPU-µs a request and reached ${pct(nestKafkaFloor.requestsPerSec / r.kafka.produceMsgsPerSec)} of raw produce.`
         : ''
+    }${
+      nestFloor?.peakRssMb !== undefined && nestKafkaFloor?.peakRssMb !== undefined
+        ? ` Peak RSS under this load: the framework alone ${n0(nestFloor.peakRssMb)} MB, with the write to Kafka ${n0(nestKafkaFloor.peakRssMb)} MB.`
+        : ''
     }`,
     '',
     `### 3. Pipeline throughput (${n0(p.count)} RawLeads on leads.raw, then ${STAGES.join(', ')} as processes, a receiver process)`,
