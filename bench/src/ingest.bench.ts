@@ -299,7 +299,7 @@ async function main(): Promise<void> {
       floors.push(floor);
       say(
         `round ${round}: bare node:http server, the same single-lead load: ${fmt(floor.requestsPerSec)} requests/s, ` +
-          `p99 ${floor.p99} ms (${fmt(floor.cpuUsPerRequest)} CPU-µs/request)`,
+          `p99 ${floor.p99} ms (${fmt(floor.cpuUsPerRequest)} CPU-µs/request); peak RSS ${fmt(floor.peakRssMb ?? NaN)} MB`,
       );
       const nest = await httpFloorLoad(repoRoot, { seconds, seed: 40 + round, server: 'nest' });
       nestFloors.push(nest);

@@ -121,7 +121,11 @@ function chainRow(what: string, c: RawChainFigures): string {
   const others = Object.entries(c.otherCpuSeconds)
     .map(([name, sec]) => `, ${name} ${n0((sec / Math.max(1, c.count)) * 1e6)}`)
     .join('');
-  return `| ${what} | **${n0(c.leadsPerSec)} leads/s** (flowing: ${n0(c.flowingLeadsPerSec)}); ${n0(c.hopCpuMicrosPerLead)} CPU-µs per lead in its processes${others}; ${n0(chainCpuMicros(c))} in all |`;
+  const peaks = c.processes
+    .filter((p) => Number.isFinite(p.peakRssMb))
+    .map((p) => `${p.name} ${n0(p.peakRssMb)}`)
+    .join(' / ');
+  return `| ${what} | **${n0(c.leadsPerSec)} leads/s** (flowing: ${n0(c.flowingLeadsPerSec)}); ${n0(c.hopCpuMicrosPerLead)} CPU-µs per lead in its processes${others}; ${n0(chainCpuMicros(c))} in all${peaks === '' ? '' : `; its processes' peak RSS ${peaks} MB`} |`;
 }
 
 /** `; the raw chain alone: p99 N ms`, for a target's row (nothing when the chain did not run the rate). */
@@ -311,8 +315,10 @@ export function renderEntry(r: BenchResult): string {
         ? ` And ${pct(r.ingest.single.leadsPerSec / nestKafkaFloor.requestsPerSec)} of the framework's with the write to Kafka, which spent ${n0(nestKafkaFloor.cpuUsPerRequest)} CPU-µs a request and reached ${pct(nestKafkaFloor.requestsPerSec / r.kafka.produceMsgsPerSec)} of raw produce.`
         : ''
     }${
-      nestFloor?.peakRssMb !== undefined && nestKafkaFloor?.peakRssMb !== undefined
-        ? ` Peak RSS under this load: the framework alone ${n0(nestFloor.peakRssMb)} MB, with the write to Kafka ${n0(nestKafkaFloor.peakRssMb)} MB.`
+      floor?.peakRssMb !== undefined &&
+      nestFloor?.peakRssMb !== undefined &&
+      nestKafkaFloor?.peakRssMb !== undefined
+        ? ` Peak RSS under this load (VmHWM; the services' Node flags): the bare server ${n0(floor.peakRssMb)} MB, the framework alone ${n0(nestFloor.peakRssMb)} MB, with the write to Kafka ${n0(nestKafkaFloor.peakRssMb)} MB.`
         : ''
     }`,
     '',
