@@ -6,7 +6,8 @@ import { SERVICE_NODE_FLAGS } from '@lead-router/local-stack';
 import { prefixedTopics } from '@lead-router/schemas';
 import { formLeads } from './lead.generator';
 import { spawnListening } from './pipeline.part';
-import { cpuSeconds, openModel, peakRssMb, percentile } from './proc.stats';
+import { cpuSeconds, openModel, peakRssMb, percentile, rssMb } from './proc.stats';
+import type { Variant } from './variant.part';
 
 export interface IngestFigures {
   endpoint: string;
@@ -73,6 +74,8 @@ export interface HttpFloorFigures extends IngestFigures {
   cpuUsPerRequest: number;
   /** its VmHWM after the load, MB (absent in entries before it was read) */
   peakRssMb?: number;
+  /** its VmRSS once listening, before any request, MB (absent in entries before it was read) */
+  idleRssMb?: number;
 }
 
 /**
@@ -107,6 +110,8 @@ export async function httpFloorLoad(
     connections?: number;
     server?: HttpFloor;
     topic?: string;
+    /** Node flags after the services' own (a later V8 flag wins) and environment of its own */
+    variant?: Variant;
   },
 ): Promise<HttpFloorFigures> {
   const server = opts.server ?? 'node:http';
@@ -116,9 +121,11 @@ export async function httpFloorLoad(
   const { child, port } = await spawnListening(
     repoRoot,
     server === 'node:http' ? 'http-floor.main.js' : 'nest-floor.main.js',
-    SERVICE_NODE_FLAGS,
+    [...SERVICE_NODE_FLAGS, ...(opts.variant?.nodeFlags ?? [])],
     server === 'nest+kafka' ? [opts.topic!] : [],
+    { ...process.env, ...opts.variant?.env },
   );
+  const idleRssMb = rssMb(child.pid!) ?? NaN;
   const exited =
     child.exitCode === null && child.signalCode === null
       ? new Promise<void>((done) => child.once('exit', () => done()))
@@ -139,6 +146,7 @@ export async function httpFloorLoad(
       ...figures,
       cpuUsPerRequest: (cpu * 1e6) / Math.max(1, figures.ok),
       peakRssMb: peakRssMb(child.pid!) ?? NaN,
+      idleRssMb,
     };
   } finally {
     child.kill('SIGTERM');

@@ -34,6 +34,7 @@ import {
   type StageName,
 } from './pipeline.part';
 import { composition, type MemoryComposition, type MemorySample } from './memory.sample';
+import { parseVariant } from './variant.part';
 import { machine, peakRssMb, readStackPids, rssMb } from './proc.stats';
 
 const repoRoot = resolve(__dirname, '..', '..');
@@ -49,29 +50,6 @@ const { values: args } = parseArgs({
 const say = (msg: string): void => {
   process.stdout.write(`[memory ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
 };
-
-interface Variant {
-  label: string;
-  env: Record<string, string>;
-  nodeFlags: string[];
-}
-
-/** `label:setting;setting`, each `KEY=value` or `--flag` (none after the colon: the defaults). */
-export function parseVariant(spec: string): Variant {
-  const colon = spec.indexOf(':');
-  if (colon <= 0) throw new RangeError(`--variant ${spec}: expected label:KEY=value;--flag`);
-  const variant: Variant = { label: spec.slice(0, colon), env: {}, nodeFlags: [] };
-  for (const setting of spec
-    .slice(colon + 1)
-    .split(';')
-    .filter(Boolean)) {
-    const eq = setting.indexOf('=');
-    if (setting.startsWith('--')) variant.nodeFlags.push(setting);
-    else if (eq > 0) variant.env[setting.slice(0, eq)] = setting.slice(eq + 1);
-    else throw new RangeError(`--variant ${spec}: ${setting} is neither KEY=value nor --flag`);
-  }
-  return variant;
-}
 
 interface MemoryRun {
   variant: string;

@@ -332,12 +332,13 @@ export async function spawnListening(
   script: string,
   flags: readonly string[] = [],
   args: readonly string[] = [],
+  env: NodeJS.ProcessEnv = process.env,
 ): Promise<{ child: ChildProcess; port: number }> {
   const port = await freePort();
   const child = spawn(
     process.execPath,
     [...flags, join(repoRoot, 'bench', 'dist', script), String(port), ...args],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
+    { stdio: ['ignore', 'pipe', 'inherit'], env },
   );
   await new Promise<void>((resolve, reject) => {
     child.stdout?.once('data', () => resolve());

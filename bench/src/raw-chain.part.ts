@@ -12,6 +12,7 @@ import {
   type PartitionRange,
   type TransactionPhase,
 } from '@lead-router/kafka';
+import { SERVICE_NODE_FLAGS } from '@lead-router/local-stack';
 import { Topics, prefixedTopics } from '@lead-router/schemas';
 import type { Admin, Kafka } from 'kafkajs';
 import type { BrokerRequests, RequestMix } from './broker-requests.part';
@@ -331,8 +332,8 @@ export interface RawChainFigures {
 
 /**
  * The pipeline's hops with nothing but Kafka in them: each process of `processes` is a child
- * process (raw-hop.main.js) whose hops are kafkajs consumer groups with `eachBatch` and the
- * runtime's client settings (StageRunner's consumer settings, BatchingProducer's idempotent
+ * process (raw-hop.main.js, with the services' Node flags) whose hops are kafkajs consumer
+ * groups with `eachBatch` and the runtime's client settings (StageRunner's consumer settings, BatchingProducer's idempotent
  * producer with acks=-1 and the commit after the acknowledgement, for an exactly-once hop the
  * transactions of the bench's KAFKA_EXACTLY_ONCE: ProcessTransactions under v2, the default,
  * PartitionTransactions under v1), each record answered by the next topic's real record bytes.
@@ -765,10 +766,13 @@ function spawnChain(
     const log = join(opts.workDir, `${opts.prefix}${spec.name}.hop.log`);
     const fd = openSync(log, 'a');
     try {
-      const child = spawn(process.execPath, [join(__dirname, 'raw-hop.main.js'), configFile], {
-        stdio: ['ignore', fd, fd],
-        env: process.env,
-      });
+      // The services' Node flags: the heap's young generation sizes both the GC's CPU and the
+      // peak RSS, which the chain's processes are read against.
+      const child = spawn(
+        process.execPath,
+        [...SERVICE_NODE_FLAGS, join(__dirname, 'raw-hop.main.js'), configFile],
+        { stdio: ['ignore', fd, fd], env: process.env },
+      );
       children.push({ spec, child, log });
     } finally {
       closeSync(fd);

@@ -128,6 +128,22 @@ function chainRow(what: string, c: RawChainFigures): string {
   return `| ${what} | **${n0(c.leadsPerSec)} leads/s** (flowing: ${n0(c.flowingLeadsPerSec)}); ${n0(c.hopCpuMicrosPerLead)} CPU-µs per lead in its processes${others}; ${n0(chainCpuMicros(c))} in all${peaks === '' ? '' : `; its processes' peak RSS ${peaks} MB`} |`;
 }
 
+/** `; the raw chain's processes: max N MB…`, for the memory target's row (nothing in older entries). */
+function chainPeakNote(r: BenchResult): string {
+  const peak = (c: RawChainFigures | undefined) =>
+    c === undefined
+      ? NaN
+      : Math.max(...c.processes.map((p) => p.peakRssMb).filter((mb) => Number.isFinite(mb)));
+  const chain = peak(r.chain);
+  const withWebhook = peak(r.chainWebhook);
+  return (
+    (Number.isFinite(chain)
+      ? `; the raw same-hop chain's processes alone: max ${n0(chain)} MB`
+      : '') +
+    (Number.isFinite(withWebhook) ? `, with sink-webhook's request: max ${n0(withWebhook)} MB` : '')
+  );
+}
+
 /** `; the raw chain alone: p99 N ms`, for a target's row (nothing when the chain did not run the rate). */
 function limitNote(
   chain: RawChainLatencyRun | undefined,
@@ -687,7 +703,7 @@ export function renderEntry(r: BenchResult): string {
     `| speed-to-lead p99 < 150 ms, sender → receiver, at half the sustainable rate | ${n0(halfP99)} ms at ${n0(r.half)}/s (half of ${n0(r.sustainable)}/s), median of ${halfRuns.length} runs${limitNote(limitAt(r.half), webhookLimitAt(r.half))} | ${met(halfP99 < 150)} |`,
     `| never above 150 ms at 1,000 leads/s on a host that sustains ≥ 2,000 | ${at1k.length > 0 ? `highest run ${n0(p99At1k)} ms; this host sustains ${n0(r.sustainable)}/s${limitNote(limitAt(1_000), webhookLimitAt(1_000))}` : 'not run'} | ${r.sustainable < 2000 ? 'not applicable (host below 2,000/s)' : met(at1k.length > 0 && p99At1k < 150)} |`,
     `| single-lead ingest ≥ 0.3× raw kafkajs produce, p99 < 25 ms | ${pct(singleRatio)} of ${n0(r.kafka.produceMsgsPerSec)} msg/s, p99 ${r.ingest.single.p99} ms${r.ingest.floor ? `; a bare node:http server alone: ${pct(r.ingest.floor.requestsPerSec / r.kafka.produceMsgsPerSec)}` : ''}${r.ingest.nestFloor ? `; NestJS on Fastify alone: ${pct(r.ingest.nestFloor.requestsPerSec / r.kafka.produceMsgsPerSec)}` : ''}${r.ingest.nestKafkaFloor ? `, and with the write to Kafka: ${pct(r.ingest.nestKafkaFloor.requestsPerSec / r.kafka.produceMsgsPerSec)}` : ''} | ${met(singleRatio >= 0.3 && r.ingest.single.p99 < 25)} |`,
-    `| every service ≤ 200 MB peak RSS | max ${n0(maxRss)} MB | ${met(maxRss <= 200)} |`,
+    `| every service ≤ 200 MB peak RSS | max ${n0(maxRss)} MB${chainPeakNote(r)} | ${met(maxRss <= 200)} |`,
     `| end to end ≥ 0.6× the raw same-hop kafkajs chain | ${n0(r.sustainable)} / ${n0(r.chain.leadsPerSec)} leads/s = ${(r.sustainable / r.chain.leadsPerSec).toFixed(2)}×${r.chainWebhook ? `; the chain with sink-webhook's request alone: ${(r.chainWebhook.leadsPerSec / r.chain.leadsPerSec).toFixed(2)}×` : ''} | ${met(r.sustainable / r.chain.leadsPerSec >= 0.6)} |`,
     r.cpuComparison
       ? `| CPU per lead, all processes, ≤ half of ${r.cpuComparison.baseline.commit.slice(0, 7)}'s in the same run | ${n0(r.cpuComparison.current.medianUsPerLead)} µs against ${n0(r.cpuComparison.baseline.medianUsPerLead)} µs = ${r.cpuComparison.ratio.toFixed(2)}×${r.chainWebhook ? `; the chain with sink-webhook's request alone: ${n0(chainCpuMicros(r.chainWebhook))} µs = ${(chainCpuMicros(r.chainWebhook) / r.cpuComparison.baseline.medianUsPerLead).toFixed(2)}×` : ''} | ${met(r.cpuComparison.met)} |`
