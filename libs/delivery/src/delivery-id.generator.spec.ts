@@ -35,4 +35,20 @@ describe('deliveryIdFor, against the uuid package', () => {
       { numRuns: 500 },
     );
   });
+
+  it('is the same UUIDv5 for a name longer than its scratch buffer, and for lone surrogates', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ unit: 'binary', minLength: 1000, maxLength: 3000 }),
+        fc.string({ unit: 'binary' }),
+        (leadId, destinationId) => {
+          assert.equal(
+            deliveryIdFor(leadId, destinationId),
+            `msg_${uuidv5(`${leadId}\u0000${destinationId}`, DELIVERY_ID_NAMESPACE)}`,
+          );
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
 });
