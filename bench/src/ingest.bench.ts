@@ -1,13 +1,14 @@
 /**
  * Single-lead and batch ingest against raw kafkajs produce of the same records (issue 15), in one
  * session: each round produces Avro RawLeads straight to Kafka (chunks of 500, 4 in flight, the
- * pipeline's idempotent producer) and loads a bare node:http server (`http-floor.main.ts`, HTTP's
- * own limit here), NestJS on Fastify with one empty controller (`nest-floor.main.ts`, the
- * framework alone) and the same controller writing each body to Kafka before its 202 (the
- * framework and the durable write, nothing else of ingest's) as it will load ingest, then runs every ingest variant in turn under autocannon —
- * single-lead POST /v1/leads at 64 connections, then batches of 100 at 4 connections — and reads
- * the ingest process's CPU from /proc. The variants' order alternates by round, so a machine that
- * gets busier during the session does not favour one of them.
+ * pipeline's idempotent producer) and loads, as it will load ingest, a bare node:http server
+ * (`http-floor.main.ts`, HTTP's own limit here), NestJS on Fastify with one empty controller
+ * (`nest-floor.main.ts`, the framework alone) and the same controller writing each body to Kafka
+ * before its 202 (the framework and the durable write, nothing else of ingest's). Then it runs
+ * every ingest variant in turn under autocannon — single-lead POST /v1/leads at 64 connections,
+ * then batches of 100 at 4 connections — and reads the ingest process's CPU from /proc. The
+ * variants' order alternates by round, so a machine that gets busier during the session does not
+ * favour one of them.
  *
  *   node bench/dist/ingest.bench.js [--rounds 3] [--seconds 10] [--profile <variant>] \
  *     [--variant <name>=<repo root>]... [--variant-env <name>:<KEY>=<value>]... \

@@ -86,12 +86,6 @@ export interface HttpFloorFigures extends IngestFigures {
  */
 export type HttpFloor = 'node:http' | 'nest' | 'nest+kafka';
 
-/**
- * A floor's rate on this host, in the same run as ingest: the server (with the services' Node
- * flags) under the single-lead load `ingestLoad` puts on ingest, after the same 3 s of warm-up.
- * Single-lead ingest divided by this is the share of that floor it reaches. `nest+kafka` writes
- * to `topic`, which must exist (`floorTopic`).
- */
 /** A topic shaped as a prefix's leads.raw (its partitions and settings), made if missing. */
 export async function floorTopic(kafka: Kafka, prefix: string): Promise<string> {
   const { declarations, topics } = prefixedTopics(prefix);
@@ -102,6 +96,12 @@ export async function floorTopic(kafka: Kafka, prefix: string): Promise<string> 
   return topics.raw;
 }
 
+/**
+ * A floor's rate on this host, in the same run as ingest: the server (with the services' Node
+ * flags) under the single-lead load `ingestLoad` puts on ingest, after the same 3 s of warm-up.
+ * Single-lead ingest divided by this is the share of that floor it reaches. `nest+kafka` writes
+ * to `topic`, which must exist (`floorTopic`).
+ */
 export async function httpFloorLoad(
   repoRoot: string,
   opts: {

@@ -333,10 +333,11 @@ export interface RawChainFigures {
 /**
  * The pipeline's hops with nothing but Kafka in them: each process of `processes` is a child
  * process (raw-hop.main.js, with the services' Node flags) whose hops are kafkajs consumer
- * groups with `eachBatch` and the runtime's client settings (StageRunner's consumer settings, BatchingProducer's idempotent
- * producer with acks=-1 and the commit after the acknowledgement, for an exactly-once hop the
- * transactions of the bench's KAFKA_EXACTLY_ONCE: ProcessTransactions under v2, the default,
- * PartitionTransactions under v1), each record answered by the next topic's real record bytes.
+ * groups with `eachBatch` and the runtime's client settings (StageRunner's consumer settings,
+ * BatchingProducer's idempotent producer with acks=-1 and the commit after the acknowledgement,
+ * for an exactly-once hop the transactions of the bench's KAFKA_EXACTLY_ONCE: ProcessTransactions
+ * under v2, the default, PartitionTransactions under v1), each record answered by the next
+ * topic's real record bytes.
  * Timed as the pipeline is: from the spawn of the processes to the `count`-th record on the last
  * hop's first output topic (which must be written outside transactions, so its offsets count
  * records).

@@ -20,7 +20,8 @@
  * budget (10,000 requests per 10 s), which otherwise caps a run at about 1,000 deliveries a second.
  *
  * BENCH_WEBHOOK_PROFILE names a build whose first run is profiled (V8's sampling profiler, from the
- * warm-up lead's outcome to the last lead's); its top self times are printed after the run.
+ * warm-up lead's outcome to the last lead's); its top self times are printed after the run, and
+ * that run's figures carry the profiler's own cost, so compare builds on the other runs.
  *
  * BENCH_WEBHOOK_RATE paces the leads (leads/s, open model) instead of producing them up front;
  * the speed-to-lead of the outcomes is reported then. Uses KAFKA_BROKERS and SCHEMA_REGISTRY_URL
