@@ -1,8 +1,9 @@
 /**
  * What ingest's HTTP floors cost and hold (issue 15, the single-lead and memory targets), and how
  * Node's settings move both: each server of `HttpFloor` (the bare `node:http` server, NestJS on
- * Fastify with one empty controller, and that controller writing each body to Kafka before its
- * 202) under the single-lead load `ingestLoad` puts on ingest (64 connections, every body a
+ * Fastify with one empty controller, that controller writing each body to Kafka before its 202,
+ * and the NestJS app with the same handler on its Fastify instance, outside Nest's router) under
+ * the single-lead load `ingestLoad` puts on ingest (64 connections, every body a
  * distinct lead, 3 s of warm-up), with the services' Node flags and then each `--variant`'s
  * settings (`label:--flag;KEY=value`, as `npm run bench:memory` takes them; a later V8 flag wins).
  * For each: requests/s, CPU-µs a request, RSS once listening and peak RSS (VmHWM). Variants
@@ -25,7 +26,7 @@ import { machine, percentile } from './proc.stats';
 import { parseVariant, type Variant } from './variant.part';
 
 const repoRoot = resolve(__dirname, '..', '..');
-const SERVERS: readonly HttpFloor[] = ['node:http', 'nest', 'nest+kafka'];
+const SERVERS: readonly HttpFloor[] = ['node:http', 'nest', 'nest+kafka', 'nest/fastify-route'];
 
 const { values: args } = parseArgs({
   options: {

@@ -82,9 +82,10 @@ export interface HttpFloorFigures extends IngestFigures {
  * The servers ingest's single-lead rate is read against: `node:http` is HTTP's own limit
  * (`http-floor.main.ts`, a bare server that parses each body and answers 202); `nest` is the
  * framework the design gives every service, with nothing of ingest's in it; `nest+kafka` is that
- * and the body's bytes written to Kafka before the 202 (`nest-floor.main.ts`, both).
+ * and the body's bytes written to Kafka before the 202; `nest/fastify-route` is the NestJS app
+ * with the handler on its Fastify instance, outside Nest's router (`nest-floor.main.ts`, all three).
  */
-export type HttpFloor = 'node:http' | 'nest' | 'nest+kafka';
+export type HttpFloor = 'node:http' | 'nest' | 'nest+kafka' | 'nest/fastify-route';
 
 /** A topic shaped as a prefix's leads.raw (its partitions and settings), made if missing. */
 export async function floorTopic(kafka: Kafka, prefix: string): Promise<string> {
@@ -123,7 +124,11 @@ export async function httpFloorLoad(
     server === 'node:http' ? 'http-floor.main.js' : 'nest-floor.main.js',
     [...SERVICE_NODE_FLAGS, ...(opts.variant?.nodeFlags ?? [])],
     server === 'nest+kafka' ? [opts.topic!] : [],
-    { ...process.env, ...opts.variant?.env },
+    {
+      ...process.env,
+      ...(server === 'nest/fastify-route' ? { NEST_FLOOR_ROUTE: 'fastify' } : {}),
+      ...opts.variant?.env,
+    },
   );
   const idleRssMb = rssMb(child.pid!) ?? NaN;
   const exited =
