@@ -1,5 +1,31 @@
-import { readFileSync } from 'node:fs';
-import { relative } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/**
+ * The environment that preloads `profile.preload.ts` into a service: SIGUSR2 starts V8's profiler
+ * and the next one writes its profile to `file`.
+ */
+export function profilerEnv(repoRoot: string, file: string): Record<string, string> {
+  return {
+    NODE_OPTIONS: `--require ${join(repoRoot, 'bench', 'dist', 'profile.preload.js')}`,
+    BENCH_CPU_PROFILE: file,
+  };
+}
+
+/**
+ * Waits, at most `timeoutMs`, for the profile a preloaded service writes on its second SIGUSR2;
+ * the preload renames it into place whole, so once it is there it can be read. False if it never
+ * came.
+ */
+export async function waitForProfile(file: string, timeoutMs = 15_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!existsSync(file)) {
+    if (Date.now() >= deadline) return false;
+    await sleep(100);
+  }
+  return true;
+}
 
 interface ProfileNode {
   id: number;

@@ -31,7 +31,7 @@ import { createLogger } from '@lead-router/observability';
 import { prefixedTopics, serviceEntry } from '@lead-router/schemas';
 import type { Kafka } from 'kafkajs';
 import { benchCodec, benchKafka, benchStack } from './bench.stack';
-import { printProfile } from './cpu-profile';
+import { printProfile, profilerEnv } from './cpu-profile';
 import {
   floorTopic,
   httpFloorLoad,
@@ -217,12 +217,7 @@ async function runVariant(
       SCHEMA_REGISTRY_URL: registryUrl,
       TOPIC_PREFIX: `h4b-${variant}.`,
       ...variantEnv.get(variant),
-      ...(profiling
-        ? {
-            NODE_OPTIONS: `--require ${join(repoRoot, 'bench', 'dist', 'profile.preload.js')}`,
-            BENCH_CPU_PROFILE: profile,
-          }
-        : {}),
+      ...(profiling ? profilerEnv(repoRoot, profile) : {}),
     },
     join(workDir, `ingest-${variant}-${round}.log`),
   );

@@ -22,7 +22,7 @@ import { join, resolve } from 'node:path';
 import { encodedWebhookRequest } from '@lead-router/delivery';
 import type { ServiceProcess } from '@lead-router/local-stack';
 import { prefixedTopics, type RoutedLead } from '@lead-router/schemas';
-import { byPackage, selfTimes } from './cpu-profile';
+import { byPackage, profilerEnv, selfTimes, waitForProfile } from './cpu-profile';
 import { floorTopic, httpFloorLoad, ingestLoad, pacedLoad } from './ingest.part';
 import { avroFigures, kafkaLimit } from './kafka-limit.part';
 import { kafkaTools } from './kafka-tools.part';
@@ -170,10 +170,12 @@ async function main(): Promise<void> {
   try {
     say(`1. ingest under autocannon, ${sizes.ingestSeconds} s per endpoint`);
     const ingestProfile = join(workDir, 'profiles', 'ingest.cpuprofile');
-    const ingest = await startBenchService(env, 'ingest', prefix('ingest'), {
-      NODE_OPTIONS: `--require ${join(repoRoot, 'bench', 'dist', 'profile.preload.js')}`,
-      BENCH_CPU_PROFILE: ingestProfile,
-    });
+    const ingest = await startBenchService(
+      env,
+      'ingest',
+      prefix('ingest'),
+      profilerEnv(repoRoot, ingestProfile),
+    );
     live.push(ingest);
     // The 3 s of warm-up the bare server below gets too: a fresh process's JIT (and, on a stack
     // started moments before, the broker's) is not what these figures are about.
@@ -207,7 +209,7 @@ async function main(): Promise<void> {
       seed: 14,
     });
     ingest.process.kill('SIGUSR2');
-    await waitForFile(ingestProfile);
+    await waitForProfile(ingestProfile);
     result.ingest = {
       single,
       batch,
@@ -501,10 +503,7 @@ async function main(): Promise<void> {
       timeoutMs: smoke ? 150_000 : 240_000,
       say,
       label: 'profile',
-      serviceEnv: (stage) => ({
-        NODE_OPTIONS: `--require ${join(repoRoot, 'bench', 'dist', 'profile.preload.js')}`,
-        BENCH_CPU_PROFILE: join(profDir, `${stage}.cpuprofile`),
-      }),
+      serviceEnv: (stage) => profilerEnv(repoRoot, join(profDir, `${stage}.cpuprofile`)),
       onReady: (ready) => {
         for (const service of ready.values()) service.process.kill('SIGUSR2');
       },
@@ -513,7 +512,7 @@ async function main(): Promise<void> {
     for (const service of profiled.services.values()) service.process.kill('SIGUSR2');
     for (const [stage, service] of profiled.services) {
       const file = join(profDir, `${stage}.cpuprofile`);
-      await waitForFile(file);
+      await waitForProfile(file);
       await service.stop();
       if (!existsSync(file)) continue;
       profiles[stage] = summarize(file);
@@ -590,12 +589,6 @@ function cachedBaseline(commit: string): string | undefined {
 /** JSON has no Infinity: an undelivered lead's latency is written as a string. */
 function replacer(_key: string, value: unknown): unknown {
   return typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;
-}
-
-async function waitForFile(file: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!existsSync(file) && Date.now() < deadline) await sleep(100);
-  await sleep(200); // the profile is written in one call; let it finish
 }
 
 function summarize(file: string): ProfileSummary {

@@ -29,7 +29,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Redis from 'ioredis';
@@ -38,7 +38,7 @@ import { SERVICE_NODE_FLAGS, freePort, waitFor } from '@lead-router/local-stack'
 import { createLogger } from '@lead-router/observability';
 import { serviceEntry, type RoutedLead } from '@lead-router/schemas';
 import { benchKafka, benchStack } from './bench.stack';
-import { printProfile } from './cpu-profile';
+import { printProfile, profilerEnv, waitForProfile } from './cpu-profile';
 import {
   BENCH_WEBHOOK_SECRET,
   benchServiceEnv,
@@ -149,12 +149,7 @@ async function startSink(
         WEBHOOK_SECRET: BENCH_WEBHOOK_SECRET,
         KAFKA_SESSION_TIMEOUT_MS: '10000',
         ...config.sinkEnv,
-        ...(profile !== undefined
-          ? {
-              NODE_OPTIONS: `--require ${join(repoRoot, 'bench', 'dist', 'profile.preload.js')}`,
-              BENCH_CPU_PROFILE: profile,
-            }
-          : {}),
+        ...(profile !== undefined ? profilerEnv(repoRoot, profile) : {}),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -318,17 +313,19 @@ async function oneRun(
     clearInterval(heapSampler);
     const seconds = (Date.now() - t0) / 1000;
     const cpu = cpuSeconds(pid) - cpu0;
-    if (profile !== undefined) {
-      sink.child.kill('SIGUSR2');
-      await waitFor(() => existsSync(profile), { timeoutMs: 30_000, what: "the sink's profile" });
-      printProfile(say, `${build.label} run ${run}`, profile, repoRoot);
-    }
     const faults = minorFaults(pid) - faults0;
     const peak = peakRssMb(pid) ?? NaN;
     const redisRan = [...(await redisCalls(redis))]
       .map(([name, calls]) => [name, calls - (redis0.get(name) ?? 0)] as const)
       .filter(([, calls]) => calls > 0)
       .sort((a, b) => b[1] - a[1]);
+    // The profile is stopped and written after the run's own readings, so its writing is in none.
+    if (profile !== undefined) {
+      sink.child.kill('SIGUSR2');
+      if (!(await waitForProfile(profile, 30_000)))
+        throw new Error(`sink-webhook wrote no profile to ${profile}`);
+      printProfile(say, `${build.label} run ${run}`, profile, repoRoot);
+    }
     if (!drained) say(`${build.label} run ${run}: not every lead has an outcome`);
     const stats = await receiver.stats();
     const mine = new Set(produced.map((l) => l.lead.lead_id));
