@@ -50,7 +50,10 @@ export function benchKafka(
   });
 }
 
-/** Every registry codec of the benches, with the environment's registry auth and CA. */
-export function benchCodec(registryUrl: string): AvroCodec {
-  return AvroCodec.connect(registryUrl, benchTransport().registry);
+/**
+ * Every registry codec of the benches, with the environment's registry auth and CA; `validate`
+ * as AvroCodecOptions (the per-record schema check, on unless told).
+ */
+export function benchCodec(registryUrl: string, options: { validate?: boolean } = {}): AvroCodec {
+  return AvroCodec.connect(registryUrl, { ...benchTransport().registry, ...options });
 }

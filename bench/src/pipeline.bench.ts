@@ -28,6 +28,7 @@ import { avroFigures, kafkaLimit } from './kafka-limit.part';
 import { kafkaTools } from './kafka-tools.part';
 import {
   PIPELINE_CHAIN,
+  PIPELINE_CHAIN_WITH_AVRO,
   PIPELINE_CHAIN_WITH_WEBHOOK,
   averageValueBytes,
   rawChain,
@@ -321,6 +322,25 @@ async function main(): Promise<void> {
     });
     await receiver.reset();
     say(`   ${JSON.stringify({ ...result.chainWebhook, processes: undefined })}`);
+    say(
+      `   that chain with Avro on every hop: ${sizes.chain} leads, each record decoded and each ` +
+        `output encoded, each webhook built from its decoded lead`,
+    );
+    result.chainAvro = await rawChain({
+      kafka,
+      brokers,
+      prefix: prefix('chainavro'),
+      count: sizes.chain,
+      pools,
+      workDir,
+      processes: PIPELINE_CHAIN_WITH_AVRO,
+      webhook,
+      registryUrl,
+      otherPids: withReceiver,
+      say,
+    });
+    await receiver.reset();
+    say(`   ${JSON.stringify({ ...result.chainAvro, processes: undefined })}`);
 
     say('   Avro encode/decode of a RawLead and a RoutedLead from this run');
     const routed = await firstRouted(env, pipePrefix);

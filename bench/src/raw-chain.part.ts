@@ -133,6 +133,14 @@ export interface HopSpec {
    * requests of a chunk at once over as many keep-alive connections, every answer awaited.
    */
   webhook?: boolean;
+  /**
+   * Each record read decoded and each output encoded with the runtime's Avro codec on the
+   * registry (without the per-record schema check, as in production), the outputs' values those
+   * of the topic's pool; a webhook hop builds each request from the decoded RoutedLead with the
+   * sink's own builder (`encodedWebhookRequest`) instead of taking a body made before the run.
+   * What the design's Avro topics and the webhook contract cost a stage before its own logic.
+   */
+  avro?: boolean;
 }
 
 /** One process running one or more hops, as a service runs its stages. */
@@ -242,6 +250,19 @@ export const PIPELINE_CHAIN_WITH_WEBHOOK: readonly ChainProcessSpec[] = PIPELINE
   hops: p.hops.map((h) => (h.name === 'sink-webhook' ? { ...h, webhook: true } : h)),
 }));
 
+/**
+ * PIPELINE_CHAIN_WITH_WEBHOOK with the Avro every stage must read and write (`HopSpec.avro`):
+ * each hop decodes what it reads and encodes what it writes, and the sink hop builds each webhook
+ * from the lead it decoded. Still left out is each stage's own logic (normalizing, enriching,
+ * matching rules, assigning owners, the budget and the breakers), so this chain is the floor of the
+ * pipeline's path built of the design's parts: Kafka's hops, Avro on every topic, the webhook.
+ */
+export const PIPELINE_CHAIN_WITH_AVRO: readonly ChainProcessSpec[] =
+  PIPELINE_CHAIN_WITH_WEBHOOK.map((p) => ({
+    ...p,
+    hops: p.hops.map((h) => ({ ...h, avro: true })),
+  }));
+
 /** Where a chain's webhook hop sends, and what. */
 export interface ChainWebhook {
   /** the receiver's URL, as the pipeline's webhook destination names it */
@@ -263,6 +284,8 @@ export interface HopProcessConfig {
   pools: Partial<Record<TopicKey, string>>;
   /** for a webhook hop: the receiver, the secret, and the bodies' pool file (values only) */
   webhook?: { url: string; secret: string; bodies: string };
+  /** the schema registry, for a hop that decodes and encodes (`HopSpec.avro`) */
+  registryUrl?: string;
 }
 
 export interface RawChainOptions {
@@ -284,6 +307,8 @@ export interface RawChainOptions {
   processes?: readonly ChainProcessSpec[];
   /** required when a hop of `processes` sends webhooks */
   webhook?: ChainWebhook;
+  /** required when a hop of `processes` decodes and encodes (`HopSpec.avro`) */
+  registryUrl?: string;
   /** other processes (the broker, the registry) whose CPU seconds over the run are reported too */
   otherPids?: Readonly<Record<string, number>>;
   /** default 600 s */
@@ -695,7 +720,10 @@ interface ChainChild {
 
 /** Checks the chain, creates its topics and writes the pool files its processes read. */
 async function prepareChain(
-  opts: Pick<RawChainOptions, 'kafka' | 'prefix' | 'pools' | 'workDir' | 'processes' | 'webhook'>,
+  opts: Pick<
+    RawChainOptions,
+    'kafka' | 'prefix' | 'pools' | 'workDir' | 'processes' | 'webhook' | 'registryUrl'
+  >,
 ): Promise<PreparedChain> {
   const processes = opts.processes ?? PIPELINE_CHAIN;
   const hops = processes.flatMap((p) => p.hops);
@@ -710,6 +738,10 @@ async function prepareChain(
   if (missing.length > 0)
     throw new Error(`rawChain: no sample records for ${missing.join(', ')} (pass opts.pools)`);
   const pool = (k: TopicKey) => opts.pools[k]!;
+  if (hops.some((h) => h.avro) && opts.registryUrl === undefined)
+    throw new Error(
+      'rawChain: a hop decodes and encodes and no registry was given (opts.registryUrl)',
+    );
 
   const { topics, declarations } = prefixedTopics(opts.prefix);
   const used = new Set(keys.map((k) => topics[k]));
@@ -749,7 +781,7 @@ async function prepareChain(
 
 /** Spawns the chain's processes (raw-hop.main.js), each logging to a file in the work dir. */
 function spawnChain(
-  opts: Pick<RawChainOptions, 'brokers' | 'prefix' | 'workDir'>,
+  opts: Pick<RawChainOptions, 'brokers' | 'prefix' | 'workDir' | 'registryUrl'>,
   chain: PreparedChain,
 ): ChainChild[] {
   const children: ChainChild[] = [];
@@ -761,6 +793,7 @@ function spawnChain(
       hops: spec.hops,
       pools: chain.poolFiles,
       ...(chain.webhook && spec.hops.some((h) => h.webhook) ? { webhook: chain.webhook } : {}),
+      ...(spec.hops.some((h) => h.avro) ? { registryUrl: opts.registryUrl } : {}),
     };
     const configFile = join(opts.workDir, `${opts.prefix}${spec.name}.hop.json`);
     writeFileSync(configFile, JSON.stringify(config));

@@ -3,14 +3,16 @@
  * answers every record it reads with the next topic's real record bytes (and the read record's
  * slot header, in a latency run), with the runtime's client settings and nothing else (no
  * decoding, no handler); a webhook hop POSTs each record's webhook first, as sink-webhook does.
- * Runs until SIGTERM.
+ * An Avro hop (`HopSpec.avro`) decodes what it reads and encodes what it writes, and builds its
+ * webhooks from the leads it decoded. Runs until SIGTERM.
  *
  *   node bench/dist/raw-hop.main.js <config.json>   (a HopProcessConfig; started by rawChain)
  */
 import { readFileSync } from 'node:fs';
 import { DEFAULT_EXACTLY_ONCE } from '@lead-router/config';
-import { signWebhook } from '@lead-router/delivery';
+import { encodedWebhookRequest, signWebhook } from '@lead-router/delivery';
 import {
+  AvroCodec,
   BatchingProducer,
   PartitionTransactions,
   ProcessTransactions,
@@ -19,10 +21,16 @@ import {
 } from '@lead-router/kafka';
 import { createLogger, type Logger } from '@lead-router/observability';
 import { runLimited } from '@lead-router/sink-runtime';
-import { prefixedTopics } from '@lead-router/schemas';
-import type { Consumer, ConsumerGroupMetadata, EachBatchPayload, Kafka } from 'kafkajs';
+import { prefixedTopics, type RoutedLead, type SchemaName } from '@lead-router/schemas';
+import type {
+  Consumer,
+  ConsumerGroupMetadata,
+  EachBatchPayload,
+  Kafka,
+  KafkaMessage,
+} from 'kafkajs';
 import { Agent } from 'undici';
-import { benchKafka } from './bench.stack';
+import { benchCodec, benchKafka } from './bench.stack';
 import {
   HOP_FIRST_BATCH,
   HOP_JOINED,
@@ -49,7 +57,9 @@ async function main(): Promise<void> {
   // info: the group joins and first batches below are read back by rawChain
   const logger = createLogger(config.clientId, 'info');
   const kafka = benchKafka(config.brokers, config.clientId, logger);
-  const { topics } = prefixedTopics(config.prefix);
+  const { topics, declarations } = prefixedTopics(config.prefix);
+  const schemaOf = (key: TopicKey): SchemaName =>
+    declarations.find((d) => d.name === topics[key])!.valueSchema;
   const pools = new Map<TopicKey, SampleRecord[]>();
   for (const hop of config.hops)
     for (const key of hop.to) {
@@ -68,15 +78,28 @@ async function main(): Promise<void> {
           config.webhook,
           decodePool(readFileSync(config.webhook.bodies)).map((r) => r.value!),
         );
+  // Without the per-record schema check, as the services encode in production.
+  const codec =
+    config.registryUrl === undefined ? null : benchCodec(config.registryUrl, { validate: false });
   const running: RunningHop[] = [];
   for (const hop of config.hops) {
-    const outputs = hop.to.map((key) => ({ topic: topics[key], pool: pools.get(key)! }));
+    const outputs: HopOutput[] = [];
+    for (const key of hop.to) {
+      const pool = pools.get(key)!;
+      outputs.push({
+        topic: topics[key],
+        pool,
+        values: hop.avro ? await avroValues(codec, topics[key], schemaOf(key), pool) : undefined,
+      });
+    }
     running.push(
       await startHop(kafka, hop, `${config.prefix}raw-chain.${hop.name}`, topics[hop.from], {
         producer,
         outputs,
         logger,
         webhooks: hop.webhook ? webhooks : null,
+        decode: hop.avro ? decoder(codec, schemaOf(hop.from)) : null,
+        codec,
       }),
     );
   }
@@ -96,6 +119,51 @@ async function main(): Promise<void> {
   });
 }
 
+/** One topic a hop writes: its pool, and for an Avro hop the pool's values decoded. */
+interface HopOutput {
+  topic: string;
+  pool: readonly SampleRecord[];
+  values: readonly unknown[] | undefined;
+}
+
+/**
+ * The topic's schema registered on the chain's prefix and its pool's values decoded, for an
+ * Avro hop to encode again.
+ */
+async function avroValues(
+  codec: AvroCodec | null,
+  topic: string,
+  schema: SchemaName,
+  pool: readonly SampleRecord[],
+): Promise<unknown[]> {
+  if (codec === null) throw new Error(`${topic}: an Avro hop and no registry in the config`);
+  await codec.registerTopic(topic, schema);
+  const values: unknown[] = [];
+  for (const r of pool) values.push(await codec.decode(r.value!, schema));
+  return values;
+}
+
+/**
+ * A chunk's values decoded as a stage decodes them: in one synchronous pass while their writer
+ * schemas are known, a record of an unknown writer awaited (its schema is fetched once).
+ */
+function decoder(
+  codec: AvroCodec | null,
+  schema: SchemaName,
+): (messages: readonly KafkaMessage[]) => Promise<unknown[]> {
+  if (codec === null) throw new Error(`${schema}: an Avro hop and no registry in the config`);
+  return async (messages) => {
+    const values: unknown[] = [];
+    for (const { value } of messages)
+      values.push(
+        codec.canDecodeSync(value)
+          ? codec.decodeSync(value!, schema)
+          : await codec.decode(value!, schema),
+      );
+    return values;
+  };
+}
+
 /**
  * A hop's consumer with StageRunner's settings (the bench's 10 s session, 1 MB per partition, its fetch,
  * `partitionsConsumedConcurrently`, chunks of 500, no auto-commit): each chunk's outputs are
@@ -111,9 +179,12 @@ async function startHop(
   topic: string,
   deps: {
     producer: BatchingProducer;
-    outputs: { topic: string; pool: readonly SampleRecord[] }[];
+    outputs: readonly HopOutput[];
     logger: Logger;
     webhooks: WebhookSender | null;
+    /** an Avro hop's decoding of what it reads */
+    decode: ((messages: readonly KafkaMessage[]) => Promise<unknown[]>) | null;
+    codec: AvroCodec | null;
   },
 ): Promise<RunningHop> {
   if (hop.webhook && deps.webhooks === null)
@@ -177,14 +248,23 @@ async function startHop(
     for (let i = 0; i < messages.length; i += 500) {
       if (!isRunning() || isStale()) break;
       const chunk = messages.slice(i, i + 500);
+      const decoded = deps.decode === null ? null : await deps.decode(chunk);
       if (hop.webhook)
         await deps
-          .webhooks!.postAll(chunk.map((m) => `${groupId}.${partition}.${m.offset}`))
+          .webhooks!.postAll(
+            chunk.map((m) => `${groupId}.${partition}.${m.offset}`),
+            decoded as RoutedLead[] | null,
+          )
           .catch(failed);
       const records: OutgoingRecord[] = [];
       for (const message of chunk) {
         const slot = message.headers?.[SLOT_HEADER]?.toString();
-        for (const out of deps.outputs) records.push(recordOf(out.topic, out.pool, produced, slot));
+        for (const out of deps.outputs) {
+          const record = recordOf(out.topic, out.pool, produced, slot);
+          if (out.values !== undefined)
+            record.value = deps.codec!.encode(out.topic, out.values[produced % out.values.length]);
+          records.push(record);
+        }
         produced++;
       }
       const last = chunk[chunk.length - 1]!.offset;
@@ -214,9 +294,10 @@ async function startHop(
 
 /**
  * A webhook hop's requests: each a signed Standard Webhooks POST of the next body of the pool,
- * over keep-alive HTTP/1.1 connections without pipelining and a dispatch handler that makes no
- * response stream, as sink-webhook's WebhookClient sends them; nothing else (the body is built
- * before the run, the answer is only checked for its status).
+ * or of the body the sink's builder makes of the decoded lead (an Avro hop), over keep-alive
+ * HTTP/1.1 connections without pipelining and a dispatch handler that makes no response stream,
+ * as sink-webhook's WebhookClient sends them; nothing else (the answer is only checked for its
+ * status).
  */
 class WebhookSender {
   private readonly agent = new Agent({ connections: WEBHOOK_IN_FLIGHT, pipelining: 1 });
@@ -237,22 +318,15 @@ class WebhookSender {
    * One request for each webhook id, at most WEBHOOK_IN_FLIGHT at once (the sink's own
    * `runLimited`); throws unless all got a 2xx.
    */
-  async postAll(ids: readonly string[]): Promise<void> {
+  async postAll(ids: readonly string[], leads: readonly RoutedLead[] | null): Promise<void> {
     await runLimited(
-      ids.map((id) => () => this.post(id)),
+      ids.map((id, i) => () => this.post(id, leads?.[i])),
       WEBHOOK_IN_FLIGHT,
     );
   }
 
-  private post(id: string): Promise<void> {
-    const body = this.bodies[this.sent++ % this.bodies.length]!;
-    const timestamp = Math.floor(Date.now() / 1000);
-    const headers = {
-      'content-type': 'application/json',
-      'webhook-id': id,
-      'webhook-timestamp': String(timestamp),
-      'webhook-signature': signWebhook(this.config.secret, id, timestamp, body),
-    };
+  private post(id: string, lead: RoutedLead | undefined): Promise<void> {
+    const { body, headers } = lead === undefined ? this.pooled(id) : this.built(id, lead);
     return new Promise((resolve, reject) => {
       let status = 0;
       this.agent.dispatch(
@@ -272,6 +346,27 @@ class WebhookSender {
         },
       );
     });
+  }
+
+  /** The next body of the pool, signed. */
+  private pooled(id: string): { body: Buffer; headers: Record<string, string> } {
+    const body = this.bodies[this.sent++ % this.bodies.length]!;
+    const timestamp = Math.floor(Date.now() / 1000);
+    const headers = {
+      'content-type': 'application/json',
+      'webhook-id': id,
+      'webhook-timestamp': String(timestamp),
+      'webhook-signature': signWebhook(this.config.secret, id, timestamp, body),
+    };
+    return { body, headers };
+  }
+
+  /** The lead's webhook as sink-webhook builds it, for the lead's webhook destination. */
+  private built(id: string, lead: RoutedLead): { body: Buffer; headers: Record<string, string> } {
+    const destination = lead.destinations.find((d) => d.type === 'webhook');
+    if (destination === undefined)
+      throw new Error(`lead ${lead.lead.lead_id}: no webhook destination`);
+    return encodedWebhookRequest(lead, destination, this.config.secret, Date.now() / 1000, id);
   }
 }
 

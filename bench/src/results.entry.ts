@@ -62,6 +62,12 @@ export interface BenchResult {
    * path with no stage's own work (absent in entries before it was measured)
    */
   chainWebhook?: RawChainFigures;
+  /**
+   * that chain with Avro on every hop (each record decoded, each output encoded, the webhook built
+   * from the decoded lead): the path built of the design's parts, still without any stage's own
+   * logic (absent in entries before it was measured)
+   */
+  chainAvro?: RawChainFigures;
   /** the same chain's speed-to-lead at the curve's rates: the physical limit of point 4 */
   chainLatency: RawChainLatencyRun[];
   /** the same with sink-webhook's request on its last hop (absent in older entries) */
@@ -136,11 +142,15 @@ function chainPeakNote(r: BenchResult): string {
       : Math.max(...c.processes.map((p) => p.peakRssMb).filter((mb) => Number.isFinite(mb)));
   const chain = peak(r.chain);
   const withWebhook = peak(r.chainWebhook);
+  const withAvro = peak(r.chainAvro);
   return (
     (Number.isFinite(chain)
       ? `; the raw same-hop chain's processes alone: max ${n0(chain)} MB`
       : '') +
-    (Number.isFinite(withWebhook) ? `, with sink-webhook's request: max ${n0(withWebhook)} MB` : '')
+    (Number.isFinite(withWebhook)
+      ? `, with sink-webhook's request: max ${n0(withWebhook)} MB`
+      : '') +
+    (Number.isFinite(withAvro) ? `, and Avro on every hop: max ${n0(withAvro)} MB` : '')
   );
 }
 
@@ -281,6 +291,14 @@ export function renderEntry(r: BenchResult): string {
           ),
         ]
       : []),
+    ...(r.chainAvro
+      ? [
+          chainRow(
+            `**that chain with Avro on every hop**: each hop decodes every record it reads and encodes every record it writes (the runtime's codec on the registry, without the per-record check, as in production), and the sink hop builds each webhook from the RoutedLead it decoded with the sink's own builder; still none of a stage's own logic; ${n0(r.chainAvro.count)} leads, spawn → last record`,
+            r.chainAvro,
+          ),
+        ]
+      : []),
     `| avsc encode / decode RawLead (${r.avro.rawLeadBytes} B) | ${n0(r.avro.rawEncodePerSec)} / ${n0(r.avro.rawDecodePerSec)} per s |`,
     `| avsc encode / decode RoutedLead with its decision trace (${r.avro.routedLeadBytes} B) | ${n0(r.avro.routedEncodePerSec)} / ${n0(r.avro.routedDecodePerSec)} per s |`,
     `| RoutedLead \`isValid\` + encode | ${n0(r.avro.routedValidateEncodePerSec)} per s |`,
@@ -351,6 +369,11 @@ export function renderEntry(r: BenchResult): string {
     ...(r.chainWebhook
       ? [
           `| ratio to the same chain with sink-webhook's request (the path with no stage's work), and that chain's to the raw chain | ${(r.sustainable / r.chainWebhook.leadsPerSec).toFixed(2)}× (${n0(r.sustainable)} / ${n0(r.chainWebhook.leadsPerSec)} leads/s); ${(r.chainWebhook.leadsPerSec / r.chain.leadsPerSec).toFixed(2)}× |`,
+        ]
+      : []),
+    ...(r.chainAvro
+      ? [
+          `| ratio to that chain with Avro on every hop (the design's parts with no stage's logic), and that chain's to the raw chain | ${(r.sustainable / r.chainAvro.leadsPerSec).toFixed(2)}× (${n0(r.sustainable)} / ${n0(r.chainAvro.leadsPerSec)} leads/s); ${(r.chainAvro.leadsPerSec / r.chain.leadsPerSec).toFixed(2)}× |`,
         ]
       : []),
     `| ratio to kafkajs produce / consume | ${pct(r.sustainable / r.kafka.produceMsgsPerSec)} / ${pct(r.sustainable / r.kafka.consumeMsgsPerSec)} |`,
@@ -704,9 +727,9 @@ export function renderEntry(r: BenchResult): string {
     `| never above 150 ms at 1,000 leads/s on a host that sustains ≥ 2,000 | ${at1k.length > 0 ? `highest run ${n0(p99At1k)} ms; this host sustains ${n0(r.sustainable)}/s${limitNote(limitAt(1_000), webhookLimitAt(1_000))}` : 'not run'} | ${r.sustainable < 2000 ? 'not applicable (host below 2,000/s)' : met(at1k.length > 0 && p99At1k < 150)} |`,
     `| single-lead ingest ≥ 0.3× raw kafkajs produce, p99 < 25 ms | ${pct(singleRatio)} of ${n0(r.kafka.produceMsgsPerSec)} msg/s, p99 ${r.ingest.single.p99} ms${r.ingest.floor ? `; a bare node:http server alone: ${pct(r.ingest.floor.requestsPerSec / r.kafka.produceMsgsPerSec)}` : ''}${r.ingest.nestFloor ? `; NestJS on Fastify alone: ${pct(r.ingest.nestFloor.requestsPerSec / r.kafka.produceMsgsPerSec)}` : ''}${r.ingest.nestKafkaFloor ? `, and with the write to Kafka: ${pct(r.ingest.nestKafkaFloor.requestsPerSec / r.kafka.produceMsgsPerSec)}` : ''} | ${met(singleRatio >= 0.3 && r.ingest.single.p99 < 25)} |`,
     `| every service ≤ 200 MB peak RSS | max ${n0(maxRss)} MB${chainPeakNote(r)} | ${met(maxRss <= 200)} |`,
-    `| end to end ≥ 0.6× the raw same-hop kafkajs chain | ${n0(r.sustainable)} / ${n0(r.chain.leadsPerSec)} leads/s = ${(r.sustainable / r.chain.leadsPerSec).toFixed(2)}×${r.chainWebhook ? `; the chain with sink-webhook's request alone: ${(r.chainWebhook.leadsPerSec / r.chain.leadsPerSec).toFixed(2)}×` : ''} | ${met(r.sustainable / r.chain.leadsPerSec >= 0.6)} |`,
+    `| end to end ≥ 0.6× the raw same-hop kafkajs chain | ${n0(r.sustainable)} / ${n0(r.chain.leadsPerSec)} leads/s = ${(r.sustainable / r.chain.leadsPerSec).toFixed(2)}×${r.chainWebhook ? `; the chain with sink-webhook's request alone: ${(r.chainWebhook.leadsPerSec / r.chain.leadsPerSec).toFixed(2)}×` : ''}${r.chainAvro ? `, and with Avro on every hop: ${(r.chainAvro.leadsPerSec / r.chain.leadsPerSec).toFixed(2)}×` : ''} | ${met(r.sustainable / r.chain.leadsPerSec >= 0.6)} |`,
     r.cpuComparison
-      ? `| CPU per lead, all processes, ≤ half of ${r.cpuComparison.baseline.commit.slice(0, 7)}'s in the same run | ${n0(r.cpuComparison.current.medianUsPerLead)} µs against ${n0(r.cpuComparison.baseline.medianUsPerLead)} µs = ${r.cpuComparison.ratio.toFixed(2)}×${r.chainWebhook ? `; the chain with sink-webhook's request alone: ${n0(chainCpuMicros(r.chainWebhook))} µs = ${(chainCpuMicros(r.chainWebhook) / r.cpuComparison.baseline.medianUsPerLead).toFixed(2)}×` : ''} | ${met(r.cpuComparison.met)} |`
+      ? `| CPU per lead, all processes, ≤ half of ${r.cpuComparison.baseline.commit.slice(0, 7)}'s in the same run | ${n0(r.cpuComparison.current.medianUsPerLead)} µs against ${n0(r.cpuComparison.baseline.medianUsPerLead)} µs = ${r.cpuComparison.ratio.toFixed(2)}×${r.chainWebhook ? `; the chain with sink-webhook's request alone: ${n0(chainCpuMicros(r.chainWebhook))} µs = ${(chainCpuMicros(r.chainWebhook) / r.cpuComparison.baseline.medianUsPerLead).toFixed(2)}×` : ''}${r.chainAvro ? `, and with Avro on every hop: ${n0(chainCpuMicros(r.chainAvro))} µs = ${(chainCpuMicros(r.chainAvro) / r.cpuComparison.baseline.medianUsPerLead).toFixed(2)}×` : ''} | ${met(r.cpuComparison.met)} |`
       : '| CPU per lead, all processes, ≤ half of fa703b9’s in the same run | not run (the baseline build was not cached for this smoke run) | |',
     '',
   );
