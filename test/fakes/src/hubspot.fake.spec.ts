@@ -236,8 +236,10 @@ describe('fake HubSpot: rate limits', () => {
     }
   });
 
-  it('answers 429 DAILY once the daily limit is spent, until the limits are reset', async () => {
-    const sut = await start({ dailyLimit: 2 });
+  it('answers 429 DAILY once the daily limit is spent, until the limits are reset or the day ends', async () => {
+    // the account's clock, a second before a UTC midnight, moved by the spec alone
+    let now = Date.UTC(2026, 10, 25, 23, 59, 59);
+    const sut = await start({ dailyLimit: 2, now: () => now });
     try {
       const statuses: number[] = [];
       let last: Answer | undefined;
@@ -250,7 +252,14 @@ describe('fake HubSpot: rate limits', () => {
       assert.equal(last?.headers.get('x-hubspot-ratelimit-daily-remaining'), '0');
       assert.deepEqual(rules(sut), ['rate-limit-daily']);
       sut.control.resetLimits();
-      assert.equal((await post(sut, { inputs: [contact('day3@example.test')] })).status, 200);
+      const again: number[] = [];
+      for (const n of [3, 4, 5])
+        again.push((await post(sut, { inputs: [contact(`day${n}@example.test`)] })).status);
+      assert.deepEqual(again, [200, 200, 429]);
+      now += 1_000;
+      const nextDay = await post(sut, { inputs: [contact('day6@example.test')] });
+      assert.equal(nextDay.status, 200);
+      assert.equal(nextDay.headers.get('x-hubspot-ratelimit-daily-remaining'), '1');
     } finally {
       await sut.close();
     }

@@ -31,6 +31,12 @@ export interface FakeHubSpotOptions extends ListenOptions {
   properties?: string[];
   /** Owner ids `hubspot_owner_id` may take; any value when not set. */
   ownerIds?: string[];
+  /**
+   * The account's clock (default `Date.now`): the limits' windows and days, and the contacts'
+   * timestamps. A spec that spends a limit passes a fixed one, so a day that ends between two of
+   * its requests does not give the quota back.
+   */
+  now?: () => number;
 }
 
 export interface HubSpotContact {
@@ -160,7 +166,8 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
   let tenSecondly = options.tenSecondlyLimit ?? 100;
   let intervalMs = options.intervalMs ?? 10_000;
   let daily = options.dailyLimit ?? 250_000;
-  let day = Math.floor(Date.now() / dayMs);
+  const clock = options.now ?? Date.now;
+  let day = Math.floor(clock() / dayMs);
   let usedToday = 0;
   let inputErrors = new Map<string, HubSpotInputError & { left: number }>();
   let sequence = 1000;
@@ -181,7 +188,7 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
 
   /** Counts the request against both limits, or says which one it breaks. */
   function admit(token: string): 'TEN_SECONDLY_ROLLING' | 'DAILY' | undefined {
-    const now = Date.now();
+    const now = clock();
     const today = Math.floor(now / dayMs);
     if (today !== day) {
       day = today;
@@ -392,7 +399,7 @@ export async function startFakeHubSpot(options: FakeHubSpotOptions = {}): Promis
     const index = byUnique.get(input.idProperty) ?? new Map<string, string>();
     const existingId = index.get(normalize(input.idProperty, input.id));
     const existing = existingId === undefined ? undefined : contacts.get(existingId);
-    const now = Date.now();
+    const now = clock();
     const contact: StoredContact = existing
       ? {
           ...existing,

@@ -138,7 +138,8 @@ describe('HubSpotClient against the fake HubSpot', () => {
   });
 
   it('answers a 429 DAILY with a wait for quota until midnight in the account time zone', async () => {
-    const hub = await fake({ dailyLimit: 1 });
+    // the account's clock stands still: a UTC midnight between the two sends would renew the quota
+    const hub = await fake({ dailyLimit: 1, now: () => NOW });
     await send(tasks(hub, range(0, 5)));
     const verdicts = await send(tasks(hub, range(5, 10)));
     assert.equal(hub.requests().at(-1)?.status, 429);
