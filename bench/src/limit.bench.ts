@@ -2,10 +2,13 @@
  * The physical limit alone (issue 15, point 1), as the pipeline bench measures it beside the
  * pipeline: a small pipeline run gives real records of every topic; then kafkajs produce and
  * consume of those records (`kafkaLimit`), Kafka's own producer, consumer and end-to-end latency
- * tools (`kafkaTools`), and the raw kafkajs chain of the pipeline's hops (`rawChain`). Prints the
- * figures as JSON; records nothing.
+ * tools (`kafkaTools`), and the three chains of the pipeline's hops (`rawChain`): raw, with
+ * sink-webhook's request, and with Avro on every hop besides, `--rounds` times in a rotating
+ * order. Prints the figures as JSON, then each chain's rate and CPU per lead by round with its
+ * ratio to the raw chain of the same round; records nothing.
  *
- *   npx tsc -b bench/tsconfig.lib.json && node bench/dist/limit.bench.js [--smoke]
+ *   npx tsc -b bench/tsconfig.lib.json && node bench/dist/limit.bench.js [--smoke] [--rounds 3]
+ *   node bench/dist/limit.bench.js --chains-only --rounds 3   (the chains alone)
  *
  * Uses KAFKA_BROKERS and SCHEMA_REGISTRY_URL when both are set (BENCH_STACK_DIR names that
  * stack's data dir, for the broker's and registry's CPU), else starts a local stack.
@@ -33,10 +36,15 @@ import {
 import { sleep } from './proc.stats';
 import {
   PIPELINE_CHAIN,
+  PIPELINE_CHAIN_WITH_AVRO,
+  PIPELINE_CHAIN_WITH_WEBHOOK,
   averageValueBytes,
+  chainWebhookFor,
   chainTopicKeys,
   rawChain,
   sampleChainPools,
+  type ChainProcessSpec,
+  type RawChainFigures,
 } from './raw-chain.part';
 
 const repoRoot = resolve(__dirname, '..', '..');
@@ -44,9 +52,12 @@ const smoke = process.argv.includes('--smoke');
 const pipeArg = process.argv.indexOf('--pipe-prefix');
 /** The topic prefix of an earlier pipeline run on the same cluster to sample, instead of a run here. */
 const pipePrefixGiven = pipeArg > 0 ? process.argv[pipeArg + 1] : undefined;
+const roundsArg = process.argv.indexOf('--rounds');
+const rounds = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 1;
+const chainsOnly = process.argv.includes('--chains-only');
 const sizes = smoke
   ? { leads: 1_000, kafkajs: 10_000, tools: 10_000, latency: 200, chain: 5_000 }
-  : { leads: 3_000, kafkajs: 50_000, tools: 50_000, latency: 1_000, chain: 20_000 };
+  : { leads: 3_000, kafkajs: 50_000, tools: 50_000, latency: 1_000, chain: 100_000 };
 
 const say = (msg: string): void => {
   process.stdout.write(`[limit ${new Date().toISOString().slice(11, 19)}] ${msg}\n`);
@@ -89,47 +100,112 @@ async function main(): Promise<void> {
     say(`   sampled ${keys.map((k) => `${k} ${pools[k]!.length}`).join(', ')}`);
     say(`   value bytes: ${JSON.stringify(recordBytes)}, ${averageBytes} on average`);
 
-    say(`2. kafkajs produce and consume: ${sizes.kafkajs} records of leads.raw`);
-    const kafkajs = await kafkaLimit(kafka, `${prefix('kafkajs')}raw`, sizes.kafkajs, pools.raw);
-    say(`   ${JSON.stringify(kafkajs)}`);
+    let kafkajs: Awaited<ReturnType<typeof kafkaLimit>> | undefined;
+    let tools: Awaited<ReturnType<typeof kafkaTools>> | undefined;
+    if (!chainsOnly) {
+      say(`2. kafkajs produce and consume: ${sizes.kafkajs} records of leads.raw`);
+      kafkajs = await kafkaLimit(kafka, `${prefix('kafkajs')}raw`, sizes.kafkajs, pools.raw);
+      say(`   ${JSON.stringify(kafkajs)}`);
 
-    say(`3. Kafka's own tools: ${sizes.tools} records of ${averageBytes} bytes`);
-    const tools = await kafkaTools({
-      kafka,
-      brokers,
-      prefix: prefix('tools'),
-      records: sizes.tools,
-      recordBytes: averageBytes,
-      latencyRecords: sizes.latency,
-      workDir,
-      say,
-    });
-    say(`   ${JSON.stringify(tools)}`);
+      say(`3. Kafka's own tools: ${sizes.tools} records of ${averageBytes} bytes`);
+      tools = await kafkaTools({
+        kafka,
+        brokers,
+        prefix: prefix('tools'),
+        records: sizes.tools,
+        recordBytes: averageBytes,
+        latencyRecords: sizes.latency,
+        workDir,
+        say,
+      });
+      say(`   ${JSON.stringify(tools)}`);
+    }
 
     const hops = PIPELINE_CHAIN.flatMap((p) => p.hops).length;
     say(
-      `4. the raw kafkajs chain: ${sizes.chain} leads, ${hops} hops in ${PIPELINE_CHAIN.length} processes`,
+      `4. the chains: ${sizes.chain} leads, ${hops} hops in ${PIPELINE_CHAIN.length} processes, ` +
+        `raw, with sink-webhook's request, and with Avro on every hop; ${rounds} round(s)`,
     );
-    const chain = await rawChain({
-      kafka,
-      brokers,
-      prefix: prefix('chain'),
-      count: sizes.chain,
-      pools,
-      workDir,
-      otherPids,
-      say,
-    });
-    say(`   ${JSON.stringify(chain)}`);
+    const webhook = await chainWebhookFor(registryUrl, pools.routed!);
+    const withReceiver = { ...otherPids, receiver: receiver.child.pid! };
+    const runs: ChainRun[] = [];
+    for (let round = 1; round <= rounds; round++) {
+      // rotated each round, so no chain always runs first or last on a drifting machine
+      const order = CHAINS.map((_, i) => CHAINS[(i + round - 1) % CHAINS.length]!);
+      for (const c of order) {
+        const figures = await rawChain({
+          kafka,
+          brokers,
+          prefix: prefix(`${c.label}${round}`),
+          count: sizes.chain,
+          pools,
+          workDir,
+          processes: c.processes,
+          ...(c.processes === PIPELINE_CHAIN
+            ? { otherPids }
+            : { webhook, otherPids: withReceiver }),
+          registryUrl,
+          say,
+        });
+        await receiver.reset();
+        runs.push({ chain: c.label, round, figures });
+        say(`   ${c.label} round ${round}: ${chainLine(figures)}`);
+      }
+    }
     process.stdout.write(
-      `${JSON.stringify({ smoke, sizes, recordBytes, kafkajs, tools, chain }, null, 2)}\n`,
+      `${JSON.stringify({ smoke, sizes, recordBytes, kafkajs, tools, chains: runs }, null, 2)}\n`,
     );
+    process.stdout.write(`\n${chainTable(runs)}\n`);
   } finally {
     await Promise.all(services.map((s) => s.stop()));
     await receiver.stop();
     await stack?.stop();
     rmSync(workDir, { recursive: true, force: true });
   }
+}
+
+/** The chains, by the label their prefixes and rows carry. */
+const CHAINS: readonly { label: string; processes: readonly ChainProcessSpec[] }[] = [
+  { label: 'raw', processes: PIPELINE_CHAIN },
+  { label: 'webhook', processes: PIPELINE_CHAIN_WITH_WEBHOOK },
+  { label: 'avro', processes: PIPELINE_CHAIN_WITH_AVRO },
+];
+
+interface ChainRun {
+  chain: string;
+  round: number;
+  figures: RawChainFigures;
+}
+
+/** CPU µs per lead of every process a chain's run accounts: its own, the broker's, ... */
+function allCpuMicros(c: RawChainFigures): number {
+  const others = Object.values(c.otherCpuSeconds).reduce((sum, sec) => sum + sec, 0);
+  return c.hopCpuMicrosPerLead + (others / c.count) * 1e6;
+}
+
+function chainLine(c: RawChainFigures): string {
+  return (
+    `${Math.round(c.leadsPerSec)} leads/s from spawn (flowing ${Math.round(c.flowingLeadsPerSec)}), ` +
+    `${Math.round(allCpuMicros(c))} CPU-µs per lead in all (` +
+    c.processes.map((p) => `${p.name} ${Math.round((p.cpuSeconds / c.count) * 1e6)}`).join(', ') +
+    `), peak RSS max ${Math.round(Math.max(...c.processes.map((p) => p.peakRssMb)))} MB`
+  );
+}
+
+/** Each chain's rate and CPU by round, with the ratio of its rate to the raw chain's that round. */
+function chainTable(runs: readonly ChainRun[]): string {
+  const lines = [
+    '| chain | round | leads/s from spawn | ÷ raw chain, same round | CPU µs per lead, all | peak RSS, max MB |',
+    '| --- | --- | --- | --- | --- | --- |',
+  ];
+  for (const run of runs) {
+    const raw = runs.find((r) => r.chain === 'raw' && r.round === run.round)!.figures;
+    const c = run.figures;
+    lines.push(
+      `| ${run.chain} | ${run.round} | ${Math.round(c.leadsPerSec)} | ${(c.leadsPerSec / raw.leadsPerSec).toFixed(2)} | ${Math.round(allCpuMicros(c))} | ${Math.round(Math.max(...c.processes.map((p) => p.peakRssMb)))} |`,
+    );
+  }
+  return lines.join('\n');
 }
 
 /** Runs `sizes.leads` leads through the pipeline's stages on the prefix, then stops them. */

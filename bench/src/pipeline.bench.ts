@@ -19,7 +19,6 @@ import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { encodedWebhookRequest } from '@lead-router/delivery';
 import type { ServiceProcess } from '@lead-router/local-stack';
 import { prefixedTopics, type RoutedLead } from '@lead-router/schemas';
 import { byPackage, profilerEnv, selfTimes, waitForProfile } from './cpu-profile';
@@ -31,10 +30,10 @@ import {
   PIPELINE_CHAIN_WITH_AVRO,
   PIPELINE_CHAIN_WITH_WEBHOOK,
   averageValueBytes,
+  chainWebhookFor,
   rawChain,
   rawChainLatency,
   sampleTopicRecords,
-  type ChainWebhook,
   type SampleRecord,
   type TopicKey,
 } from './raw-chain.part';
@@ -42,7 +41,6 @@ import { baselineCacheDir, cpuPerLeadComparison, prepareBaseline } from './basel
 import { stackCpuSources } from './cpu.accounting';
 import { rawLeads } from './lead.generator';
 import {
-  BENCH_WEBHOOK_SECRET,
   INGEST_WARMUP,
   STAGES,
   benchEnvFor,
@@ -306,7 +304,7 @@ async function main(): Promise<void> {
       `   the same chain with sink-webhook's request: ${sizes.chain} leads, each POSTed to the ` +
         `receiver before leads.delivered`,
     );
-    const webhook = await webhookBodies(env, pools.routed!);
+    const webhook = await chainWebhookFor(env.registryUrl, pools.routed!);
     const withReceiver = { ...Object.fromEntries(stackPids), receiver: receiver.child.pid! };
     result.chainWebhook = await rawChain({
       kafka,
@@ -618,32 +616,6 @@ function summarize(file: string): ProfileSummary {
     totalMs: total,
     top: top.filter((t) => t.fn !== '(idle)').slice(0, 10),
     packages: byPackage(top).slice(0, 8),
-  };
-}
-
-/**
- * What sink-webhook sent for the sampled routed records of this run: each one's signed request to
- * its webhook destination (the receiver), its body as the sink builds it.
- */
-async function webhookBodies(
-  env: BenchEnv,
-  routed: readonly SampleRecord[],
-): Promise<ChainWebhook> {
-  const codec = benchCodec(env.registryUrl);
-  const requests = [];
-  for (const record of routed) {
-    const lead = await codec.decode<RoutedLead>(record.value!, 'RoutedLead');
-    const destination = lead.destinations.find((d) => d.type === 'webhook');
-    if (destination === undefined) continue;
-    requests.push(
-      encodedWebhookRequest(lead, destination, BENCH_WEBHOOK_SECRET, Date.now() / 1000),
-    );
-  }
-  if (requests.length === 0) throw new Error('no sampled routed lead has a webhook destination');
-  return {
-    url: requests[0]!.url,
-    bodies: requests.map((r) => r.body),
-    secret: BENCH_WEBHOOK_SECRET,
   };
 }
 

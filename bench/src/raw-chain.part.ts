@@ -12,10 +12,13 @@ import {
   type PartitionRange,
   type TransactionPhase,
 } from '@lead-router/kafka';
+import { encodedWebhookRequest } from '@lead-router/delivery';
 import { SERVICE_NODE_FLAGS } from '@lead-router/local-stack';
-import { Topics, prefixedTopics } from '@lead-router/schemas';
+import { Topics, prefixedTopics, type RoutedLead } from '@lead-router/schemas';
 import type { Admin, Kafka } from 'kafkajs';
+import { benchCodec } from './bench.stack';
 import type { BrokerRequests, RequestMix } from './broker-requests.part';
+import { BENCH_WEBHOOK_SECRET } from './pipeline.part';
 import {
   cpuSeconds,
   openModel,
@@ -262,6 +265,32 @@ export const PIPELINE_CHAIN_WITH_AVRO: readonly ChainProcessSpec[] =
     ...p,
     hops: p.hops.map((h) => ({ ...h, avro: true })),
   }));
+
+/**
+ * What sink-webhook sent for sampled routed records of a pipeline run: each one's signed request
+ * to its webhook destination (the receiver), its body as the sink builds it; a chain's `webhook`.
+ */
+export async function chainWebhookFor(
+  registryUrl: string,
+  routed: readonly SampleRecord[],
+): Promise<ChainWebhook> {
+  const codec = benchCodec(registryUrl);
+  const requests = [];
+  for (const record of routed) {
+    const lead = await codec.decode<RoutedLead>(record.value!, 'RoutedLead');
+    const destination = lead.destinations.find((d) => d.type === 'webhook');
+    if (destination === undefined) continue;
+    requests.push(
+      encodedWebhookRequest(lead, destination, BENCH_WEBHOOK_SECRET, Date.now() / 1000),
+    );
+  }
+  if (requests.length === 0) throw new Error('no sampled routed lead has a webhook destination');
+  return {
+    url: requests[0]!.url,
+    bodies: requests.map((r) => r.body),
+    secret: BENCH_WEBHOOK_SECRET,
+  };
+}
 
 /** Where a chain's webhook hop sends, and what. */
 export interface ChainWebhook {

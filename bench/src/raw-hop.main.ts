@@ -78,9 +78,12 @@ async function main(): Promise<void> {
           config.webhook,
           decodePool(readFileSync(config.webhook.bodies)).map((r) => r.value!),
         );
-  // Without the per-record schema check, as the services encode in production.
+  // Without the per-record schema check, as the services encode in production; every topic's
+  // schema registered at start, as a service registers them (PipelineLifecycle), so a record
+  // written under one of them is read with the codec's own reader type, as a stage reads it.
   const codec =
     config.registryUrl === undefined ? null : benchCodec(config.registryUrl, { validate: false });
+  if (codec !== null) await codec.register(declarations);
   const running: RunningHop[] = [];
   for (const hop of config.hops) {
     const outputs: HopOutput[] = [];
@@ -126,10 +129,7 @@ interface HopOutput {
   values: readonly unknown[] | undefined;
 }
 
-/**
- * The topic's schema registered on the chain's prefix and its pool's values decoded, for an
- * Avro hop to encode again.
- */
+/** The pool's values decoded, for an Avro hop to encode again. */
 async function avroValues(
   codec: AvroCodec | null,
   topic: string,
@@ -137,7 +137,6 @@ async function avroValues(
   pool: readonly SampleRecord[],
 ): Promise<unknown[]> {
   if (codec === null) throw new Error(`${topic}: an Avro hop and no registry in the config`);
-  await codec.registerTopic(topic, schema);
   const values: unknown[] = [];
   for (const r of pool) values.push(await codec.decode(r.value!, schema));
   return values;
