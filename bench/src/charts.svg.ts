@@ -17,7 +17,7 @@ export interface CurvePoint {
 }
 
 /** The limits' lines, told apart by their dashes. */
-const LIMIT_DASHES = ['2,2', '6,3'];
+const LIMIT_DASHES = ['2,2', '6,3', '10,3,2,3'];
 
 /**
  * Speed-to-lead p50, p99 and p99.9 (median of the runs, whiskers from the lowest to the highest

@@ -481,6 +481,24 @@ async function main(): Promise<void> {
       say,
     });
     await receiver.reset();
+    say(`   the same with Avro on every hop besides`);
+    result.chainAvroLatency = await rawChainLatency({
+      kafka,
+      brokers,
+      prefix: prefix('chainavrolat'),
+      pools,
+      workDir,
+      processes: PIPELINE_CHAIN_WITH_AVRO,
+      webhook,
+      registryUrl,
+      otherPids: withReceiver,
+      rates: chainRates,
+      seconds: sizes.runSeconds,
+      warmupSeconds: sizes.warmupSeconds,
+      drainMs: sizes.drainMs,
+      say,
+    });
+    await receiver.reset();
 
     writeFileSync(
       join(chartDir, charts.curve),
@@ -489,6 +507,7 @@ async function main(): Promise<void> {
         limits: [
           { label: 'chain p99', points: result.chainLatency },
           { label: '+webhook p99', points: result.chainWebhookLatency },
+          { label: '+Avro p99', points: result.chainAvroLatency },
         ],
         markRate: half,
         title: `Speed-to-lead, sender's slot → receiver, against offered load (${before.commit})`,
