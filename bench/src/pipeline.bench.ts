@@ -289,15 +289,12 @@ async function main(): Promise<void> {
       `   the raw kafkajs chain: ${sizes.chain} leads, the pipeline's ` +
         `${PIPELINE_CHAIN.flatMap((c) => c.hops).length} hops in ${PIPELINE_CHAIN.length} processes`,
     );
+    // what the three chains' throughput runs share
+    const chainRuns = { kafka, brokers, count: sizes.chain, pools, workDir, say };
     result.chain = await rawChain({
-      kafka,
-      brokers,
+      ...chainRuns,
       prefix: prefix('chain'),
-      count: sizes.chain,
-      pools,
-      workDir,
       otherPids: Object.fromEntries(stackPids),
-      say,
     });
     say(`   ${JSON.stringify({ ...result.chain, processes: undefined })}`);
     say(
@@ -307,16 +304,11 @@ async function main(): Promise<void> {
     const webhook = await chainWebhookFor(env.registryUrl, pools.routed!);
     const withReceiver = { ...Object.fromEntries(stackPids), receiver: receiver.child.pid! };
     result.chainWebhook = await rawChain({
-      kafka,
-      brokers,
+      ...chainRuns,
       prefix: prefix('chainhook'),
-      count: sizes.chain,
-      pools,
-      workDir,
       processes: PIPELINE_CHAIN_WITH_WEBHOOK,
       webhook,
       otherPids: withReceiver,
-      say,
     });
     await receiver.reset();
     say(`   ${JSON.stringify({ ...result.chainWebhook, processes: undefined })}`);
@@ -325,17 +317,12 @@ async function main(): Promise<void> {
         `output encoded, each webhook built from its decoded lead`,
     );
     result.chainAvro = await rawChain({
-      kafka,
-      brokers,
+      ...chainRuns,
       prefix: prefix('chainavro'),
-      count: sizes.chain,
-      pools,
-      workDir,
       processes: PIPELINE_CHAIN_WITH_AVRO,
       webhook,
       registryUrl,
       otherPids: withReceiver,
-      say,
     });
     await receiver.reset();
     say(`   ${JSON.stringify({ ...result.chainAvro, processes: undefined })}`);
@@ -449,54 +436,42 @@ async function main(): Promise<void> {
       `   the physical limit of speed-to-lead: the raw kafkajs chain at ${chainRates.join(', ')} ` +
         `leads/s, one run of ${sizes.runSeconds} s each, the pipeline's services stopped`,
     );
-    result.chainLatency = await rawChainLatency({
+    // what the three chains' latency runs share
+    const latencyRuns = {
       kafka,
       brokers,
-      prefix: prefix('chainlat'),
       pools,
       workDir,
-      otherPids: Object.fromEntries(stackPids),
       rates: chainRates,
       seconds: sizes.runSeconds,
       warmupSeconds: sizes.warmupSeconds,
       drainMs: sizes.drainMs,
       say,
+    };
+    result.chainLatency = await rawChainLatency({
+      ...latencyRuns,
+      prefix: prefix('chainlat'),
+      otherPids: Object.fromEntries(stackPids),
       ...(brokerRequests && { brokerRequests }),
     });
     brokerRequests?.close();
     say(`   the same with sink-webhook's request on the chain's last hop`);
     result.chainWebhookLatency = await rawChainLatency({
-      kafka,
-      brokers,
+      ...latencyRuns,
       prefix: prefix('chainhooklat'),
-      pools,
-      workDir,
       processes: PIPELINE_CHAIN_WITH_WEBHOOK,
       webhook,
       otherPids: withReceiver,
-      rates: chainRates,
-      seconds: sizes.runSeconds,
-      warmupSeconds: sizes.warmupSeconds,
-      drainMs: sizes.drainMs,
-      say,
     });
     await receiver.reset();
     say(`   the same with Avro on every hop besides`);
     result.chainAvroLatency = await rawChainLatency({
-      kafka,
-      brokers,
+      ...latencyRuns,
       prefix: prefix('chainavrolat'),
-      pools,
-      workDir,
       processes: PIPELINE_CHAIN_WITH_AVRO,
       webhook,
       registryUrl,
       otherPids: withReceiver,
-      rates: chainRates,
-      seconds: sizes.runSeconds,
-      warmupSeconds: sizes.warmupSeconds,
-      drainMs: sizes.drainMs,
-      say,
     });
     await receiver.reset();
 
