@@ -34,6 +34,7 @@ import {
   type BenchEnv,
 } from './pipeline.part';
 import { sleep } from './proc.stats';
+import { chainCpuMicros } from './results.entry';
 import {
   PIPELINE_CHAIN,
   PIPELINE_CHAIN_WITH_AVRO,
@@ -54,6 +55,10 @@ const pipeArg = process.argv.indexOf('--pipe-prefix');
 const pipePrefixGiven = pipeArg > 0 ? process.argv[pipeArg + 1] : undefined;
 const roundsArg = process.argv.indexOf('--rounds');
 const rounds = roundsArg > 0 ? Number(process.argv[roundsArg + 1]) : 1;
+if (!Number.isInteger(rounds) || rounds < 1)
+  throw new Error(
+    `--rounds takes a whole number of at least 1, not ${process.argv[roundsArg + 1]}`,
+  );
 const chainsOnly = process.argv.includes('--chains-only');
 const sizes = smoke
   ? { leads: 1_000, kafkajs: 10_000, tools: 10_000, latency: 200, chain: 5_000 }
@@ -177,16 +182,10 @@ interface ChainRun {
   figures: RawChainFigures;
 }
 
-/** CPU µs per lead of every process a chain's run accounts: its own, the broker's, ... */
-function allCpuMicros(c: RawChainFigures): number {
-  const others = Object.values(c.otherCpuSeconds).reduce((sum, sec) => sum + sec, 0);
-  return c.hopCpuMicrosPerLead + (others / c.count) * 1e6;
-}
-
 function chainLine(c: RawChainFigures): string {
   return (
     `${Math.round(c.leadsPerSec)} leads/s from spawn (flowing ${Math.round(c.flowingLeadsPerSec)}), ` +
-    `${Math.round(allCpuMicros(c))} CPU-µs per lead in all (` +
+    `${Math.round(chainCpuMicros(c))} CPU-µs per lead in all (` +
     c.processes.map((p) => `${p.name} ${Math.round((p.cpuSeconds / c.count) * 1e6)}`).join(', ') +
     `), peak RSS max ${Math.round(Math.max(...c.processes.map((p) => p.peakRssMb)))} MB`
   );
@@ -202,7 +201,7 @@ function chainTable(runs: readonly ChainRun[]): string {
     const raw = runs.find((r) => r.chain === 'raw' && r.round === run.round)!.figures;
     const c = run.figures;
     lines.push(
-      `| ${run.chain} | ${run.round} | ${Math.round(c.leadsPerSec)} | ${(c.leadsPerSec / raw.leadsPerSec).toFixed(2)} | ${Math.round(allCpuMicros(c))} | ${Math.round(Math.max(...c.processes.map((p) => p.peakRssMb)))} |`,
+      `| ${run.chain} | ${run.round} | ${Math.round(c.leadsPerSec)} | ${(c.leadsPerSec / raw.leadsPerSec).toFixed(2)} | ${Math.round(chainCpuMicros(c))} | ${Math.round(Math.max(...c.processes.map((p) => p.peakRssMb)))} |`,
     );
   }
   return lines.join('\n');

@@ -119,7 +119,7 @@ export interface ProfileSummary {
 }
 
 /** CPU µs per lead of a raw chain's processes and of every other process it read (broker, ...). */
-function chainCpuMicros(c: RawChainFigures): number {
+export function chainCpuMicros(c: RawChainFigures): number {
   const others = Object.values(c.otherCpuSeconds).reduce((sum, sec) => sum + sec, 0);
   return c.hopCpuMicrosPerLead + (others / Math.max(1, c.count)) * 1e6;
 }
