@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { waitFor } from '@lead-router/local-stack';
 
 /**
  * The environment that preloads `profile.preload.ts` into a service: SIGUSR2 starts V8's profiler
@@ -18,13 +18,11 @@ export function profilerEnv(repoRoot: string, file: string): Record<string, stri
  * the preload renames it into place whole, so once it is there it can be read. False if it never
  * came.
  */
-export async function waitForProfile(file: string, timeoutMs = 15_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (!existsSync(file)) {
-    if (Date.now() >= deadline) return false;
-    await sleep(100);
-  }
-  return true;
+export function waitForProfile(file: string, timeoutMs = 15_000): Promise<boolean> {
+  return waitFor(() => existsSync(file), { timeoutMs, what: `the profile ${file}` }).then(
+    () => true,
+    () => false,
+  );
 }
 
 interface ProfileNode {

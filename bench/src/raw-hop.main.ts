@@ -84,6 +84,8 @@ async function main(): Promise<void> {
   const codec =
     config.registryUrl === undefined ? null : benchCodec(config.registryUrl, { validate: false });
   if (codec !== null) await codec.register(declarations);
+  else if (config.hops.some((h) => h.avro))
+    throw new Error('an Avro hop and no registry in the config');
   const running: RunningHop[] = [];
   for (const hop of config.hops) {
     const outputs: HopOutput[] = [];
@@ -92,7 +94,7 @@ async function main(): Promise<void> {
       outputs.push({
         topic: topics[key],
         pool,
-        values: hop.avro ? await avroValues(codec, topics[key], schemaOf(key), pool) : undefined,
+        values: hop.avro ? await avroValues(codec!, schemaOf(key), pool) : undefined,
       });
     }
     running.push(
@@ -101,7 +103,7 @@ async function main(): Promise<void> {
         outputs,
         logger,
         webhooks: hop.webhook ? webhooks : null,
-        decode: hop.avro ? decoder(codec, schemaOf(hop.from)) : null,
+        decode: hop.avro ? decoder(codec!, schemaOf(hop.from)) : null,
         codec,
       }),
     );
@@ -131,12 +133,10 @@ interface HopOutput {
 
 /** The pool's values decoded, for an Avro hop to encode again. */
 async function avroValues(
-  codec: AvroCodec | null,
-  topic: string,
+  codec: AvroCodec,
   schema: SchemaName,
   pool: readonly SampleRecord[],
 ): Promise<unknown[]> {
-  if (codec === null) throw new Error(`${topic}: an Avro hop and no registry in the config`);
   const values: unknown[] = [];
   for (const r of pool) values.push(await codec.decode(r.value!, schema));
   return values;
@@ -147,10 +147,9 @@ async function avroValues(
  * schemas are known, a record of an unknown writer awaited (its schema is fetched once).
  */
 function decoder(
-  codec: AvroCodec | null,
+  codec: AvroCodec,
   schema: SchemaName,
 ): (messages: readonly KafkaMessage[]) => Promise<unknown[]> {
-  if (codec === null) throw new Error(`${schema}: an Avro hop and no registry in the config`);
   return async (messages) => {
     const values: unknown[] = [];
     for (const { value } of messages)
